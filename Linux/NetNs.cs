@@ -1,0 +1,77 @@
+using System.Runtime.ExceptionServices;
+using System.Text;
+using Tmds.Linux;
+
+namespace Weave.Linux;
+
+/// <summary>
+/// Runs synchronous code inside a network namespace. A network namespace belongs to an OS thread,
+/// and an <c>await</c> may resume on another thread, so the body runs on a fresh dedicated thread
+/// that is discarded afterwards: no pool thread is ever left in the wrong namespace, and there is
+/// nothing to restore. Sockets and file descriptors opened inside keep that namespace after the
+/// body returns, so open them there and use them anywhere.
+/// </summary>
+public static class NetNs
+{
+    /// <summary>Where <c>ip netns add NAME</c> mounts named namespaces.</summary>
+    public const string NamedDirectory = "/var/run/netns";
+
+    /// <summary>Path of a namespace given by name (under <see cref="NamedDirectory"/>) or by path.</summary>
+    public static string PathOf(string nameOrPath) =>
+        nameOrPath.Contains('/', StringComparison.Ordinal) ? nameOrPath : Path.Combine(NamedDirectory, nameOrPath);
+
+    public static void Run(string nameOrPath, Action body) => Run(nameOrPath, () => { body(); return 0; });
+
+    public static T Run<T>(string nameOrPath, Func<T> body)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        string path = PathOf(nameOrPath);
+        T? result = default;
+        ExceptionDispatchInfo? failure = null;
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                Enter(path);
+                result = body();
+            }
+            catch (Exception e)
+            {
+                failure = ExceptionDispatchInfo.Capture(e);
+            }
+        })
+        {
+            Name = "netns " + nameOrPath,
+            IsBackground = true,
+        };
+        thread.Start();
+        thread.Join();
+        failure?.Throw();
+        return result!;
+    }
+
+    private static unsafe void Enter(string path)
+    {
+        byte[] pathZ = Encoding.UTF8.GetBytes(path + "\0");
+        int fd;
+        fixed (byte* p = pathZ)
+        {
+            fd = LibC.open(p, LibC.O_RDONLY | LibC.O_CLOEXEC, 0);
+        }
+        if (fd < 0)
+        {
+            throw LinuxError.FromLastError($"open network namespace {path}");
+        }
+        try
+        {
+            if (LibC.setns(fd, LibC.CLONE_NEWNET) != 0)
+            {
+                throw LinuxError.FromLastError($"setns into {path}");
+            }
+        }
+        finally
+        {
+            _ = LibC.close(fd);
+        }
+    }
+}
