@@ -1,0 +1,32 @@
+using System.Runtime.InteropServices;
+
+namespace Weave.Linux;
+
+/// <summary>The few libc functions Tmds.LibC lacks or imports without <c>SetLastError</c>
+/// (its <c>poll</c> does not capture errno, and its <c>ioctl</c> takes no pointer argument).</summary>
+internal static unsafe partial class LibCShims
+{
+    public const int AT_FDCWD = -100;
+    public const short POLLIN = 0x001;
+    public const short POLLERR = 0x008;
+    public const short POLLHUP = 0x010;
+    public const short POLLNVAL = 0x020;
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct PollFd
+    {
+        public int Fd;
+        public short Events;
+        public short Revents;
+    }
+
+    [LibraryImport("libc", EntryPoint = "poll", SetLastError = true)]
+    public static partial int poll(PollFd* fds, nuint nfds, int timeoutMilliseconds);
+
+    /// <summary>ioctl(2) with a pointer argument. The request is <c>unsigned long</c> in glibc.</summary>
+    [LibraryImport("libc", EntryPoint = "ioctl", SetLastError = true)]
+    public static partial int ioctl(int fd, nuint request, void* argp);
+
+    [LibraryImport("libc", EntryPoint = "if_nametoindex", SetLastError = true)]
+    public static partial uint if_nametoindex(byte* name);
+}

@@ -1,0 +1,128 @@
+using System.Runtime.InteropServices;
+using Tmds.Linux;
+using static Weave.Linux.NetlinkConstants;
+
+namespace Weave.Linux;
+
+/// <summary>
+/// A raw netlink socket bound to a kernel-assigned port, in the network namespace of the thread
+/// that opened it. Sends go to the kernel (port 0); received datagrams from any other sender are
+/// dropped. Not thread-safe: <see cref="RouteNetlink"/> serialises its use.
+/// </summary>
+internal sealed unsafe class NetlinkSocket : IDisposable
+{
+    private readonly FileDescriptorHandle _fd;
+
+    private NetlinkSocket(FileDescriptorHandle fd)
+    {
+        _fd = fd;
+    }
+
+    public static NetlinkSocket Open(int protocol)
+    {
+        int fd = LibC.socket(AF_NETLINK, LibC.SOCK_RAW | LibC.SOCK_CLOEXEC, protocol);
+        if (fd < 0)
+        {
+            throw LinuxError.FromLastError("socket AF_NETLINK");
+        }
+        var handle = new FileDescriptorHandle(fd);
+        try
+        {
+            // Best effort: extended acks carry the kernel's reason text; capped acks do not echo requests.
+            int one = 1;
+            _ = LibC.setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(int));
+            _ = LibC.setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(int));
+            byte* address = stackalloc byte[SockAddrNlSize];
+            new Span<byte>(address, SockAddrNlSize).Clear();
+            *(ushort*)address = AF_NETLINK; // nl_family; nl_pid 0 lets the kernel pick the port; no groups
+            if (LibC.bind(fd, (sockaddr*)address, SockAddrNlSize) != 0)
+            {
+                throw LinuxError.FromLastError("bind AF_NETLINK");
+            }
+            return new NetlinkSocket(handle);
+        }
+        catch
+        {
+            handle.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Sends one request to the kernel.</summary>
+    public void Send(ReadOnlySpan<byte> message, string what)
+    {
+        while (true)
+        {
+            nint sent;
+            fixed (byte* p = message)
+            {
+                sent = (nint)LibC.send(Fd, p, message.Length, 0);
+            }
+            if (sent == message.Length)
+            {
+                return;
+            }
+            int errno = sent < 0 ? Marshal.GetLastPInvokeError() : LibC.EMSGSIZE;
+            if (errno != LibC.EINTR)
+            {
+                throw new LinuxError("send netlink request to " + what, errno);
+            }
+        }
+    }
+
+    /// <summary>Receives one datagram from the kernel, growing <paramref name="buffer"/> first if the
+    /// datagram would not fit (found with MSG_PEEK | MSG_TRUNC). Returns its length.</summary>
+    public int Receive(ref byte[] buffer, string what)
+    {
+        while (true)
+        {
+            int length = ReceiveFrom(buffer, LibC.MSG_PEEK | LibC.MSG_TRUNC, out _, what);
+            if (length > buffer.Length)
+            {
+                buffer = new byte[NetlinkMessage.Align(length)];
+            }
+            length = ReceiveFrom(buffer, 0, out uint senderPort, what);
+            if (senderPort == 0)
+            {
+                return length;
+            }
+            // Not from the kernel: another process wrote to our port. Drop it.
+        }
+    }
+
+    public void Dispose() => _fd.Dispose();
+
+    private int Fd
+    {
+        get
+        {
+            ObjectDisposedException.ThrowIf(_fd.IsClosed, this);
+            return _fd.Fd;
+        }
+    }
+
+    private int ReceiveFrom(byte[] buffer, int flags, out uint senderPort, string what)
+    {
+        byte* address = stackalloc byte[SockAddrNlSize];
+        while (true)
+        {
+            new Span<byte>(address, SockAddrNlSize).Clear();
+            socklen_t addressLength = SockAddrNlSize;
+            nint received;
+            fixed (byte* p = buffer)
+            {
+                received = (nint)LibC.recvfrom(Fd, p, buffer.Length, flags, (sockaddr*)address, &addressLength);
+            }
+            if (received >= 0)
+            {
+                senderPort = *(uint*)(address + 4);
+                return (int)received;
+            }
+            int errno = Marshal.GetLastPInvokeError();
+            if (errno != LibC.EINTR)
+            {
+                throw new LinuxError("receive netlink reply to " + what, errno);
+            }
+        }
+    }
+}

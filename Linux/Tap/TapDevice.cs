@@ -1,0 +1,296 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using System.Text;
+using Tmds.Linux;
+
+namespace Weave.Linux;
+
+/// <summary>
+/// A TAP device opened on /dev/net/tun (IFF_TAP | IFF_NO_PI). It is not persistent: the kernel
+/// removes the interface when the descriptor is closed, by <see cref="Dispose"/> or by the process
+/// dying. The descriptor is O_NONBLOCK | O_CLOEXEC.
+/// </summary>
+/// <remarks>
+/// One thread may <see cref="Read"/> while others call <see cref="TryWrite"/>. <see cref="Dispose"/>
+/// wakes a reader blocked in poll() through an eventfd, and the descriptors are closed only when
+/// the last in-flight call has returned (SafeHandle reference counting), so a descriptor number is
+/// never reused under a running call. Read and TryWrite allocate nothing.
+/// </remarks>
+public sealed class TapDevice : IDisposable
+{
+    private readonly FileDescriptorHandle _tap;
+    private readonly FileDescriptorHandle _wake;
+    private volatile bool _disposed;
+
+    private TapDevice(FileDescriptorHandle tap, FileDescriptorHandle wake, string name, int interfaceIndex)
+    {
+        _tap = tap;
+        _wake = wake;
+        Name = name;
+        InterfaceIndex = interfaceIndex;
+    }
+
+    /// <summary>/dev/net/tun exists and is a character device.</summary>
+    public static unsafe bool IsSupported
+    {
+        get
+        {
+            byte[] path = Encoding.UTF8.GetBytes(TunConstants.DevicePath + "\0");
+            statx buffer;
+            fixed (byte* p = path)
+            {
+                if (LibC.statx(LibCShims.AT_FDCWD, p, 0, LibC.STATX_TYPE, &buffer) != 0)
+                {
+                    return false;
+                }
+            }
+            return LibC.S_ISCHR(buffer.stx_mode);
+        }
+    }
+
+    /// <summary>The interface name the kernel gave the device (the requested one).</summary>
+    public string Name { get; }
+
+    /// <summary>The interface index, read right after creation.</summary>
+    public int InterfaceIndex { get; }
+
+    /// <summary>Creates the TAP interface <paramref name="name"/> in the network namespace of the
+    /// calling thread. The interface starts down.</summary>
+    /// <exception cref="ArgumentException">The name is not a valid interface name.</exception>
+    /// <exception cref="LinuxError">Opening /dev/net/tun or TUNSETIFF failed (EBUSY when a TAP of
+    /// that name is open elsewhere, EINVAL when another kind of link has that name).</exception>
+    public static unsafe TapDevice Create(string name)
+    {
+        InterfaceName.Validate(name, nameof(name));
+        byte[] path = Encoding.UTF8.GetBytes(TunConstants.DevicePath + "\0");
+        int fd;
+        fixed (byte* p = path)
+        {
+            fd = LibC.open(p, LibC.O_RDWR | LibC.O_NONBLOCK | LibC.O_CLOEXEC, 0);
+        }
+        if (fd < 0)
+        {
+            throw LinuxError.FromLastError("open " + TunConstants.DevicePath);
+        }
+        var tap = new FileDescriptorHandle(fd);
+        try
+        {
+            byte* ifr = stackalloc byte[TunConstants.IfReqSize];
+            new Span<byte>(ifr, TunConstants.IfReqSize).Clear();
+            Encoding.UTF8.GetBytes(name, new Span<byte>(ifr, InterfaceName.IFNAMSIZ - 1));
+            *(short*)(ifr + TunConstants.IfReqFlagsOffset) = TunConstants.IFF_TAP | TunConstants.IFF_NO_PI;
+            if (LibCShims.ioctl(fd, TunConstants.TUNSETIFF, ifr) != 0)
+            {
+                throw LinuxError.FromLastError("TUNSETIFF " + name);
+            }
+            ifr[InterfaceName.IFNAMSIZ - 1] = 0;
+            string actual = Marshal.PtrToStringUTF8((nint)ifr) ?? name;
+            uint index = LibCShims.if_nametoindex(ifr);
+            if (index == 0)
+            {
+                throw LinuxError.FromLastError("if_nametoindex " + actual);
+            }
+            int wakeFd = LibC.eventfd(0, LibC.EFD_CLOEXEC | LibC.EFD_NONBLOCK);
+            if (wakeFd < 0)
+            {
+                throw LinuxError.FromLastError("eventfd for " + actual);
+            }
+            return new TapDevice(tap, new FileDescriptorHandle(wakeFd), actual, (int)index);
+        }
+        catch
+        {
+            tap.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Reads one Ethernet frame into <paramref name="frame"/>, which should hold the MTU plus 18
+    /// bytes of Ethernet and VLAN header (the kernel drops a frame that does not fit and fails the
+    /// read with EFAULT). Returns the frame's length, or 0 when none arrived within
+    /// <paramref name="timeoutMilliseconds"/> (-1 waits forever). poll() is used only after read()
+    /// returned EAGAIN; EINTR is retried.
+    /// </summary>
+    /// <exception cref="LinuxError">read() or poll() failed otherwise.</exception>
+    /// <exception cref="ObjectDisposedException">The device was disposed, before or during the call.</exception>
+    public unsafe int Read(Span<byte> frame, int timeoutMilliseconds)
+    {
+        if (frame.IsEmpty)
+        {
+            throw new ArgumentException("The frame buffer is empty.", nameof(frame));
+        }
+        ArgumentOutOfRangeException.ThrowIfLessThan(timeoutMilliseconds, -1);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        bool tapAdded = false;
+        bool wakeAdded = false;
+        try
+        {
+            AddRefs(ref tapAdded, ref wakeAdded);
+            long start = Stopwatch.GetTimestamp();
+            while (true)
+            {
+                ObjectDisposedException.ThrowIf(_disposed, this);
+                nint n;
+                fixed (byte* p = frame)
+                {
+                    n = (nint)LibC.read(_tap.Fd, p, frame.Length);
+                }
+                if (n >= 0)
+                {
+                    return (int)Math.Min(n, frame.Length);
+                }
+                int errno = Marshal.GetLastPInvokeError();
+                if (errno == LibC.EINTR)
+                {
+                    continue;
+                }
+                if (errno != LibC.EAGAIN)
+                {
+                    throw new LinuxError("read " + Name, errno);
+                }
+                int remaining = RemainingMilliseconds(start, timeoutMilliseconds);
+                if (remaining == 0 || !WaitReadable(remaining))
+                {
+                    return 0;
+                }
+            }
+        }
+        finally
+        {
+            ReleaseRefs(tapAdded, wakeAdded);
+        }
+    }
+
+    /// <summary>Writes one Ethernet frame. Returns false when the kernel refused it transiently
+    /// (EAGAIN, ENOBUFS, or EIO while the link is down); EINTR is retried.</summary>
+    /// <exception cref="LinuxError">write() failed otherwise (EINVAL for a frame shorter than an Ethernet header).</exception>
+    /// <exception cref="ObjectDisposedException">The device was disposed.</exception>
+    public unsafe bool TryWrite(ReadOnlySpan<byte> frame)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        bool added = false;
+        try
+        {
+            AddRef(_tap, ref added);
+            while (true)
+            {
+                nint n;
+                fixed (byte* p = frame)
+                {
+                    n = (nint)LibC.write(_tap.Fd, p, frame.Length);
+                }
+                if (n >= 0)
+                {
+                    return true;
+                }
+                int errno = Marshal.GetLastPInvokeError();
+                if (errno == LibC.EINTR)
+                {
+                    continue;
+                }
+                if (errno == LibC.EAGAIN || errno == LibC.ENOBUFS || errno == LibC.EIO)
+                {
+                    return false;
+                }
+                throw new LinuxError("write " + Name, errno);
+            }
+        }
+        finally
+        {
+            if (added)
+            {
+                _tap.DangerousRelease();
+            }
+        }
+    }
+
+    /// <summary>Removes the interface (once no call is in flight) and wakes a blocked <see cref="Read"/>.</summary>
+    public unsafe void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+        _disposed = true;
+        bool added = false;
+        try
+        {
+            _wake.DangerousAddRef(ref added);
+            ulong one = 1;
+            _ = LibC.write(_wake.Fd, &one, sizeof(ulong));
+        }
+        catch (ObjectDisposedException)
+        {
+            // Already closed by a concurrent Dispose.
+        }
+        finally
+        {
+            if (added)
+            {
+                _wake.DangerousRelease();
+            }
+        }
+        _tap.Dispose();
+        _wake.Dispose();
+    }
+
+    private static int RemainingMilliseconds(long start, int timeoutMilliseconds)
+    {
+        if (timeoutMilliseconds < 0)
+        {
+            return -1;
+        }
+        double elapsed = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+        return elapsed >= timeoutMilliseconds ? 0 : Math.Max(1, (int)Math.Ceiling(timeoutMilliseconds - elapsed));
+    }
+
+    /// <summary>Waits until the TAP is readable (true) or the time is up (false); throws when disposed.</summary>
+    private unsafe bool WaitReadable(int timeoutMilliseconds)
+    {
+        LibCShims.PollFd* fds = stackalloc LibCShims.PollFd[2];
+        fds[0] = new LibCShims.PollFd { Fd = _tap.Fd, Events = LibCShims.POLLIN };
+        fds[1] = new LibCShims.PollFd { Fd = _wake.Fd, Events = LibCShims.POLLIN };
+        int ready = LibCShims.poll(fds, 2, timeoutMilliseconds);
+        if (ready < 0)
+        {
+            int errno = Marshal.GetLastPInvokeError();
+            if (errno == LibC.EINTR)
+            {
+                return true; // the caller reads again, then polls for the remaining time
+            }
+            throw new LinuxError("poll " + Name, errno);
+        }
+        ObjectDisposedException.ThrowIf(fds[1].Revents != 0 || _disposed, this);
+        return ready > 0;
+    }
+
+    private void AddRefs(ref bool tapAdded, ref bool wakeAdded)
+    {
+        AddRef(_tap, ref tapAdded);
+        AddRef(_wake, ref wakeAdded);
+    }
+
+    private void AddRef(FileDescriptorHandle handle, ref bool added)
+    {
+        try
+        {
+            handle.DangerousAddRef(ref added);
+        }
+        catch (ObjectDisposedException)
+        {
+            throw new ObjectDisposedException(GetType().FullName);
+        }
+    }
+
+    private void ReleaseRefs(bool tapAdded, bool wakeAdded)
+    {
+        if (wakeAdded)
+        {
+            _wake.DangerousRelease();
+        }
+        if (tapAdded)
+        {
+            _tap.DangerousRelease();
+        }
+    }
+}
