@@ -1,0 +1,125 @@
+using System.Globalization;
+using System.Net;
+using System.Text.RegularExpressions;
+
+namespace Weave.Lab;
+
+/// <summary>
+/// A simulated host: a namespace whose <c>eth0</c> is on the lab's underlay. Routers run here, and
+/// pods hang on its bridge <c>weave</c>.
+/// </summary>
+public sealed partial class LabHost : LabNode
+{
+    /// <summary>The bridge the router creates and pods attach to.</summary>
+    public const string Bridge = "weave";
+
+    private readonly List<LabPod> _pods = [];
+
+    internal LabHost(NetLab lab, int index, string netns, IPAddress underlayAddress)
+        : base(lab, "host" + index.ToString(CultureInfo.InvariantCulture), netns)
+    {
+        Index = index;
+        UnderlayAddress = underlayAddress;
+        PeerName = string.Create(CultureInfo.InvariantCulture, $"ee:00:00:00:{index / 256:x2}:{index % 256:x2}");
+    }
+
+    /// <summary>1-based position in the lab.</summary>
+    public int Index { get; }
+
+    /// <summary>The address of <c>eth0</c> on the underlay, where peers reach this host's router.</summary>
+    public IPAddress UnderlayAddress { get; }
+
+    /// <summary>The peer name given to this host's routers unless the arguments name one: hosts share a machine, so the default per-machine name would collide.</summary>
+    public string PeerName { get; }
+
+    public IReadOnlyList<LabPod> Pods => _pods;
+
+    /// <summary>
+    /// Starts <c>out/weave launch --name PEERNAME --nickname HOST ARGS...</c> in this host's
+    /// namespace (<c>--name</c> and <c>--nickname</c> only when <paramref name="args"/> lacks them).
+    /// </summary>
+    public LabProcess StartRouter(params string[] args)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        var argv = new List<string> { "launch" };
+        if (!args.Contains("--name"))
+        {
+            argv.AddRange(["--name", PeerName]);
+        }
+        if (!args.Contains("--nickname"))
+        {
+            argv.AddRange(["--nickname", Name]);
+        }
+        argv.AddRange(args);
+        return Start(Repo.RequireWeaveBinary(), [.. argv]);
+    }
+
+    /// <summary>Runs a <c>weave</c> client command (<c>status</c>, ...) in this host's namespace.</summary>
+    public CommandResult RunWeave(params string[] args) => Exec(TimeSpan.FromSeconds(15), [Repo.RequireWeaveBinary(), .. args]);
+
+    /// <summary>TAP devices in this namespace: the router's attachment to the bridge while it runs.</summary>
+    public IReadOnlyList<string> TapDevices() => Ip.TapDevices(Namespace);
+
+    /// <summary>
+    /// Adds a pod namespace with <c>eth0</c> (MTU <see cref="NetLab.OverlayMtu"/>) at
+    /// <paramref name="cidr"/> (e.g. <c>10.32.0.1/12</c>); the veth's host end joins the bridge
+    /// <c>weave</c>, which is created first if the router has not made it yet.
+    /// </summary>
+    public LabPod AddPod(string name, string cidr)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        ArgumentNullException.ThrowIfNull(cidr);
+        if (!PodName().IsMatch(name))
+        {
+            throw new ArgumentException($"pod name '{name}' must be 1-12 of [a-z0-9-], starting with a letter or digit", nameof(name));
+        }
+        if (_pods.Exists(p => p.Name == name))
+        {
+            throw new ArgumentException($"{Name} already has a pod named '{name}'", nameof(name));
+        }
+        string[] parts = cidr.Split('/');
+        if (parts.Length != 2 || !IPAddress.TryParse(parts[0], out IPAddress? address)
+            || !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out int prefixLength)
+            || prefixLength > (address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 32 : 128))
+        {
+            throw new ArgumentException($"'{cidr}' is not an address with a prefix length like 10.32.0.1/12", nameof(cidr));
+        }
+
+        string mtu = NetLab.OverlayMtu.ToString(CultureInfo.InvariantCulture);
+        string podNs = Lab.AddNamespace($"{Namespace}-{name}");
+        string hostLink = "vp-" + name;
+        EnsureBridge();
+        Ip.In(Namespace, "link", "add", hostLink, "mtu", mtu, "type", "veth", "peer", "name", "eth0", "netns", podNs, "mtu", mtu);
+        Ip.In(Namespace, "link", "set", hostLink, "master", Bridge, "up");
+        Ip.In(podNs, "addr", "add", cidr, "dev", "eth0");
+        Ip.In(podNs, "link", "set", "eth0", "up");
+        var pod = new LabPod(Lab, this, name, podNs, Network(address, prefixLength), address, hostLink);
+        _pods.Add(pod);
+        Lab.Log($"{Name}: pod {name} at {cidr} in {podNs}, veth {hostLink} on bridge {Bridge}");
+        return pod;
+    }
+
+    /// <summary>Creates the bridge <c>weave</c> (MTU <see cref="NetLab.OverlayMtu"/>) unless it exists, and sets it up.</summary>
+    public void EnsureBridge()
+    {
+        CommandResult add = Ip.Run("-n", Namespace, "link", "add", Bridge, "mtu", NetLab.OverlayMtu.ToString(CultureInfo.InvariantCulture), "type", "bridge");
+        if (!add.Succeeded && !add.Stderr.Contains("exists", StringComparison.OrdinalIgnoreCase))
+        {
+            add.EnsureSuccess();
+        }
+        Ip.In(Namespace, "link", "set", Bridge, "up");
+    }
+
+    private static IPNetwork Network(IPAddress address, int prefixLength)
+    {
+        byte[] bytes = address.GetAddressBytes();
+        for (int bit = prefixLength; bit < bytes.Length * 8; bit++)
+        {
+            bytes[bit / 8] &= (byte)~(0x80 >> (bit % 8));
+        }
+        return new IPNetwork(new IPAddress(bytes), prefixLength);
+    }
+
+    [GeneratedRegex("^[a-z0-9][a-z0-9-]{0,11}$")]
+    private static partial Regex PodName();
+}

@@ -1,0 +1,202 @@
+using System.Globalization;
+using System.Net;
+using Weave.Linux;
+
+namespace Weave.Lab;
+
+/// <summary>
+/// A lab of simulated hosts on one machine: an underlay namespace with a bridge, and N host
+/// namespaces whose <c>eth0</c> hangs on it at 192.168.231.(10+i)/24. Names are unique per run;
+/// leftovers of crashed earlier runs are removed first; everything is removed on
+/// <see cref="Dispose"/>, on Ctrl-C/SIGTERM and at process exit. Only the lab's own namespaces
+/// are touched: every link is created inside them, never in the root namespace.
+/// </summary>
+public sealed class NetLab : IDisposable
+{
+    /// <summary>The router's default overlay MTU, used for pods' veths and the bridge the lab creates.</summary>
+    public const int OverlayMtu = 1376;
+
+    /// <summary>The underlay subnet; host i (1-based) is at .(10+i).</summary>
+    public const string UnderlayPrefix = "192.168.231.";
+
+    public const int UnderlayPrefixLength = 24;
+
+    public const int MaxHosts = 200;
+
+    private const string UnderlayBridge = "br0";
+
+    private readonly Lock _gate = new();
+    private readonly List<string> _namespaces = [];
+    private readonly List<LabProcess> _processes = [];
+    private readonly List<LabHost> _hosts = [];
+    private readonly Action<string>? _log;
+    private int _processCounter;
+    private bool _disposed;
+
+    private NetLab(string runName, Action<string>? log)
+    {
+        RunName = runName;
+        _log = log;
+        UnderlayNamespace = runName + "-underlay";
+        TempDirectory = Path.Combine(TempRoot, runName);
+    }
+
+    /// <summary>Where runs keep their logs: a directory per run, removed with the run.</summary>
+    public static string TempRoot => Path.Combine(Path.GetTempPath(), "weave-lab");
+
+    /// <summary>Keep the run's log directory after dispose (set <c>WEAVE_LAB_KEEP_LOGS=1</c>).</summary>
+    public static bool KeepLogs => Environment.GetEnvironmentVariable("WEAVE_LAB_KEEP_LOGS") is "1" or "true";
+
+    /// <summary><c>wv&lt;pid&gt;x&lt;n&gt;</c>: the prefix of every namespace of this run.</summary>
+    public string RunName { get; }
+
+    public string UnderlayNamespace { get; }
+
+    /// <summary>This run's directory for logs (routers' output).</summary>
+    public string TempDirectory { get; }
+
+    public IReadOnlyList<LabHost> Hosts => _hosts;
+
+    /// <summary>Every namespace this run has created and not yet removed.</summary>
+    public IReadOnlyList<string> Namespaces
+    {
+        get { lock (_gate) { return [.. _namespaces]; } }
+    }
+
+    /// <summary>
+    /// Removes dead runs' leftovers, then builds the underlay and <paramref name="hostCount"/>
+    /// hosts. <paramref name="log"/> receives what the lab does and every line its processes print.
+    /// </summary>
+    public static NetLab Create(int hostCount, Action<string>? log = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(hostCount, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(hostCount, MaxHosts);
+        if (!Privileges.IsRoot)
+        {
+            throw new InvalidOperationException("the network-namespace lab needs root");
+        }
+        _ = Leftovers.Remove(log);
+
+        var lab = new NetLab(global::Weave.Lab.RunName.Next(), log);
+        ExitCleanup.Track(lab);
+        try
+        {
+            lab.Build(hostCount);
+            return lab;
+        }
+        catch
+        {
+            lab.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Stops every process the run started, removes its namespaces (and with them every link) and its log directory. Idempotent; never throws.</summary>
+    public void Dispose()
+    {
+        LabProcess[] processes;
+        string[] namespaces;
+        lock (_gate)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+            _disposed = true;
+            processes = [.. _processes];
+            namespaces = [.. _namespaces];
+            _processes.Clear();
+            _namespaces.Clear();
+        }
+        ExitCleanup.Untrack(this);
+        Log($"removing run {RunName}");
+        foreach (LabProcess process in processes)
+        {
+            process.Dispose();
+        }
+        // Pods first, the underlay last: the reverse of creation.
+        for (int i = namespaces.Length - 1; i >= 0; i--)
+        {
+            string? error = LabNamespaces.Destroy(namespaces[i]);
+            if (error is not null)
+            {
+                Log(error);
+            }
+        }
+        if (!KeepLogs)
+        {
+            try
+            {
+                if (Directory.Exists(TempDirectory))
+                {
+                    Directory.Delete(TempDirectory, recursive: true);
+                }
+            }
+            catch (Exception e)
+            {
+                Log($"removing {TempDirectory}: {e.Message}");
+            }
+        }
+    }
+
+    /// <summary>Writes a line to the lab's log, if it has one.</summary>
+    public void Log(string line)
+    {
+        try
+        {
+            _log?.Invoke(line);
+        }
+        catch (InvalidOperationException)
+        {
+            // xunit's output helper refuses lines once its test has finished.
+        }
+    }
+
+    internal string AddNamespace(string name)
+    {
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            // Tracked before it exists, so a failure halfway is still cleaned up.
+            _namespaces.Add(name);
+        }
+        LabNamespaces.Add(name);
+        return name;
+    }
+
+    internal LabProcess StartProcess(LabNode node, string file, string[] args)
+    {
+        int n = Interlocked.Increment(ref _processCounter);
+        string label = $"{node.Name}/{Path.GetFileName(file)}#{n.ToString(CultureInfo.InvariantCulture)}";
+        string logPath = Path.Combine(TempDirectory, $"{node.Name}-{Path.GetFileName(file)}-{n.ToString(CultureInfo.InvariantCulture)}.log");
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            var process = new LabProcess(node.Namespace, label, logPath, _log, file, args);
+            _processes.Add(process);
+            return process;
+        }
+    }
+
+    private void Build(int hostCount)
+    {
+        _ = Directory.CreateDirectory(TempDirectory);
+        Log($"run {RunName}: underlay {UnderlayNamespace} with bridge {UnderlayBridge}, {hostCount} host(s), logs in {TempDirectory}");
+        AddNamespace(UnderlayNamespace);
+        Ip.In(UnderlayNamespace, "link", "add", UnderlayBridge, "type", "bridge");
+        Ip.In(UnderlayNamespace, "link", "set", UnderlayBridge, "up");
+        for (int i = 1; i <= hostCount; i++)
+        {
+            string index = i.ToString(CultureInfo.InvariantCulture);
+            string hostNs = AddNamespace($"{RunName}-host{index}");
+            var address = IPAddress.Parse(UnderlayPrefix + (10 + i).ToString(CultureInfo.InvariantCulture));
+            string underlayEnd = "host" + index;
+            Ip.In(UnderlayNamespace, "link", "add", underlayEnd, "type", "veth", "peer", "name", "eth0", "netns", hostNs);
+            Ip.In(UnderlayNamespace, "link", "set", underlayEnd, "master", UnderlayBridge, "up");
+            Ip.In(hostNs, "addr", "add", $"{address}/{UnderlayPrefixLength.ToString(CultureInfo.InvariantCulture)}", "dev", "eth0");
+            Ip.In(hostNs, "link", "set", "eth0", "up");
+            _hosts.Add(new LabHost(this, i, hostNs, address));
+            Log($"host{index}: {hostNs}, eth0 {address}/{UnderlayPrefixLength.ToString(CultureInfo.InvariantCulture)}");
+        }
+    }
+}
