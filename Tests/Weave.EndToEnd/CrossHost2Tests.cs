@@ -1,0 +1,148 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text.RegularExpressions;
+using Weave.Lab;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace Weave.EndToEnd;
+
+/// <summary>Two hosts, a router and a pod on each: pods talk across hosts through the routers.</summary>
+public sealed class CrossHost2Tests(ITestOutputHelper output)
+{
+    private const int TransferBytes = 20 * 1024 * 1024;
+    private const int TransferPort = 5201;
+
+    [RootFact]
+    public void Pods_OnTwoHosts_PingEachOtherBothWays()
+    {
+        RootFactAttribute.Require();
+        using var overlay = TwoHostOverlay.Start(output.WriteLine);
+
+        overlay.AssertPodsReachEachOther();
+        Assert.True(overlay.Pod1.Ping(overlay.Pod2.Address, count: 5).Succeeded);
+    }
+
+    [RootFact]
+    public async Task TcpTransfer_20MB_ArrivesIntact()
+    {
+        RootFactAttribute.Require();
+        using var overlay = TwoHostOverlay.Start(output.WriteLine);
+        overlay.AssertPodsReachEachOther();
+        LabPod server = overlay.Pod1, client = overlay.Pod2;
+        byte[] data = RandomNumberGenerator.GetBytes(TransferBytes);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+
+        // Sockets are opened inside the pods' namespaces and keep them; the I/O runs from here.
+        using Socket listener = server.Run(() =>
+        {
+            var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            socket.Bind(new IPEndPoint(server.Address, TransferPort));
+            socket.Listen(1);
+            return socket;
+        });
+        using Socket sender = client.Run(() => new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp));
+        Task<Socket> accepting = listener.AcceptAsync(timeout.Token).AsTask();
+        await sender.ConnectAsync(new IPEndPoint(server.Address, TransferPort), timeout.Token);
+        using Socket receiver = await accepting;
+
+        Task sending = SendAllAsync(sender, data, timeout.Token);
+        (long received, byte[] hash) = await ReceiveAndHashAsync(receiver, timeout.Token);
+        await sending;
+
+        Assert.Equal(TransferBytes, received);
+        Assert.Equal(Convert.ToHexString(SHA256.HashData(data)), Convert.ToHexString(hash));
+    }
+
+    [RootFact]
+    public void Status_ShowsOtherPeerAndEstablishedConnection()
+    {
+        RootFactAttribute.Require();
+        using var overlay = TwoHostOverlay.Start(output.WriteLine);
+        overlay.AssertPodsReachEachOther();
+
+        CommandResult status1 = overlay.Host1.RunWeave("status");
+        Assert.True(status1.Succeeded, status1.ToString());
+        Assert.Matches(new Regex($@"Name:\s*{Regex.Escape(overlay.Host1.PeerName)}\s*\(host1\)"), status1.Stdout);
+        Assert.Matches(new Regex(@"Peers:\s*\d+"), status1.Stdout);
+        Assert.Matches(new Regex(@"Connections:\s*1\s*\(1 established\)"), status1.Stdout);
+
+        // host2 dialled host1: an outgoing, established connection to host1's underlay address and port.
+        CommandResult connections2 = overlay.Host2.RunWeave("status", "connections");
+        Assert.True(connections2.Succeeded, connections2.ToString());
+        Assert.Matches(new Regex($@"->\s*{Regex.Escape(overlay.Host1.UnderlayAddress.ToString())}:6783\s+established\s+{Regex.Escape(overlay.Host1.PeerName)}\(host1\)"), connections2.Stdout);
+
+        CommandResult connections1 = overlay.Host1.RunWeave("status", "connections");
+        Assert.True(connections1.Succeeded, connections1.ToString());
+        Assert.Matches(new Regex($@"{Regex.Escape(overlay.Host2.UnderlayAddress.ToString())}:\d+\s+established\s+{Regex.Escape(overlay.Host2.PeerName)}\(host2\)"), connections1.Stdout);
+    }
+
+    [RootFact]
+    public void StopDialingRouter_StopsTraffic_RestartRestoresIt()
+    {
+        RootFactAttribute.Require();
+        using var overlay = TwoHostOverlay.Start(output.WriteLine);
+        overlay.AssertPodsReachEachOther();
+
+        AssertStopsCleanly(overlay, overlay.Host2, overlay.Router2);
+        Assert.False(overlay.Pod1.Ping(overlay.Pod2.Address, count: 3).Succeeded, "pods still reach each other with host2's router stopped");
+
+        overlay.Router2 = overlay.StartRouter2();
+        overlay.AssertPodsReachEachOther();
+    }
+
+    [RootFact]
+    public void StopDialledRouter_RestartRestoresTraffic_ByRedial()
+    {
+        RootFactAttribute.Require();
+        using var overlay = TwoHostOverlay.Start(output.WriteLine);
+        overlay.AssertPodsReachEachOther();
+
+        AssertStopsCleanly(overlay, overlay.Host1, overlay.Router1);
+        Assert.False(overlay.Pod2.Ping(overlay.Pod1.Address, count: 3).Succeeded, "pods still reach each other with host1's router stopped");
+
+        // host2's router keeps retrying its peer host1 and reconnects once it is back.
+        overlay.Router1 = overlay.StartRouter1();
+        overlay.AssertPodsReachEachOther();
+    }
+
+    private static void AssertStopsCleanly(TwoHostOverlay overlay, LabHost host, LabProcess router)
+    {
+        int exitCode = router.Stop();
+        Assert.True(exitCode == 0, $"{host.Name}'s router exited {exitCode} on SIGTERM.\n{overlay.Diagnostics()}");
+        Assert.True(host.TapDevices().Count == 0, $"{host.Name} still has TAP {string.Join(", ", host.TapDevices())} after its router stopped");
+    }
+
+    private static async Task SendAllAsync(Socket socket, byte[] data, CancellationToken cancellationToken)
+    {
+        const int chunk = 64 * 1024;
+        for (int offset = 0; offset < data.Length; offset += chunk)
+        {
+            ReadOnlyMemory<byte> slice = data.AsMemory(offset, Math.Min(chunk, data.Length - offset));
+            while (!slice.IsEmpty)
+            {
+                int sent = await socket.SendAsync(slice, SocketFlags.None, cancellationToken);
+                slice = slice[sent..];
+            }
+        }
+        socket.Shutdown(SocketShutdown.Send);
+    }
+
+    private static async Task<(long Received, byte[] Hash)> ReceiveAndHashAsync(Socket socket, CancellationToken cancellationToken)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        byte[] buffer = new byte[64 * 1024];
+        long received = 0;
+        while (true)
+        {
+            int n = await socket.ReceiveAsync(buffer, SocketFlags.None, cancellationToken);
+            if (n == 0)
+            {
+                return (received, hash.GetHashAndReset());
+            }
+            hash.AppendData(buffer, 0, n);
+            received += n;
+        }
+    }
+}

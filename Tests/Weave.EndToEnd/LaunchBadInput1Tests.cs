@@ -1,0 +1,66 @@
+using System.Net;
+using System.Net.Sockets;
+using Weave.Lab;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace Weave.EndToEnd;
+
+/// <summary>
+/// One host: `weave launch` with bad input exits non-zero with exactly one line on stderr and
+/// leaves nothing behind (no bridge, no TAP). Running without /dev/net/tun is not simulated here.
+/// </summary>
+public sealed class LaunchBadInput1Tests(ITestOutputHelper output)
+{
+    private static readonly TimeSpan s_exitWithin = TimeSpan.FromSeconds(15);
+
+    [RootFact]
+    public void Launch_UnknownFlag_FailsWithOneLine()
+    {
+        RootFactAttribute.Require();
+        using var lab = NetLab.Create(1, output.WriteLine);
+        LabHost host = lab.Hosts[0];
+
+        AssertFailsCleanly(host, host.StartRouter("--bogus"));
+    }
+
+    [RootFact]
+    public void Launch_UnparseablePeer_FailsWithOneLine()
+    {
+        RootFactAttribute.Require();
+        using var lab = NetLab.Create(1, output.WriteLine);
+        LabHost host = lab.Hosts[0];
+
+        AssertFailsCleanly(host, host.StartRouter("not_a_host:99999"));
+    }
+
+    [RootFact]
+    public void Launch_PortInUse_FailsWithOneLine()
+    {
+        RootFactAttribute.Require();
+        using var lab = NetLab.Create(1, output.WriteLine);
+        LabHost host = lab.Hosts[0];
+        using Socket squatter = host.Run(() =>
+        {
+            var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            socket.Bind(new IPEndPoint(IPAddress.Any, 6783));
+            socket.Listen(1);
+            return socket;
+        });
+
+        AssertFailsCleanly(host, host.StartRouter());
+    }
+
+    private static void AssertFailsCleanly(LabHost host, LabProcess router)
+    {
+        bool exited = router.WaitForExit(s_exitWithin);
+        if (!exited)
+        {
+            router.Kill();
+        }
+        Assert.True(exited, $"`{router.CommandLine}` was still running after {s_exitWithin}:\n{router.Output}");
+        Assert.True(router.ExitCode != 0, $"`{router.CommandLine}` exited 0:\n{router.Output}");
+        Assert.True(router.StderrLines.Count == 1, $"expected exactly one line on stderr, got {router.StderrLines.Count}:\n{router.Stderr}");
+        Assert.Equal(["lo", "eth0"], host.Links());
+    }
+}
