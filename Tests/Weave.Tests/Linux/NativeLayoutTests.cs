@@ -1,0 +1,157 @@
+using System.Diagnostics;
+using System.Globalization;
+using Weave.Linux;
+using Xunit;
+using static Weave.Linux.NetlinkConstants;
+
+namespace Weave.Tests.Linux;
+
+/// <summary>
+/// Compiles a C program against the system headers and compares its sizes and constants with our
+/// hand-written ones (the approach of Tmds.LibC's StructTests). Skipped when gcc is missing.
+/// </summary>
+public sealed class NativeLayoutTests
+{
+    /// <summary>(C expression, our value). Every expression is printed as an unsigned long.</summary>
+    private static readonly (string C, ulong Ours)[] s_checks =
+    [
+        ("sizeof(struct ifreq)", TunConstants.IfReqSize),
+        ("offsetof(struct ifreq, ifr_flags)", TunConstants.IfReqFlagsOffset),
+        ("IFNAMSIZ", InterfaceName.IFNAMSIZ),
+        ("TUNSETIFF", TunConstants.TUNSETIFF),
+        ("TUNSETPERSIST", TunConstants.TUNSETPERSIST),
+        ("IFF_TUN", (ulong)TunConstants.IFF_TUN),
+        ("IFF_TAP", (ulong)TunConstants.IFF_TAP),
+        ("IFF_NO_PI", (ulong)TunConstants.IFF_NO_PI),
+        ("IFF_VNET_HDR", (ulong)TunConstants.IFF_VNET_HDR),
+        ("sizeof(struct nlmsghdr)", NLMSG_HDRLEN),
+        ("sizeof(struct ifinfomsg)", IfInfoMsgSize),
+        ("sizeof(struct rtattr)", RTA_HDRLEN),
+        ("sizeof(struct nlmsgerr)", NlMsgErrSize),
+        ("sizeof(struct sockaddr_nl)", SockAddrNlSize),
+        ("offsetof(struct sockaddr_nl, nl_pid)", 4),
+        ("offsetof(struct ifinfomsg, ifi_index)", 4),
+        ("offsetof(struct ifinfomsg, ifi_flags)", 8),
+        ("offsetof(struct ifinfomsg, ifi_change)", 12),
+        ("AF_NETLINK", AF_NETLINK),
+        ("NETLINK_ROUTE", NETLINK_ROUTE),
+        ("SOL_NETLINK", SOL_NETLINK),
+        ("NETLINK_CAP_ACK", NETLINK_CAP_ACK),
+        ("NETLINK_EXT_ACK", NETLINK_EXT_ACK),
+        ("NLMSG_ERROR", NLMSG_ERROR),
+        ("NLMSG_DONE", NLMSG_DONE),
+        ("RTM_NEWLINK", RTM_NEWLINK),
+        ("RTM_DELLINK", RTM_DELLINK),
+        ("RTM_GETLINK", RTM_GETLINK),
+        ("RTM_SETLINK", RTM_SETLINK),
+        ("NLM_F_REQUEST", NLM_F_REQUEST),
+        ("NLM_F_MULTI", NLM_F_MULTI),
+        ("NLM_F_ACK", NLM_F_ACK),
+        ("NLM_F_DUMP_INTR", NLM_F_DUMP_INTR),
+        ("NLM_F_DUMP", NLM_F_DUMP),
+        ("NLM_F_EXCL", NLM_F_EXCL),
+        ("NLM_F_CREATE", NLM_F_CREATE),
+        ("NLM_F_CAPPED", NLM_F_CAPPED),
+        ("NLM_F_ACK_TLVS", NLM_F_ACK_TLVS),
+        ("NLMSGERR_ATTR_MSG", NLMSGERR_ATTR_MSG),
+        ("NLA_F_NESTED", NLA_F_NESTED),
+        ("(unsigned short)NLA_TYPE_MASK", NLA_TYPE_MASK),
+        ("IFF_UP", IFF_UP),
+        ("IFF_LOWER_UP", IFF_LOWER_UP),
+        ("IFLA_ADDRESS", IFLA_ADDRESS),
+        ("IFLA_IFNAME", IFLA_IFNAME),
+        ("IFLA_MTU", IFLA_MTU),
+        ("IFLA_MASTER", IFLA_MASTER),
+        ("IFLA_LINKINFO", IFLA_LINKINFO),
+        ("IFLA_NET_NS_PID", IFLA_NET_NS_PID),
+        ("IFLA_NET_NS_FD", IFLA_NET_NS_FD),
+        ("IFLA_EXT_MASK", IFLA_EXT_MASK),
+        ("IFLA_INFO_KIND", IFLA_INFO_KIND),
+        ("IFLA_INFO_DATA", IFLA_INFO_DATA),
+        ("VETH_INFO_PEER", VETH_INFO_PEER),
+    ];
+
+    [GccFact]
+    public void OurConstantsAndSizes_MatchTheCHeaders()
+    {
+        string directory = Directory.CreateTempSubdirectory("wvlayout-").FullName;
+        try
+        {
+            string source = Path.Combine(directory, "layout.c");
+            string program = Path.Combine(directory, "layout");
+            File.WriteAllText(source, CProgram());
+            Run("gcc", "-Wall", "-Werror", "-o", program, source);
+            string[] lines = Run(program).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+
+            Assert.Equal(s_checks.Length, lines.Length);
+            var mismatches = new List<string>();
+            for (int i = 0; i < s_checks.Length; i++)
+            {
+                ulong c = ulong.Parse(lines[i], CultureInfo.InvariantCulture);
+                if (c != s_checks[i].Ours)
+                {
+                    mismatches.Add($"{s_checks[i].C}: C says {c}, we say {s_checks[i].Ours}");
+                }
+            }
+            Assert.Empty(mismatches);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    private static string CProgram()
+    {
+        var text = new System.Text.StringBuilder("""
+            #include <stddef.h>
+            #include <stdio.h>
+            #include <sys/ioctl.h>
+            #include <sys/socket.h>
+            #include <linux/if.h>
+            #include <linux/if_tun.h>
+            #include <linux/netlink.h>
+            #include <linux/rtnetlink.h>
+            #include <linux/if_link.h>
+            #include <linux/veth.h>
+            int main(void)
+            {
+
+            """);
+        foreach ((string c, _) in s_checks)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"    printf(\"%lu\\n\", (unsigned long)({c}));\n");
+        }
+        text.Append("    return 0;\n}\n");
+        return text.ToString();
+    }
+
+    private static string Run(string file, params string[] arguments)
+    {
+        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+        using var process = Process.Start(start)!;
+        Task<string> error = process.StandardError.ReadToEndAsync();
+        string output = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        Assert.True(process.ExitCode == 0, $"{file} exited {process.ExitCode}: {error.Result}");
+        return output;
+    }
+}
+
+/// <summary>A fact that needs gcc on PATH; skipped with the reason when it is missing.</summary>
+[AttributeUsage(AttributeTargets.Method, AllowMultiple = false)]
+public sealed class GccFactAttribute : FactAttribute
+{
+    public GccFactAttribute()
+    {
+        string[] path = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries);
+        if (!path.Any(directory => File.Exists(Path.Combine(directory, "gcc"))))
+        {
+            Skip = "gcc is not installed: cannot compare our constants with the C headers";
+        }
+    }
+}
