@@ -106,8 +106,8 @@ public sealed class TapDevice : IDisposable
 
     /// <summary>
     /// Reads one Ethernet frame into <paramref name="frame"/>, which should hold the MTU plus 18
-    /// bytes of Ethernet and VLAN header (the kernel drops a frame that does not fit and fails the
-    /// read with EFAULT). Returns the frame's length, or 0 when none arrived within
+    /// bytes of Ethernet and VLAN header: the kernel silently truncates a longer frame to the
+    /// buffer (and discards the rest). Returns the frame's length, or 0 when none arrived within
     /// <paramref name="timeoutMilliseconds"/> (-1 waits forever). poll() is used only after read()
     /// returned EAGAIN; EINTR is retried.
     /// </summary>
