@@ -1,0 +1,112 @@
+using System.Buffers;
+using System.IO.Pipelines;
+
+namespace Weave.Gossip.Protocol;
+
+/// <summary>The agreed version and what the remote peer said about itself.</summary>
+public sealed record HandshakeResult(byte Version, PeerIntro Remote);
+
+/// <summary>
+/// The opening of a control connection, the same on both ends (no client/server roles): send our
+/// header, read theirs, agree on the highest common version, then exchange intros. Both ends
+/// detect a version mismatch themselves, so both log the same clear error. The whole exchange has
+/// one deadline: a peer that connects and says nothing cannot hold a slot.
+/// </summary>
+public static class Handshake
+{
+    public static async Task<HandshakeResult> RunAsync(
+        Stream stream, PipeReader reader, ProtocolHeader ours, PeerIntro local,
+        TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        ArgumentNullException.ThrowIfNull(reader);
+        ArgumentNullException.ThrowIfNull(local);
+        using var deadline = new CancellationTokenSource(timeout, time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token, cancellationToken);
+        CancellationToken ct = linked.Token;
+        try
+        {
+            var header = new byte[WireFormat.HeaderSizeBytes];
+            ours.Write(header);
+            await stream.WriteAsync(header, ct).ConfigureAwait(false);
+
+            ProtocolHeader theirs = await ReadHeaderAsync(reader, ct).ConfigureAwait(false);
+            if (!ours.TryNegotiate(theirs, out byte version))
+            {
+                throw new ProtocolException($"no common protocol version: we speak {ours}, the peer speaks {theirs}");
+            }
+
+            await stream.WriteAsync(FrameCodec.Encode(FrameTag.Intro, local.Encode()), ct).ConfigureAwait(false);
+            var (tag, body) = await ReadFrameAsync(reader, WireFormat.MaxIntroBytes, ct).ConfigureAwait(false)
+                ?? throw new ProtocolException("connection closed before the peer's intro");
+            if (tag != (byte)FrameTag.Intro)
+            {
+                throw new ProtocolException($"expected an intro, got a frame with tag {tag}");
+            }
+            if (!PeerIntro.TryDecode(body, out PeerIntro? remote, out string error))
+            {
+                throw new ProtocolException(error);
+            }
+            return new HandshakeResult(version, remote!);
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            throw new ProtocolException($"handshake not completed within {timeout.TotalSeconds:0} s");
+        }
+    }
+
+    private static async Task<ProtocolHeader> ReadHeaderAsync(PipeReader reader, CancellationToken ct)
+    {
+        ReadResult read = await reader.ReadAtLeastAsync(WireFormat.HeaderSizeBytes, ct).ConfigureAwait(false);
+        ReadOnlySequence<byte> buffer = read.Buffer;
+        if (buffer.Length < WireFormat.HeaderSizeBytes)
+        {
+            reader.AdvanceTo(buffer.Start, buffer.End);
+            throw new ProtocolException("connection closed before the peer's protocol header");
+        }
+        var bytes = new byte[WireFormat.HeaderSizeBytes];
+        buffer.Slice(0, WireFormat.HeaderSizeBytes).CopyTo(bytes);
+        reader.AdvanceTo(buffer.GetPosition(WireFormat.HeaderSizeBytes));
+        if (!ProtocolHeader.TryParse(bytes, out ProtocolHeader header, out string error))
+        {
+            throw new ProtocolException(error);
+        }
+        return header;
+    }
+
+    /// <summary>
+    /// Reads one whole frame and copies its body out (control frames are small and rare).
+    /// Null when the peer closed the connection cleanly between frames.
+    /// </summary>
+    public static async ValueTask<(byte Tag, byte[] Body)?> ReadFrameAsync(PipeReader reader, int maxFrameBytes, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        while (true)
+        {
+            ReadResult read = await reader.ReadAsync(ct).ConfigureAwait(false);
+            ReadOnlySequence<byte> buffer = read.Buffer;
+            switch (FrameCodec.TryRead(ref buffer, maxFrameBytes, out byte tag, out ReadOnlySequence<byte> body, out string error))
+            {
+                case FrameCodec.ReadResult.Frame:
+                    byte[] copy = body.ToArray();
+                    reader.AdvanceTo(buffer.Start);
+                    return (tag, copy);
+                case FrameCodec.ReadResult.Invalid:
+                    reader.AdvanceTo(read.Buffer.Start);
+                    throw new ProtocolException(error);
+                default:
+                    if (read.IsCompleted)
+                    {
+                        reader.AdvanceTo(read.Buffer.End);
+                        if (read.Buffer.Length == 0)
+                        {
+                            return null;
+                        }
+                        throw new ProtocolException("connection closed in the middle of a frame");
+                    }
+                    reader.AdvanceTo(read.Buffer.Start, read.Buffer.End);
+                    break;
+            }
+        }
+    }
+}

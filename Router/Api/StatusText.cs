@@ -1,0 +1,75 @@
+using System.Text;
+using Weave.Router.Mesh;
+
+namespace Weave.Router.Api;
+
+/// <summary>
+/// Weave Net's status layouts (labels right-aligned to column 15, fixed-width connection
+/// columns), so operators' eyes and scripts keep working.
+/// </summary>
+public static class StatusText
+{
+    public static string Summary(MeshStatus status, RouterInfo router)
+    {
+        ArgumentNullException.ThrowIfNull(status);
+        ArgumentNullException.ThrowIfNull(router);
+        int connections = status.Connections.Count;
+        int established = status.EstablishedCount;
+        int failed = status.Connections.Count(c => c.State == ConnectionStates.Failed);
+        string connectionDetail = failed > 0 ? $"{established} established, {failed} failed" : $"{established} established";
+        var text = new StringBuilder();
+        Line(text, "Version", router.Version);
+        text.Append('\n');
+        Line(text, "Service", "router");
+        Line(text, "Protocol", $"weave {router.ProtocolRange}");
+        Line(text, "Name", status.Local.Display);
+        Line(text, "Encryption", "disabled");
+        Line(text, "PeerDiscovery", "disabled");
+        Line(text, "Targets", status.Targets.Count.ToString());
+        Line(text, "Connections", $"{connections} ({connectionDetail})");
+        Line(text, "Peers", $"{status.Peers.Count} (with {established} established connections)");
+        Line(text, "TrustedSubnets", "none");
+        return text.ToString();
+    }
+
+    public static string Connections(MeshStatus status)
+    {
+        ArgumentNullException.ThrowIfNull(status);
+        var text = new StringBuilder();
+        foreach (ConnectionRow row in status.Connections)
+        {
+            text.Append($"{Direction(row.Outbound)} {row.Address,-21} {row.State,-11} {row.Info}".TrimEnd()).Append('\n');
+        }
+        return text.ToString();
+    }
+
+    public static string Peers(MeshStatus status)
+    {
+        ArgumentNullException.ThrowIfNull(status);
+        var text = new StringBuilder();
+        foreach (PeerRow peer in status.Peers)
+        {
+            text.Append(peer.Peer).Append('\n');
+            foreach (PeerLink link in peer.Links)
+            {
+                string state = link.Established ? "established" : "pending";
+                text.Append($"   {Direction(link.Outbound)} {link.Address,-21} {link.Peer,-37} {state}\n");
+            }
+        }
+        return text.ToString();
+    }
+
+    public static string Targets(MeshStatus status)
+    {
+        ArgumentNullException.ThrowIfNull(status);
+        return string.Concat(status.Targets.Select(t => t + "\n"));
+    }
+
+    private static string Direction(bool outbound) => outbound ? "->" : "<-";
+
+    private static void Line(StringBuilder text, string label, string value) =>
+        text.Append($"{label,15}: {value}\n");
+}
+
+/// <summary>Facts about this router binary shown in status.</summary>
+public sealed record RouterInfo(string Version, string ProtocolRange);

@@ -1,0 +1,125 @@
+using System.CommandLine;
+using System.Net;
+using System.Runtime.InteropServices;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
+using Weave.Gossip;
+using Weave.Router.Launch;
+using Weave.Router.Mesh;
+
+namespace Weave.Router.Cli;
+
+/// <summary>
+/// The <c>weave</c> command line: Weave Net's commands and flag names. Parse errors and failures
+/// print one line on stderr (<c>weave: ...</c>) and exit non-zero.
+/// </summary>
+public static class CommandLine
+{
+    public const int ExitFailure = 1;
+    public const int ExitUsage = 2;
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        RootCommand root = Build();
+        ParseResult parsed = root.Parse(args);
+        if (parsed.Errors.Count > 0)
+        {
+            string message = string.Join(' ', parsed.Errors[0].Message.Split((char[])[' ', '\n', '\r', '\t'], StringSplitOptions.RemoveEmptyEntries));
+            await Console.Error.WriteLineAsync($"weave: {message} (see `weave --help`)").ConfigureAwait(false);
+            return ExitUsage;
+        }
+        try
+        {
+            return await parsed.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null, EnableDefaultExceptionHandler = false }).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is LaunchException or CliException)
+        {
+            await Console.Error.WriteLineAsync($"weave: {e.Message}").ConfigureAwait(false);
+            return ExitFailure;
+        }
+    }
+
+    private static RootCommand Build()
+    {
+        var root = new RootCommand("weave: a Weave Net-style overlay network router for Kubernetes");
+        root.Subcommands.Add(BuildLaunch());
+        root.Subcommands.Add(BuildStatus());
+        var version = new Command("version", "Print the version");
+        version.SetAction(_ => Console.WriteLine($"weave {RouterHost.Info.Version}"));
+        root.Subcommands.Add(version);
+        return root;
+    }
+
+    private static Command BuildStatus()
+    {
+        var httpAddr = new Option<string?>("--http-addr") { Description = "Router API address (default $WEAVE_HTTP_ADDR or 127.0.0.1:6784)" };
+        var what = new Argument<string?>("WHAT") { Arity = ArgumentArity.ZeroOrOne, Description = "peers, connections, ipam or targets" };
+        what.AcceptOnlyFromAmong("peers", "connections", "ipam", "targets");
+        var status = new Command("status", "Show the router's status") { httpAddr, what };
+        status.SetAction(async (parsed, ct) =>
+        {
+            string? sub = parsed.GetValue(what);
+            using var client = new RouterClient(RouterClient.ResolveAddress(parsed.GetValue(httpAddr)));
+            string text = await client.GetTextAsync(sub is null ? "/status" : "/status/" + sub, ct).ConfigureAwait(false);
+            Console.Write(text);
+            return 0;
+        });
+        return status;
+    }
+
+    private static Command BuildLaunch()
+    {
+        var name = new Option<string?>("--name") { Description = "Peer name as aa:bb:cc:dd:ee:ff (default: random per start for now)" };
+        var nickname = new Option<string?>("--nickname") { Description = "Peer nickname (default: the host name)" };
+        var port = new Option<int>("--port") { Description = "TCP port of the mesh; VXLAN uses UDP port+1", DefaultValueFactory = _ => RouterOptions.DefaultPort };
+        var host = new Option<string?>("--host") { Description = "Address to listen on (default: all)" };
+        var mtu = new Option<int>("--mtu") { Description = "Overlay MTU of the bridge and TAP", DefaultValueFactory = _ => RouterOptions.DefaultMtu };
+        var httpAddr = new Option<string?>("--http-addr") { Description = "Local HTTP API address (default 127.0.0.1:6784)" };
+        var logLevel = new Option<string>("--log-level") { Description = "debug, info, warning or error", DefaultValueFactory = _ => "info" };
+        logLevel.AcceptOnlyFromAmong("debug", "info", "warning", "error");
+        var peers = new Argument<string[]>("PEER") { Arity = ArgumentArity.ZeroOrMore, Description = "Peers to connect to, as host[:port]" };
+        var launch = new Command("launch", "Run the router in the foreground") { name, nickname, port, host, mtu, httpAddr, logLevel, peers };
+        launch.SetAction(async (parsed, _) =>
+        {
+            RouterOptions options = LaunchOptions.From(
+                parsed.GetValue(name), parsed.GetValue(nickname), parsed.GetValue(port), parsed.GetValue(host),
+                parsed.GetValue(mtu), parsed.GetValue(httpAddr), parsed.GetValue(peers) ?? []);
+            return await LaunchAsync(options, parsed.GetValue(logLevel)!).ConfigureAwait(false);
+        });
+        return launch;
+    }
+
+    private static async Task<int> LaunchAsync(RouterOptions options, string logLevel)
+    {
+        using var stop = new CancellationTokenSource();
+        void OnSignal(PosixSignalContext context)
+        {
+            context.Cancel = true;
+            stop.Cancel();
+        }
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+        using ILoggerFactory logs = CreateLogging(logLevel);
+        var router = new RouterHost(options, logs, TimeProvider.System, new Random());
+        await router.RunAsync(stop.Token).ConfigureAwait(false);
+        return 0;
+    }
+
+    private static ILoggerFactory CreateLogging(string level) => LoggerFactory.Create(builder =>
+    {
+        builder.SetMinimumLevel(level switch
+        {
+            "debug" => LogLevel.Debug,
+            "warning" => LogLevel.Warning,
+            "error" => LogLevel.Error,
+            _ => LogLevel.Information,
+        });
+        builder.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+        builder.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "yyyy-MM-dd HH:mm:ss.fff ";
+            o.ColorBehavior = LoggerColorBehavior.Disabled;
+        });
+    });
+}

@@ -1,0 +1,81 @@
+using Weave.Linux;
+
+namespace Weave.Router.Launch;
+
+/// <summary>
+/// Puts the bridge and the router's TAP device in place through netlink (never ip(8)): the bridge
+/// is created if absent and kept on shutdown (pods hang on it); the TAP is ours alone and goes
+/// away with the process.
+/// </summary>
+public sealed class BridgeSetup : IDisposable
+{
+    private BridgeSetup(TapDevice tap, bool createdBridge, int bridgeIndex)
+    {
+        Tap = tap;
+        CreatedBridge = createdBridge;
+        BridgeIndex = bridgeIndex;
+    }
+
+    public TapDevice Tap { get; }
+
+    /// <summary>True when this run created the bridge (and must remove it if the start fails).</summary>
+    public bool CreatedBridge { get; }
+
+    public int BridgeIndex { get; }
+
+    public static BridgeSetup Create(string bridge, string tapName, int mtu)
+    {
+        using RouteNetlink netlink = RouteNetlink.Open();
+        bool created = false;
+        LinkInfo? link = netlink.GetLink(bridge);
+        if (link is null)
+        {
+            netlink.CreateBridge(bridge, mtu);
+            created = true;
+            link = netlink.GetLink(bridge) ?? throw new LaunchException($"bridge {bridge} vanished right after it was created");
+        }
+        else if (link.Kind != "bridge")
+        {
+            throw new LaunchException($"a link named {bridge} exists but is a {link.Kind ?? "device of unknown kind"}, not a bridge; remove it first");
+        }
+        TapDevice? tap = null;
+        try
+        {
+            netlink.SetUp(link.Index);
+            tap = TapDevice.Create(tapName);
+            netlink.SetMtu(tap.InterfaceIndex, mtu);
+            netlink.SetMaster(tap.InterfaceIndex, link.Index);
+            netlink.SetUp(tap.InterfaceIndex);
+            return new BridgeSetup(tap, created, link.Index);
+        }
+        catch
+        {
+            tap?.Dispose();
+            if (created)
+            {
+                netlink.DeleteLink(link.Index);
+            }
+            throw;
+        }
+    }
+
+    /// <summary>Removes the bridge if this run created it: used when the start fails later on.</summary>
+    public void RemoveCreatedBridge()
+    {
+        if (!CreatedBridge)
+        {
+            return;
+        }
+        using RouteNetlink netlink = RouteNetlink.Open();
+        try
+        {
+            netlink.DeleteLink(BridgeIndex);
+        }
+        catch (LinuxError)
+        {
+            // Already gone.
+        }
+    }
+
+    public void Dispose() => Tap.Dispose();
+}

@@ -1,0 +1,153 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using Weave.Gossip.Protocol;
+using Weave.Linux;
+using Weave.Router.Api;
+using Weave.Router.DataPlane;
+using Weave.Router.DataPlane.Linux;
+using Weave.Router.Mesh;
+
+namespace Weave.Router.Launch;
+
+/// <summary>
+/// Runs one router: checks what it needs, claims its ports before touching any link (so a failed
+/// start leaves nothing behind), sets up the bridge and TAP, starts the data plane, the mesh and
+/// the API, and takes it all down again in reverse order when asked to stop.
+/// </summary>
+public sealed class RouterHost
+{
+    private readonly RouterOptions _options;
+    private readonly ILoggerFactory _logs;
+    private readonly TimeProvider _time;
+    private readonly Random _random;
+    private volatile bool _ready;
+
+    public RouterHost(RouterOptions options, ILoggerFactory logs, TimeProvider time, Random random)
+    {
+        _options = options;
+        _logs = logs;
+        _time = time;
+        _random = random;
+    }
+
+    public static RouterInfo Info => new(
+        typeof(RouterHost).Assembly.GetName().Version?.ToString(3) ?? "0",
+        ProtocolHeader.Ours.ToString());
+
+    /// <summary>Runs until <paramref name="stop"/> fires.</summary>
+    /// <exception cref="LaunchException">The router cannot start; nothing it created is left behind.</exception>
+    public async Task RunAsync(CancellationToken stop)
+    {
+        CheckPrerequisites();
+        ILogger log = _logs.CreateLogger("weave");
+        var local = new LocalPeer(_options.Name, _options.NickName, NextUid(), _options.DataPort);
+
+        using Socket listener = Claim("TCP", () => MeshConnections.Listen(new IPEndPoint(_options.Host, _options.Port)));
+        using UdpDatagramTransport udp = Claim("UDP", () => UdpDatagramTransport.Bind(new IPEndPoint(_options.Host, _options.DataPort)));
+        MeshConnections? mesh = null;
+        ApiServer api = await StartApiAsync(() => mesh, stop).ConfigureAwait(false);
+        try
+        {
+            using BridgeSetup bridge = SetUpBridge();
+            using var forwarder = new Forwarder(new LinuxTapDevice(bridge.Tap), udp, _options.Vni, _time, log);
+            forwarder.Start();
+            mesh = new MeshConnections(local, listener, forwarder, _time, _random, log);
+            mesh.Start(_options.Peers);
+            _ready = true;
+            RouterLog.Ready(log, local.Name.ToString(), local.NickName, (IPEndPoint)listener.LocalEndPoint!,
+                udp.LocalEndPoint, _options.Vni, _options.Bridge, bridge.Tap.Name, _options.Mtu, _options.HttpEndPoint);
+
+            await WaitAsync(stop).ConfigureAwait(false);
+
+            RouterLog.ShuttingDown(log, "signal");
+            _ready = false;
+            await mesh.DisposeAsync().ConfigureAwait(false);
+            RouterLog.Stopped(log, bridge.Tap.Name);
+        }
+        finally
+        {
+            await api.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private static async Task WaitAsync(CancellationToken stop)
+    {
+        try
+        {
+            await Task.Delay(Timeout.Infinite, stop).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // The signal to stop.
+        }
+    }
+
+    private static void CheckPrerequisites()
+    {
+        if (!Privileges.IsRoot)
+        {
+            throw new LaunchException("weave launch must run as root: it creates the bridge and a TAP device");
+        }
+        if (!TapDevice.IsSupported)
+        {
+            throw new LaunchException("/dev/net/tun is missing: this kernel or container offers no TUN/TAP devices");
+        }
+    }
+
+    private T Claim<T>(string protocol, Func<T> bind)
+    {
+        try
+        {
+            return bind();
+        }
+        catch (SocketException e) when (e.SocketErrorCode == SocketError.AddressAlreadyInUse)
+        {
+            int port = protocol == "TCP" ? _options.Port : _options.DataPort;
+            throw new LaunchException($"{protocol} port {port} is already in use (is another router running in this network namespace?)");
+        }
+        catch (SocketException e)
+        {
+            throw new LaunchException($"cannot bind {protocol} {_options.Host}: {e.Message}");
+        }
+    }
+
+    private async Task<ApiServer> StartApiAsync(Func<MeshConnections?> mesh, CancellationToken ct)
+    {
+        try
+        {
+            return await ApiServer.StartAsync(_options.HttpEndPoint, Info, () => _ready,
+                c => mesh()!.GetStatusAsync(c), ct).ConfigureAwait(false);
+        }
+        catch (IOException e)
+        {
+            string why = e.InnerException is SocketException { SocketErrorCode: SocketError.AddressAlreadyInUse }
+                ? "address already in use"
+                : e.Message;
+            throw new LaunchException($"cannot serve the HTTP API on {_options.HttpEndPoint}: {why}");
+        }
+    }
+
+    private BridgeSetup SetUpBridge()
+    {
+        try
+        {
+            return BridgeSetup.Create(_options.Bridge, _options.Tap, _options.Mtu);
+        }
+        catch (LinuxError e)
+        {
+            throw new LaunchException($"cannot set up bridge {_options.Bridge}: {e.Message}");
+        }
+    }
+
+    private ulong NextUid()
+    {
+        ulong uid;
+        do
+        {
+            uid = (ulong)_random.NextInt64();
+        }
+        while (uid == 0);
+        return uid;
+    }
+}

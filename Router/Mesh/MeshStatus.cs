@@ -1,0 +1,28 @@
+namespace Weave.Router.Mesh;
+
+/// <summary>One row of <c>weave status connections</c>: an established connection or a target being tried.</summary>
+public sealed record ConnectionRow(bool Outbound, string Address, string State, string Info);
+
+/// <summary>A connection of a peer in <c>weave status peers</c>, seen from that peer.</summary>
+public sealed record PeerLink(bool Outbound, string Address, string Peer, bool Established);
+
+public sealed record PeerRow(string Peer, IReadOnlyList<PeerLink> Links);
+
+/// <summary>A snapshot of the mesh, taken on the mesh loop.</summary>
+public sealed record MeshStatus(
+    LocalPeer Local,
+    IReadOnlyList<ConnectionRow> Connections,
+    IReadOnlyList<PeerRow> Peers,
+    IReadOnlyList<string> Targets)
+{
+    public int EstablishedCount => Connections.Count(c => c.State == ConnectionStates.Established);
+}
+
+/// <summary>Connection states with Weave's names, so operators' scripts and habits keep working.</summary>
+public static class ConnectionStates
+{
+    public const string Connecting = "connecting";
+    public const string Retrying = "retrying";
+    public const string Failed = "failed";
+    public const string Established = "established";
+}

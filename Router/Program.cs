@@ -1,0 +1,3 @@
+using Weave.Router.Cli;
+
+return await CommandLine.RunAsync(args).ConfigureAwait(false);

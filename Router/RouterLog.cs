@@ -1,0 +1,44 @@
+using System.Net;
+using Microsoft.Extensions.Logging;
+
+namespace Weave.Router;
+
+/// <summary>The router's log messages (event IDs 2000–2999), source-generated so a disabled level costs nothing.</summary>
+internal static partial class RouterLog
+{
+    [LoggerMessage(2000, LogLevel.Information, "Router {Name}({NickName}) ready: mesh on TCP {MeshEndPoint}, VXLAN on UDP {DataEndPoint} (VNI {Vni}), bridge {Bridge} via {Tap}, MTU {Mtu}, API on http://{HttpEndPoint}")]
+    public static partial void Ready(ILogger log, string name, string nickName, IPEndPoint meshEndPoint, IPEndPoint dataEndPoint, int vni, string bridge, string tap, int mtu, IPEndPoint httpEndPoint);
+
+    [LoggerMessage(2001, LogLevel.Information, "Created bridge {Bridge} (MTU {Mtu})")]
+    public static partial void BridgeCreated(ILogger log, string bridge, int mtu);
+
+    [LoggerMessage(2002, LogLevel.Information, "Shutting down ({Reason})")]
+    public static partial void ShuttingDown(ILogger log, string reason);
+
+    [LoggerMessage(2003, LogLevel.Information, "Stopped; TAP {Tap} removed")]
+    public static partial void Stopped(ILogger log, string tap);
+
+    [LoggerMessage(2010, LogLevel.Information, "Connection to {Peer} at {Address} established ({Direction}, protocol version {Version})")]
+    public static partial void ConnectionEstablished(ILogger log, string peer, IPEndPoint address, string direction, int version);
+
+    [LoggerMessage(2011, LogLevel.Information, "Connection to {Peer} at {Address} closed: {Reason}")]
+    public static partial void ConnectionClosed(ILogger log, string peer, IPEndPoint address, string reason);
+
+    [LoggerMessage(2012, LogLevel.Warning, "Connection with {Address} refused: {Reason}")]
+    public static partial void ConnectionRefused(ILogger log, string address, string reason);
+
+    [LoggerMessage(2013, LogLevel.Information, "Connecting to {Target} failed: {Error}; retry in {Delay}")]
+    public static partial void DialFailed(ILogger log, string target, string error, TimeSpan delay);
+
+    [LoggerMessage(2014, LogLevel.Warning, "Giving up on {Target}: {Error}")]
+    public static partial void TargetAbandoned(ILogger log, string target, string error);
+
+    [LoggerMessage(2020, LogLevel.Information, "Data plane: frames for {Peer} go to UDP {EndPoint}")]
+    public static partial void DataPeerAdded(ILogger log, string peer, IPEndPoint endPoint);
+
+    [LoggerMessage(2021, LogLevel.Information, "Data plane: {Peer} removed, {Forgotten} MAC addresses forgotten")]
+    public static partial void DataPeerRemoved(ILogger log, string peer, int forgotten);
+
+    [LoggerMessage(2022, LogLevel.Critical, "Data-plane thread {Thread} failed")]
+    public static partial void DataPlaneThreadFailed(ILogger log, Exception exception, string thread);
+}
