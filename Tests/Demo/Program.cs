@@ -49,7 +49,7 @@ public static partial class Program
             LabProcess router = routers[i];
             if (!Eventually.True(() => router.HasExited || host.Links().Contains(LabHost.Bridge), s_within) || router.HasExited)
             {
-                return Fail($"the router on {host.Name} did not create the bridge {LabHost.Bridge}", routers);
+                return Fail(lab, $"the router on {host.Name} did not create the bridge {LabHost.Bridge}", routers);
             }
         }
 
@@ -85,7 +85,7 @@ public static partial class Program
         Step("Removing the hosts, pods and routers");
         if (!ok)
         {
-            return Fail("cross-host ping failed", routers);
+            return Fail(lab, "cross-host ping failed", routers);
         }
         Console.WriteLine("  done: pods on different hosts reached each other through the routers.");
         return 0;
@@ -104,8 +104,13 @@ public static partial class Program
         return result.Succeeded ? Established().Count(result.Stdout) : 0;
     }
 
-    private static int Fail(string why, LabProcess[] routers)
+    private static int Fail(NetLab lab, string why, LabProcess[] routers)
     {
+        if (lab.IsDisposed)
+        {
+            Console.Error.WriteLine("demo interrupted: everything it created is removed");
+            return 130;
+        }
         Console.Error.WriteLine($"demo failed: {why}");
         foreach (LabProcess router in routers)
         {

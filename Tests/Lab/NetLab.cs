@@ -30,6 +30,7 @@ public sealed class NetLab : IDisposable
     private readonly List<LabProcess> _processes = [];
     private readonly List<LabHost> _hosts = [];
     private readonly Action<string>? _log;
+    private readonly TaskCompletionSource _removed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _processCounter;
     private bool _disposed;
 
@@ -91,23 +92,51 @@ public sealed class NetLab : IDisposable
         }
     }
 
-    /// <summary>Stops every process the run started, removes its namespaces (and with them every link) and its log directory. Idempotent; never throws.</summary>
+    /// <summary>True once <see cref="Dispose"/> has begun, e.g. from a Ctrl-C handler.</summary>
+    public bool IsDisposed
+    {
+        get { lock (_gate) { return _disposed; } }
+    }
+
+    /// <summary>
+    /// Stops every process the run started, removes its namespaces (and with them every link) and
+    /// its log directory. Idempotent; never throws. A call while another thread (a signal handler)
+    /// is removing the run waits until it is done, so the process cannot exit halfway.
+    /// </summary>
     public void Dispose()
     {
-        LabProcess[] processes;
-        string[] namespaces;
+        LabProcess[] processes = [];
+        string[] namespaces = [];
+        bool first;
         lock (_gate)
         {
-            if (_disposed)
+            first = !_disposed;
+            if (first)
             {
-                return;
+                _disposed = true;
+                processes = [.. _processes];
+                namespaces = [.. _namespaces];
+                _processes.Clear();
+                _namespaces.Clear();
             }
-            _disposed = true;
-            processes = [.. _processes];
-            namespaces = [.. _namespaces];
-            _processes.Clear();
-            _namespaces.Clear();
         }
+        if (!first)
+        {
+            _ = _removed.Task.Wait(TimeSpan.FromSeconds(60));
+            return;
+        }
+        try
+        {
+            Remove(processes, namespaces);
+        }
+        finally
+        {
+            _removed.TrySetResult();
+        }
+    }
+
+    private void Remove(LabProcess[] processes, string[] namespaces)
+    {
         ExitCleanup.Untrack(this);
         Log($"removing run {RunName}");
         foreach (LabProcess process in processes)
