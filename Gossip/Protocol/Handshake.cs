@@ -51,7 +51,7 @@ public static class Handshake
         }
         catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
-            throw new ProtocolException($"handshake not completed within {timeout.TotalSeconds:0} s");
+            throw new ProtocolException($"handshake not completed within {timeout.TotalSeconds:0.###} s");
         }
     }
 
