@@ -1,0 +1,245 @@
+using FsCheck.Xunit;
+using MessagePack;
+using Weave.Gossip;
+using Weave.Gossip.Protocol;
+using Xunit;
+
+namespace Weave.Tests.Gossip;
+
+public sealed class PeerIntroTests
+{
+    private static readonly PeerIntro s_sample =
+        new(new PeerName(0x5e1a00000001), "host-a", Uid: 12345, ConnectionId: 678, DataPort: 6784, Software: "weave-cs 0.1.0");
+
+    private static Dictionary<string, string> ValidMap() => new()
+    {
+        ["Name"] = "5e:1a:00:00:00:01",
+        ["NickName"] = "host-a",
+        ["UID"] = "12345",
+        ["ConnID"] = "678",
+        ["DataPort"] = "6784",
+        ["Software"] = "weave-cs 0.1.0",
+    };
+
+    private static byte[] Serialize<T>(T value) => MessagePackSerializer.Serialize(value);
+
+    private static string DecodeError(byte[] body)
+    {
+        Assert.False(PeerIntro.TryDecode(body, out PeerIntro? intro, out string error));
+        Assert.Null(intro);
+        Assert.NotEqual("", error);
+        return error;
+    }
+
+    [Fact]
+    public void EncodeTryDecode_Sample_RoundTrips()
+    {
+        Assert.True(PeerIntro.TryDecode(s_sample.Encode(), out PeerIntro? decoded, out string error), error);
+        Assert.Equal(s_sample, decoded);
+        Assert.Equal("", error);
+    }
+
+    [Property]
+    public bool EncodeTryDecode_RoundTrips(ulong name, ulong uid, ulong connectionId, ushort dataPort)
+    {
+        var intro = new PeerIntro(new PeerName(name & 0xFFFF_FFFF_FFFF), "nick", uid | 1, connectionId, dataPort | 1, "sw");
+        return PeerIntro.TryDecode(intro.Encode(), out PeerIntro? decoded, out _) && intro == decoded;
+    }
+
+    [Fact]
+    public void Encode_Sample_IsAMapOfStringsWithStableKeys()
+    {
+        byte[] body = s_sample.Encode();
+        Assert.Equal(0x86, body[0]); // fixmap with six entries
+        var map = MessagePackSerializer.Deserialize<Dictionary<string, string>>(body);
+        Assert.Equal(ValidMap(), map);
+    }
+
+    [Fact]
+    public void Display_IsNameAndNickName()
+    {
+        Assert.Equal("5e:1a:00:00:00:01(host-a)", s_sample.Display);
+    }
+
+    [Fact]
+    public void TryDecode_UnknownExtraFeatures_AreIgnored()
+    {
+        Dictionary<string, string> map = ValidMap();
+        map["Encryption"] = "nacl";
+        map["SomeFutureFeature"] = "{\"x\":1}";
+        Assert.True(PeerIntro.TryDecode(Serialize(map), out PeerIntro? decoded, out string error), error);
+        Assert.Equal(s_sample, decoded);
+    }
+
+    [Fact]
+    public void TryDecode_OptionalFeaturesMissing_DefaultToEmpty()
+    {
+        Dictionary<string, string> map = ValidMap();
+        map.Remove("NickName");
+        map.Remove("Software");
+        Assert.True(PeerIntro.TryDecode(Serialize(map), out PeerIntro? decoded, out string error), error);
+        Assert.Equal("", decoded!.NickName);
+        Assert.Equal("", decoded.Software);
+    }
+
+    [Theory]
+    [InlineData("Name")]
+    [InlineData("UID")]
+    [InlineData("ConnID")]
+    [InlineData("DataPort")]
+    public void TryDecode_RequiredFeatureMissing_NamesIt(string key)
+    {
+        Dictionary<string, string> map = ValidMap();
+        map.Remove(key);
+        Assert.Contains($"'{key}'", DecodeError(Serialize(map)), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("UID", "0")]
+    [InlineData("UID", "-1")]
+    [InlineData("UID", "18446744073709551616")]
+    [InlineData("UID", "12x")]
+    [InlineData("UID", "")]
+    [InlineData("ConnID", "abc")]
+    [InlineData("ConnID", " 1")]
+    [InlineData("DataPort", "0")]
+    [InlineData("DataPort", "70000")]
+    [InlineData("DataPort", "65536")]
+    [InlineData("DataPort", "-6784")]
+    [InlineData("DataPort", "+6784")]
+    [InlineData("Name", "5e:1a:00:00:00")]
+    [InlineData("Name", "not a name")]
+    [InlineData("Name", "")]
+    public void TryDecode_InvalidValue_NamesFeatureAndValue(string key, string value)
+    {
+        Dictionary<string, string> map = ValidMap();
+        map[key] = value;
+        string error = DecodeError(Serialize(map));
+        Assert.Contains(key == "Name" ? "peer name" : key, error, StringComparison.Ordinal);
+        Assert.Contains($"'{value}'", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TryDecode_DataPortBounds_AreAccepted()
+    {
+        foreach (string port in new[] { "1", "65535" })
+        {
+            Dictionary<string, string> map = ValidMap();
+            map["DataPort"] = port;
+            Assert.True(PeerIntro.TryDecode(Serialize(map), out _, out string error), error);
+        }
+    }
+
+    [Fact]
+    public void TryDecode_OversizeBody_FailsBeforeParsing()
+    {
+        byte[] body = new byte[WireFormat.MaxIntroBytes + 1];
+        Assert.Contains("too large", DecodeError(body), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TryDecode_TooManyFeatures_Fails()
+    {
+        Dictionary<string, string> map = ValidMap();
+        for (int i = map.Count; i <= WireFormat.MaxIntroFeatures; i++)
+        {
+            map[$"Extra{i}"] = "x";
+        }
+        Assert.Equal(WireFormat.MaxIntroFeatures + 1, map.Count);
+        Assert.Contains("too many", DecodeError(Serialize(map)), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TryDecode_MaximumFeatureCount_IsAccepted()
+    {
+        Dictionary<string, string> map = ValidMap();
+        for (int i = map.Count; i < WireFormat.MaxIntroFeatures; i++)
+        {
+            map[$"Extra{i}"] = "x";
+        }
+        Assert.True(PeerIntro.TryDecode(Serialize(map), out _, out string error), error);
+    }
+
+    [Fact]
+    public void TryDecode_FeatureTooLong_Fails()
+    {
+        Dictionary<string, string> map = ValidMap();
+        map["NickName"] = new string('n', WireFormat.MaxFeatureLength + 1);
+        Assert.Contains("too long", DecodeError(Serialize(map)), StringComparison.Ordinal);
+
+        map = ValidMap();
+        map[new string('k', WireFormat.MaxFeatureLength + 1)] = "v";
+        Assert.Contains("too long", DecodeError(Serialize(map)), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TryDecode_NonStringValue_Fails()
+    {
+        var map = new Dictionary<string, object>
+        {
+            ["Name"] = "5e:1a:00:00:00:01",
+            ["UID"] = 12345,
+            ["ConnID"] = "678",
+            ["DataPort"] = "6784",
+        };
+        Assert.Contains("not a map of strings", DecodeError(Serialize(map)), StringComparison.Ordinal);
+    }
+
+    public static TheoryData<string, byte[]> NonMaps => new()
+    {
+        { "array", MessagePackSerializer.Serialize(new[] { "Name", "UID" }) },
+        { "int", MessagePackSerializer.Serialize(42) },
+        { "string", MessagePackSerializer.Serialize("weave") },
+        { "map of ints", MessagePackSerializer.Serialize(new Dictionary<int, int> { [1] = 2 }) },
+        { "nil", [0xC0] },
+        { "empty", [] },
+        { "truncated map", [0x86, 0xA4, (byte)'N'] },
+        { "garbage", [0xC1, 0xFF, 0x00, 0x13, 0x37] },
+        { "map32 claiming 4G entries", [0xDF, 0xFF, 0xFF, 0xFF, 0xFF] },
+        { "str32 claiming 4 GB", [0x81, 0xDB, 0xFF, 0xFF, 0xFF, 0xFF] },
+        { "nested maps", [0x81, 0xA1, (byte)'a', 0x81, 0xA1, (byte)'b', 0xC0] },
+    };
+
+    [Theory]
+    [MemberData(nameof(NonMaps))]
+    public void TryDecode_NotAMapOfStrings_Fails(string description, byte[] body)
+    {
+        Assert.False(string.IsNullOrEmpty(DecodeError(body)), description);
+    }
+
+    [Fact]
+    public void TryDecode_EmptyMap_LacksName()
+    {
+        Assert.Contains("'Name'", DecodeError([0x80]), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TryDecode_DuplicateKey_FailsWithoutThrowing()
+    {
+        byte[] one = Serialize(ValidMap());
+        // Same six pairs followed by a repeat of the first: a fixmap of seven.
+        byte[] firstPair = Serialize(new Dictionary<string, string> { ["Name"] = "5e:1a:00:00:00:01" })[1..];
+        byte[] body = [0x87, .. one[1..], .. firstPair];
+        Assert.False(PeerIntro.TryDecode(body, out _, out _));
+    }
+
+    [Property]
+    public void TryDecode_NeverThrows_OnRandomBytes(byte[] body)
+    {
+        bool ok = PeerIntro.TryDecode(body ?? [], out PeerIntro? intro, out string error);
+        Assert.Equal(ok, intro is not null);
+        Assert.Equal(ok, error.Length == 0);
+    }
+
+    [Property]
+    public void TryDecode_NeverThrows_OnCorruptedIntro(int position, byte value, bool truncate)
+    {
+        byte[] body = s_sample.Encode();
+        int at = (int)((uint)position % (uint)body.Length);
+        body[at] = value;
+        byte[] input = truncate ? body[..at] : body;
+        bool ok = PeerIntro.TryDecode(input, out PeerIntro? intro, out string error);
+        Assert.Equal(ok, intro is not null);
+        Assert.Equal(ok, error.Length == 0);
+    }
+}
