@@ -8,7 +8,7 @@ namespace Weave.EndToEnd;
 
 /// <summary>
 /// One host: `weave launch` with bad input exits non-zero with exactly one line on stderr and
-/// leaves nothing behind (no bridge, no TAP). Running without /dev/net/tun is not simulated here.
+/// leaves nothing behind (no bridge, no TAP); the line names what was wrong. Running without /dev/net/tun is not simulated here.
 /// </summary>
 public sealed class LaunchBadInput1Tests(ITestOutputHelper output)
 {
@@ -21,7 +21,7 @@ public sealed class LaunchBadInput1Tests(ITestOutputHelper output)
         using var lab = NetLab.Create(1, output.WriteLine);
         LabHost host = lab.Hosts[0];
 
-        AssertFailsCleanly(host, host.StartRouter("--bogus"));
+        AssertFailsCleanly(host, host.StartRouter("--bogus"), mentioning: "--bogus");
     }
 
     [RootFact]
@@ -31,7 +31,7 @@ public sealed class LaunchBadInput1Tests(ITestOutputHelper output)
         using var lab = NetLab.Create(1, output.WriteLine);
         LabHost host = lab.Hosts[0];
 
-        AssertFailsCleanly(host, host.StartRouter("not_a_host:99999"));
+        AssertFailsCleanly(host, host.StartRouter("not_a_host:99999"), mentioning: "not_a_host");
     }
 
     [RootFact]
@@ -48,10 +48,10 @@ public sealed class LaunchBadInput1Tests(ITestOutputHelper output)
             return socket;
         });
 
-        AssertFailsCleanly(host, host.StartRouter());
+        AssertFailsCleanly(host, host.StartRouter(), mentioning: "6783");
     }
 
-    private static void AssertFailsCleanly(LabHost host, LabProcess router)
+    private static void AssertFailsCleanly(LabHost host, LabProcess router, string mentioning)
     {
         bool exited = router.WaitForExit(s_exitWithin);
         if (!exited)
@@ -61,6 +61,7 @@ public sealed class LaunchBadInput1Tests(ITestOutputHelper output)
         Assert.True(exited, $"`{router.CommandLine}` was still running after {s_exitWithin}:\n{router.Output}");
         Assert.True(router.ExitCode != 0, $"`{router.CommandLine}` exited 0:\n{router.Output}");
         Assert.True(router.StderrLines.Count == 1, $"expected exactly one line on stderr, got {router.StderrLines.Count}:\n{router.Stderr}");
+        Assert.Contains(mentioning, router.StderrLines[0], StringComparison.Ordinal);
         Assert.Equal(["lo", "eth0"], host.Links());
     }
 }
