@@ -104,52 +104,12 @@ public sealed class Forwarder : IDataPlane, IDisposable
     {
         var frames = new PacketBatch(_tap.BatchSize, allocateBuffers: true);
         var sends = new PacketBatch(SendBatchSize, allocateBuffers: false);
-        ForwarderCounters counters = Counters;
         try
         {
             while (!_stop.IsCancellationRequested)
             {
-                int count = _tap.Read(frames, PollMilliseconds);
-                DataPeer[] peers = _peers;
-                sends.Count = 0;
-                for (int i = 0; i < count; i++)
-                {
-                    counters.FramesFromBridge++;
-                    ReadOnlySpan<byte> frame = frames.Packet(i);
-                    if (frame.Length < EthernetFrame.HeaderSizeBytes)
-                    {
-                        counters.DropsTooShort++;
-                        continue;
-                    }
-                    if (_macs.Lookup(EthernetFrame.Source(frame)) is not null)
-                    {
-                        counters.DropsLooped++;
-                        continue;
-                    }
-                    byte[] buffer = frames.Buffers[i];
-                    int start = frames.Offsets[i] - VxlanHeader.SizeBytes;
-                    int length = frame.Length + VxlanHeader.SizeBytes;
-                    VxlanHeader.Write(buffer.AsSpan(start), _vni);
-
-                    ulong destination = EthernetFrame.Destination(frame);
-                    DataPeer? owner = EthernetFrame.IsGroup(destination) ? null : _macs.Lookup(destination);
-                    if (owner is not null)
-                    {
-                        Queue(sends, buffer, start, length, owner);
-                    }
-                    else if (peers.Length == 0)
-                    {
-                        counters.DropsNoPeers++;
-                    }
-                    else
-                    {
-                        foreach (DataPeer peer in peers)
-                        {
-                            Queue(sends, buffer, start, length, peer);
-                        }
-                    }
-                }
-                Flush(sends);
+                frames.Count = _tap.Read(frames, PollMilliseconds);
+                ForwardFromBridge(frames, sends);
             }
         }
         catch (Exception e) when (_stop.IsCancellationRequested && e is ObjectDisposedException or IOException)
@@ -161,6 +121,58 @@ public sealed class Forwarder : IDataPlane, IDisposable
             RouterLog.DataPlaneThreadFailed(_log, e, Thread.CurrentThread.Name ?? "");
             throw;
         }
+    }
+
+    /// <summary>
+    /// One batch of the TAP thread: the <see cref="PacketBatch.Count"/> frames of
+    /// <paramref name="frames"/> (each at the headroom of its buffer) go to peers through
+    /// <paramref name="sends"/>. Returns the datagrams handed to the transport. Allocation-free.
+    /// </summary>
+    internal int ForwardFromBridge(PacketBatch frames, PacketBatch sends)
+    {
+        DataPeer[] peers = _peers;
+        ForwarderCounters counters = Counters;
+        long sentBefore = counters.DatagramsSent;
+        sends.Count = 0;
+        for (int i = 0; i < frames.Count; i++)
+        {
+            counters.FramesFromBridge++;
+            ReadOnlySpan<byte> frame = frames.Packet(i);
+            if (frame.Length < EthernetFrame.HeaderSizeBytes)
+            {
+                counters.DropsTooShort++;
+                continue;
+            }
+            if (_macs.Lookup(EthernetFrame.Source(frame)) is not null)
+            {
+                counters.DropsLooped++;
+                continue;
+            }
+            byte[] buffer = frames.Buffers[i];
+            int start = frames.Offsets[i] - VxlanHeader.SizeBytes;
+            int length = frame.Length + VxlanHeader.SizeBytes;
+            VxlanHeader.Write(buffer.AsSpan(start), _vni);
+
+            ulong destination = EthernetFrame.Destination(frame);
+            DataPeer? owner = EthernetFrame.IsGroup(destination) ? null : _macs.Lookup(destination);
+            if (owner is not null)
+            {
+                Queue(sends, buffer, start, length, owner);
+            }
+            else if (peers.Length == 0)
+            {
+                counters.DropsNoPeers++;
+            }
+            else
+            {
+                foreach (DataPeer peer in peers)
+                {
+                    Queue(sends, buffer, start, length, peer);
+                }
+            }
+        }
+        Flush(sends);
+        return (int)(counters.DatagramsSent - sentBefore);
     }
 
     private void Queue(PacketBatch sends, byte[] buffer, int offset, int length, DataPeer peer)
@@ -190,47 +202,18 @@ public sealed class Forwarder : IDataPlane, IDisposable
     {
         var datagrams = new PacketBatch(_udp.BatchSize, allocateBuffers: true);
         var frames = new PacketBatch(datagrams.Capacity, allocateBuffers: false);
-        ForwarderCounters counters = Counters;
         // Receive so that the inner frame lands at the headroom, as frames read from the TAP do.
         Array.Fill(datagrams.Offsets, PacketBatch.Headroom - VxlanHeader.SizeBytes);
         try
         {
             while (!_stop.IsCancellationRequested)
             {
-                int count = _udp.Receive(datagrams, PollMilliseconds);
-                if (count == 0)
+                datagrams.Count = _udp.Receive(datagrams, PollMilliseconds);
+                if (datagrams.Count == 0)
                 {
                     continue;
                 }
-                DataPeer[] peers = _peers;
-                long now = _time.GetTimestamp();
-                frames.Count = 0;
-                for (int i = 0; i < count; i++)
-                {
-                    counters.DatagramsReceived++;
-                    ReadOnlySpan<byte> datagram = datagrams.Packet(i);
-                    if (!VxlanHeader.TryRead(datagram, out int vni) || vni != _vni ||
-                        datagram.Length < VxlanHeader.SizeBytes + EthernetFrame.HeaderSizeBytes)
-                    {
-                        counters.DropsBadHeader++;
-                        continue;
-                    }
-                    DataPeer? sender = FindSender(peers, datagrams.Addresses[i]);
-                    if (sender is null)
-                    {
-                        counters.DropsUnknownSender++;
-                        continue;
-                    }
-                    ReadOnlySpan<byte> frame = datagram[VxlanHeader.SizeBytes..];
-                    _macs.Learn(EthernetFrame.Source(frame), sender, now);
-                    frames.Set(frames.Count++, datagrams.Buffers[i], datagrams.Offsets[i] + VxlanHeader.SizeBytes, frame.Length);
-                }
-                if (frames.Count > 0)
-                {
-                    int written = _tap.Write(frames);
-                    counters.FramesToBridge += written;
-                    counters.DropsBridgeRefused += frames.Count - written;
-                }
+                ForwardFromPeers(datagrams, frames);
             }
         }
         catch (Exception e) when (_stop.IsCancellationRequested && e is ObjectDisposedException or IOException)
@@ -242,6 +225,48 @@ public sealed class Forwarder : IDataPlane, IDisposable
             RouterLog.DataPlaneThreadFailed(_log, e, Thread.CurrentThread.Name ?? "");
             throw;
         }
+    }
+
+    /// <summary>
+    /// One batch of the UDP thread: the <see cref="PacketBatch.Count"/> datagrams of
+    /// <paramref name="datagrams"/> are checked, their senders' MACs learned, and their frames
+    /// written to the TAP through <paramref name="frames"/>. Returns the frames the TAP accepted.
+    /// Allocation-free once every source MAC has been learned.
+    /// </summary>
+    internal int ForwardFromPeers(PacketBatch datagrams, PacketBatch frames)
+    {
+        DataPeer[] peers = _peers;
+        ForwarderCounters counters = Counters;
+        long now = _time.GetTimestamp();
+        frames.Count = 0;
+        for (int i = 0; i < datagrams.Count; i++)
+        {
+            counters.DatagramsReceived++;
+            ReadOnlySpan<byte> datagram = datagrams.Packet(i);
+            if (!VxlanHeader.TryRead(datagram, out int vni) || vni != _vni ||
+                datagram.Length < VxlanHeader.SizeBytes + EthernetFrame.HeaderSizeBytes)
+            {
+                counters.DropsBadHeader++;
+                continue;
+            }
+            DataPeer? sender = FindSender(peers, datagrams.Addresses[i]);
+            if (sender is null)
+            {
+                counters.DropsUnknownSender++;
+                continue;
+            }
+            ReadOnlySpan<byte> frame = datagram[VxlanHeader.SizeBytes..];
+            _macs.Learn(EthernetFrame.Source(frame), sender, now);
+            frames.Set(frames.Count++, datagrams.Buffers[i], datagrams.Offsets[i] + VxlanHeader.SizeBytes, frame.Length);
+        }
+        if (frames.Count == 0)
+        {
+            return 0;
+        }
+        int written = _tap.Write(frames);
+        counters.FramesToBridge += written;
+        counters.DropsBridgeRefused += frames.Count - written;
+        return written;
     }
 
     private static DataPeer? FindSender(DataPeer[] peers, SocketAddress source)
