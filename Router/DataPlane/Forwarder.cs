@@ -35,6 +35,7 @@ public sealed class Forwarder : IDataPlane, IDisposable
     private volatile DataPeer[] _peers = [];
     private Thread? _tapThread;
     private Thread? _udpThread;
+    private int _disposed;
 
     public Forwarder(ITapDevice tap, IDatagramTransport udp, int vni, TimeProvider time, ILogger log)
     {
@@ -91,9 +92,13 @@ public sealed class Forwarder : IDataPlane, IDisposable
         }
     }
 
-    /// <summary>Stops both threads and waits for them; the devices are the caller's to dispose.</summary>
+    /// <summary>Stops both threads and waits for them; the devices are the caller's to dispose. Idempotent.</summary>
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
         _stop.Cancel();
         _tapThread?.Join();
         _udpThread?.Join();
