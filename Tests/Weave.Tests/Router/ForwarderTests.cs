@@ -1,0 +1,399 @@
+using System.Net;
+using Microsoft.Extensions.Logging.Abstractions;
+using Weave.Gossip;
+using Weave.Router.DataPlane;
+using Weave.Tests.Router.Fakes;
+using Xunit;
+
+namespace Weave.Tests.Router;
+
+/// <summary>The data plane between in-memory TAP and UDP fakes, on its own threads or one batch at a time.</summary>
+public sealed class ForwarderTests : IDisposable
+{
+    private const int Vni = 6783;
+    private const ulong LocalMac = 0x0200_0000_0001;  // a pod on our bridge
+    private const ulong RemoteMacA = 0x0200_0000_00A1; // a pod behind peer A
+    private const ulong RemoteMacB = 0x0200_0000_00B1; // a pod behind peer B
+    private static readonly TimeSpan s_wait = TimeSpan.FromSeconds(5);
+
+    private readonly ChannelTapDevice _tap = new();
+    private readonly ChannelDatagramTransport _udp = new();
+    private readonly Forwarder _forwarder;
+    private readonly DataPeer _peerA = new(new PeerName(0xA), "a(host-a)", new IPEndPoint(IPAddress.Parse("192.0.2.1"), 6784));
+    private readonly DataPeer _peerB = new(new PeerName(0xB), "b(host-b)", new IPEndPoint(IPAddress.Parse("192.0.2.2"), 6784));
+
+    public ForwarderTests()
+    {
+        _forwarder = new Forwarder(_tap, _udp, Vni, TimeProvider.System, NullLogger.Instance);
+    }
+
+    public void Dispose()
+    {
+        _forwarder.Dispose();
+        _tap.Dispose();
+        _udp.Dispose();
+    }
+
+    private void StartWithPeers(params DataPeer[] peers)
+    {
+        foreach (DataPeer peer in peers)
+        {
+            _forwarder.AddPeer(peer);
+        }
+        _forwarder.Start();
+    }
+
+    private (byte[] Datagram, IPEndPoint To) TakeSent()
+    {
+        Assert.True(_udp.TryTakeSent(s_wait, out var sent), "expected a datagram to be sent");
+        return sent;
+    }
+
+    private byte[] TakeWritten()
+    {
+        Assert.True(_tap.TryTakeWritten(s_wait, out byte[] frame), "expected a frame written to the bridge");
+        return frame;
+    }
+
+    /// <summary>Delivers a frame from <paramref name="peer"/> and waits until it reached the bridge, so its source is learned.</summary>
+    private void LearnFrom(DataPeer peer, ulong mac)
+    {
+        byte[] frame = Frames.Ethernet(LocalMac, mac);
+        _udp.Deliver(Frames.Vxlan(Vni, frame), peer.EndPoint);
+        Assert.Equal(frame, TakeWritten());
+    }
+
+    [Fact]
+    public void FromBridge_BroadcastFrame_SentToEveryPeerWithVxlanHeader()
+    {
+        StartWithPeers(_peerA, _peerB);
+        byte[] frame = Frames.Ethernet(Frames.Broadcast, LocalMac);
+        _tap.Inject(frame);
+
+        var first = TakeSent();
+        var second = TakeSent();
+        Assert.Equal([_peerA.EndPoint, _peerB.EndPoint], new[] { first.To, second.To }.OrderBy(e => e.ToString()));
+        byte[] expected = [0x08, 0, 0, 0, 0x00, 0x1A, 0x7F, 0x00, .. frame];
+        Assert.Equal(expected, first.Datagram);
+        Assert.Equal(expected, second.Datagram);
+        Assert.Equal(0, _udp.PendingSent);
+    }
+
+    [Fact]
+    public void FromBridge_UnknownUnicast_FloodsToEveryPeer()
+    {
+        StartWithPeers(_peerA, _peerB);
+        _tap.Inject(Frames.Ethernet(0x0200_0000_0999, LocalMac));
+        var sent = new[] { TakeSent().To, TakeSent().To };
+        Assert.Equal([_peerA.EndPoint, _peerB.EndPoint], sent.OrderBy(e => e.ToString()));
+    }
+
+    [Fact]
+    public void FromPeer_KnownSender_WrittenToBridgeAndSourceLearned()
+    {
+        StartWithPeers(_peerA, _peerB);
+        byte[] frame = Frames.Ethernet(LocalMac, RemoteMacA, payloadBytes: 1000);
+        _udp.Deliver(Frames.Vxlan(Vni, frame), _peerA.EndPoint);
+
+        Assert.Equal(frame, TakeWritten());
+        Assert.Same(_peerA, _forwarder.Macs.Lookup(RemoteMacA));
+        Assert.Equal(1, _forwarder.Counters.FramesToBridge);
+        Assert.Equal(1, _forwarder.Counters.DatagramsReceived);
+    }
+
+    [Fact]
+    public void FromBridge_UnicastToLearnedMac_GoesOnlyToThatPeer()
+    {
+        StartWithPeers(_peerA, _peerB);
+        LearnFrom(_peerB, RemoteMacB);
+
+        byte[] unicast = Frames.Ethernet(RemoteMacB, LocalMac, fill: 1);
+        byte[] sentinel = Frames.Ethernet(Frames.Broadcast, LocalMac, fill: 2);
+        _tap.Inject(unicast);
+        _tap.Inject(sentinel);
+
+        var first = TakeSent();
+        Assert.Equal(_peerB.EndPoint, first.To);
+        Assert.Equal(unicast, first.Datagram[VxlanHeader.SizeBytes..]);
+        // Then the flooded sentinel, once per peer, and nothing else: the unicast went to B alone.
+        Assert.Equal(sentinel, TakeSent().Datagram[VxlanHeader.SizeBytes..]);
+        Assert.Equal(sentinel, TakeSent().Datagram[VxlanHeader.SizeBytes..]);
+        Assert.Equal(0, _udp.PendingSent);
+    }
+
+    [Fact]
+    public void FromBridge_MulticastToLearnedMac_StillFloods()
+    {
+        const ulong multicastMac = 0x0100_5E00_0001;
+        StartWithPeers(_peerA, _peerB);
+        LearnFrom(_peerB, multicastMac); // a bogus peer sends from a group address
+        _tap.Inject(Frames.Ethernet(multicastMac, LocalMac));
+        var sent = new[] { TakeSent().To, TakeSent().To };
+        Assert.Equal([_peerA.EndPoint, _peerB.EndPoint], sent.OrderBy(e => e.ToString()));
+    }
+
+    public static TheoryData<string, byte[], bool> BadDatagrams()
+    {
+        byte[] frame = Frames.Ethernet(LocalMac, 0x0200_0000_0BAD);
+        byte[] badFlags = Frames.Vxlan(Vni, frame);
+        badFlags[0] = 0x0C;
+        byte[] reservedSet = Frames.Vxlan(Vni, frame);
+        reservedSet[7] = 1;
+        return new TheoryData<string, byte[], bool>
+        {
+            { "wrong VNI", Frames.Vxlan(Vni + 1, frame), false },
+            { "bad flags", badFlags, false },
+            { "reserved bits", reservedSet, false },
+            { "header only", Frames.Vxlan(Vni, []), false },
+            { "runt frame", Frames.Vxlan(Vni, frame[..13]), false },
+            { "too short for a header", [0x08, 0, 0], false },
+            { "unknown sender", Frames.Vxlan(Vni, frame), true },
+        };
+    }
+
+    [Theory]
+    [MemberData(nameof(BadDatagrams))]
+    public void FromPeer_BadDatagram_DroppedAndCounted(string description, byte[] datagram, bool fromStranger)
+    {
+        StartWithPeers(_peerA);
+        var stranger = new IPEndPoint(IPAddress.Parse("198.51.100.7"), 6784);
+        _udp.Deliver(datagram, fromStranger ? stranger : _peerA.EndPoint);
+        LearnFrom(_peerA, RemoteMacA); // the sentinel: delivered after the bad datagram, so it was handled
+
+        Assert.Equal(0, _tap.PendingWritten);
+        Assert.Null(_forwarder.Macs.Lookup(0x0200_0000_0BAD));
+        ForwarderCounters counters = _forwarder.Counters;
+        Assert.True(counters.DatagramsReceived == 2, description);
+        Assert.Equal(fromStranger ? 0 : 1, counters.DropsBadHeader);
+        Assert.Equal(fromStranger ? 1 : 0, counters.DropsUnknownSender);
+        Assert.Equal(1, counters.FramesToBridge);
+    }
+
+    [Fact]
+    public void FromPeer_SamePeerIpOtherPort_IsUnknownSender()
+    {
+        StartWithPeers(_peerA);
+        _udp.Deliver(Frames.Vxlan(Vni, Frames.Ethernet(LocalMac, RemoteMacA)), new IPEndPoint(_peerA.EndPoint.Address, 9999));
+        LearnFrom(_peerA, RemoteMacB);
+        Assert.Equal(1, _forwarder.Counters.DropsUnknownSender);
+        Assert.Null(_forwarder.Macs.Lookup(RemoteMacA));
+    }
+
+    [Fact]
+    public void RemovePeer_ForgetsItsMacsAndDropsItsDatagrams()
+    {
+        StartWithPeers(_peerA, _peerB);
+        LearnFrom(_peerA, RemoteMacA);
+        LearnFrom(_peerB, RemoteMacB);
+
+        _forwarder.RemovePeer(_peerA.Name);
+
+        Assert.Null(_forwarder.Macs.Lookup(RemoteMacA));
+        Assert.Same(_peerB, _forwarder.Macs.Lookup(RemoteMacB));
+        Assert.Equal([_peerB], _forwarder.Peers);
+        _udp.Deliver(Frames.Vxlan(Vni, Frames.Ethernet(LocalMac, RemoteMacA)), _peerA.EndPoint);
+        LearnFrom(_peerB, RemoteMacB);
+        Assert.Equal(1, _forwarder.Counters.DropsUnknownSender);
+        Assert.Null(_forwarder.Macs.Lookup(RemoteMacA));
+    }
+
+    [Fact]
+    public void RemovePeer_Unknown_IsIgnored()
+    {
+        _forwarder.AddPeer(_peerA);
+        _forwarder.RemovePeer(new PeerName(0x99));
+        Assert.Equal([_peerA], _forwarder.Peers);
+    }
+
+    [Fact]
+    public void AddPeer_SameNameNewAddress_ReplacesPeerAndForgetsItsMacs()
+    {
+        StartWithPeers(_peerA, _peerB);
+        LearnFrom(_peerA, RemoteMacA);
+        var moved = new DataPeer(_peerA.Name, _peerA.Display, new IPEndPoint(IPAddress.Parse("192.0.2.101"), 6784));
+
+        _forwarder.AddPeer(moved);
+
+        Assert.Equal(2, _forwarder.Peers.Count);
+        Assert.Contains(moved, _forwarder.Peers);
+        Assert.DoesNotContain(_peerA, _forwarder.Peers);
+        Assert.Null(_forwarder.Macs.Lookup(RemoteMacA));
+    }
+
+    [Fact]
+    public void FromBridge_SourceMacKnownBehindPeer_DroppedAsLooped()
+    {
+        StartWithPeers(_peerA, _peerB);
+        LearnFrom(_peerA, RemoteMacA);
+
+        _tap.Inject(Frames.Ethernet(Frames.Broadcast, RemoteMacA, fill: 1)); // our own injection, come back
+        byte[] sentinel = Frames.Ethernet(Frames.Broadcast, LocalMac, fill: 2);
+        _tap.Inject(sentinel);
+
+        Assert.Equal(sentinel, TakeSent().Datagram[VxlanHeader.SizeBytes..]);
+        Assert.Equal(sentinel, TakeSent().Datagram[VxlanHeader.SizeBytes..]);
+        Assert.Equal(0, _udp.PendingSent);
+        Assert.Equal(1, _forwarder.Counters.DropsLooped);
+        Assert.Equal(2, _forwarder.Counters.FramesFromBridge);
+    }
+
+    [Fact]
+    public void FromBridge_NoPeers_DroppedAndCounted()
+    {
+        var frames = new PacketBatch(4, allocateBuffers: true);
+        var sends = new PacketBatch(8, allocateBuffers: false);
+        Fill(frames, Frames.Ethernet(Frames.Broadcast, LocalMac), Frames.Ethernet(RemoteMacA, LocalMac));
+
+        Assert.Equal(0, _forwarder.ForwardFromBridge(frames, sends));
+        Assert.Equal(2, _forwarder.Counters.DropsNoPeers);
+        Assert.Equal(0, _udp.SendCount);
+    }
+
+    [Fact]
+    public void FromBridge_RuntFrame_DroppedAsTooShort()
+    {
+        _forwarder.AddPeer(_peerA);
+        var frames = new PacketBatch(4, allocateBuffers: true);
+        var sends = new PacketBatch(8, allocateBuffers: false);
+        Fill(frames, new byte[EthernetFrame.HeaderSizeBytes - 1], []);
+
+        Assert.Equal(0, _forwarder.ForwardFromBridge(frames, sends));
+        Assert.Equal(2, _forwarder.Counters.DropsTooShort);
+    }
+
+    [Fact]
+    public void FromBridge_FloodLargerThanSendBatch_SendsEveryCopy()
+    {
+        const int peerCount = 10;
+        for (int i = 0; i < peerCount; i++)
+        {
+            _forwarder.AddPeer(new DataPeer(new PeerName((ulong)(0x100 + i)), $"p{i}", new IPEndPoint(IPAddress.Parse($"192.0.2.{10 + i}"), 6784)));
+        }
+        var frames = new PacketBatch(8, allocateBuffers: true);
+        var sends = new PacketBatch(16, allocateBuffers: false);
+        Fill(frames, [.. Enumerable.Range(0, 8).Select(i => Frames.Ethernet(Frames.Broadcast, LocalMac, fill: (byte)i))]);
+
+        Assert.Equal(8 * peerCount, _forwarder.ForwardFromBridge(frames, sends));
+        Assert.Equal(8 * peerCount, _udp.SendCount);
+        Assert.Equal(8 * peerCount, _forwarder.Counters.DatagramsSent);
+        for (int i = 0; i < 8 * peerCount; i++)
+        {
+            Assert.True(_udp.TryTakeSent(TimeSpan.Zero, out var sent));
+            Assert.Equal((byte)(i / peerCount), sent.Datagram[^1]);
+        }
+    }
+
+    [Fact]
+    public void FromPeer_BridgeRefusesFrames_Counted()
+    {
+        _forwarder.AddPeer(_peerA);
+        _tap.AcceptLimit = 1;
+        var datagrams = DatagramBatch(3);
+        var frames = new PacketBatch(3, allocateBuffers: false);
+        for (int i = 0; i < 3; i++)
+        {
+            SetDatagram(datagrams, i, Frames.Vxlan(Vni, Frames.Ethernet(LocalMac, RemoteMacA)), _peerA);
+        }
+        datagrams.Count = 3;
+
+        Assert.Equal(1, _forwarder.ForwardFromPeers(datagrams, frames));
+        Assert.Equal(1, _forwarder.Counters.FramesToBridge);
+        Assert.Equal(2, _forwarder.Counters.DropsBridgeRefused);
+    }
+
+    [Fact]
+    public void Dispose_StopsBothThreadsPromptly()
+    {
+        StartWithPeers(_peerA);
+        LearnFrom(_peerA, RemoteMacA);
+        long started = TimeProvider.System.GetTimestamp();
+        _forwarder.Dispose();
+        Assert.True(TimeProvider.System.GetElapsedTime(started) < TimeSpan.FromSeconds(2));
+    }
+
+    [Fact]
+    public void Constructor_VniOutOfRange_Throws()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => new Forwarder(_tap, _udp, -1, TimeProvider.System, NullLogger.Instance));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new Forwarder(_tap, _udp, VxlanHeader.MaxVni + 1, TimeProvider.System, NullLogger.Instance));
+    }
+
+    /// <summary>House rule 1: the per-packet path does not allocate, in either direction.</summary>
+    [Fact]
+    public void ForwardBothWays_10000FramesAfterWarmUp_AllocatesNothing()
+    {
+        const int batchSize = 40;
+        const int batches = 10_000 / batchSize;
+        _tap.Record = false;
+        _udp.Record = false;
+        _forwarder.AddPeer(_peerA);
+        _forwarder.AddPeer(_peerB);
+        _forwarder.Macs.Learn(RemoteMacA, _peerA, 0);
+        _forwarder.Macs.Learn(RemoteMacB, _peerB, 0);
+
+        // Bridge → peers: broadcast, known unicast to A and B, unknown unicast; 1-1500 byte payloads.
+        var frames = new PacketBatch(batchSize, allocateBuffers: true);
+        var sends = new PacketBatch(64, allocateBuffers: false);
+        ulong[] destinations = [Frames.Broadcast, RemoteMacA, RemoteMacB, 0x0200_0000_0999];
+        Fill(frames, [.. Enumerable.Range(0, batchSize).Select(i => Frames.Ethernet(destinations[i % 4], LocalMac, payloadBytes: 1 + (i * 37 % 1500)))]);
+
+        // Peers → bridge: alternating senders, sources already learned.
+        PacketBatch datagrams = DatagramBatch(batchSize);
+        var toBridge = new PacketBatch(batchSize, allocateBuffers: false);
+        for (int i = 0; i < batchSize; i++)
+        {
+            DataPeer from = i % 2 == 0 ? _peerA : _peerB;
+            ulong source = i % 2 == 0 ? RemoteMacA : RemoteMacB;
+            SetDatagram(datagrams, i, Frames.Vxlan(Vni, Frames.Ethernet(LocalMac, source, payloadBytes: 1 + (i * 37 % 1500))), from);
+        }
+        datagrams.Count = batchSize;
+
+        for (int i = 0; i < 100; i++)
+        {
+            _forwarder.ForwardFromBridge(frames, sends);
+            _forwarder.ForwardFromPeers(datagrams, toBridge);
+        }
+        long sendsBefore = _udp.SendCount;
+        long writesBefore = _tap.WriteCount;
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < batches; i++)
+        {
+            _forwarder.ForwardFromBridge(frames, sends);
+            _forwarder.ForwardFromPeers(datagrams, toBridge);
+        }
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Equal(0, allocated);
+        // Every frame went somewhere: broadcast and unknown unicast to both peers, known unicast to one.
+        Assert.Equal(batches * (batchSize / 4) * (2 + 1 + 1 + 2), _udp.SendCount - sendsBefore);
+        Assert.Equal(batches * batchSize, _tap.WriteCount - writesBefore);
+        Assert.Equal(0, _forwarder.Counters.DropsLooped + _forwarder.Counters.DropsBadHeader + _forwarder.Counters.DropsUnknownSender);
+    }
+
+    private static void Fill(PacketBatch batch, params byte[][] frames)
+    {
+        for (int i = 0; i < frames.Length; i++)
+        {
+            frames[i].CopyTo(batch.Buffers[i], PacketBatch.Headroom);
+            batch.Offsets[i] = PacketBatch.Headroom;
+            batch.Lengths[i] = frames[i].Length;
+        }
+        batch.Count = frames.Length;
+    }
+
+    private static PacketBatch DatagramBatch(int capacity)
+    {
+        var batch = new PacketBatch(capacity, allocateBuffers: true);
+        Array.Fill(batch.Offsets, PacketBatch.Headroom - VxlanHeader.SizeBytes);
+        return batch;
+    }
+
+    private static void SetDatagram(PacketBatch batch, int slot, byte[] datagram, DataPeer from)
+    {
+        datagram.CopyTo(batch.Buffers[slot], batch.Offsets[slot]);
+        batch.Lengths[slot] = datagram.Length;
+        from.Address.Buffer.Span.CopyTo(batch.Addresses[slot].Buffer.Span);
+        batch.Addresses[slot].Size = from.Address.Size;
+    }
+}
