@@ -77,7 +77,7 @@ for project in "${projects[@]}"; do
   # The hang timeout ends a stuck test host; remove_dead_runs then clears what it left.
   dotnet test "$project" -c Release --no-build --nologo \
     --logger "trx;LogFileName=$name.trx" --results-directory "$results" \
-    --blame-hang-timeout 5m --blame-hang-dump-type none || true
+    --blame-hang-timeout 3m --blame-hang-dump-type none || true
   trx="$results/$name.trx"
   if [[ ! -f $trx ]]; then
     echo "test.sh: $name produced no results (crashed or did not start)"

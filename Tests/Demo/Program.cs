@@ -82,11 +82,12 @@ public static partial class Program
             ok &= ping.Succeeded;
         }
 
-        Step("Removing the hosts, pods and routers");
         if (!ok)
         {
             return Fail(lab, "cross-host ping failed", routers);
         }
+        Step("Removing the hosts, pods and routers");
+        lab.Dispose();
         Console.WriteLine("  done: pods on different hosts reached each other through the routers.");
         return 0;
     }

@@ -127,6 +127,15 @@ public sealed class LabProcess : IDisposable
         throw new TimeoutException($"{_label} did not exit within {timeout ?? DefaultStopTimeout} of SIGTERM; killed it. Output:\n{Output}");
     }
 
+    /// <summary>Sends SIGTERM without waiting, so a lab can stop all its processes at once.</summary>
+    internal void SignalStop()
+    {
+        if (!_disposed && !_process.HasExited)
+        {
+            _ = Signals.Send(Pid, Signals.SigTerm);
+        }
+    }
+
     /// <summary>SIGKILL, as a crash would end it; waits until it is gone.</summary>
     public void Kill()
     {

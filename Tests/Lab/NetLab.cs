@@ -141,6 +141,10 @@ public sealed class NetLab : IDisposable
         Log($"removing run {RunName}");
         foreach (LabProcess process in processes)
         {
+            process.SignalStop();
+        }
+        foreach (LabProcess process in processes)
+        {
             process.Dispose();
         }
         // Pods first, the underlay last: the reverse of creation.
