@@ -3,6 +3,7 @@ namespace Weave.Lab;
 /// <summary>
 /// Removes what crashed earlier runs left: namespaces (and the processes in them) and temporary
 /// directories whose owning process, encoded in the run name, is gone. Live runs are left alone.
+/// Names with this process's own pid count as dead until it names its first run (the pid was reused).
 /// </summary>
 public static class Leftovers
 {
@@ -12,7 +13,7 @@ public static class Leftovers
         var removed = new List<string>();
         foreach (string ns in LabNamespaces.List())
         {
-            if (RunName.TryGetOwner(ns, out int owner) && !Signals.IsAlive(owner))
+            if (RunName.TryGetOwner(ns, out int owner) && IsDead(owner))
             {
                 string? error = LabNamespaces.Destroy(ns);
                 if (error is null)
@@ -30,7 +31,7 @@ public static class Leftovers
         {
             foreach (string dir in Directory.GetDirectories(NetLab.TempRoot))
             {
-                if (RunName.TryGetOwner(Path.GetFileName(dir), out int owner) && !Signals.IsAlive(owner))
+                if (RunName.TryGetOwner(Path.GetFileName(dir), out int owner) && IsDead(owner))
                 {
                     try
                     {
@@ -45,4 +46,7 @@ public static class Leftovers
         }
         return removed;
     }
+
+    private static bool IsDead(int owner) =>
+        owner == Environment.ProcessId ? !RunName.HasIssued : !Signals.IsAlive(owner);
 }

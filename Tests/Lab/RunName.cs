@@ -14,6 +14,9 @@ public static partial class RunName
 
     private static int s_counter;
 
+    /// <summary>True once this process has named a run: before that, names with its pid belong to a dead process that had the same pid.</summary>
+    public static bool HasIssued => Volatile.Read(ref s_counter) > 0;
+
     /// <summary>A fresh run name owned by this process.</summary>
     public static string Next() =>
         string.Create(CultureInfo.InvariantCulture, $"{Prefix}{Environment.ProcessId}x{Interlocked.Increment(ref s_counter)}");

@@ -71,7 +71,7 @@ public sealed class NetLabTests(ITestOutputHelper output)
         RootFactAttribute.Require();
         int deadPid = DeadPid();
         string crashed = RunName.For(deadPid, 1);
-        string live = RunName.For(Environment.ProcessId, 999_999);
+        string live = RunName.For(1, 999_999); // pid 1 is always alive
         string[] crashedNamespaces = [crashed + "-underlay", crashed + "-host1", crashed + "-host1-pod1"];
         using var orphan = new Process();
         try
