@@ -97,8 +97,8 @@ public sealed class ForwarderTests : IDisposable
 
         Assert.Equal(frame, TakeWritten());
         Assert.Same(_peerA, _forwarder.Macs.Lookup(RemoteMacA));
-        Assert.Equal(1, _forwarder.Counters.FramesToBridge);
         Assert.Equal(1, _forwarder.Counters.DatagramsReceived);
+        WaitForCounter(() => _forwarder.Counters.FramesToBridge, 1);
     }
 
     [Fact]
@@ -166,7 +166,7 @@ public sealed class ForwarderTests : IDisposable
         Assert.True(counters.DatagramsReceived == 2, description);
         Assert.Equal(fromStranger ? 0 : 1, counters.DropsBadHeader);
         Assert.Equal(fromStranger ? 1 : 0, counters.DropsUnknownSender);
-        Assert.Equal(1, counters.FramesToBridge);
+        WaitForCounter(() => counters.FramesToBridge, 1);
     }
 
     [Fact]
@@ -348,7 +348,7 @@ public sealed class ForwarderTests : IDisposable
         }
         datagrams.Count = batchSize;
 
-        for (int i = 0; i < 100; i++)
+        for (int i = 0; i < 200; i++)
         {
             _forwarder.ForwardFromBridge(frames, sends);
             _forwarder.ForwardFromPeers(datagrams, toBridge);
@@ -356,19 +356,35 @@ public sealed class ForwarderTests : IDisposable
         long sendsBefore = _udp.SendCount;
         long writesBefore = _tap.WriteCount;
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < batches; i++)
+        // A background tier-1 recompile can land on this thread once, on a loaded machine; an
+        // allocation on the per-packet path shows in every round of 10,000 frames.
+        var rounds = new List<long>();
+        for (int round = 0; round < 5 && (rounds.Count == 0 || rounds[^1] != 0); round++)
         {
-            _forwarder.ForwardFromBridge(frames, sends);
-            _forwarder.ForwardFromPeers(datagrams, toBridge);
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < batches; i++)
+            {
+                _forwarder.ForwardFromBridge(frames, sends);
+                _forwarder.ForwardFromPeers(datagrams, toBridge);
+            }
+            rounds.Add(GC.GetAllocatedBytesForCurrentThread() - before);
         }
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
 
-        Assert.Equal(0, allocated);
+        Assert.True(rounds[^1] == 0, $"bytes allocated per round of 10,000 frames each way: {string.Join(", ", rounds)}");
         // Every frame went somewhere: broadcast and unknown unicast to both peers, known unicast to one.
-        Assert.Equal(batches * (batchSize / 4) * (2 + 1 + 1 + 2), _udp.SendCount - sendsBefore);
-        Assert.Equal(batches * batchSize, _tap.WriteCount - writesBefore);
+        Assert.Equal(rounds.Count * batches * (batchSize / 4) * (2 + 1 + 1 + 2), _udp.SendCount - sendsBefore);
+        Assert.Equal(rounds.Count * batches * batchSize, _tap.WriteCount - writesBefore);
         Assert.Equal(0, _forwarder.Counters.DropsLooped + _forwarder.Counters.DropsBadHeader + _forwarder.Counters.DropsUnknownSender);
+    }
+
+    /// <summary>
+    /// Waits for a counter the forwarder's thread updates after handing a batch over (the test can
+    /// see the batch a moment before the count), then checks it stays exact.
+    /// </summary>
+    private static void WaitForCounter(Func<long> read, long expected)
+    {
+        SpinWait.SpinUntil(() => read() >= expected, s_wait);
+        Assert.Equal(expected, read());
     }
 
     private static void Fill(PacketBatch batch, params byte[][] frames)
