@@ -1,0 +1,101 @@
+using Weave.Gossip;
+using Weave.Router.Api;
+using Weave.Router.Mesh;
+using Xunit;
+
+namespace Weave.Tests.Router;
+
+public sealed class StatusTextTests
+{
+    private static readonly LocalPeer s_local = new(new PeerName(1), "a", 42, 6784);
+    private static readonly RouterInfo s_router = new("0.1.0", "3..3");
+
+    private static MeshStatus Status(ConnectionRow[]? connections = null, PeerRow[]? peers = null, string[]? targets = null) =>
+        new(s_local, connections ?? [], peers ?? [], targets ?? []);
+
+    [Fact]
+    public void Summary_LabelsRightAlignedToColumn15()
+    {
+        MeshStatus status = Status(
+            [
+                new ConnectionRow(true, "10.0.0.2:6783", ConnectionStates.Established, "encrypted: no"),
+                new ConnectionRow(true, "10.0.0.3:6783", ConnectionStates.Failed, "connection refused"),
+                new ConnectionRow(false, "10.0.0.4:40000", ConnectionStates.Connecting, ""),
+            ],
+            [new PeerRow("00:00:00:00:00:01(a)", []), new PeerRow("00:00:00:00:00:02(b)", [])],
+            ["10.0.0.2:6783", "10.0.0.3:6783"]);
+
+        string expected =
+            "        Version: 0.1.0\n" +
+            "\n" +
+            "        Service: router\n" +
+            "       Protocol: weave 3..3\n" +
+            "           Name: 00:00:00:00:00:01(a)\n" +
+            "     Encryption: disabled\n" +
+            "  PeerDiscovery: disabled\n" +
+            "        Targets: 2\n" +
+            "    Connections: 3 (1 established, 1 failed)\n" +
+            "          Peers: 2 (with 1 established connections)\n" +
+            " TrustedSubnets: none\n";
+        Assert.Equal(expected, StatusText.Summary(status, s_router));
+    }
+
+    [Fact]
+    public void Summary_NoFailures_OmitsFailedCount()
+    {
+        string summary = StatusText.Summary(Status(), s_router);
+        Assert.Contains("    Connections: 0 (0 established)\n", summary, StringComparison.Ordinal);
+        Assert.Contains("        Targets: 0\n", summary, StringComparison.Ordinal);
+        Assert.All(summary.Split('\n', StringSplitOptions.RemoveEmptyEntries), line => Assert.Equal(':', line[15]));
+    }
+
+    [Fact]
+    public void Connections_ColumnsPadded21And11()
+    {
+        MeshStatus status = Status(
+        [
+            new ConnectionRow(true, "10.0.0.2:6783", ConnectionStates.Established, "fastdp"),
+            new ConnectionRow(false, "10.0.0.4:40000", ConnectionStates.Retrying, ""),
+        ]);
+        string expected =
+            "-> 10.0.0.2:6783         established fastdp\n" +
+            "<- 10.0.0.4:40000        retrying\n";
+        Assert.Equal(expected, StatusText.Connections(status));
+        string firstLine = StatusText.Connections(status).Split('\n')[0];
+        Assert.Equal("established", firstLine.Substring(3 + 21 + 1, 11));
+    }
+
+    [Fact]
+    public void Connections_None_IsEmpty()
+    {
+        Assert.Equal("", StatusText.Connections(Status()));
+    }
+
+    [Fact]
+    public void Peers_LinksIndentedWithColumnsPadded21And37()
+    {
+        MeshStatus status = Status(peers:
+        [
+            new PeerRow("00:00:00:00:00:01(a)",
+            [
+                new PeerLink(true, "10.0.0.2:6783", "00:00:00:00:00:02(b)", true),
+                new PeerLink(false, "10.0.0.3:41000", "00:00:00:00:00:03(c)", false),
+            ]),
+            new PeerRow("00:00:00:00:00:02(b)", []),
+        ]);
+        string expected =
+            "00:00:00:00:00:01(a)\n" +
+            "   -> 10.0.0.2:6783         00:00:00:00:00:02(b)                  established\n" +
+            "   <- 10.0.0.3:41000        00:00:00:00:00:03(c)                  pending\n" +
+            "00:00:00:00:00:02(b)\n";
+        Assert.Equal(expected, StatusText.Peers(status));
+        string link = StatusText.Peers(status).Split('\n')[1];
+        Assert.Equal("00:00:00:00:00:02(b)".PadRight(37), link.Substring(3 + 3 + 21 + 1, 37));
+    }
+
+    [Fact]
+    public void Targets_OnePerLine()
+    {
+        Assert.Equal("10.0.0.2:6783\nhost-b:6783\n", StatusText.Targets(Status(targets: ["10.0.0.2:6783", "host-b:6783"])));
+    }
+}
