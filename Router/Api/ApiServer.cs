@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
+using Weave.Gossip.Mesh;
 using Weave.Router.Mesh;
 
 namespace Weave.Router.Api;

@@ -1,4 +1,5 @@
 using System.Text;
+using Weave.Gossip.Mesh;
 using Weave.Router.Mesh;
 
 namespace Weave.Router.Api;

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
 using Weave.Gossip;
 using Weave.Router.Launch;
+using Weave.Gossip.Mesh;
 using Weave.Router.Mesh;
 
 namespace Weave.Router.Cli;

@@ -1,5 +1,6 @@
 using System.Net;
 using Weave.Gossip;
+using Weave.Gossip.Mesh;
 using Weave.Router.Mesh;
 
 namespace Weave.Router.Launch;

@@ -6,6 +6,7 @@ using Weave.Linux;
 using Weave.Router.Api;
 using Weave.Router.DataPlane;
 using Weave.Router.DataPlane.Linux;
+using Weave.Gossip.Mesh;
 using Weave.Router.Mesh;
 
 namespace Weave.Router.Launch;

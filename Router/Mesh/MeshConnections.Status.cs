@@ -1,3 +1,4 @@
+using Weave.Gossip.Mesh;
 namespace Weave.Router.Mesh;
 
 public sealed partial class MeshConnections
@@ -34,6 +35,6 @@ public sealed partial class MeshConnections
             }
             rows.Add(new ConnectionRow(true, target.Address.ToString(), state.State, info));
         }
-        return new MeshStatus(_local, rows, peers, [.. _targets.Select(t => t.Address.ToString())]);
+        return new MeshStatus(new Weave.Gossip.PeerIdentity(_local.Name, _local.NickName, _local.Uid), rows, peers, [.. _targets.Select(t => t.Address.ToString())]);
     }
 }

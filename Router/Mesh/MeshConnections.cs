@@ -1,3 +1,4 @@
+using Weave.Gossip.Mesh;
 using System.Net;
 using System.Net.Sockets;
 using System.Threading.Channels;

@@ -1,3 +1,6 @@
+using Weave.Gossip.Mesh;
+using Weave.Gossip;
+
 namespace Weave.Router.Mesh;
 
 /// <summary>Where a dial loop stands, for status: state, last error and when it tries again.</summary>

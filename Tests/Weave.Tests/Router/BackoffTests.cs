@@ -1,3 +1,4 @@
+using Weave.Gossip.Mesh;
 using Weave.Router.Mesh;
 using Xunit;
 

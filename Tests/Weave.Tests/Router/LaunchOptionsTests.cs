@@ -1,6 +1,7 @@
 using System.Net;
 using Weave.Gossip;
 using Weave.Router.Launch;
+using Weave.Gossip.Mesh;
 using Weave.Router.Mesh;
 using Xunit;
 

@@ -1,5 +1,6 @@
 using Weave.Gossip;
 using Weave.Router.Api;
+using Weave.Gossip.Mesh;
 using Weave.Router.Mesh;
 using Xunit;
 
@@ -7,7 +8,7 @@ namespace Weave.Tests.Router;
 
 public sealed class StatusTextTests
 {
-    private static readonly LocalPeer s_local = new(new PeerName(1), "a", 42, 6784);
+    private static readonly PeerIdentity s_local = new(new PeerName(1), "a", 42);
     private static readonly RouterInfo s_router = new("0.1.0", "3..3");
 
     private static MeshStatus Status(ConnectionRow[]? connections = null, PeerRow[]? peers = null, string[]? targets = null) =>

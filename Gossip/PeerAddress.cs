@@ -2,7 +2,7 @@ using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Net;
 
-namespace Weave.Router.Mesh;
+namespace Weave.Gossip;
 
 /// <summary>
 /// A peer to connect to, as given on the command line or to <c>weave connect</c>: <c>host[:port]</c>

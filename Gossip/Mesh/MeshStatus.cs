@@ -1,4 +1,4 @@
-namespace Weave.Router.Mesh;
+namespace Weave.Gossip.Mesh;
 
 /// <summary>One row of <c>weave status connections</c>: an established connection or a target being tried.</summary>
 public sealed record ConnectionRow(bool Outbound, string Address, string State, string Info);
@@ -10,7 +10,7 @@ public sealed record PeerRow(string Peer, IReadOnlyList<PeerLink> Links);
 
 /// <summary>A snapshot of the mesh, taken on the mesh loop.</summary>
 public sealed record MeshStatus(
-    LocalPeer Local,
+    PeerIdentity Local,
     IReadOnlyList<ConnectionRow> Connections,
     IReadOnlyList<PeerRow> Peers,
     IReadOnlyList<string> Targets)
@@ -26,3 +26,6 @@ public static class ConnectionStates
     public const string Failed = "failed";
     public const string Established = "established";
 }
+
+/// <summary>One connection target, for <c>weave status targets</c> and failing rows of <c>status connections</c>.</summary>
+public sealed record TargetRow(string Address, bool Direct, string State, string? Error, DateTimeOffset? RetryAt);

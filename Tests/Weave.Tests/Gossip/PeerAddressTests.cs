@@ -1,7 +1,7 @@
-using Weave.Router.Mesh;
+using Weave.Gossip;
 using Xunit;
 
-namespace Weave.Tests.Router;
+namespace Weave.Tests.Gossip;
 
 public sealed class PeerAddressTests
 {

@@ -1,0 +1,26 @@
+namespace Weave.Gossip.Mesh;
+
+/// <summary>
+/// A control connection whose handshake succeeded, as the mesh sees it: the host (real TCP in the
+/// router, in-memory in the simulator) owns the bytes; the mesh only sends messages and closes.
+/// <see cref="Send"/> must not block: the host queues.
+/// </summary>
+public interface IMeshConnection
+{
+    PeerIdentity Remote { get; }
+
+    /// <summary>We dialled it.</summary>
+    bool Outbound { get; }
+
+    /// <summary>The remote's address as <c>ip:port</c>: for outbound connections the address we dialled.</summary>
+    string RemoteAddress { get; }
+
+    /// <summary>The same value at both ends (XOR of both sides' random connection IDs).</summary>
+    ulong ConnectionUid { get; }
+
+    /// <summary>Queues one message (a frame tag and its body) for the peer.</summary>
+    void Send(byte tag, ReadOnlyMemory<byte> body);
+
+    /// <summary>Closes the connection; the host then reports <c>MeshNode.OnClosed</c>.</summary>
+    void Close(string reason);
+}
