@@ -27,11 +27,11 @@ internal static partial class RouterLog
     [LoggerMessage(2012, LogLevel.Warning, "Connection with {Address} refused: {Reason}")]
     public static partial void ConnectionRefused(ILogger log, string address, string reason);
 
-    [LoggerMessage(2013, LogLevel.Information, "Connecting to {Target} failed: {Error}; retry in {Delay}")]
-    public static partial void DialFailed(ILogger log, string target, string error, TimeSpan delay);
+    [LoggerMessage(2013, LogLevel.Information, "Connecting to {Target} failed: {Error}")]
+    public static partial void DialFailed(ILogger log, string target, string error);
 
-    [LoggerMessage(2014, LogLevel.Warning, "Giving up on {Target}: {Error}")]
-    public static partial void TargetAbandoned(ILogger log, string target, string error);
+    [LoggerMessage(2014, LogLevel.Information, "Peer {Peer} removed: unreachable over every advertised connection")]
+    public static partial void PeerRemoved(ILogger log, string peer);
 
     [LoggerMessage(2020, LogLevel.Information, "Data plane: frames for {Peer} go to UDP {EndPoint}")]
     public static partial void DataPeerAdded(ILogger log, string peer, IPEndPoint endPoint);

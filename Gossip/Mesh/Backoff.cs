@@ -1,4 +1,4 @@
-namespace Weave.Router.Mesh;
+namespace Weave.Gossip.Mesh;
 
 /// <summary>
 /// Retry delays for a failing connection target, as Weave's connection maker did: a random delay
@@ -14,16 +14,28 @@ public sealed class Backoff
     public static readonly TimeSpan StableAfter = TimeSpan.FromMinutes(1);
 
     private readonly Random _random;
-    private TimeSpan _interval = Initial;
+    private readonly TimeSpan _initial;
+    private readonly TimeSpan _maximum;
+    private TimeSpan _interval;
 
-    public Backoff(Random random) => _random = random;
+    public Backoff(Random random) : this(random, Initial, Maximum)
+    {
+    }
+
+    public Backoff(Random random, TimeSpan initial, TimeSpan maximum)
+    {
+        _random = random;
+        _initial = initial;
+        _maximum = maximum;
+        _interval = initial;
+    }
 
     public TimeSpan Next()
     {
         TimeSpan delay = _interval * (0.5 + _random.NextDouble());
-        _interval = TimeSpan.FromTicks(Math.Min((long)(_interval.Ticks * 1.5), Maximum.Ticks));
+        _interval = TimeSpan.FromTicks(Math.Min((long)(_interval.Ticks * 1.5), _maximum.Ticks));
         return delay;
     }
 
-    public void Reset() => _interval = Initial;
+    public void Reset() => _interval = _initial;
 }

@@ -27,5 +27,3 @@ public static class ConnectionStates
     public const string Established = "established";
 }
 
-/// <summary>One connection target, for <c>weave status targets</c> and failing rows of <c>status connections</c>.</summary>
-public sealed record TargetRow(string Address, bool Direct, string State, string? Error, DateTimeOffset? RetryAt);

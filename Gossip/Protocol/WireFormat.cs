@@ -46,4 +46,22 @@ public enum FrameTag : byte
 {
     Heartbeat = 0,
     Intro = 1,
+
+    /// <summary>Peer records (a delta, or a reply to a digest or request).</summary>
+    TopologyUpdate = 2,
+
+    /// <summary>(name, UID, version) of every record we hold: cheap anti-entropy.</summary>
+    TopologyDigest = 3,
+
+    /// <summary>Names whose records we want.</summary>
+    TopologyRequest = 4,
+
+    /// <summary>A channel message for one peer, relayed along unicast routes.</summary>
+    GossipUnicast = 5,
+
+    /// <summary>A channel message for every peer, relayed along the source's broadcast tree.</summary>
+    GossipBroadcast = 6,
+
+    /// <summary>A channel's state for a neighbour (periodic and on connect).</summary>
+    Gossip = 7,
 }

@@ -1,6 +1,5 @@
 using System.Text;
 using Weave.Gossip.Mesh;
-using Weave.Router.Mesh;
 
 namespace Weave.Router.Api;
 
@@ -25,10 +24,11 @@ public static class StatusText
         Line(text, "Protocol", $"weave {router.ProtocolRange}");
         Line(text, "Name", status.Local.Display);
         Line(text, "Encryption", "disabled");
-        Line(text, "PeerDiscovery", "disabled");
+        Line(text, "PeerDiscovery", router.Discovery ? "enabled" : "disabled");
         Line(text, "Targets", status.Targets.Count.ToString());
         Line(text, "Connections", $"{connections} ({connectionDetail})");
-        Line(text, "Peers", $"{status.Peers.Count} (with {established} established connections)");
+        int peerLinks = status.Peers.Sum(p => p.Links.Count(l => l.Established));
+        Line(text, "Peers", $"{status.Peers.Count} (with {peerLinks} established connections)");
         Line(text, "TrustedSubnets", "none");
         return text.ToString();
     }
@@ -72,5 +72,12 @@ public static class StatusText
         text.Append($"{label,15}: {value}\n");
 }
 
-/// <summary>Facts about this router binary shown in status.</summary>
-public sealed record RouterInfo(string Version, string ProtocolRange);
+/// <summary>Facts about this router shown in status, and what the API needs to read its input.</summary>
+public sealed record RouterInfo(string Version, string ProtocolRange)
+{
+    /// <summary>The mesh's TCP port (<c>--port</c>): <c>POST /connect</c> and <c>/forget</c> give it to peers named without one.</summary>
+    public int MeshPort { get; init; } = 6783;
+
+    /// <summary>Peer discovery is on (no <c>--no-discovery</c>); shown as <c>PeerDiscovery</c>.</summary>
+    public bool Discovery { get; init; } = true;
+}

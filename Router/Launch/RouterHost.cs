@@ -44,16 +44,16 @@ public sealed class RouterHost
         ILogger log = _logs.CreateLogger("weave");
         var local = new LocalPeer(_options.Name, _options.NickName, NextUid(), _options.DataPort);
 
-        using Socket listener = Claim("TCP", () => MeshConnections.Listen(new IPEndPoint(_options.Host, _options.Port)));
+        using Socket listener = Claim("TCP", () => MeshHost.Listen(new IPEndPoint(_options.Host, _options.Port)));
         using UdpDatagramTransport udp = Claim("UDP", () => UdpDatagramTransport.Bind(new IPEndPoint(_options.Host, _options.DataPort)));
-        MeshConnections? mesh = null;
+        MeshHost? mesh = null;
         ApiServer api = await StartApiAsync(() => mesh, stop).ConfigureAwait(false);
         try
         {
             using BridgeSetup bridge = SetUpBridge();
             using var forwarder = new Forwarder(new LinuxTapDevice(bridge.Tap), udp, _options.Vni, _time, log);
             forwarder.Start();
-            mesh = new MeshConnections(local, listener, forwarder, _time, _random, log);
+            mesh = new MeshHost(local, MeshOptionsFor(_options), listener, forwarder, _time, _random, log);
             mesh.Start(_options.Peers);
             _ready = true;
             RouterLog.Ready(log, local.Name.ToString(), local.NickName, (IPEndPoint)listener.LocalEndPoint!,
@@ -113,12 +113,14 @@ public sealed class RouterHost
         }
     }
 
-    private async Task<ApiServer> StartApiAsync(Func<MeshConnections?> mesh, CancellationToken ct)
+    private static MeshOptions MeshOptionsFor(RouterOptions options) => new() { Port = options.Port };
+
+    private async Task<ApiServer> StartApiAsync(Func<MeshHost?> mesh, CancellationToken ct)
     {
         try
         {
             return await ApiServer.StartAsync(_options.HttpEndPoint, Info, () => _ready,
-                c => mesh()!.GetStatusAsync(c), ct).ConfigureAwait(false);
+                c => mesh()!.StatusAsync(c), ct).ConfigureAwait(false);
         }
         catch (IOException e)
         {

@@ -5,8 +5,9 @@ using Weave.Gossip.Protocol;
 namespace Weave.Router.Mesh;
 
 /// <summary>
-/// Turns a fresh TCP socket (dialled or accepted) into a <see cref="PeerConnection"/>: handshake,
-/// then the identity checks that make a connection pointless or dangerous.
+/// Turns a fresh TCP socket (dialled or accepted) into a <see cref="TcpMeshConnection"/> by
+/// running the handshake. Whether the mesh wants the connection (ourselves, a name collision, a
+/// duplicate, the limit) is the mesh node's decision, made next.
 /// </summary>
 public sealed class ConnectionSetup
 {
@@ -24,9 +25,9 @@ public sealed class ConnectionSetup
     /// <summary>Software name and version sent in the intro, for diagnostics.</summary>
     public static string Software => "weave-cs " + (typeof(ConnectionSetup).Assembly.GetName().Version?.ToString(3) ?? "0");
 
-    /// <exception cref="ProtocolException">The peer failed the handshake or the checks; the connection is closed.</exception>
-    /// <exception cref="FatalTargetException">Connecting again would fail the same way (ourselves, a name collision).</exception>
-    public async Task<PeerConnection> RunAsync(Socket socket, bool outbound, CancellationToken ct)
+    /// <param name="remoteAddress">For an outbound connection the address we dialled, else the peer's source address.</param>
+    /// <exception cref="ProtocolException">The peer failed the handshake; the socket is closed.</exception>
+    public async Task<TcpMeshConnection> RunAsync(Socket socket, bool outbound, string remoteAddress, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(socket);
         socket.NoDelay = true;
@@ -38,13 +39,7 @@ public sealed class ConnectionSetup
         {
             HandshakeResult result = await Handshake.RunAsync(stream, reader, ProtocolHeader.Ours, intro,
                 WireFormat.HandshakeTimeout, _time, ct).ConfigureAwait(false);
-            if (result.Remote.Name == _local.Name)
-            {
-                throw result.Remote.Uid == _local.Uid
-                    ? new FatalTargetException("cannot connect to ourself")
-                    : new FatalTargetException($"peer name collision: {_local.Name} is also the name of the peer at {socket.RemoteEndPoint} (nickname {result.Remote.NickName}); give each router its own --name");
-            }
-            return new PeerConnection(socket, stream, reader, result, connectionId, outbound, _time);
+            return new TcpMeshConnection(socket, stream, reader, result, connectionId, outbound, remoteAddress, _time);
         }
         catch
         {
@@ -60,21 +55,5 @@ public sealed class ConnectionSetup
         {
             return (ulong)_random.NextInt64() ^ ((ulong)_random.Next() << 63);
         }
-    }
-}
-
-/// <summary>A target that must not be retried: it is ourselves, or its name collides with ours.</summary>
-public sealed class FatalTargetException : Exception
-{
-    public FatalTargetException(string message) : base(message)
-    {
-    }
-
-    public FatalTargetException()
-    {
-    }
-
-    public FatalTargetException(string message, Exception innerException) : base(message, innerException)
-    {
     }
 }

@@ -1,8 +1,7 @@
 using Weave.Gossip.Mesh;
-using Weave.Router.Mesh;
 using Xunit;
 
-namespace Weave.Tests.Router;
+namespace Weave.Tests.Gossip;
 
 public sealed class BackoffTests
 {

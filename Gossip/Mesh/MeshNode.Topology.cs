@@ -1,0 +1,185 @@
+using Weave.Gossip.Protocol;
+using Weave.Gossip.Routing;
+using Weave.Gossip.Topology;
+
+namespace Weave.Gossip.Mesh;
+
+/// <summary>
+/// Topology gossip. Weave sent its whole topology (O(N²) bytes) to random neighbours every 30 s
+/// and flooded changes; storms followed above ~100 peers. Here:
+/// <list type="number">
+/// <item>A change to our connections goes out once (after <see cref="MeshOptions.UpdateDelay"/>)
+/// as our record alone, to our neighbours.</item>
+/// <item>A receiver merges; what improved its state is relayed along the broadcast tree of the
+/// record's owner, so while the topology is stable each peer gets each change once.</item>
+/// <item>Anti-entropy sends a digest, (name, UID, version) per peer, to one random neighbour per
+/// interval and on every new connection; the answer carries only the records that differ.</item>
+/// </list>
+/// Steady-state cost per peer is one digest (about 20 bytes per known peer) per interval.
+/// </summary>
+public sealed partial class MeshNode
+{
+    private RouteTable _dataRoutes;
+    private RouteTable _gossipRoutes;
+    private bool _gossipRoutesDirty;
+
+    /// <summary>Routes over every advertised link, recomputed on demand after topology changes,
+    /// so a relay decision never uses a topology older than the message being relayed.</summary>
+    private RouteTable GossipRoutes
+    {
+        get
+        {
+            if (_gossipRoutesDirty)
+            {
+                _gossipRoutes = RouteTable.Compute(Self.Name, _topology, establishedAndSymmetric: false);
+                _gossipRoutesDirty = false;
+            }
+            return _gossipRoutes;
+        }
+    }
+
+    private void BroadcastLocalRecord()
+    {
+        if (!_topology.TryGet(Self.Name, out PeerRecord? own))
+        {
+            return;
+        }
+        byte[] update = TopologyCodec.EncodeRecords([own]);
+        foreach (Link link in _links.Values)
+        {
+            link.Connection.Send((byte)FrameTag.TopologyUpdate, update);
+        }
+    }
+
+    private void SendDigest(IMeshConnection connection) =>
+        connection.Send((byte)FrameTag.TopologyDigest, TopologyCodec.EncodeDigest(_topology.Digest()));
+
+    private void OnTopologyUpdate(Link from, ReadOnlyMemory<byte> body)
+    {
+        if (!TopologyCodec.TryDecodeRecords(body, out IReadOnlyList<PeerRecord>? records, out string error))
+        {
+            DropLink(from, "invalid topology update: " + error);
+            return;
+        }
+        MergeAndRelay(records, from);
+    }
+
+    private void OnTopologyDigest(Link from, ReadOnlyMemory<byte> body)
+    {
+        if (!TopologyCodec.TryDecodeDigest(body, out IReadOnlyList<DigestEntry>? digest, out string error))
+        {
+            DropLink(from, "invalid topology digest: " + error);
+            return;
+        }
+        var (theyLack, weLack) = _topology.CompareDigest(digest);
+        if (theyLack.Count > 0)
+        {
+            from.Connection.Send((byte)FrameTag.TopologyUpdate, TopologyCodec.EncodeRecords([.. theyLack]));
+        }
+        if (weLack.Count > 0)
+        {
+            from.Connection.Send((byte)FrameTag.TopologyRequest, TopologyCodec.EncodeNames(weLack));
+        }
+    }
+
+    private void OnTopologyRequest(Link from, ReadOnlyMemory<byte> body)
+    {
+        if (!TopologyCodec.TryDecodeNames(body, out IReadOnlyList<PeerName>? names, out string error))
+        {
+            DropLink(from, "invalid topology request: " + error);
+            return;
+        }
+        var records = new List<PeerRecord>();
+        foreach (PeerName name in names)
+        {
+            if (_topology.TryGet(name, out PeerRecord? record))
+            {
+                records.Add(record);
+            }
+        }
+        if (records.Count > 0)
+        {
+            from.Connection.Send((byte)FrameTag.TopologyUpdate, TopologyCodec.EncodeRecords(records));
+        }
+    }
+
+    /// <summary>
+    /// Merges records from a neighbour and relays what was new along each owner's broadcast tree.
+    /// Our own name is never merged: a record of ours under another UID means we restarted and
+    /// others still hold our old record, so we jump past its version and announce ourselves again.
+    /// </summary>
+    private void MergeAndRelay(IReadOnlyList<PeerRecord> records, Link from)
+    {
+        var others = new List<PeerRecord>(records.Count);
+        foreach (PeerRecord record in records)
+        {
+            if (record.Name != Self.Name)
+            {
+                others.Add(record);
+            }
+            else if (record.Uid != Self.Uid && record.Version >= _version)
+            {
+                _version = record.Version;
+                LocalChanged();
+            }
+        }
+        IReadOnlyList<PeerRecord> improved = _topology.Merge(others);
+        if (improved.Count == 0)
+        {
+            return;
+        }
+        _gossipRoutesDirty = true;
+        ScheduleRecalc();
+        PeerName sender = from.Connection.Remote.Name;
+        var relays = new Dictionary<PeerName, List<PeerRecord>>();
+        RouteTable routes = GossipRoutes;
+        foreach (PeerRecord record in improved)
+        {
+            foreach (PeerName hop in routes.BroadcastNextHops(record.Name))
+            {
+                if (hop == sender || !_links.ContainsKey(hop))
+                {
+                    continue;
+                }
+                if (!relays.TryGetValue(hop, out List<PeerRecord>? batch))
+                {
+                    relays[hop] = batch = [];
+                }
+                batch.Add(record);
+            }
+        }
+        foreach (var (hop, batch) in relays)
+        {
+            _links[hop].Connection.Send((byte)FrameTag.TopologyUpdate, TopologyCodec.EncodeRecords(batch));
+        }
+    }
+
+    /// <summary>Garbage collection, data routes and discovery, coalesced after changes.</summary>
+    private void Recalculate()
+    {
+        IReadOnlyList<PeerRecord> removed = _topology.RemoveUnreachable(Self.Name);
+        if (removed.Count > 0)
+        {
+            _gossipRoutesDirty = true;
+            PeersRemoved?.Invoke(removed);
+        }
+        RouteTable data = RouteTable.Compute(Self.Name, _topology, establishedAndSymmetric: true);
+        if (!data.SameAs(_dataRoutes))
+        {
+            _dataRoutes = data;
+            DataRoutesChanged?.Invoke(data);
+        }
+        UpdateDiscoveredTargets();
+    }
+
+    private void PeriodicGossip()
+    {
+        if (_links.Count == 0)
+        {
+            return;
+        }
+        Link[] links = [.. _links.Values.OrderBy(l => l.Connection.Remote.Name)];
+        SendDigest(links[_random.Next(links.Length)].Connection);
+        GossipChannelStates(links);
+    }
+}

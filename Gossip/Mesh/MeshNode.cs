@@ -1,0 +1,282 @@
+using Weave.Gossip.Protocol;
+using Weave.Gossip.Routing;
+using Weave.Gossip.Topology;
+
+namespace Weave.Gossip.Mesh;
+
+/// <summary>
+/// One router's view of the mesh, with no I/O of its own ("sans-IO"): the host (the router over
+/// TCP, or the simulator in memory) feeds it connection events, messages and clock ticks, and it
+/// answers through <see cref="IMeshConnection.Send"/>, <see cref="IMeshConnection.Close"/> and
+/// <see cref="IMeshTransport.Dial"/>. Not thread-safe: the host calls it from one loop.
+/// <list type="bullet">
+/// <item>Connections: admission (ourselves, name collisions, duplicates, the limit), and our own
+/// topology record, re-versioned on every change.</item>
+/// <item>Topology (<c>MeshNode.Topology.cs</c>): changes flow as deltas along broadcast trees;
+/// digests of (name, UID, version) repair what deltas missed; unreachable peers are dropped.</item>
+/// <item>Targets (<c>MeshNode.Targets.cs</c>): direct and discovered peers dialled with backoff.</item>
+/// <item>Channels (<c>MeshNode.Channels.cs</c>): unicast, broadcast and neighbour gossip for
+/// subsystems such as IP allocation.</item>
+/// </list>
+/// </summary>
+public sealed partial class MeshNode
+{
+    private readonly MeshOptions _options;
+    private readonly IMeshTransport _transport;
+    private readonly TimeProvider _time;
+    private readonly Random _random;
+    private readonly PeerTopology _topology = new();
+
+    /// <summary>Accepted connections by remote peer name: at most one per peer.</summary>
+    private readonly Dictionary<PeerName, Link> _links = [];
+
+    private ulong _version;
+    private bool _stopped;
+    private DateTimeOffset _updateDue = DateTimeOffset.MaxValue;
+    private DateTimeOffset _recalcDue = DateTimeOffset.MaxValue;
+    private DateTimeOffset _gossipDue;
+
+    public MeshNode(PeerIdentity self, MeshOptions options, IMeshTransport transport, TimeProvider time, Random random)
+    {
+        ArgumentNullException.ThrowIfNull(self);
+        Self = self;
+        _options = options;
+        _transport = transport;
+        _time = time;
+        _random = random;
+        _version = 1;
+        _topology.SetLocal(LocalRecord());
+        _dataRoutes = RouteTable.Compute(self.Name, _topology, establishedAndSymmetric: true);
+        _gossipRoutes = RouteTable.Compute(self.Name, _topology, establishedAndSymmetric: false);
+        _gossipDue = time.GetUtcNow() + JitteredGossipInterval();
+    }
+
+    public PeerIdentity Self { get; }
+
+    public PeerTopology Topology => _topology;
+
+    /// <summary>Routes over established, symmetric links: where data may go.</summary>
+    public RouteTable DataRoutes => _dataRoutes;
+
+    /// <summary>Peers garbage-collected from the topology (unreachable over every advertised link).</summary>
+    public event Action<IReadOnlyList<PeerRecord>>? PeersRemoved;
+
+    /// <summary>The data routes changed (recalculation is coalesced).</summary>
+    public event Action<RouteTable>? DataRoutesChanged;
+
+    /// <summary>Connections currently accepted (one per remote peer).</summary>
+    public int ConnectionCount => _links.Count;
+
+    public void Start(IEnumerable<PeerAddress> targets)
+    {
+        ArgumentNullException.ThrowIfNull(targets);
+        Connect(targets, replace: false);
+    }
+
+    /// <summary>
+    /// A handshake completed. Returns false when the connection is refused (it is ourselves, its
+    /// name collides with ours, it duplicates a connection we keep, or we are at the limit); the
+    /// node has then closed it and forgets it.
+    /// </summary>
+    public bool OnConnected(IMeshConnection connection)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        Refusal? refusal = Admit(connection);
+        if (refusal is not null)
+        {
+            connection.Close(refusal.Reason);
+            OnOutboundRefused(connection, refusal);
+            return false;
+        }
+        _links[connection.Remote.Name] = new Link(connection, _time.GetUtcNow());
+        OnOutboundAccepted(connection);
+        LocalChanged();
+        // The dialler starts anti-entropy: the acceptor answers with what it has that we lack and
+        // asks for what we have that it lacks; crossing digests would transfer everything twice.
+        if (connection.Outbound)
+        {
+            SendDigest(connection);
+        }
+        SendChannelStates(connection);
+        return true;
+    }
+
+    private Refusal? Admit(IMeshConnection connection)
+    {
+        if (_stopped)
+        {
+            return new Refusal("router shutting down", Fatal: false);
+        }
+        PeerIdentity remote = connection.Remote;
+        if (remote.Name == Self.Name)
+        {
+            return new Refusal(remote.Uid == Self.Uid
+                ? "cannot connect to ourself"
+                : $"peer name collision: {Self.Name} is also the name of {remote.Display} at {connection.RemoteAddress}; give each router its own --name", Fatal: true);
+        }
+        if (_links.TryGetValue(remote.Name, out Link? existing))
+        {
+            if (existing.Connection.Remote.Uid != remote.Uid)
+            {
+                // The peer restarted and the old connection has not noticed yet.
+                DropLink(existing, "superseded: the peer restarted");
+                return null;
+            }
+            if (connection.ConnectionUid < existing.Connection.ConnectionUid)
+            {
+                // Both ends compare the same two values, so both keep the same connection.
+                DropLink(existing, "duplicate connection");
+                return null;
+            }
+            if (connection.ConnectionUid == existing.Connection.ConnectionUid)
+            {
+                DropLink(existing, "duplicate connection with an equal UID");
+            }
+            return new Refusal("duplicate connection", Fatal: false);
+        }
+        if (_options.ConnectionLimit > 0 && _links.Count >= _options.ConnectionLimit)
+        {
+            return new Refusal($"connection limit {_options.ConnectionLimit} reached", Fatal: false);
+        }
+        return null;
+    }
+
+    /// <summary>The host reports the end of a connection; unknown or already dropped ones are ignored.</summary>
+    public void OnClosed(IMeshConnection connection, string reason)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        if (_links.TryGetValue(connection.Remote.Name, out Link? link) && link.Connection == connection)
+        {
+            RemoveLink(link, reason);
+        }
+    }
+
+    /// <summary>Closes a link we no longer want and forgets it at once.</summary>
+    private void DropLink(Link link, string reason)
+    {
+        link.Connection.Close(reason);
+        RemoveLink(link, reason);
+    }
+
+    private void RemoveLink(Link link, string reason)
+    {
+        _links.Remove(link.Connection.Remote.Name);
+        OnOutboundClosed(link, reason);
+        LocalChanged();
+    }
+
+    /// <summary>Runs whatever is due now: the coalesced update, recalculation, gossip, dials.</summary>
+    public void Tick()
+    {
+        if (_stopped)
+        {
+            return;
+        }
+        DateTimeOffset now = _time.GetUtcNow();
+        if (now >= _updateDue)
+        {
+            _updateDue = DateTimeOffset.MaxValue;
+            BroadcastLocalRecord();
+        }
+        if (now >= _recalcDue)
+        {
+            _recalcDue = DateTimeOffset.MaxValue;
+            Recalculate();
+        }
+        if (now >= _gossipDue)
+        {
+            _gossipDue = now + JitteredGossipInterval();
+            PeriodicGossip();
+        }
+        DialDueTargets(now);
+    }
+
+    /// <summary>When <see cref="Tick"/> must next run.</summary>
+    public DateTimeOffset NextDeadline
+    {
+        get
+        {
+            if (_stopped)
+            {
+                return DateTimeOffset.MaxValue;
+            }
+            DateTimeOffset next = Min(Min(_updateDue, _recalcDue), _gossipDue);
+            return Min(next, NextTargetDeadline());
+        }
+    }
+
+    /// <summary>Closes every connection and stops dialling.</summary>
+    public void Stop()
+    {
+        _stopped = true;
+        foreach (Link link in _links.Values.ToList())
+        {
+            link.Connection.Close("router shutting down");
+        }
+        _links.Clear();
+    }
+
+    public void OnMessage(IMeshConnection connection, byte tag, ReadOnlyMemory<byte> body)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        if (_stopped || !_links.TryGetValue(connection.Remote.Name, out Link? link) || link.Connection != connection)
+        {
+            return;
+        }
+        switch ((FrameTag)tag)
+        {
+            case FrameTag.TopologyUpdate:
+                OnTopologyUpdate(link, body);
+                break;
+            case FrameTag.TopologyDigest:
+                OnTopologyDigest(link, body);
+                break;
+            case FrameTag.TopologyRequest:
+                OnTopologyRequest(link, body);
+                break;
+            case FrameTag.GossipUnicast:
+            case FrameTag.GossipBroadcast:
+            case FrameTag.Gossip:
+                OnChannelMessage(link, (FrameTag)tag, body);
+                break;
+            default:
+                // Heartbeats are the host's; unknown tags come from newer peers and are ignored.
+                break;
+        }
+    }
+
+    /// <summary>Our own record, from the links we hold, in name order so every rebuild is identical.</summary>
+    private PeerRecord LocalRecord() => new(Self.Name, Self.NickName, Self.Uid, _version,
+        [.. _links.Values
+            .OrderBy(l => l.Connection.Remote.Name)
+            .Select(l => new ConnectionSummary(l.Connection.Remote.Name, l.Connection.RemoteAddress, l.Connection.Outbound, Established: true))]);
+
+    /// <summary>Our connections changed: new version now, announcement shortly (coalesced).</summary>
+    private void LocalChanged()
+    {
+        _version++;
+        _topology.SetLocal(LocalRecord());
+        _gossipRoutesDirty = true;
+        DateTimeOffset now = _time.GetUtcNow();
+        if (_updateDue == DateTimeOffset.MaxValue)
+        {
+            _updateDue = now + _options.UpdateDelay;
+        }
+        ScheduleRecalc();
+    }
+
+    private void ScheduleRecalc()
+    {
+        if (_recalcDue == DateTimeOffset.MaxValue)
+        {
+            _recalcDue = _time.GetUtcNow() + _options.RouteRecalcDelay;
+        }
+    }
+
+    private TimeSpan JitteredGossipInterval() => _options.GossipInterval * (0.9 + (0.2 * _random.NextDouble()));
+
+    private static DateTimeOffset Min(DateTimeOffset a, DateTimeOffset b) => a < b ? a : b;
+
+    /// <summary>An accepted connection and when it was accepted.</summary>
+    private sealed record Link(IMeshConnection Connection, DateTimeOffset Since);
+}

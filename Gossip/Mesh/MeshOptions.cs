@@ -1,0 +1,31 @@
+namespace Weave.Gossip.Mesh;
+
+/// <summary>How a mesh node behaves; production defaults, shortened by tests and the simulator.</summary>
+public sealed record MeshOptions
+{
+    /// <summary>The mesh's TCP port: discovered peers seen only from their inbound side are dialled here.</summary>
+    public int Port { get; init; } = 6783;
+
+    /// <summary>Most connections (inbound plus outbound) we keep; 0 means unlimited. Weave's default.</summary>
+    public int ConnectionLimit { get; init; } = 200;
+
+    /// <summary>Dial peers learned from others' records, so the mesh becomes fully connected.</summary>
+    public bool Discovery { get; init; } = true;
+
+    /// <summary>Period of anti-entropy: a digest to one random neighbour, channel state to a few.</summary>
+    public TimeSpan GossipInterval { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Local changes within this window go out as one update.</summary>
+    public TimeSpan UpdateDelay { get; init; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>Data-route recalculation is coalesced over this window.</summary>
+    public TimeSpan RouteRecalcDelay { get; init; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>First retry delay of a failing target; it grows by half per failure up to <see cref="MaximumRetryDelay"/>.</summary>
+    public TimeSpan InitialRetryDelay { get; init; } = TimeSpan.FromSeconds(2);
+
+    public TimeSpan MaximumRetryDelay { get; init; } = TimeSpan.FromMinutes(6);
+
+    /// <summary>A connection that lived this long was healthy: its target's backoff starts over.</summary>
+    public TimeSpan StableConnection { get; init; } = TimeSpan.FromMinutes(1);
+}

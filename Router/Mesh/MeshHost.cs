@@ -1,0 +1,180 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Weave.Gossip;
+using Weave.Gossip.Mesh;
+using Weave.Gossip.Topology;
+using Weave.Router.DataPlane;
+
+namespace Weave.Router.Mesh;
+
+/// <summary>
+/// Runs a <see cref="MeshNode"/> over real TCP: the listener (with an accept rate limit), dials
+/// for the node's targets, and one loop that owns the node. Everything that touches the node is
+/// posted to that loop as a work item; connections feed it frames, the loop ticks the node's
+/// timers. Established connections are announced to the data plane.
+/// </summary>
+public sealed partial class MeshHost : IMeshTransport, IAsyncDisposable
+{
+    private static readonly TimeSpan s_connectTimeout = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan s_maxIdleWait = TimeSpan.FromSeconds(1);
+
+    private readonly LocalPeer _local;
+    private readonly Socket _listener;
+    private readonly ConnectionSetup _setup;
+    private readonly IDataPlane _dataPlane;
+    private readonly TimeProvider _time;
+    private readonly ILogger _log;
+    private readonly MeshNode _node;
+    private readonly Channel<Action> _mailbox = Channel.CreateUnbounded<Action>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly CancellationTokenSource _stop = new();
+    private readonly List<Task> _loops = [];
+
+    // Owned by the mesh loop: which connection each data peer came from.
+    private readonly Dictionary<PeerName, TcpMeshConnection> _dataPeers = [];
+
+    public MeshHost(LocalPeer local, MeshOptions options, Socket listener, IDataPlane dataPlane, TimeProvider time, Random random, ILogger log)
+    {
+        ArgumentNullException.ThrowIfNull(local);
+        _local = local;
+        _listener = listener;
+        _dataPlane = dataPlane;
+        _time = time;
+        _log = log;
+        _setup = new ConnectionSetup(local, time, random);
+        _node = new MeshNode(new PeerIdentity(local.Name, local.NickName, local.Uid), options, this, time, random);
+        _node.PeersRemoved += removed =>
+        {
+            foreach (PeerRecord record in removed)
+            {
+                RouterLog.PeerRemoved(_log, record.Display);
+            }
+        };
+    }
+
+    /// <summary>Binds and listens on the mesh port; throws <see cref="SocketException"/> when it is taken.</summary>
+    public static Socket Listen(IPEndPoint endPoint)
+    {
+        ArgumentNullException.ThrowIfNull(endPoint);
+        var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            socket.Bind(endPoint);
+            socket.Listen(128);
+            return socket;
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    public void Start(IEnumerable<PeerAddress> targets)
+    {
+        PeerAddress[] initial = [.. targets];
+        Post(() => _node.Start(initial));
+        _loops.Add(Task.Run(() => MeshLoopAsync(_stop.Token)));
+        _loops.Add(Task.Run(() => AcceptLoopAsync(_stop.Token)));
+    }
+
+    public Task<MeshStatus> StatusAsync(CancellationToken ct) => Ask(_node.Status, ct);
+
+    public Task ConnectAsync(IReadOnlyList<PeerAddress> peers, bool replace, CancellationToken ct) =>
+        Ask(() => { _node.Connect(peers, replace); return true; }, ct);
+
+    public Task ForgetAsync(IReadOnlyList<PeerAddress> peers, CancellationToken ct) =>
+        Ask(() => { _node.Forget(peers); return true; }, ct);
+
+    public async ValueTask DisposeAsync()
+    {
+        var stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Post(() =>
+        {
+            _node.Stop();
+            stopped.TrySetResult();
+        });
+        await stopped.Task.WaitAsync(TimeSpan.FromSeconds(2)).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
+        await _stop.CancelAsync().ConfigureAwait(false);
+        _listener.Dispose();
+        _mailbox.Writer.TryComplete();
+        try
+        {
+            await Task.WhenAll(_loops).WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is OperationCanceledException or TimeoutException)
+        {
+            // Loops end on cancellation; a stuck one must not hold up shutdown.
+        }
+        _stop.Dispose();
+    }
+
+    private void Post(Action work) => _mailbox.Writer.TryWrite(work);
+
+    private async Task<T> Ask<T>(Func<T> question, CancellationToken ct)
+    {
+        var answer = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Post(() => answer.TrySetResult(question()));
+        return await answer.Task.WaitAsync(ct).ConfigureAwait(false);
+    }
+
+    private async Task MeshLoopAsync(CancellationToken ct)
+    {
+        ChannelReader<Action> reader = _mailbox.Reader;
+        while (!ct.IsCancellationRequested)
+        {
+            while (reader.TryRead(out Action? work))
+            {
+                work();
+            }
+            _node.Tick();
+            TimeSpan wait = _node.NextDeadline - _time.GetUtcNow();
+            wait = wait < TimeSpan.Zero ? TimeSpan.Zero : wait > s_maxIdleWait ? s_maxIdleWait : wait;
+            try
+            {
+                await reader.WaitToReadAsync(ct).AsTask().WaitAsync(wait, _time, ct).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                // A deadline of the node is due.
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>On the mesh loop: a handshake completed; the node decides whether to keep it.</summary>
+    private void Admit(TcpMeshConnection connection)
+    {
+        if (!_node.OnConnected(connection))
+        {
+            RouterLog.ConnectionRefused(_log, connection.RemoteAddress, connection.CloseReason ?? "refused");
+            connection.Discard();
+            return;
+        }
+        PeerName name = connection.Remote.Name;
+        _dataPeers[name] = connection;
+        _dataPlane.AddPeer(new DataPeer(name, connection.Remote.Display, new IPEndPoint(connection.RemoteEndPoint.Address, connection.Intro.DataPort)));
+        RouterLog.ConnectionEstablished(_log, connection.Remote.Display, connection.RemoteEndPoint,
+            connection.Outbound ? "outbound" : "inbound", connection.Version);
+        connection.Start((c, tag, body) => Post(() => _node.OnMessage(c, tag, body)), _stop.Token);
+        _ = connection.Completion.ContinueWith(
+            t => Post(() => OnClosed(connection, t.Result)),
+            CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
+
+    private void OnClosed(TcpMeshConnection connection, string reason)
+    {
+        _node.OnClosed(connection, reason);
+        PeerName name = connection.Remote.Name;
+        if (_dataPeers.TryGetValue(name, out TcpMeshConnection? current) && current == connection)
+        {
+            _dataPeers.Remove(name);
+            _dataPlane.RemovePeer(name);
+        }
+        RouterLog.ConnectionClosed(_log, connection.Remote.Display, connection.RemoteEndPoint, reason);
+    }
+}

@@ -1,0 +1,191 @@
+using System.IO.Pipelines;
+using System.Net;
+using System.Net.Sockets;
+using System.Threading.Channels;
+using Weave.Gossip;
+using Weave.Gossip.Mesh;
+using Weave.Gossip.Protocol;
+
+namespace Weave.Router.Mesh;
+
+/// <summary>
+/// A control connection over TCP after its handshake, as the mesh node sees it. Three loops:
+/// receive (frames to the mesh loop, heartbeats consumed here), send (a queue, so
+/// <see cref="Send"/> never blocks the mesh loop), and heartbeats. It ends when the peer closes,
+/// breaks the framing, goes silent for <see cref="WireFormat.ReceiveTimeout"/>, or is closed;
+/// <see cref="Completion"/> then gives the reason.
+/// </summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "The connection disposes its token source itself when it ends; owners call Close, not Dispose.")]
+public sealed class TcpMeshConnection : IMeshConnection
+{
+    private readonly Socket _socket;
+    private readonly NetworkStream _stream;
+    private readonly PipeReader _reader;
+    private readonly TimeProvider _time;
+    private readonly CancellationTokenSource _closing = new();
+    private readonly Channel<byte[]> _outgoing = Channel.CreateUnbounded<byte[]>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly TaskCompletionSource<string> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private string? _closeReason;
+
+    public TcpMeshConnection(Socket socket, NetworkStream stream, PipeReader reader, HandshakeResult handshake,
+        ulong localConnectionId, bool outbound, string remoteAddress, TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(socket);
+        ArgumentNullException.ThrowIfNull(handshake);
+        _socket = socket;
+        _stream = stream;
+        _reader = reader;
+        _time = time;
+        Intro = handshake.Remote;
+        Remote = new PeerIdentity(Intro.Name, Intro.NickName, Intro.Uid);
+        Version = handshake.Version;
+        Outbound = outbound;
+        RemoteEndPoint = (IPEndPoint)socket.RemoteEndPoint!;
+        RemoteAddress = remoteAddress;
+        // Both ends compute the same value, so both keep the same one of two duplicate connections.
+        ConnectionUid = localConnectionId ^ Intro.ConnectionId;
+    }
+
+    public PeerIdentity Remote { get; }
+
+    /// <summary>All the peer said in its intro (its data port among it).</summary>
+    public PeerIntro Intro { get; }
+
+    public byte Version { get; }
+    public bool Outbound { get; }
+    public string RemoteAddress { get; }
+    public IPEndPoint RemoteEndPoint { get; }
+    public ulong ConnectionUid { get; }
+
+    /// <summary>Completes with the reason once the connection is gone.</summary>
+    public Task<string> Completion => _completion.Task;
+
+    public void Send(byte tag, ReadOnlyMemory<byte> body)
+    {
+        byte[] frame = FrameCodec.Encode((FrameTag)tag, body.Span);
+        _outgoing.Writer.TryWrite(frame);
+    }
+
+    /// <summary>Starts the loops; every frame other than a heartbeat goes to <paramref name="onFrame"/>.</summary>
+    public void Start(Action<TcpMeshConnection, byte, byte[]> onFrame, CancellationToken cancellationToken) =>
+        _ = RunAsync(onFrame, cancellationToken);
+
+    /// <summary>Ends the connection with a reason; safe to call more than once.</summary>
+    public void Close(string reason)
+    {
+        Interlocked.CompareExchange(ref _closeReason, reason, null);
+        _outgoing.Writer.TryComplete();
+        try
+        {
+            _closing.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // Already torn down.
+        }
+    }
+
+    /// <summary>The reason given to <see cref="Close"/>, if any.</summary>
+    public string? CloseReason => _closeReason;
+
+    /// <summary>Releases a connection whose loops never started (the mesh refused it).</summary>
+    public void Discard()
+    {
+        Close("refused");
+        Teardown();
+        _completion.TrySetResult(_closeReason!);
+    }
+
+    private async Task RunAsync(Action<TcpMeshConnection, byte, byte[]> onFrame, CancellationToken cancellationToken)
+    {
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _closing.Token);
+        Task sending = SendAsync(linked.Token);
+        Task heartbeats = SendHeartbeatsAsync(linked.Token);
+        string reason;
+        try
+        {
+            reason = await ReceiveAsync(onFrame, linked.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            reason = _closeReason ?? "router shutting down";
+        }
+        catch (Exception e)
+        {
+            // Whatever broke the connection (I/O, bad framing), it ends here with the reason.
+            reason = _closeReason ?? e.Message;
+        }
+        await linked.CancelAsync().ConfigureAwait(false);
+        _outgoing.Writer.TryComplete();
+        try
+        {
+            await Task.WhenAll(sending, heartbeats).ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // The write side died with the connection; the reason is already known.
+        }
+        Teardown();
+        _completion.TrySetResult(reason);
+    }
+
+    private async Task<string> ReceiveAsync(Action<TcpMeshConnection, byte, byte[]> onFrame, CancellationToken ct)
+    {
+        using var silence = new CancellationTokenSource(WireFormat.ReceiveTimeout, _time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, silence.Token);
+        while (true)
+        {
+            (byte Tag, byte[] Body)? frame;
+            try
+            {
+                frame = await Handshake.ReadFrameAsync(_reader, WireFormat.MaxFrameBytes, linked.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (silence.IsCancellationRequested && !ct.IsCancellationRequested)
+            {
+                return $"nothing received for {WireFormat.ReceiveTimeout.TotalSeconds:0} s";
+            }
+            if (frame is null)
+            {
+                return _closeReason ?? "closed by the peer";
+            }
+            silence.CancelAfter(WireFormat.ReceiveTimeout);
+            if (frame.Value.Tag != (byte)FrameTag.Heartbeat)
+            {
+                onFrame(this, frame.Value.Tag, frame.Value.Body);
+            }
+        }
+    }
+
+    private async Task SendAsync(CancellationToken ct)
+    {
+        await foreach (byte[] frame in _outgoing.Reader.ReadAllAsync(ct).ConfigureAwait(false))
+        {
+            await _stream.WriteAsync(frame, ct).ConfigureAwait(false);
+        }
+    }
+
+    private async Task SendHeartbeatsAsync(CancellationToken ct)
+    {
+        byte[] heartbeat = FrameCodec.Encode(FrameTag.Heartbeat, []);
+        using var timer = new PeriodicTimer(WireFormat.HeartbeatInterval, _time);
+        while (await timer.WaitForNextTickAsync(ct).ConfigureAwait(false))
+        {
+            _outgoing.Writer.TryWrite(heartbeat);
+        }
+    }
+
+    private void Teardown()
+    {
+        try
+        {
+            _socket.Shutdown(SocketShutdown.Both);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            // Already down.
+        }
+        _socket.Dispose();
+        _reader.Complete();
+        _closing.Dispose();
+    }
+}
