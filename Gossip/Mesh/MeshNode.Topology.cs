@@ -74,7 +74,7 @@ public sealed partial class MeshNode
         var (theyLack, weLack) = _topology.CompareDigest(digest);
         if (theyLack.Count > 0)
         {
-            from.Connection.Send((byte)FrameTag.TopologyUpdate, TopologyCodec.EncodeRecords([.. theyLack]));
+            SendRecords(from.Connection, theyLack);
         }
         if (weLack.Count > 0)
         {
@@ -97,10 +97,7 @@ public sealed partial class MeshNode
                 records.Add(record);
             }
         }
-        if (records.Count > 0)
-        {
-            from.Connection.Send((byte)FrameTag.TopologyUpdate, TopologyCodec.EncodeRecords(records));
-        }
+        SendRecords(from.Connection, records);
     }
 
     /// <summary>
@@ -150,9 +147,38 @@ public sealed partial class MeshNode
         }
         foreach (var (hop, batch) in relays)
         {
-            _links[hop].Connection.Send((byte)FrameTag.TopologyUpdate, TopologyCodec.EncodeRecords(batch));
+            SendRecords(_links[hop].Connection, batch);
         }
     }
+
+    /// <summary>Roughly how many bytes a record takes on the wire, to keep updates well under the frame limit.</summary>
+    private static int EstimatedSize(PeerRecord record) => 64 + record.NickName.Length + (record.Connections.Count * 40);
+
+    /// <summary>Sends records as updates of at most about <see cref="UpdateChunkBytes"/> each.</summary>
+    private static void SendRecords(IMeshConnection connection, IReadOnlyList<PeerRecord> records)
+    {
+        var chunk = new List<PeerRecord>();
+        int size = 0;
+        foreach (PeerRecord record in records)
+        {
+            int recordSize = EstimatedSize(record);
+            if (chunk.Count > 0 && size + recordSize > UpdateChunkBytes)
+            {
+                connection.Send((byte)FrameTag.TopologyUpdate, TopologyCodec.EncodeRecords(chunk));
+                chunk = [];
+                size = 0;
+            }
+            chunk.Add(record);
+            size += recordSize;
+        }
+        if (chunk.Count > 0)
+        {
+            connection.Send((byte)FrameTag.TopologyUpdate, TopologyCodec.EncodeRecords(chunk));
+        }
+    }
+
+    /// <summary>Target size of one topology update: a quarter of the frame limit.</summary>
+    private const int UpdateChunkBytes = WireFormat.MaxFrameBytes / 4;
 
     /// <summary>Garbage collection, data routes and discovery, coalesced after changes.</summary>
     private void Recalculate()
