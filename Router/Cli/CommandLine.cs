@@ -45,6 +45,8 @@ public static class CommandLine
         var root = new RootCommand("weave: a Weave Net-style overlay network router for Kubernetes");
         root.Subcommands.Add(BuildLaunch());
         root.Subcommands.Add(BuildStatus());
+        root.Subcommands.Add(BuildConnect());
+        root.Subcommands.Add(BuildForget());
         var version = new Command("version", "Print the version");
         version.SetAction(_ => Console.WriteLine($"weave {RouterHost.Info.Version}"));
         root.Subcommands.Add(version);
@@ -53,7 +55,7 @@ public static class CommandLine
 
     private static Command BuildStatus()
     {
-        var httpAddr = new Option<string?>("--http-addr") { Description = "Router API address (default $WEAVE_HTTP_ADDR or 127.0.0.1:6784)" };
+        var httpAddr = HttpAddrOption();
         var what = new Argument<string?>("WHAT") { Arity = ArgumentArity.ZeroOrOne, Description = "peers, connections, ipam or targets" };
         what.AcceptOnlyFromAmong("peers", "connections", "ipam", "targets");
         var status = new Command("status", "Show the router's status") { httpAddr, what };
@@ -70,24 +72,107 @@ public static class CommandLine
 
     private static Command BuildLaunch()
     {
-        var name = new Option<string?>("--name") { Description = "Peer name as aa:bb:cc:dd:ee:ff (default: random per start for now)" };
+        var name = new Option<string?>("--name") { Description = "Peer name as aa:bb:cc:dd:ee:ff (default: stable per machine, saved in the data directory)" };
         var nickname = new Option<string?>("--nickname") { Description = "Peer nickname (default: the host name)" };
         var port = new Option<int>("--port") { Description = "TCP port of the mesh; VXLAN uses UDP port+1", DefaultValueFactory = _ => RouterOptions.DefaultPort };
         var host = new Option<string?>("--host") { Description = "Address to listen on (default: all)" };
         var mtu = new Option<int>("--mtu") { Description = "Overlay MTU of the bridge and TAP", DefaultValueFactory = _ => RouterOptions.DefaultMtu };
         var httpAddr = new Option<string?>("--http-addr") { Description = "Local HTTP API address (default 127.0.0.1:6784)" };
+        var dataDir = new Option<string?>("--data-dir") { Description = $"Directory of state kept across restarts (default {RouterOptions.DefaultDataDirectory})" };
+        var connLimit = new Option<int>("--conn-limit") { Description = "Most connections to other peers; 0 means unlimited", DefaultValueFactory = _ => RouterOptions.DefaultConnectionLimit };
+        var noDiscovery = new Option<bool>("--no-discovery") { Description = "Dial only the given peers, not the peers they are connected to" };
         var logLevel = new Option<string>("--log-level") { Description = "debug, info, warning or error", DefaultValueFactory = _ => "info" };
         logLevel.AcceptOnlyFromAmong("debug", "info", "warning", "error");
         var peers = new Argument<string[]>("PEER") { Arity = ArgumentArity.ZeroOrMore, Description = "Peers to connect to, as host[:port]" };
-        var launch = new Command("launch", "Run the router in the foreground") { name, nickname, port, host, mtu, httpAddr, logLevel, peers };
+        var launch = new Command("launch", "Run the router in the foreground")
+        {
+            name, nickname, port, host, mtu, httpAddr, dataDir, connLimit, noDiscovery, logLevel, peers,
+        };
         launch.SetAction(async (parsed, _) =>
         {
-            RouterOptions options = LaunchOptions.From(
-                parsed.GetValue(name), parsed.GetValue(nickname), parsed.GetValue(port), parsed.GetValue(host),
-                parsed.GetValue(mtu), parsed.GetValue(httpAddr), parsed.GetValue(peers) ?? []);
+            var flags = new LaunchFlags
+            {
+                Name = parsed.GetValue(name),
+                NickName = parsed.GetValue(nickname),
+                Port = parsed.GetValue(port),
+                Host = parsed.GetValue(host),
+                Mtu = parsed.GetValue(mtu),
+                HttpAddr = parsed.GetValue(httpAddr),
+                DataDir = parsed.GetValue(dataDir),
+                ConnLimit = parsed.GetValue(connLimit),
+                NoDiscovery = parsed.GetValue(noDiscovery),
+                Peers = parsed.GetValue(peers) ?? [],
+            };
+            RouterOptions options = LaunchOptions.From(flags, PeerNameSource.ForThisMachine());
             return await LaunchAsync(options, parsed.GetValue(logLevel)!).ConfigureAwait(false);
         });
         return launch;
+    }
+
+    private static Command BuildConnect()
+    {
+        var httpAddr = HttpAddrOption();
+        var replace = new Option<bool>("--replace") { Description = "Replace the router's targets instead of adding to them" };
+        var peers = new Argument<string[]>("PEER") { Arity = ArgumentArity.ZeroOrMore, Description = "Peers to connect to, as host[:port]" };
+        var connect = new Command("connect", "Add peers to the router's targets (and dial them)") { httpAddr, replace, peers };
+        connect.SetAction(async (parsed, ct) =>
+        {
+            bool replacing = parsed.GetValue(replace);
+            string[] given = parsed.GetValue(peers) ?? [];
+            if (given.Length == 0 && !replacing)
+            {
+                throw new CliException("connect needs at least one PEER (or --replace alone to drop every target)");
+            }
+            var form = PeerFields(given);
+            if (replacing)
+            {
+                form.Add(new("replace", "true"));
+            }
+            using var client = new RouterClient(RouterClient.ResolveAddress(parsed.GetValue(httpAddr)));
+            _ = await client.PostFormAsync("/connect", form, ct).ConfigureAwait(false);
+            return 0;
+        });
+        return connect;
+    }
+
+    private static Command BuildForget()
+    {
+        var httpAddr = HttpAddrOption();
+        var peers = new Argument<string[]>("PEER") { Arity = ArgumentArity.OneOrMore, Description = "Targets to drop, as given to launch or connect" };
+        var forget = new Command("forget", "Remove peers from the router's targets") { httpAddr, peers };
+        forget.SetAction(async (parsed, ct) =>
+        {
+            var form = PeerFields(parsed.GetValue(peers) ?? []);
+            using var client = new RouterClient(RouterClient.ResolveAddress(parsed.GetValue(httpAddr)));
+            _ = await client.PostFormAsync("/forget", form, ct).ConfigureAwait(false);
+            return 0;
+        });
+        return forget;
+    }
+
+    private static Option<string?> HttpAddrOption() =>
+        new("--http-addr") { Description = "Router API address (default $WEAVE_HTTP_ADDR or 127.0.0.1:6784)" };
+
+    /// <summary>
+    /// <c>peer=</c> form fields, each checked here first, so a typo fails before any request. The
+    /// router adds its own port to addresses without one.
+    /// </summary>
+    private static List<KeyValuePair<string, string>> PeerFields(string[] peers)
+    {
+        var fields = new List<KeyValuePair<string, string>>();
+        foreach (string peer in peers)
+        {
+            if (peer.StartsWith('-'))
+            {
+                throw new CliException($"unknown flag '{peer}' (see `weave --help`)");
+            }
+            if (!PeerAddress.TryParse(peer, RouterOptions.DefaultPort, out _, out string error))
+            {
+                throw new CliException(error);
+            }
+            fields.Add(new("peer", peer));
+        }
+        return fields;
     }
 
     private static async Task<int> LaunchAsync(RouterOptions options, string logLevel)

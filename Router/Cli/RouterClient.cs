@@ -23,12 +23,23 @@ public sealed class RouterClient : IDisposable
         : "127.0.0.1:6784";
 
     /// <summary>GETs a text resource; a router that is down or answers an error becomes a <see cref="CliException"/>.</summary>
-    public async Task<string> GetTextAsync(string path, CancellationToken ct)
+    public Task<string> GetTextAsync(string path, CancellationToken ct) =>
+        SendAsync(path, () => new HttpRequestMessage(HttpMethod.Get, path), ct);
+
+    /// <summary>POSTs a form (<c>application/x-www-form-urlencoded</c>); errors as for <see cref="GetTextAsync"/>.</summary>
+    public Task<string> PostFormAsync(string path, IEnumerable<KeyValuePair<string, string>> fields, CancellationToken ct)
+    {
+        KeyValuePair<string, string>[] form = [.. fields];
+        return SendAsync(path, () => new HttpRequestMessage(HttpMethod.Post, path) { Content = new FormUrlEncodedContent(form) }, ct);
+    }
+
+    private async Task<string> SendAsync(string path, Func<HttpRequestMessage> request, CancellationToken ct)
     {
         HttpResponseMessage response;
         try
         {
-            response = await _http.GetAsync(path, ct).ConfigureAwait(false);
+            using HttpRequestMessage message = request();
+            response = await _http.SendAsync(message, ct).ConfigureAwait(false);
         }
         catch (HttpRequestException e) when (e.InnerException is SocketException se)
         {
@@ -48,11 +59,15 @@ public sealed class RouterClient : IDisposable
             string body = await response.Content.ReadAsStringAsync(ct).ConfigureAwait(false);
             if (response.StatusCode != HttpStatusCode.OK)
             {
-                throw new CliException($"{body.Trim()} (HTTP {(int)response.StatusCode} from {_address}{path})");
+                throw new CliException($"{OneLine(body)} (HTTP {(int)response.StatusCode} from {_address}{path})");
             }
             return body;
         }
     }
+
+    /// <summary>An error body as one line: the CLI's failures are always exactly one line.</summary>
+    private static string OneLine(string body) =>
+        string.Join(' ', body.Split((char[])['\n', '\r'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 
     public void Dispose() => _http.Dispose();
 }

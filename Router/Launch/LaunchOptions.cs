@@ -1,46 +1,70 @@
 using System.Net;
 using Weave.Gossip;
-using Weave.Gossip.Mesh;
-using Weave.Router.Mesh;
 
 namespace Weave.Router.Launch;
+
+/// <summary><c>weave launch</c>'s flags as given, before validation.</summary>
+public sealed record LaunchFlags
+{
+    public string? Name { get; init; }
+    public string? NickName { get; init; }
+    public int Port { get; init; } = RouterOptions.DefaultPort;
+    public string? Host { get; init; }
+    public int Mtu { get; init; } = RouterOptions.DefaultMtu;
+    public string? HttpAddr { get; init; }
+    public string? DataDir { get; init; }
+    public int ConnLimit { get; init; } = RouterOptions.DefaultConnectionLimit;
+    public bool NoDiscovery { get; init; }
+    public IReadOnlyList<string> Peers { get; init; } = [];
+}
 
 /// <summary>Validates <c>weave launch</c>'s raw flag values into <see cref="RouterOptions"/>.</summary>
 public static class LaunchOptions
 {
-    /// <exception cref="LaunchException">A value is invalid; the message names it.</exception>
-    public static RouterOptions From(string? name, string? nickname, int port, string? host, int mtu, string? httpAddr, string[] peers)
+    /// <summary>
+    /// Checks every flag first, then chooses the peer name (which may read and write
+    /// <c>&lt;data-dir&gt;/peer-name</c>), so a bad flag leaves no file behind.
+    /// </summary>
+    /// <exception cref="LaunchException">A value is invalid, or the peer name cannot be read or saved; the message names it.</exception>
+    public static RouterOptions From(LaunchFlags flags, PeerNameSource names)
     {
-        ArgumentNullException.ThrowIfNull(peers);
-        PeerName peerName;
-        if (name is null)
+        ArgumentNullException.ThrowIfNull(flags);
+        ArgumentNullException.ThrowIfNull(names);
+        PeerName? given = null;
+        if (flags.Name is not null)
         {
-            peerName = PeerName.Random(new Random());
+            if (!PeerName.TryParse(flags.Name, out PeerName parsed))
+            {
+                throw new LaunchException($"invalid --name '{flags.Name}': expected six hex octets like 5e:1a:00:00:00:01");
+            }
+            given = parsed;
         }
-        else if (!PeerName.TryParse(name, out peerName))
-        {
-            throw new LaunchException($"invalid --name '{name}': expected six hex octets like 5e:1a:00:00:00:01");
-        }
+        int port = flags.Port;
         if (port is < 1 or > 65534)
         {
             throw new LaunchException($"invalid --port {port}: expected 1 to 65534 (UDP uses port+1)");
         }
-        if (mtu is < 576 or > 65535)
+        if (flags.Mtu is < 576 or > 65535)
         {
-            throw new LaunchException($"invalid --mtu {mtu}: expected 576 to 65535");
+            throw new LaunchException($"invalid --mtu {flags.Mtu}: expected 576 to 65535");
         }
         IPAddress listen = IPAddress.Any;
-        if (host is not null && (!IPAddress.TryParse(host, out listen!) || listen.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork))
+        if (flags.Host is { } host && (!IPAddress.TryParse(host, out listen!) || listen.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork))
         {
             throw new LaunchException($"invalid --host '{host}': expected an IPv4 address");
         }
         IPEndPoint http = RouterOptions.DefaultHttpEndPoint;
-        if (httpAddr is not null && (!IPEndPoint.TryParse(httpAddr, out http!) || http.Port == 0))
+        if (flags.HttpAddr is { } httpAddr && (!IPEndPoint.TryParse(httpAddr, out http!) || http.Port == 0))
         {
             throw new LaunchException($"invalid --http-addr '{httpAddr}': expected ip:port");
         }
+        if (flags.ConnLimit < 0)
+        {
+            throw new LaunchException($"invalid --conn-limit {flags.ConnLimit}: expected 0 (unlimited) or more");
+        }
+        string dataDirectory = DataDirectory(flags.DataDir);
         var targets = new List<PeerAddress>();
-        foreach (string peer in peers)
+        foreach (string peer in flags.Peers)
         {
             if (peer.StartsWith('-'))
             {
@@ -52,20 +76,46 @@ public static class LaunchOptions
             }
             targets.Add(address);
         }
-        string nick = string.IsNullOrWhiteSpace(nickname) ? Environment.MachineName : nickname;
+        string nick = string.IsNullOrWhiteSpace(flags.NickName) ? Environment.MachineName : flags.NickName;
         if (nick.Length > 255)
         {
             throw new LaunchException("invalid --nickname: longer than 255 characters");
         }
+        PeerNameChoice name = names.Resolve(given, dataDirectory);
         return new RouterOptions
         {
-            Name = peerName,
+            Name = name.Name,
+            NameOrigin = name.Origin,
             NickName = nick,
             Host = listen,
             Port = port,
-            Mtu = mtu,
+            Mtu = flags.Mtu,
             HttpEndPoint = http,
             Peers = targets,
+            DataDirectory = dataDirectory,
+            ConnectionLimit = flags.ConnLimit,
+            Discovery = !flags.NoDiscovery,
         };
+    }
+
+    /// <summary>The absolute form of <c>--data-dir</c> (default /var/lib/weave).</summary>
+    private static string DataDirectory(string? given)
+    {
+        if (given is null)
+        {
+            return RouterOptions.DefaultDataDirectory;
+        }
+        if (string.IsNullOrWhiteSpace(given) || given.Contains('\0', StringComparison.Ordinal))
+        {
+            throw new LaunchException($"invalid --data-dir '{given}': expected a directory path");
+        }
+        try
+        {
+            return Path.GetFullPath(given);
+        }
+        catch (Exception e) when (e is ArgumentException or PathTooLongException or NotSupportedException)
+        {
+            throw new LaunchException($"invalid --data-dir '{given}': {e.Message}", e);
+        }
     }
 }

@@ -24,7 +24,17 @@ public sealed record RouterOptions
 
     public static readonly IPEndPoint DefaultHttpEndPoint = new(IPAddress.Loopback, 6784);
 
+    /// <summary>Where the router keeps state across restarts (the peer name now; IPAM later).</summary>
+    public const string DefaultDataDirectory = "/var/lib/weave";
+
+    /// <summary>Weave Net's default <c>--conn-limit</c> (its docs still say 100).</summary>
+    public const int DefaultConnectionLimit = 200;
+
     public PeerName Name { get; init; }
+
+    /// <summary>Where <see cref="Name"/> came from: <c>--name</c>, the data directory, the machine-id, or chance.</summary>
+    public PeerNameOrigin NameOrigin { get; init; } = PeerNameOrigin.Flag;
+
     public required string NickName { get; init; }
     public IPAddress Host { get; init; } = IPAddress.Any;
 
@@ -40,4 +50,13 @@ public sealed record RouterOptions
     public string Bridge { get; init; } = DefaultBridge;
     public string Tap { get; init; } = DefaultTap;
     public IReadOnlyList<PeerAddress> Peers { get; init; } = [];
+
+    /// <summary><c>--data-dir</c>, an absolute path: state kept across restarts (<c>peer-name</c>, later IPAM).</summary>
+    public string DataDirectory { get; init; } = DefaultDataDirectory;
+
+    /// <summary><c>--conn-limit</c>: most connections, inbound and outbound together; 0 means unlimited.</summary>
+    public int ConnectionLimit { get; init; } = DefaultConnectionLimit;
+
+    /// <summary>Dial the peers other peers are connected to (off with <c>--no-discovery</c>).</summary>
+    public bool Discovery { get; init; } = true;
 }

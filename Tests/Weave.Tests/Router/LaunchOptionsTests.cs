@@ -1,18 +1,23 @@
 using System.Net;
 using Weave.Gossip;
 using Weave.Router.Launch;
-using Weave.Gossip.Mesh;
-using Weave.Router.Mesh;
+using Weave.Tests.Router.Fakes;
 using Xunit;
 
 namespace Weave.Tests.Router;
 
 public sealed class LaunchOptionsTests
 {
-    private static RouterOptions From(
+    private const string MachineIdPath = "/etc/machine-id";
+    private readonly MemoryIdentityFiles _files = new();
+
+    private RouterOptions From(
         string? name = null, string? nickname = "host-a", int port = RouterOptions.DefaultPort, string? host = null,
         int mtu = RouterOptions.DefaultMtu, string? httpAddr = null, params string[] peers) =>
-        LaunchOptions.From(name, nickname, port, host, mtu, httpAddr, peers);
+        From(new LaunchFlags { Name = name, NickName = nickname, Port = port, Host = host, Mtu = mtu, HttpAddr = httpAddr, Peers = peers });
+
+    private RouterOptions From(LaunchFlags flags) =>
+        LaunchOptions.From(flags, new PeerNameSource(_files, MachineIdPath, new Random(7)));
 
     private static string Error(Func<RouterOptions> from) => Assert.Throws<LaunchException>(from).Message;
 
@@ -29,14 +34,38 @@ public sealed class LaunchOptionsTests
         Assert.Equal("host-a", options.NickName);
         Assert.Empty(options.Peers);
         Assert.Equal("weave", options.Bridge);
+        Assert.Equal("/var/lib/weave", options.DataDirectory);
+        Assert.Equal(200, options.ConnectionLimit);
+        Assert.True(options.Discovery);
     }
 
     [Fact]
-    public void From_NoName_RandomLocallyAdministeredUnicastName()
+    public void From_NoName_NoMachineId_RandomLocallyAdministeredUnicastName_Saved()
     {
+        RouterOptions options = From();
         byte[] bytes = new byte[PeerName.SizeBytes];
-        From().Name.WriteBytes(bytes);
+        options.Name.WriteBytes(bytes);
         Assert.Equal(0x02, bytes[0] & 0x03);
+        Assert.Equal(PeerNameOrigin.Random, options.NameOrigin);
+        Assert.Equal(options.Name + "\n", _files.Files["/var/lib/weave/peer-name"]);
+    }
+
+    [Fact]
+    public void From_NoName_WithMachineId_DerivedFromIt()
+    {
+        const string machineId = "0123456789abcdef0123456789abcdef";
+        _files.Files[MachineIdPath] = machineId + "\n";
+        RouterOptions options = From();
+        Assert.Equal(PeerNameSource.FromMachineId(machineId), options.Name);
+        Assert.Equal(PeerNameOrigin.MachineId, options.NameOrigin);
+    }
+
+    [Fact]
+    public void From_NameGiven_NoFileTouched()
+    {
+        RouterOptions options = From(name: "5e:1a:00:00:00:01");
+        Assert.Equal(PeerNameOrigin.Flag, options.NameOrigin);
+        Assert.Empty(_files.Writes);
     }
 
     [Fact]
@@ -49,15 +78,73 @@ public sealed class LaunchOptionsTests
     [Fact]
     public void From_AllValuesGiven_AreKept()
     {
-        RouterOptions options = From("5e:1a:00:00:00:01", "n1", 7000, "192.0.2.1", 9000, "0.0.0.0:8080", "10.0.0.2", "host-b:7100", "[fd00::2]");
+        RouterOptions options = From(new LaunchFlags
+        {
+            Name = "5e:1a:00:00:00:01",
+            NickName = "n1",
+            Port = 7000,
+            Host = "192.0.2.1",
+            Mtu = 9000,
+            HttpAddr = "0.0.0.0:8080",
+            DataDir = "/tmp/weave-data",
+            ConnLimit = 0,
+            NoDiscovery = true,
+            Peers = ["10.0.0.2", "host-b:7100", "[fd00::2]"],
+        });
         Assert.Equal(new PeerName(0x5e1a00000001), options.Name);
         Assert.Equal(7000, options.Port);
         Assert.Equal(7001, options.DataPort);
         Assert.Equal(IPAddress.Parse("192.0.2.1"), options.Host);
         Assert.Equal(9000, options.Mtu);
         Assert.Equal(new IPEndPoint(IPAddress.Any, 8080), options.HttpEndPoint);
+        Assert.Equal("/tmp/weave-data", options.DataDirectory);
+        Assert.Equal(0, options.ConnectionLimit);
+        Assert.False(options.Discovery);
         // Peers without a port get the router's own port.
         Assert.Equal([new PeerAddress("10.0.0.2", 7000), new PeerAddress("host-b", 7100), new PeerAddress("fd00::2", 7000)], options.Peers);
+    }
+
+    [Fact]
+    public void From_RelativeDataDir_MadeAbsolute_NameSavedThere()
+    {
+        RouterOptions options = From(new LaunchFlags { NickName = "n", DataDir = "state/weave" });
+        string expected = Path.GetFullPath("state/weave");
+        Assert.Equal(expected, options.DataDirectory);
+        Assert.Equal([Path.Combine(expected, "peer-name")], _files.Writes);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("   ")]
+    [InlineData("a\0b")]
+    public void From_InvalidDataDir_NamesFlag(string dataDir)
+    {
+        Assert.Contains("invalid --data-dir", Error(() => From(new LaunchFlags { DataDir = dataDir })), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(-1)]
+    [InlineData(int.MinValue)]
+    public void From_NegativeConnLimit_NamesFlagAndValue(int limit)
+    {
+        Assert.Contains($"invalid --conn-limit {limit}", Error(() => From(new LaunchFlags { ConnLimit = limit })), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(100000)]
+    public void From_ConnLimitZeroOrMore_Kept(int limit)
+    {
+        Assert.Equal(limit, From(new LaunchFlags { ConnLimit = limit }).ConnectionLimit);
+    }
+
+    [Fact]
+    public void From_BadFlag_NoPeerNameSaved()
+    {
+        _ = Error(() => From(new LaunchFlags { ConnLimit = -1 }));
+        _ = Error(() => From(port: 0));
+        Assert.Empty(_files.Writes);
     }
 
     [Theory]
