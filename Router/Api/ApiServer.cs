@@ -3,14 +3,15 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
+using Weave.Gossip;
 using Weave.Gossip.Mesh;
-using Weave.Router.Mesh;
 
 namespace Weave.Router.Api;
 
 /// <summary>
 /// The local HTTP API (127.0.0.1:6784 by default) with Weave Net's paths. Text answers; 503
-/// until the router is ready. Later issues add IPAM, connect/forget and report.
+/// until the router is ready. The mesh's endpoints are in <see cref="MeshEndpoints"/>; later
+/// issues add IPAM and report.
 /// </summary>
 public sealed class ApiServer : IAsyncDisposable
 {
@@ -20,7 +21,7 @@ public sealed class ApiServer : IAsyncDisposable
 
     /// <summary>Starts listening; throws <see cref="IOException"/> when the address is taken.</summary>
     public static async Task<ApiServer> StartAsync(IPEndPoint endPoint, RouterInfo info, Func<bool> isReady,
-        Func<CancellationToken, Task<MeshStatus>> getStatus, CancellationToken ct)
+        IMeshControl mesh, CancellationToken ct)
     {
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
         // The router logs for itself; the host's own console messages would break the rule that a
@@ -29,29 +30,38 @@ public sealed class ApiServer : IAsyncDisposable
         builder.WebHost.UseKestrel(kestrel => kestrel.Listen(endPoint));
         WebApplication app = builder.Build();
 
-        async Task<IResult> Status(Func<MeshStatus, string> render, CancellationToken requestAborted)
-        {
-            if (!isReady())
-            {
-                return Results.Text("router is starting\n", statusCode: StatusCodes.Status503ServiceUnavailable);
-            }
-            MeshStatus status = await getStatus(requestAborted).ConfigureAwait(false);
-            return Results.Text(render(status));
-        }
-
-        app.MapGet("/status", (CancellationToken c) => Status(s => StatusText.Summary(s, info), c));
-        app.MapGet("/status/connections", (CancellationToken c) => Status(StatusText.Connections, c));
-        app.MapGet("/status/peers", (CancellationToken c) => Status(StatusText.Peers, c));
-        app.MapGet("/status/targets", (CancellationToken c) => Status(StatusText.Targets, c));
+        app.MapMeshEndpoints(mesh, isReady, info);
         app.MapGet("/status/ipam", () => Results.Text(
             "IP address management is not available in this version of the router\n", statusCode: StatusCodes.Status404NotFound));
         await app.StartAsync(ct).ConfigureAwait(false);
         return new ApiServer(app);
     }
 
+    /// <summary>
+    /// Transitional: the status-only form RouterHost used before it hosted a <c>MeshNode</c>;
+    /// <c>POST /connect</c> and <c>/forget</c> answer 503 with it. Remove once RouterHost passes
+    /// an <see cref="IMeshControl"/>.
+    /// </summary>
+    public static Task<ApiServer> StartAsync(IPEndPoint endPoint, RouterInfo info, Func<bool> isReady,
+        Func<CancellationToken, Task<MeshStatus>> getStatus, CancellationToken ct) =>
+        StartAsync(endPoint, info, isReady, new StatusOnly(getStatus), ct);
+
     public async ValueTask DisposeAsync()
     {
         await _app.StopAsync().ConfigureAwait(false);
         await _app.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private sealed class StatusOnly(Func<CancellationToken, Task<MeshStatus>> getStatus) : IMeshControl
+    {
+        private const string NotYet = "this router cannot change its targets yet";
+
+        public Task<MeshStatus> StatusAsync(CancellationToken ct) => getStatus(ct);
+
+        public Task ConnectAsync(IReadOnlyList<PeerAddress> peers, bool replace, CancellationToken ct) =>
+            throw new InvalidOperationException(NotYet);
+
+        public Task ForgetAsync(IReadOnlyList<PeerAddress> peers, CancellationToken ct) =>
+            throw new InvalidOperationException(NotYet);
     }
 }

@@ -1,7 +1,6 @@
 using Weave.Gossip;
 using Weave.Router.Api;
 using Weave.Gossip.Mesh;
-using Weave.Router.Mesh;
 using Xunit;
 
 namespace Weave.Tests.Router;
@@ -9,7 +8,7 @@ namespace Weave.Tests.Router;
 public sealed class StatusTextTests
 {
     private static readonly PeerIdentity s_local = new(new PeerName(1), "a", 42);
-    private static readonly RouterInfo s_router = new("0.1.0", "3..3");
+    private static readonly RouterInfo s_router = new("0.1.0", "3..3") { Discovery = false };
 
     private static MeshStatus Status(ConnectionRow[]? connections = null, PeerRow[]? peers = null, string[]? targets = null) =>
         new(s_local, connections ?? [], peers ?? [], targets ?? []);
@@ -23,7 +22,10 @@ public sealed class StatusTextTests
                 new ConnectionRow(true, "10.0.0.3:6783", ConnectionStates.Failed, "connection refused"),
                 new ConnectionRow(false, "10.0.0.4:40000", ConnectionStates.Connecting, ""),
             ],
-            [new PeerRow("00:00:00:00:00:01(a)", []), new PeerRow("00:00:00:00:00:02(b)", [])],
+            [
+                new PeerRow("00:00:00:00:00:01(a)", [new PeerLink(true, "10.0.0.2:6783", "00:00:00:00:00:02(b)", true)]),
+                new PeerRow("00:00:00:00:00:02(b)", [new PeerLink(false, "10.0.0.1:40000", "00:00:00:00:00:01(a)", true)]),
+            ],
             ["10.0.0.2:6783", "10.0.0.3:6783"]);
 
         string expected =
@@ -36,9 +38,16 @@ public sealed class StatusTextTests
             "  PeerDiscovery: disabled\n" +
             "        Targets: 2\n" +
             "    Connections: 3 (1 established, 1 failed)\n" +
-            "          Peers: 2 (with 1 established connections)\n" +
+            "          Peers: 2 (with 2 established connections)\n" +
             " TrustedSubnets: none\n";
         Assert.Equal(expected, StatusText.Summary(status, s_router));
+    }
+
+    [Fact]
+    public void Summary_DiscoveryOn_ShowsEnabled()
+    {
+        string summary = StatusText.Summary(Status(), s_router with { Discovery = true });
+        Assert.Contains("  PeerDiscovery: enabled\n", summary, StringComparison.Ordinal);
     }
 
     [Fact]
