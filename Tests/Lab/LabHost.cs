@@ -35,8 +35,14 @@ public sealed partial class LabHost : LabNode
     public IReadOnlyList<LabPod> Pods => _pods;
 
     /// <summary>
-    /// Starts <c>out/weave launch --name PEERNAME --nickname HOST ARGS...</c> in this host's
-    /// namespace (<c>--name</c> and <c>--nickname</c> only when <paramref name="args"/> lacks them).
+    /// This host's <c>--data-dir</c>, inside the run's directory: hosts share one file system, so
+    /// the default /var/lib/weave would be shared by all of them (and outlive the run).
+    /// </summary>
+    public string DataDirectory => Path.Combine(Lab.TempDirectory, Name + "-data");
+
+    /// <summary>
+    /// Starts <c>out/weave launch --name PEERNAME --nickname HOST --data-dir DATADIR ARGS...</c> in
+    /// this host's namespace (each of those flags only when <paramref name="args"/> lacks it).
     /// </summary>
     public LabProcess StartRouter(params string[] args)
     {
@@ -49,6 +55,10 @@ public sealed partial class LabHost : LabNode
         if (!args.Contains("--nickname"))
         {
             argv.AddRange(["--nickname", Name]);
+        }
+        if (!args.Contains("--data-dir"))
+        {
+            argv.AddRange(["--data-dir", DataDirectory]);
         }
         argv.AddRange(args);
         return Start(Repo.RequireWeaveBinary(), [.. argv]);
