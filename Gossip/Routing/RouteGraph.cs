@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Weave.Gossip.Topology;
 
 namespace Weave.Gossip.Routing;
@@ -7,6 +8,8 @@ namespace Weave.Gossip.Routing;
 /// one link rule. Indices put the peers with a record first, in name order, then the placeholders
 /// (names only seen in someone's connection list) in name order; placeholders have no out-links, so
 /// sorting a BFS level by index visits every peer that can extend the BFS in name order.
+/// Building is O(peers + connections) with no sorting of link lists (BFS results do not depend on
+/// the order of a peer's links, only on the order of each level).
 /// </summary>
 internal sealed class RouteGraph
 {
@@ -25,11 +28,12 @@ internal sealed class RouteGraph
     /// <summary>Index → name.</summary>
     public PeerName[] Names { get; }
 
-    /// <summary>Index → out-neighbours' indices, ascending, without duplicates or self-links.</summary>
+    /// <summary>Index → out-neighbours' indices, without duplicates or self-links, in record order.</summary>
     public int[][] Links { get; }
 
     public int IndexOf(PeerName name) => _index.TryGetValue(name, out int i) ? i : -1;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // large meshes: full optimisation from the first recalculation
     public static RouteGraph Build(PeerTopology topology, bool establishedAndSymmetric)
     {
         var records = new PeerRecord[topology.Count];
@@ -41,53 +45,40 @@ internal sealed class RouteGraph
         Array.Sort(records, static (a, b) => a.Name.CompareTo(b.Name));
 
         var index = new Dictionary<PeerName, int>(records.Length);
+        var names = new List<PeerName>(records.Length);
         for (int i = 0; i < records.Length; i++)
         {
             index.Add(records[i].Name, i);
-        }
-        var names = new List<PeerName>(records.Length);
-        foreach (PeerRecord record in records)
-        {
-            names.Add(record.Name);
+            names.Add(records[i].Name);
         }
         if (!establishedAndSymmetric)
         {
-            // Placeholders: a link needs no record at its far end (Weave's UID-0 peers).
-            var placeholders = new List<PeerName>();
-            foreach (PeerRecord record in records)
-            {
-                foreach (ConnectionSummary connection in record.Connections)
-                {
-                    if (!index.ContainsKey(connection.Remote))
-                    {
-                        index.Add(connection.Remote, -1);
-                        placeholders.Add(connection.Remote);
-                    }
-                }
-            }
-            placeholders.Sort();
-            foreach (PeerName placeholder in placeholders)
-            {
-                index[placeholder] = names.Count;
-                names.Add(placeholder);
-            }
+            AddPlaceholders(records, index, names);
         }
 
         var links = new int[names.Count][];
-        var scratch = new List<int>();
+        var stamp = new int[names.Count];   // stamp[j] == i + 1: j already linked from i
+        var scratch = new int[16];
         for (int i = 0; i < records.Length; i++)
         {
-            scratch.Clear();
-            foreach (ConnectionSummary connection in records[i].Connections)
+            IReadOnlyList<ConnectionSummary> connections = records[i].Connections;
+            if (scratch.Length < connections.Count)
             {
-                if ((!establishedAndSymmetric || connection.Established) &&
-                    index.TryGetValue(connection.Remote, out int j) && j != i)
-                {
-                    scratch.Add(j);
-                }
+                scratch = new int[connections.Count];
             }
-            scratch.Sort();
-            links[i] = SortedDistinct(scratch);
+            int count = 0;
+            for (int k = 0; k < connections.Count; k++)
+            {
+                ConnectionSummary connection = connections[k];
+                if ((establishedAndSymmetric && !connection.Established) ||
+                    !index.TryGetValue(connection.Remote, out int j) || j == i || stamp[j] == i + 1)
+                {
+                    continue;
+                }
+                stamp[j] = i + 1;
+                scratch[count++] = j;
+            }
+            links[i] = scratch.AsSpan(0, count).ToArray();
         }
         for (int i = records.Length; i < links.Length; i++)
         {
@@ -95,61 +86,173 @@ internal sealed class RouteGraph
         }
         if (establishedAndSymmetric)
         {
-            links = KeepSymmetric(links);
+            KeepSymmetric(links);
         }
         return new RouteGraph(establishedAndSymmetric, [.. names], index, links);
     }
 
-    private static int[] SortedDistinct(List<int> sorted)
+    /// <summary>A link needs no record at its far end (Weave's UID-0 peers): index those names too.</summary>
+    private static void AddPlaceholders(PeerRecord[] records, Dictionary<PeerName, int> index, List<PeerName> names)
     {
-        int distinct = 0;
-        for (int k = 0; k < sorted.Count; k++)
+        var placeholders = new List<PeerName>();
+        foreach (PeerRecord record in records)
         {
-            if (k == 0 || sorted[k] != sorted[k - 1])
+            IReadOnlyList<ConnectionSummary> connections = record.Connections;
+            for (int k = 0; k < connections.Count; k++)
             {
-                sorted[distinct++] = sorted[k];
+                if (index.TryAdd(connections[k].Remote, -1))
+                {
+                    placeholders.Add(connections[k].Remote);
+                }
             }
         }
-        var result = new int[distinct];
-        sorted.CopyTo(0, result, 0, distinct);
-        return result;
+        placeholders.Sort();
+        foreach (PeerName placeholder in placeholders)
+        {
+            index[placeholder] = names.Count;
+            names.Add(placeholder);
+        }
     }
 
     /// <summary>Keeps A→B only when B→A is there too (both ends list each other as established).</summary>
-    private static int[][] KeepSymmetric(int[][] established)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // large meshes: full optimisation from the first recalculation
+    private static void KeepSymmetric(int[][] links)
     {
-        var symmetric = new int[established.Length][];
-        var scratch = new List<int>();
-        for (int i = 0; i < established.Length; i++)
+        int[][] reverse = Reverse(links);
+        var stamp = new int[links.Length];
+        for (int i = 0; i < links.Length; i++)
         {
-            scratch.Clear();
-            foreach (int j in established[i])
+            foreach (int k in reverse[i])
             {
-                if (Array.BinarySearch(established[j], i) >= 0)
+                stamp[k] = i + 1; // k → i exists
+            }
+            int[] outgoing = links[i];
+            int kept = 0;
+            foreach (int j in outgoing)
+            {
+                if (stamp[j] == i + 1)
                 {
-                    scratch.Add(j);
+                    kept++;
                 }
             }
-            symmetric[i] = scratch.Count == established[i].Length ? established[i] : [.. scratch];
+            if (kept == outgoing.Length)
+            {
+                continue;
+            }
+            var symmetric = new int[kept];
+            kept = 0;
+            foreach (int j in outgoing)
+            {
+                if (stamp[j] == i + 1)
+                {
+                    symmetric[kept++] = j;
+                }
+            }
+            links[i] = symmetric;
         }
-        return symmetric;
     }
 
-    /// <summary>Same link rule, same peers at the same indices, same links.</summary>
-    public bool SameAs(RouteGraph other)
+    /// <summary>In-links per peer, by counting (no sorting).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // large meshes: full optimisation from the first recalculation
+    private static int[][] Reverse(int[][] links)
     {
-        if (EstablishedAndSymmetric != other.EstablishedAndSymmetric ||
-            !Names.AsSpan().SequenceEqual(other.Names))
+        var degree = new int[links.Length];
+        foreach (int[] outgoing in links)
+        {
+            foreach (int j in outgoing)
+            {
+                degree[j]++;
+            }
+        }
+        var reverse = new int[links.Length][];
+        for (int j = 0; j < links.Length; j++)
+        {
+            reverse[j] = degree[j] == 0 ? [] : new int[degree[j]];
+            degree[j] = 0;
+        }
+        for (int i = 0; i < links.Length; i++)
+        {
+            foreach (int j in links[i])
+            {
+                reverse[j][degree[j]++] = i;
+            }
+        }
+        return reverse;
+    }
+
+    /// <summary>
+    /// True when the part of the graph that routes from <paramref name="self"/> can see (its component,
+    /// links taken in either direction) is the same in both: same peers, same links. Unicast routes
+    /// and every broadcast tree that reaches self depend on nothing else.
+    /// </summary>
+    public bool SameAs(int self, RouteGraph other, int otherSelf)
+    {
+        if (EstablishedAndSymmetric != other.EstablishedAndSymmetric)
         {
             return false;
         }
-        for (int i = 0; i < Links.Length; i++)
+        if (self < 0 || otherSelf < 0)
         {
-            if (!Links[i].AsSpan().SequenceEqual(other.Links[i]))
+            return self < 0 && otherSelf < 0;
+        }
+        List<int> component = Component(self);
+        List<int> otherComponent = other.Component(otherSelf);
+        if (component.Count != otherComponent.Count)
+        {
+            return false;
+        }
+        bool sameIndices = Names.AsSpan().SequenceEqual(other.Names);
+        var inOther = new bool[other.Names.Length];
+        foreach (int j in otherComponent)
+        {
+            inOther[j] = true;
+        }
+        var stamp = new int[other.Names.Length];
+        foreach (int i in component)
+        {
+            int j = sameIndices ? i : other.IndexOf(Names[i]);
+            if (j < 0 || !inOther[j] || Links[i].Length != other.Links[j].Length)
             {
                 return false;
             }
+            foreach (int t in other.Links[j])
+            {
+                stamp[t] = j + 1;
+            }
+            foreach (int t in Links[i])
+            {
+                int u = sameIndices ? t : other.IndexOf(Names[t]);
+                if (u < 0 || stamp[u] != j + 1)
+                {
+                    return false;
+                }
+            }
         }
         return true;
+    }
+
+    /// <summary>Peers connected to <paramref name="start"/> when links are followed either way.</summary>
+    private List<int> Component(int start)
+    {
+        int[][] reverse = EstablishedAndSymmetric ? Links : Reverse(Links);
+        var seen = new bool[Links.Length];
+        var component = new List<int> { start };
+        seen[start] = true;
+        for (int k = 0; k < component.Count; k++)
+        {
+            int current = component[k];
+            foreach (int[] neighbours in (ReadOnlySpan<int[]>)[Links[current], reverse[current]])
+            {
+                foreach (int n in neighbours)
+                {
+                    if (!seen[n])
+                    {
+                        seen[n] = true;
+                        component.Add(n);
+                    }
+                }
+            }
+        }
+        return component;
     }
 }

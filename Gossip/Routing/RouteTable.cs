@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using Weave.Gossip.Topology;
 
 namespace Weave.Gossip.Routing;
@@ -60,15 +61,18 @@ public sealed class RouteTable
 
     /// <summary>
     /// True when both tables give the same next hop for every destination and the same broadcast
-    /// trees: same Self, same link rule and the same graph. Conservative: a change of links that
-    /// leaves all our routes alike may still count as different; a real difference never counts as same.
+    /// next hops for every source: same Self, same link rule, and the same peers and links in the
+    /// part of the graph connected to Self (links taken either way), the only part routes depend on.
+    /// Conservative: a change there that happens to leave all our routes alike still counts as
+    /// different; a real difference never counts as same. O(peers + links) of that part.
     /// </summary>
     public bool SameAs(RouteTable other)
     {
         ArgumentNullException.ThrowIfNull(other);
-        return ReferenceEquals(this, other) || (Self == other.Self && _graph.SameAs(other._graph));
+        return ReferenceEquals(this, other) || (Self == other.Self && _graph.SameAs(_self, other._graph, other._self));
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // large meshes: full optimisation from the first recalculation
     private (Dictionary<PeerName, PeerName> NextHops, PeerName[] Reachable) ComputeUnicast()
     {
         var nextHops = new Dictionary<PeerName, PeerName>();
@@ -108,6 +112,7 @@ public sealed class RouteTable
         return (nextHops, reachable);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // large meshes: full optimisation from the first recalculation
     private PeerName[] ComputeBroadcast(PeerName source)
     {
         int start = _graph.IndexOf(source);

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
 using MessagePack;
 
 namespace Weave.Gossip.Topology;
@@ -46,6 +47,7 @@ public static class TopologyCodec
 
     // ---- records ----
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // big messages arrive before tiering has warmed up
     public static byte[] EncodeRecords(IReadOnlyCollection<PeerRecord> records)
     {
         ArgumentNullException.ThrowIfNull(records);
@@ -118,6 +120,7 @@ public static class TopologyCodec
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // big messages arrive before tiering has warmed up
     private static bool TryReadRecord(ref MessagePackReader reader, int index, HashSet<PeerName> scratch, [NotNullWhen(true)] out PeerRecord? record, out string error)
     {
         record = null;
@@ -184,6 +187,7 @@ public static class TopologyCodec
     /// </summary>
     public static bool TryValidate(PeerRecord record, out string error) => TryValidate(record, [], out error);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // big messages arrive before tiering has warmed up
     private static bool TryValidate(PeerRecord record, HashSet<PeerName> scratch, out string error)
     {
         ArgumentNullException.ThrowIfNull(record);
