@@ -3,8 +3,6 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
-using Weave.Gossip;
-using Weave.Gossip.Mesh;
 
 namespace Weave.Router.Api;
 
@@ -37,31 +35,9 @@ public sealed class ApiServer : IAsyncDisposable
         return new ApiServer(app);
     }
 
-    /// <summary>
-    /// Transitional: the status-only form RouterHost used before it hosted a <c>MeshNode</c>;
-    /// <c>POST /connect</c> and <c>/forget</c> answer 503 with it. Remove once RouterHost passes
-    /// an <see cref="IMeshControl"/>.
-    /// </summary>
-    public static Task<ApiServer> StartAsync(IPEndPoint endPoint, RouterInfo info, Func<bool> isReady,
-        Func<CancellationToken, Task<MeshStatus>> getStatus, CancellationToken ct) =>
-        StartAsync(endPoint, info, isReady, new StatusOnly(getStatus), ct);
-
     public async ValueTask DisposeAsync()
     {
         await _app.StopAsync().ConfigureAwait(false);
         await _app.DisposeAsync().ConfigureAwait(false);
-    }
-
-    private sealed class StatusOnly(Func<CancellationToken, Task<MeshStatus>> getStatus) : IMeshControl
-    {
-        private const string NotYet = "this router cannot change its targets yet";
-
-        public Task<MeshStatus> StatusAsync(CancellationToken ct) => getStatus(ct);
-
-        public Task ConnectAsync(IReadOnlyList<PeerAddress> peers, bool replace, CancellationToken ct) =>
-            throw new InvalidOperationException(NotYet);
-
-        public Task ForgetAsync(IReadOnlyList<PeerAddress> peers, CancellationToken ct) =>
-            throw new InvalidOperationException(NotYet);
     }
 }

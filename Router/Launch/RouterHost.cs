@@ -1,12 +1,13 @@
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
+using Weave.Gossip;
+using Weave.Gossip.Mesh;
 using Weave.Gossip.Protocol;
 using Weave.Linux;
 using Weave.Router.Api;
 using Weave.Router.DataPlane;
 using Weave.Router.DataPlane.Linux;
-using Weave.Gossip.Mesh;
 using Weave.Router.Mesh;
 
 namespace Weave.Router.Launch;
@@ -46,24 +47,39 @@ public sealed class RouterHost
 
         using Socket listener = Claim("TCP", () => MeshHost.Listen(new IPEndPoint(_options.Host, _options.Port)));
         using UdpDatagramTransport udp = Claim("UDP", () => UdpDatagramTransport.Bind(new IPEndPoint(_options.Host, _options.DataPort)));
-        MeshHost? mesh = null;
-        ApiServer api = await StartApiAsync(() => mesh, stop).ConfigureAwait(false);
+        var meshControl = new LateMeshControl();
+        ApiServer api = await StartApiAsync(meshControl, stop).ConfigureAwait(false);
         try
         {
-            using BridgeSetup bridge = SetUpBridge();
-            using var forwarder = new Forwarder(new LinuxTapDevice(bridge.Tap), udp, _options.Vni, _time, log);
-            forwarder.Start();
-            mesh = new MeshHost(local, MeshOptionsFor(_options), listener, forwarder, _time, _random, log);
-            mesh.Start(_options.Peers);
-            _ready = true;
-            RouterLog.Ready(log, local.Name.ToString(), local.NickName, (IPEndPoint)listener.LocalEndPoint!,
-                udp.LocalEndPoint, _options.Vni, _options.Bridge, bridge.Tap.Name, _options.Mtu, _options.HttpEndPoint);
+            BridgeSetup bridge = SetUpBridge();
+            bool started = false;
+            try
+            {
+                using var forwarder = new Forwarder(new LinuxTapDevice(bridge.Tap), udp, _options.Vni, _time, log);
+                forwarder.Start();
+                await using var mesh = new MeshHost(local, MeshOptionsFor(_options), listener, forwarder, _time, _random, log);
+                mesh.Start(_options.Peers);
+                meshControl.Mesh = mesh;
+                _ready = started = true;
+                RouterLog.Ready(log, local.Name.ToString(), local.NickName, (IPEndPoint)listener.LocalEndPoint!,
+                    udp.LocalEndPoint, _options.Vni, _options.Bridge, bridge.Tap.Name, _options.Mtu, _options.HttpEndPoint);
 
-            await WaitAsync(stop).ConfigureAwait(false);
+                await WaitAsync(stop).ConfigureAwait(false);
 
-            RouterLog.ShuttingDown(log, "signal");
-            _ready = false;
-            await mesh.DisposeAsync().ConfigureAwait(false);
+                RouterLog.ShuttingDown(log, "signal");
+                _ready = false;
+                meshControl.Mesh = null;
+            }
+            catch when (!started)
+            {
+                // A start that fails leaves no bridge of ours behind.
+                bridge.RemoveCreatedBridge();
+                throw;
+            }
+            finally
+            {
+                bridge.Dispose();
+            }
             RouterLog.Stopped(log, bridge.Tap.Name);
         }
         finally
@@ -113,14 +129,19 @@ public sealed class RouterHost
         }
     }
 
-    private static MeshOptions MeshOptionsFor(RouterOptions options) => new() { Port = options.Port };
+    private static MeshOptions MeshOptionsFor(RouterOptions options) => new()
+    {
+        Port = options.Port,
+        ConnectionLimit = options.ConnectionLimit,
+        Discovery = options.Discovery,
+    };
 
-    private async Task<ApiServer> StartApiAsync(Func<MeshHost?> mesh, CancellationToken ct)
+    private async Task<ApiServer> StartApiAsync(IMeshControl mesh, CancellationToken ct)
     {
         try
         {
-            return await ApiServer.StartAsync(_options.HttpEndPoint, Info, () => _ready,
-                c => mesh()!.StatusAsync(c), ct).ConfigureAwait(false);
+            RouterInfo info = Info with { MeshPort = _options.Port, Discovery = _options.Discovery };
+            return await ApiServer.StartAsync(_options.HttpEndPoint, info, () => _ready, mesh, ct).ConfigureAwait(false);
         }
         catch (IOException e)
         {
@@ -152,5 +173,27 @@ public sealed class RouterHost
         }
         while (uid == 0);
         return uid;
+    }
+
+    /// <summary>
+    /// The API starts before the mesh exists (so a taken port fails the start before any link is
+    /// touched); until the mesh is set, and after shutdown begins, requests get 503.
+    /// </summary>
+    private sealed class LateMeshControl : IMeshControl
+    {
+        private volatile MeshHost? _mesh;
+
+        public MeshHost? Mesh
+        {
+            set => _mesh = value;
+        }
+
+        private MeshHost Current => _mesh ?? throw new InvalidOperationException("the router is not running its mesh");
+
+        public Task<MeshStatus> StatusAsync(CancellationToken ct) => Current.StatusAsync(ct);
+
+        public Task ConnectAsync(IReadOnlyList<PeerAddress> peers, bool replace, CancellationToken ct) => Current.ConnectAsync(peers, replace, ct);
+
+        public Task ForgetAsync(IReadOnlyList<PeerAddress> peers, CancellationToken ct) => Current.ForgetAsync(peers, ct);
     }
 }

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using Weave.Gossip;
 using Weave.Gossip.Mesh;
 using Weave.Gossip.Topology;
+using Weave.Router.Api;
 using Weave.Router.DataPlane;
 
 namespace Weave.Router.Mesh;
@@ -15,7 +16,7 @@ namespace Weave.Router.Mesh;
 /// posted to that loop as a work item; connections feed it frames, the loop ticks the node's
 /// timers. Established connections are announced to the data plane.
 /// </summary>
-public sealed partial class MeshHost : IMeshTransport, IAsyncDisposable
+public sealed partial class MeshHost : IMeshTransport, IMeshControl, IAsyncDisposable
 {
     private static readonly TimeSpan s_connectTimeout = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan s_maxIdleWait = TimeSpan.FromSeconds(1);
