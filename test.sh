@@ -75,9 +75,10 @@ for project in "${projects[@]}"; do
   echo
   echo "=== $name"
   # The hang timeout ends a stuck test host; remove_dead_runs then clears what it left.
+  status=0
   dotnet test "$project" -c Release --no-build --nologo \
     --logger "trx;LogFileName=$name.trx" --results-directory "$results" \
-    --blame-hang-timeout 3m --blame-hang-dump-type none || true
+    --blame-hang-timeout 3m --blame-hang-dump-type none || status=$?
   trx="$results/$name.trx"
   if [[ ! -f $trx ]]; then
     echo "test.sh: $name produced no results (crashed or did not start)"
@@ -87,6 +88,12 @@ for project in "${projects[@]}"; do
   p=$(counter "$trx" passed)
   f=$(( $(counter "$trx" failed) + $(counter "$trx" error) + $(counter "$trx" timeout) + $(counter "$trx" aborted) ))
   s=$(( $(counter "$trx" total) - $(counter "$trx" executed) ))
+  # A run that hung or crashed may still show only passed tests in its counters: the test that
+  # was running is missing from them. Count the aborted run as a failure of its own.
+  if ((f == 0)) && { ((status != 0)) || grep -q '<ResultSummary outcome="Failed"' "$trx"; }; then
+    echo "test.sh: $name: the test run was aborted (a test hung or crashed the test host); see above"
+    f=1
+  fi
   passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
   grep -o '<UnitTestResult [^>]*outcome="Failed"[^>]*' "$trx" | grep -o ' testName="[^"]*"' \
     | sed -e 's/ testName="\(.*\)"/  FAILED \1/' -e 's/&lt;/</g; s/&gt;/>/g; s/&quot;/"/g; s/&amp;/\&/g' || true
