@@ -35,11 +35,11 @@ public static class RandomScenario
             bool converged = mesh.RunUntil(() => mesh.IsFullyConnected() && mesh.TopologiesAgree(), parameters.ConvergenceLimit, TimeSpan.FromMilliseconds(100));
             converged &= mesh.ContractViolations.Count == 0;
             string report = converged ? "" : $"scenario: {parameters}\n{mesh.TopologyDisagreement() ?? ""}\n{mesh.Describe()}";
-            return new ScenarioResult(seed, converged, mesh.Elapsed - healed, report, mesh.TraceHash);
+            return new ScenarioResult(seed, converged, mesh.Elapsed - healed, report, mesh.TraceHash, string.Join("; ", mesh.Operations));
         }
         catch (SimulationException e)
         {
-            return new ScenarioResult(seed, false, TimeSpan.Zero, $"scenario: {parameters}\n{e.Message}", mesh.TraceHash);
+            return new ScenarioResult(seed, false, TimeSpan.Zero, $"scenario: {parameters}\n{e.Message}", mesh.TraceHash, string.Join("; ", mesh.Operations));
         }
     }
 

@@ -84,6 +84,9 @@ public sealed partial class SimulatedMesh
 
     public MeshCounters Counters { get; } = new();
 
+    /// <summary>The operations applied so far (join, crash, restart, leave, partition, heal, Do), each with its simulated time.</summary>
+    public IReadOnlyList<string> Operations => _schedule;
+
     /// <summary>Every <c>PeersRemoved</c> a node raised, in order.</summary>
     public IReadOnlyList<PeerRemoval> Removals => _removals;
 
