@@ -1,0 +1,17 @@
+namespace Weave.Bench.MeshScale;
+
+/// <summary>What one N measured (times are simulated; per-minute figures are per peer).</summary>
+internal sealed record ScaleResult(
+    int Peers,
+    string Shape,
+    TimeSpan FormTime,
+    bool FullyConnected,
+    TimeSpan JoinTime,
+    TimeSpan LeaveTime,
+    double MessagesPerPeerMinute,
+    double BytesPerPeerMinute,
+    long FullTopologyBytes,
+    double WeaveMessagesPerPeerMinute,
+    double WeaveBytesPerPeerMinute,
+    TimeSpan RealTime,
+    string Notes);
