@@ -134,7 +134,10 @@ public sealed partial class MeshNode
             }
             return new Refusal("duplicate connection", Fatal: false);
         }
-        if (_options.ConnectionLimit > 0 && _links.Count >= _options.ConnectionLimit)
+        // A peer we cannot reach any other way is let in beyond the limit: refusing it would keep
+        // it out of the mesh for good once discovery has filled every peer to the limit.
+        if (_options.ConnectionLimit > 0 && _links.Count >= _options.ConnectionLimit &&
+            GossipRoutes.TryGetNextHop(remote.Name, out _))
         {
             return new Refusal($"connection limit {_options.ConnectionLimit} reached", Fatal: false);
         }

@@ -74,14 +74,29 @@ public sealed class MeshNodeTests
     }
 
     [Fact]
-    public void OnConnected_AtTheLimit_Refused()
+    public void OnConnected_AtTheLimit_PeerReachableOtherwise_Refused()
+    {
+        var mesh = new FakeMesh();
+        MeshNode a = mesh.Add(1, FakeMesh.Options with { ConnectionLimit = 1 }), b = mesh.Add(2), c = mesh.Add(3);
+        mesh.Connect(b, c);
+        mesh.Connect(a, b);
+        mesh.Pump();
+        Assert.True(a.Topology.TryGet(c.Self.Name, out _));
+
+        var fromC = new FakeConnection(c.Self, outbound: false, "10.0.0.3:40000", 99);
+        Assert.False(a.OnConnected(fromC));
+        Assert.Equal("connection limit 1 reached", fromC.ClosedReason);
+    }
+
+    [Fact]
+    public void OnConnected_AtTheLimit_UnreachablePeer_LetInSoItCanJoin()
     {
         var mesh = new FakeMesh();
         MeshNode node = mesh.Add(1, FakeMesh.Options with { ConnectionLimit = 1 });
         Assert.True(node.OnConnected(new FakeConnection(new PeerIdentity(new PeerName(2), "n2", 2), false, "10.0.0.2:1", 1)));
-        var third = new FakeConnection(new PeerIdentity(new PeerName(3), "n3", 3), false, "10.0.0.3:1", 2);
-        Assert.False(node.OnConnected(third));
-        Assert.Equal("connection limit 1 reached", third.ClosedReason);
+        var newcomer = new FakeConnection(new PeerIdentity(new PeerName(3), "n3", 3), false, "10.0.0.3:1", 2);
+        Assert.True(node.OnConnected(newcomer));
+        Assert.Equal(2, node.ConnectionCount);
     }
 
     [Fact]
