@@ -23,6 +23,12 @@ public sealed partial class MeshNode
     private RouteTable _gossipRoutes;
     private bool _gossipRoutesDirty;
 
+    /// <summary>When each currently unreachable peer was first seen unreachable.</summary>
+    private readonly Dictionary<PeerName, DateTimeOffset> _unreachableSince = [];
+
+    /// <summary>Peers new to us that we connected to since our last announcement: their records go with ours.</summary>
+    private readonly HashSet<PeerName> _newNeighbours = [];
+
     /// <summary>Routes over every advertised link, recomputed on demand after topology changes,
     /// so a relay decision never uses a topology older than the message being relayed.</summary>
     private RouteTable GossipRoutes
@@ -38,16 +44,29 @@ public sealed partial class MeshNode
         }
     }
 
+    /// <summary>
+    /// Announces our record to every neighbour, together with the records of peers new to us that
+    /// we connected to since the last announcement (as Weave did): whoever learns of our new link
+    /// learns of the newcomer behind it in the same message.
+    /// </summary>
     private void BroadcastLocalRecord()
     {
         if (!_topology.TryGet(Self.Name, out PeerRecord? own))
         {
             return;
         }
-        byte[] update = TopologyCodec.EncodeRecords([own]);
+        var records = new List<PeerRecord> { own };
+        foreach (PeerName name in _newNeighbours.Order())
+        {
+            if (_links.ContainsKey(name) && _topology.TryGet(name, out PeerRecord? record))
+            {
+                records.Add(record);
+            }
+        }
+        _newNeighbours.Clear();
         foreach (Link link in _links.Values)
         {
-            link.Connection.Send((byte)FrameTag.TopologyUpdate, update);
+            SendRecords(link.Connection, records);
         }
     }
 
@@ -183,12 +202,7 @@ public sealed partial class MeshNode
     /// <summary>Garbage collection, data routes and discovery, coalesced after changes.</summary>
     private void Recalculate()
     {
-        IReadOnlyList<PeerRecord> removed = _topology.RemoveUnreachable(Self.Name);
-        if (removed.Count > 0)
-        {
-            _gossipRoutesDirty = true;
-            PeersRemoved?.Invoke(removed);
-        }
+        RemoveLongUnreachable();
         RouteTable data = RouteTable.Compute(Self.Name, _topology, establishedAndSymmetric: true);
         if (!data.SameAs(_dataRoutes))
         {
@@ -196,6 +210,50 @@ public sealed partial class MeshNode
             DataRoutesChanged?.Invoke(data);
         }
         UpdateDiscoveredTargets();
+    }
+
+    /// <summary>
+    /// Removes peers unreachable over every advertised connection for at least
+    /// <see cref="MeshOptions.RemovalDelay"/>, and comes back when the next one is due.
+    /// </summary>
+    private void RemoveLongUnreachable()
+    {
+        DateTimeOffset now = _time.GetUtcNow();
+        IReadOnlyList<PeerRecord> unreachable = _topology.FindUnreachable(Self.Name);
+        var still = new HashSet<PeerName>(unreachable.Select(r => r.Name));
+        foreach (PeerName name in _unreachableSince.Keys.Where(n => !still.Contains(n)).ToList())
+        {
+            _unreachableSince.Remove(name);
+        }
+        var removed = new List<PeerRecord>();
+        DateTimeOffset nextCheck = DateTimeOffset.MaxValue;
+        foreach (PeerRecord record in unreachable)
+        {
+            if (!_unreachableSince.TryGetValue(record.Name, out DateTimeOffset since))
+            {
+                _unreachableSince[record.Name] = since = now;
+            }
+            DateTimeOffset due = since + _options.RemovalDelay;
+            if (due <= now)
+            {
+                _topology.Remove(record.Name);
+                _unreachableSince.Remove(record.Name);
+                removed.Add(record);
+            }
+            else if (due < nextCheck)
+            {
+                nextCheck = due;
+            }
+        }
+        if (nextCheck < _recalcDue)
+        {
+            _recalcDue = nextCheck;
+        }
+        if (removed.Count > 0)
+        {
+            _gossipRoutesDirty = true;
+            PeersRemoved?.Invoke(removed);
+        }
     }
 
     private void PeriodicGossip()

@@ -88,12 +88,23 @@ public sealed partial class MeshNode
             OnOutboundRefused(connection, refusal);
             return false;
         }
+        // A peer we could already reach shares our topology (deltas keep us in step); a peer we
+        // could not is new to us, or was on the other side of a partition.
+        // A new UID under a known name is a restarted peer that knows nothing yet.
+        bool strangers = !GossipRoutes.TryGetNextHop(connection.Remote.Name, out _) ||
+            (_topology.TryGet(connection.Remote.Name, out PeerRecord? known) && known.Uid != connection.Remote.Uid);
         _links[connection.Remote.Name] = new Link(connection, _time.GetUtcNow());
+        if (strangers)
+        {
+            _newNeighbours.Add(connection.Remote.Name);
+        }
         OnOutboundAccepted(connection);
         LocalChanged();
-        // The dialler starts anti-entropy: the acceptor answers with what it has that we lack and
-        // asks for what we have that it lacks; crossing digests would transfer everything twice.
-        if (connection.Outbound)
+        // Between strangers the dialler starts anti-entropy: the acceptor answers with what the
+        // dialler lacks and asks for what it lacks itself (crossing digests would send everything
+        // twice). Between peers of one mesh a full exchange on every new link made forming a full
+        // mesh cost O(N⁴) bytes; periodic digests still repair whatever deltas miss.
+        if (connection.Outbound && strangers)
         {
             SendDigest(connection);
         }

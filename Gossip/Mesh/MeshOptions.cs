@@ -21,6 +21,13 @@ public sealed record MeshOptions
     /// <summary>Data-route recalculation is coalesced over this window.</summary>
     public TimeSpan RouteRecalcDelay { get; init; } = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>
+    /// How long a peer must stay unreachable before it is removed. A newcomer's record can arrive
+    /// (relayed) a moment before the record of the peer it connected to; without this grace it
+    /// would be removed, reported gone, and only come back with the next digest.
+    /// </summary>
+    public TimeSpan RemovalDelay { get; init; } = TimeSpan.FromSeconds(1);
+
     /// <summary>First retry delay of a failing target; it grows by half per failure up to <see cref="MaximumRetryDelay"/>.</summary>
     public TimeSpan InitialRetryDelay { get; init; } = TimeSpan.FromSeconds(2);
 

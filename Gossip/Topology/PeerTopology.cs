@@ -139,6 +139,17 @@ public sealed class PeerTopology
     /// </summary>
     public IReadOnlyList<PeerRecord> RemoveUnreachable(PeerName self)
     {
+        IReadOnlyList<PeerRecord> removed = FindUnreachable(self);
+        foreach (PeerRecord record in removed)
+        {
+            _records.Remove(record.Name);
+        }
+        return removed;
+    }
+
+    /// <summary>The records <see cref="RemoveUnreachable"/> would remove, in name order, without removing them.</summary>
+    public IReadOnlyList<PeerRecord> FindUnreachable(PeerName self)
+    {
         var reached = new HashSet<PeerName>(_records.Count) { self };
         var pending = new Stack<PeerRecord>();
         if (_records.TryGetValue(self, out PeerRecord? own))
@@ -155,25 +166,20 @@ public sealed class PeerTopology
                 }
             }
         }
-        var removed = new List<PeerRecord>();
+        var unreachable = new List<PeerRecord>();
         foreach (PeerRecord record in _records.Values)
         {
             if (!reached.Contains(record.Name))
             {
-                removed.Add(record);
+                unreachable.Add(record);
             }
         }
-        if (removed.Count == 0)
-        {
-            return [];
-        }
-        removed.Sort(static (a, b) => a.Name.CompareTo(b.Name));
-        foreach (PeerRecord record in removed)
-        {
-            _records.Remove(record.Name);
-        }
-        return removed;
+        unreachable.Sort(static (a, b) => a.Name.CompareTo(b.Name));
+        return unreachable;
     }
+
+    /// <summary>Removes one peer's record; false when there was none.</summary>
+    public bool Remove(PeerName name) => _records.Remove(name);
 
     public PeerTopology Clone() => new(new Dictionary<PeerName, PeerRecord>(_records));
 

@@ -123,7 +123,7 @@ public sealed class MeshNodeTests
     }
 
     [Fact]
-    public void ClosedLink_PeerBeyondIt_IsGarbageCollected()
+    public void ClosedLink_PeerBeyondIt_IsRemovedAfterTheGracePeriod()
     {
         var mesh = new FakeMesh();
         MeshNode a = mesh.Add(1), b = mesh.Add(2), c = mesh.Add(3);
@@ -134,8 +134,11 @@ public sealed class MeshNodeTests
         a.PeersRemoved += records => removed.AddRange(records.Select(r => r.Name));
 
         mesh.Connections.Single(x => x.Node == b && x.Connection.Remote.Name == c.Self.Name).Connection.Close("test");
-        mesh.Pump();
+        mesh.Pump(TimeSpan.FromMilliseconds(500));
+        Assert.Empty(removed);
+        Assert.True(a.Topology.TryGet(c.Self.Name, out _), "removed before the grace period");
 
+        mesh.Pump(TimeSpan.FromSeconds(1));
         Assert.Equal([c.Self.Name], removed);
         Assert.False(a.Topology.TryGet(c.Self.Name, out _));
     }
