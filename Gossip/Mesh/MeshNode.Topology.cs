@@ -149,24 +149,43 @@ public sealed partial class MeshNode
         PeerName sender = from.Connection.Remote.Name;
         var relays = new Dictionary<PeerName, List<PeerRecord>>();
         RouteTable routes = GossipRoutes;
+        PeerName[] neighbours = [.. _links.Keys.Where(n => n != sender).Order()];
         foreach (PeerRecord record in improved)
         {
             foreach (PeerName hop in routes.BroadcastNextHops(record.Name))
             {
-                if (hop == sender || !_links.ContainsKey(hop))
+                if (hop != sender && _links.ContainsKey(hop))
                 {
-                    continue;
+                    AddRelay(relays, hop, record);
                 }
-                if (!relays.TryGetValue(hop, out List<PeerRecord>? batch))
-                {
-                    relays[hop] = batch = [];
-                }
-                batch.Add(record);
+            }
+            // Peers compute broadcast trees from their own views, which differ while a change is
+            // still spreading, so a tree can miss a peer. A couple of random extra relays close
+            // such gaps with high probability at a small constant cost per peer; periodic digests
+            // repair the rest.
+            for (int i = 0; i < ExtraRelays && neighbours.Length > 0; i++)
+            {
+                AddRelay(relays, neighbours[_random.Next(neighbours.Length)], record);
             }
         }
         foreach (var (hop, batch) in relays)
         {
             SendRecords(_links[hop].Connection, batch);
+        }
+    }
+
+    /// <summary>Random neighbours each improvement is also relayed to, beyond the broadcast tree.</summary>
+    private const int ExtraRelays = 2;
+
+    private static void AddRelay(Dictionary<PeerName, List<PeerRecord>> relays, PeerName hop, PeerRecord record)
+    {
+        if (!relays.TryGetValue(hop, out List<PeerRecord>? batch))
+        {
+            relays[hop] = batch = [];
+        }
+        if (!batch.Contains(record))
+        {
+            batch.Add(record);
         }
     }
 
