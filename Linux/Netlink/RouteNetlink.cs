@@ -83,15 +83,7 @@ public sealed partial class RouteNetlink : IDisposable
         ArgumentOutOfRangeException.ThrowIfNegative(mtu);
         lock (_gate)
         {
-            var message = Begin(RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, out uint sequence);
-            message.WriteIfInfoMsg(index: 0);
-            message.AddString(IFLA_IFNAME, name);
-            if (mtu > 0)
-            {
-                message.AddUInt32(IFLA_MTU, (uint)mtu);
-            }
-            int linkInfo = message.BeginNested(IFLA_LINKINFO);
-            message.AddString(IFLA_INFO_KIND, "bridge");
+            var message = BeginNewLink(name, mtu, "bridge", out uint sequence, out int linkInfo);
             message.EndNested(linkInfo);
             Execute(message.Finish(), sequence, "create bridge " + name);
         }
@@ -107,15 +99,7 @@ public sealed partial class RouteNetlink : IDisposable
         ArgumentOutOfRangeException.ThrowIfNegative(mtu);
         lock (_gate)
         {
-            var message = Begin(RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, out uint sequence);
-            message.WriteIfInfoMsg(index: 0);
-            message.AddString(IFLA_IFNAME, name);
-            if (mtu > 0)
-            {
-                message.AddUInt32(IFLA_MTU, (uint)mtu);
-            }
-            int linkInfo = message.BeginNested(IFLA_LINKINFO);
-            message.AddString(IFLA_INFO_KIND, "veth");
+            var message = BeginNewLink(name, mtu, "veth", out uint sequence, out int linkInfo);
             int data = message.BeginNested(IFLA_INFO_DATA);
             int peer = message.BeginNested(VETH_INFO_PEER);
             message.WriteIfInfoMsg(index: 0); // VETH_INFO_PEER holds an ifinfomsg, then the peer's attributes
@@ -215,6 +199,22 @@ public sealed partial class RouteNetlink : IDisposable
     }
 
     /// <summary>Starts a request in the shared buffer. Call with <see cref="_gate"/> held.</summary>
+    /// <summary>An exclusive RTM_NEWLINK for <paramref name="name"/> of <paramref name="kind"/>, left
+    /// inside its open IFLA_LINKINFO nest (after IFLA_INFO_KIND) for kind-specific data.</summary>
+    private NetlinkMessage BeginNewLink(string name, int mtu, string kind, out uint sequence, out int linkInfo)
+    {
+        var message = Begin(RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, out sequence);
+        message.WriteIfInfoMsg(index: 0);
+        message.AddString(IFLA_IFNAME, name);
+        if (mtu > 0)
+        {
+            message.AddUInt32(IFLA_MTU, (uint)mtu);
+        }
+        linkInfo = message.BeginNested(IFLA_LINKINFO);
+        message.AddString(IFLA_INFO_KIND, kind);
+        return message;
+    }
+
     private NetlinkMessage Begin(ushort type, ushort flags, out uint sequence)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
