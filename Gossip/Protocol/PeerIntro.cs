@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Buffers;
 using MessagePack;
 
 namespace Weave.Gossip.Protocol;
@@ -17,21 +18,27 @@ public sealed record PeerIntro(PeerName Name, string NickName, ulong Uid, ulong 
     private const string DataPortKey = "DataPort";
     private const string SoftwareKey = "Software";
 
-    private static readonly MessagePackSerializerOptions s_untrusted =
-        MessagePackSerializerOptions.Standard.WithSecurity(MessagePackSecurity.UntrustedData);
-
     public byte[] Encode()
     {
-        var features = new Dictionary<string, string>
+        (string Key, string Value)[] features =
+        [
+            (NameKey, Name.ToString()),
+            (NickNameKey, NickName),
+            (UidKey, Uid.ToString(CultureInfo.InvariantCulture)),
+            (ConnIdKey, ConnectionId.ToString(CultureInfo.InvariantCulture)),
+            (DataPortKey, DataPort.ToString(CultureInfo.InvariantCulture)),
+            (SoftwareKey, Software),
+        ];
+        var buffer = new ArrayBufferWriter<byte>(256);
+        var writer = new MessagePackWriter(buffer);
+        writer.WriteMapHeader(features.Length);
+        foreach (var (key, value) in features)
         {
-            [NameKey] = Name.ToString(),
-            [NickNameKey] = NickName,
-            [UidKey] = Uid.ToString(CultureInfo.InvariantCulture),
-            [ConnIdKey] = ConnectionId.ToString(CultureInfo.InvariantCulture),
-            [DataPortKey] = DataPort.ToString(CultureInfo.InvariantCulture),
-            [SoftwareKey] = Software,
-        };
-        return MessagePackSerializer.Serialize(features, s_untrusted);
+            writer.Write(key);
+            writer.Write(value);
+        }
+        writer.Flush();
+        return buffer.WrittenSpan.ToArray();
     }
 
     /// <summary>Decodes an intro from an untrusted peer; on failure says what was wrong.</summary>
@@ -43,19 +50,52 @@ public sealed record PeerIntro(PeerName Name, string NickName, ulong Uid, ulong 
             error = $"intro too large ({body.Length} bytes)";
             return false;
         }
-        Dictionary<string, string>? features;
+        // Read with the low-level reader: no reflection or generated code for a handful of strings.
+        var features = new Dictionary<string, string>(StringComparer.Ordinal);
         try
         {
-            features = MessagePackSerializer.Deserialize<Dictionary<string, string>>(body, s_untrusted);
+            var reader = new MessagePackReader(body);
+            if (reader.NextMessagePackType != MessagePackType.Map)
+            {
+                error = "intro is not a map of strings";
+                return false;
+            }
+            int count = reader.ReadMapHeader();
+            if (count > WireFormat.MaxIntroFeatures)
+            {
+                error = "intro has no features or too many";
+                return false;
+            }
+            for (int i = 0; i < count; i++)
+            {
+                if (reader.NextMessagePackType != MessagePackType.String)
+                {
+                    error = "intro is not a map of strings";
+                    return false;
+                }
+                string key = reader.ReadString()!;
+                if (reader.NextMessagePackType != MessagePackType.String)
+                {
+                    error = $"intro is not a map of strings (feature '{Truncate(key)}')";
+                    return false;
+                }
+                if (!features.TryAdd(key, reader.ReadString()!))
+                {
+                    error = $"intro repeats feature '{Truncate(key)}'";
+                    return false;
+                }
+            }
+            if (!reader.End)
+            {
+                error = "intro has bytes after its map";
+                return false;
+            }
         }
-        catch (MessagePackSerializationException e)
+        catch (Exception e) when (e is MessagePackSerializationException or EndOfStreamException or ArgumentOutOfRangeException or OverflowException)
         {
-            error = "intro is not a map of strings: " + (e.InnerException?.Message ?? e.Message);
-            return false;
-        }
-        if (features is null || features.Count > WireFormat.MaxIntroFeatures)
-        {
-            error = "intro has no features or too many";
+            // The reader's ways of saying a length or type byte lies; the body is at most 16 KiB,
+            // so nothing large was allocated on the way.
+            error = "intro is not a map of strings: " + e.Message;
             return false;
         }
         foreach (var (key, value) in features)
@@ -112,6 +152,8 @@ public sealed record PeerIntro(PeerName Name, string NickName, ulong Uid, ulong 
         error = $"intro lacks required feature '{key}'";
         return false;
     }
+
+    private static string Truncate(string text) => text.Length <= 32 ? text : text[..32] + "...";
 
     /// <summary>How operators see a peer: <c>name(nickname)</c>, as Weave printed it.</summary>
     public string Display => $"{Name}({NickName})";
