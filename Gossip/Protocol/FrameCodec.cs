@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.IO.Pipelines;
 
 namespace Weave.Gossip.Protocol;
 
@@ -53,5 +54,41 @@ public static class FrameCodec
         body = frame.Slice(WireFormat.TagSizeBytes);
         buffer = buffer.Slice(frame.End);
         return ReadResult.Frame;
+    }
+
+    /// <summary>
+    /// Reads one whole frame and copies its body out (control frames are small and rare).
+    /// Null when the peer closed the connection cleanly between frames.
+    /// </summary>
+    public static async ValueTask<(byte Tag, byte[] Body)?> ReadFrameAsync(PipeReader reader, int maxFrameBytes, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        while (true)
+        {
+            System.IO.Pipelines.ReadResult read = await reader.ReadAsync(ct).ConfigureAwait(false);
+            ReadOnlySequence<byte> buffer = read.Buffer;
+            switch (FrameCodec.TryRead(ref buffer, maxFrameBytes, out byte tag, out ReadOnlySequence<byte> body, out string error))
+            {
+                case FrameCodec.ReadResult.Frame:
+                    byte[] copy = body.ToArray();
+                    reader.AdvanceTo(buffer.Start);
+                    return (tag, copy);
+                case FrameCodec.ReadResult.Invalid:
+                    reader.AdvanceTo(read.Buffer.Start);
+                    throw new ProtocolException(error);
+                default:
+                    if (read.IsCompleted)
+                    {
+                        reader.AdvanceTo(read.Buffer.End);
+                        if (read.Buffer.Length == 0)
+                        {
+                            return null;
+                        }
+                        throw new ProtocolException("connection closed in the middle of a frame");
+                    }
+                    reader.AdvanceTo(read.Buffer.Start, read.Buffer.End);
+                    break;
+            }
+        }
     }
 }

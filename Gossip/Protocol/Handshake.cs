@@ -37,7 +37,7 @@ public static class Handshake
             }
 
             await stream.WriteAsync(FrameCodec.Encode(FrameTag.Intro, local.Encode()), ct).ConfigureAwait(false);
-            var (tag, body) = await ReadFrameAsync(reader, WireFormat.MaxIntroBytes, ct).ConfigureAwait(false)
+            var (tag, body) = await FrameCodec.ReadFrameAsync(reader, WireFormat.MaxIntroBytes, ct).ConfigureAwait(false)
                 ?? throw new ProtocolException("connection closed before the peer's intro");
             if (tag != (byte)FrameTag.Intro)
             {
@@ -72,41 +72,5 @@ public static class Handshake
             throw new ProtocolException(error);
         }
         return header;
-    }
-
-    /// <summary>
-    /// Reads one whole frame and copies its body out (control frames are small and rare).
-    /// Null when the peer closed the connection cleanly between frames.
-    /// </summary>
-    public static async ValueTask<(byte Tag, byte[] Body)?> ReadFrameAsync(PipeReader reader, int maxFrameBytes, CancellationToken ct)
-    {
-        ArgumentNullException.ThrowIfNull(reader);
-        while (true)
-        {
-            ReadResult read = await reader.ReadAsync(ct).ConfigureAwait(false);
-            ReadOnlySequence<byte> buffer = read.Buffer;
-            switch (FrameCodec.TryRead(ref buffer, maxFrameBytes, out byte tag, out ReadOnlySequence<byte> body, out string error))
-            {
-                case FrameCodec.ReadResult.Frame:
-                    byte[] copy = body.ToArray();
-                    reader.AdvanceTo(buffer.Start);
-                    return (tag, copy);
-                case FrameCodec.ReadResult.Invalid:
-                    reader.AdvanceTo(read.Buffer.Start);
-                    throw new ProtocolException(error);
-                default:
-                    if (read.IsCompleted)
-                    {
-                        reader.AdvanceTo(read.Buffer.End);
-                        if (read.Buffer.Length == 0)
-                        {
-                            return null;
-                        }
-                        throw new ProtocolException("connection closed in the middle of a frame");
-                    }
-                    reader.AdvanceTo(read.Buffer.Start, read.Buffer.End);
-                    break;
-            }
-        }
     }
 }

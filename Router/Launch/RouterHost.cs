@@ -43,7 +43,7 @@ public sealed class RouterHost
     {
         CheckPrerequisites();
         ILogger log = _logs.CreateLogger("weave");
-        var local = new LocalPeer(_options.Name, _options.NickName, NextUid(), _options.DataPort);
+        var self = new PeerIdentity(_options.Name, _options.NickName, NextUid());
 
         using Socket listener = Claim("TCP", () => MeshHost.Listen(new IPEndPoint(_options.Host, _options.Port)));
         using UdpDatagramTransport udp = Claim("UDP", () => UdpDatagramTransport.Bind(new IPEndPoint(_options.Host, _options.DataPort)));
@@ -52,16 +52,20 @@ public sealed class RouterHost
         try
         {
             BridgeSetup bridge = SetUpBridge();
+            if (bridge.CreatedBridge)
+            {
+                RouterLog.BridgeCreated(log, _options.Bridge, _options.Mtu);
+            }
             bool started = false;
             try
             {
                 using var forwarder = new Forwarder(new LinuxTapDevice(bridge.Tap), udp, _options.Vni, _time, log);
                 forwarder.Start();
-                await using var mesh = new MeshHost(local, MeshOptionsFor(_options), listener, forwarder, _time, _random, log);
+                await using var mesh = new MeshHost(self, _options.DataPort, MeshOptionsFor(_options), listener, forwarder, _time, _random, log);
                 mesh.Start(_options.Peers);
                 meshControl.Mesh = mesh;
                 _ready = started = true;
-                RouterLog.Ready(log, local.Name.ToString(), local.NickName, (IPEndPoint)listener.LocalEndPoint!,
+                RouterLog.Ready(log, self.Name.ToString(), self.NickName, (IPEndPoint)listener.LocalEndPoint!,
                     udp.LocalEndPoint, _options.Vni, _options.Bridge, bridge.Tap.Name, _options.Mtu, _options.HttpEndPoint);
 
                 await WaitAsync(stop).ConfigureAwait(false);

@@ -1,5 +1,6 @@
 using System.IO.Pipelines;
 using System.Net.Sockets;
+using Weave.Gossip;
 using Weave.Gossip.Protocol;
 
 namespace Weave.Router.Mesh;
@@ -11,13 +12,15 @@ namespace Weave.Router.Mesh;
 /// </summary>
 public sealed class ConnectionSetup
 {
-    private readonly LocalPeer _local;
+    private readonly PeerIdentity _self;
+    private readonly int _dataPort;
     private readonly TimeProvider _time;
     private readonly Random _random;
 
-    public ConnectionSetup(LocalPeer local, TimeProvider time, Random random)
+    public ConnectionSetup(PeerIdentity self, int dataPort, TimeProvider time, Random random)
     {
-        _local = local;
+        _self = self;
+        _dataPort = dataPort;
         _time = time;
         _random = random;
     }
@@ -34,7 +37,7 @@ public sealed class ConnectionSetup
         var stream = new NetworkStream(socket, ownsSocket: false);
         PipeReader reader = PipeReader.Create(stream, new StreamPipeReaderOptions(leaveOpen: true));
         ulong connectionId = NextConnectionId();
-        var intro = new PeerIntro(_local.Name, _local.NickName, _local.Uid, connectionId, _local.DataPort, Software);
+        var intro = new PeerIntro(_self.Name, _self.NickName, _self.Uid, connectionId, _dataPort, Software);
         try
         {
             HandshakeResult result = await Handshake.RunAsync(stream, reader, ProtocolHeader.Ours, intro,

@@ -21,7 +21,6 @@ public sealed partial class MeshHost : IMeshTransport, IMeshControl, IAsyncDispo
     private static readonly TimeSpan s_connectTimeout = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan s_maxIdleWait = TimeSpan.FromSeconds(1);
 
-    private readonly LocalPeer _local;
     private readonly Socket _listener;
     private readonly ConnectionSetup _setup;
     private readonly IDataPlane _dataPlane;
@@ -35,16 +34,16 @@ public sealed partial class MeshHost : IMeshTransport, IMeshControl, IAsyncDispo
     // Owned by the mesh loop: which connection each data peer came from.
     private readonly Dictionary<PeerName, TcpMeshConnection> _dataPeers = [];
 
-    public MeshHost(LocalPeer local, MeshOptions options, Socket listener, IDataPlane dataPlane, TimeProvider time, Random random, ILogger log)
+    /// <param name="dataPort">The UDP port of our data plane, announced in every intro.</param>
+    public MeshHost(PeerIdentity self, int dataPort, MeshOptions options, Socket listener, IDataPlane dataPlane, TimeProvider time, Random random, ILogger log)
     {
-        ArgumentNullException.ThrowIfNull(local);
-        _local = local;
+        ArgumentNullException.ThrowIfNull(self);
         _listener = listener;
         _dataPlane = dataPlane;
         _time = time;
         _log = log;
-        _setup = new ConnectionSetup(local, time, random);
-        _node = new MeshNode(new PeerIdentity(local.Name, local.NickName, local.Uid), options, this, time, random);
+        _setup = new ConnectionSetup(self, dataPort, time, random);
+        _node = new MeshNode(self, options, this, time, random);
         _node.PeersRemoved += removed =>
         {
             foreach (PeerRecord record in removed)

@@ -138,7 +138,7 @@ public sealed class TcpMeshConnection : IMeshConnection
             (byte Tag, byte[] Body)? frame;
             try
             {
-                frame = await Handshake.ReadFrameAsync(_reader, WireFormat.MaxFrameBytes, linked.Token).ConfigureAwait(false);
+                frame = await FrameCodec.ReadFrameAsync(_reader, WireFormat.MaxFrameBytes, linked.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (silence.IsCancellationRequested && !ct.IsCancellationRequested)
             {

@@ -43,7 +43,7 @@ public sealed class HandshakeTests
         await Task.WhenAll(Run(pair.Dialer, s_alice), Run(pair.Acceptor, s_bob));
 
         await pair.Dialer.Stream.WriteAsync(FrameCodec.Encode(FrameTag.Heartbeat, []), TestToken);
-        var frame = await Handshake.ReadFrameAsync(pair.Acceptor.Reader, WireFormat.MaxFrameBytes, TestToken);
+        var frame = await FrameCodec.ReadFrameAsync(pair.Acceptor.Reader, WireFormat.MaxFrameBytes, TestToken);
         Assert.NotNull(frame);
         Assert.Equal((byte)FrameTag.Heartbeat, frame.Value.Tag);
         Assert.Empty(frame.Value.Body);
