@@ -1,0 +1,92 @@
+using Weave.Gossip;
+using Weave.Ipam.Rings;
+using Weave.Ipam.Wire;
+
+namespace Weave.Ipam;
+
+/// <summary>
+/// Seeding by consensus: we answer as an acceptor from the start, but propose only once something
+/// needs space (or readiness is asked), then again on every tick without progress. Any ring we
+/// receive ends it; a decided value seeds the ring on every peer identically.
+/// </summary>
+public sealed partial class Allocator
+{
+    private int _paxosProgress;
+    private int _paxosProgressAtLastTick = -1;
+
+    private void StartConsensus()
+    {
+        if (_consensusStarted || _paxos is null || !_ring.IsEmpty)
+        {
+            return;
+        }
+        _consensusStarted = true;
+        Emit(IpamLogLevel.Information, 3040, $"starting consensus on {_options.Range} (quorum {_paxos.Quorum})");
+        Propose();
+    }
+
+    private void ConsensusTick()
+    {
+        if (!_consensusStarted || _paxos is null || !_ring.IsEmpty)
+        {
+            return;
+        }
+        if (_paxosProgress == _paxosProgressAtLastTick)
+        {
+            Propose();
+        }
+        _paxosProgressAtLastTick = _paxosProgress;
+    }
+
+    private void Propose()
+    {
+        _paxos!.Propose();
+        AfterPaxosChange(ourClaimsChanged: true);
+    }
+
+    /// <summary>Merges a peer's consensus state; true when ours changed (so it is worth passing on).</summary>
+    private bool OnPaxos(PaxosMessage message)
+    {
+        if (message.Range != _options.Range)
+        {
+            Reject(null, $"consensus for range {message.Range}, ours is {_options.Range}");
+            return false;
+        }
+        if (_paxos is null || !_ring.IsEmpty)
+        {
+            return false;
+        }
+        Consensus.NodeClaims before = _paxos.Mine;
+        if (!_paxos.Merge(message.Claims))
+        {
+            return false;
+        }
+        _paxosProgress++;
+        AfterPaxosChange(ourClaimsChanged: !before.SameAs(_paxos.Mine));
+        return true;
+    }
+
+    private void AfterPaxosChange(bool ourClaimsChanged)
+    {
+        if (_paxos is null)
+        {
+            return;
+        }
+        if (_paxos.Decided() is PeerName[] value)
+        {
+            Ring seeded = Ring.Seeded(_options.Range, value);
+            if (CommitRing(seeded))
+            {
+                _paxos = null;
+                Emit(IpamLogLevel.Information, 3041, $"consensus reached: {_options.Range} split among {string.Join(", ", value.Select(Describe))}");
+                BroadcastRing();
+                Progress();
+            }
+            return;
+        }
+        if (ourClaimsChanged && TrySave(_ring))
+        {
+            _channel?.Broadcast(FullState());
+        }
+    }
+}

@@ -1,0 +1,225 @@
+using System.Net;
+
+namespace Weave.Ipam;
+
+public sealed partial class Allocator
+{
+    public const int MaxIdLength = 256;
+
+    /// <summary>
+    /// An address for <paramref name="id"/> in <paramref name="subnet"/> (the default subnet when
+    /// null): the one it already has there (idempotent), else the lowest free host address of the
+    /// subnet in our space, else one from space asked of another peer. Waits while the range is not
+    /// seeded or space is on its way; fails after <see cref="IpamOptions.RequestTimeout"/>.
+    /// </summary>
+    public Task<AllocationResult> Allocate(string id, Cidr? subnet = null, IReadOnlyDictionary<string, string>? metadata = null)
+    {
+        Cidr target = subnet ?? _options.EffectiveDefaultSubnet;
+        AllocationResult? immediate = CheckId(id);
+        if (immediate is null && (!_options.Range.Contains(target) || target.PrefixLength > 30))
+        {
+            immediate = AllocationResult.Failure(IpamErrorKind.Invalid,
+                $"subnet {target} must lie inside the range {_options.Range} and hold at least 4 addresses");
+        }
+        if (immediate is null && _handedOff)
+        {
+            immediate = HandedOffFailure();
+        }
+        if (immediate is null && FindIn(id, target) is uint existing)
+        {
+            immediate = UpdateMetadata(id, metadata) ?? AllocationResult.Success(Ip4.ToAddress(existing), target.PrefixLength);
+        }
+        if (immediate is not null)
+        {
+            FlushLog();
+            return Task.FromResult(immediate);
+        }
+        var op = new PendingOp(PendingKind.Allocate, id, target, 0, target.PrefixLength, metadata, _time.GetUtcNow() + _options.RequestTimeout);
+        return Enqueue(op);
+    }
+
+    /// <summary>
+    /// Records <paramref name="address"/> for <paramref name="id"/>: outside the range, at once; in
+    /// space we own, when free; in another peer's space, after asking that peer for exactly this
+    /// address (it refuses if the address is in use there). Idempotent for the same ID.
+    /// </summary>
+    public Task<AllocationResult> Claim(string id, IPAddress address, int prefixLength, IReadOnlyDictionary<string, string>? metadata = null)
+    {
+        AllocationResult? immediate = CheckId(id);
+        uint value = 0;
+        if (immediate is null && (!Ip4.TryToUInt(address, out value) || prefixLength is < 0 or > 32))
+        {
+            immediate = AllocationResult.Failure(IpamErrorKind.Invalid, $"{address}/{prefixLength} is not an IPv4 address with a prefix length of 0 to 32");
+        }
+        if (immediate is null && prefixLength <= 30 && IsNetworkOrBroadcast(value, prefixLength))
+        {
+            immediate = AllocationResult.Failure(IpamErrorKind.Invalid, $"{address} is the network or broadcast address of its /{prefixLength} subnet");
+        }
+        if (immediate is null && _byAddress.TryGetValue(value, out string? holder))
+        {
+            immediate = holder == id
+                ? UpdateMetadata(id, metadata) ?? AllocationResult.Success(address, prefixLength)
+                : AllocationResult.Failure(IpamErrorKind.Conflict, $"{address} is already allocated to {holder}");
+        }
+        if (immediate is null && !_options.Range.Contains(value))
+        {
+            immediate = Take(id, value, prefixLength, metadata);
+        }
+        if (immediate is null && _handedOff)
+        {
+            immediate = HandedOffFailure();
+        }
+        if (immediate is not null)
+        {
+            FlushLog();
+            return Task.FromResult(immediate);
+        }
+        var op = new PendingOp(PendingKind.Claim, id, default, value, prefixLength, metadata, _time.GetUtcNow() + _options.RequestTimeout);
+        return Enqueue(op);
+    }
+
+    /// <summary>The addresses recorded for <paramref name="id"/> (empty when none).</summary>
+    public IReadOnlyList<IpamAllocation> Lookup(string id)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        return _byId.TryGetValue(id, out Holder? holder)
+            ? [.. holder.Addresses.Select(a => new IpamAllocation(id, Ip4.ToAddress(a.Address), a.Prefix, holder.Metadata))]
+            : [];
+    }
+
+    /// <summary>Every address we have recorded, sorted by address.</summary>
+    public IReadOnlyList<IpamAllocation> List() =>
+        [.. _byId.SelectMany(p => p.Value.Addresses.Select(a => (p.Key, a.Address, a.Prefix, p.Value.Metadata)))
+            .OrderBy(a => a.Address)
+            .Select(a => new IpamAllocation(a.Key, Ip4.ToAddress(a.Address), a.Prefix, a.Metadata))];
+
+    /// <summary>Frees every address of <paramref name="id"/> and cancels its waiting requests.</summary>
+    public AllocationResult Release(string id)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        int cancelled = CancelPending(id, null);
+        if (!_byId.TryGetValue(id, out Holder? holder))
+        {
+            FlushLog();
+            return cancelled > 0
+                ? AllocationResult.Done($"cancelled {cancelled} waiting request(s) of {id}")
+                : AllocationResult.Failure(IpamErrorKind.NotFound, $"no addresses recorded for {id}");
+        }
+        (uint Address, int Prefix)[] released = [.. holder.Addresses];
+        foreach ((uint address, _) in released)
+        {
+            Unrecord(id, address);
+        }
+        if (!TrySave(_ring))
+        {
+            foreach ((uint address, int prefix) in released)
+            {
+                Record(id, address, prefix, holder.Metadata);
+            }
+            FlushLog();
+            return AllocationResult.Failure(IpamErrorKind.StoreFailed, "could not save the IPAM state; nothing released");
+        }
+        DebugCheck();
+        Progress();
+        FlushLog();
+        return AllocationResult.Done($"released {released.Length} address(es) of {id}");
+    }
+
+    /// <summary>Frees one address of <paramref name="id"/>.</summary>
+    public AllocationResult Release(string id, IPAddress address)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        if (!Ip4.TryToUInt(address, out uint value))
+        {
+            return AllocationResult.Failure(IpamErrorKind.Invalid, $"{address} is not an IPv4 address");
+        }
+        CancelPending(id, value);
+        if (!_byAddress.TryGetValue(value, out string? holder) || holder != id)
+        {
+            FlushLog();
+            return AllocationResult.Failure(IpamErrorKind.NotFound, $"{address} is not recorded for {id}");
+        }
+        Holder h = _byId[id];
+        int prefix = h.Addresses.First(a => a.Address == value).Prefix;
+        Unrecord(id, value);
+        if (!TrySave(_ring))
+        {
+            Record(id, value, prefix, h.Metadata);
+            FlushLog();
+            return AllocationResult.Failure(IpamErrorKind.StoreFailed, "could not save the IPAM state; nothing released");
+        }
+        DebugCheck();
+        Progress();
+        FlushLog();
+        return AllocationResult.Done($"released {address} of {id}");
+    }
+
+    private static AllocationResult? CheckId(string id) =>
+        string.IsNullOrEmpty(id) || id.Length > MaxIdLength
+            ? AllocationResult.Failure(IpamErrorKind.Invalid, $"an ID must have 1 to {MaxIdLength} characters")
+            : null;
+
+    private static AllocationResult HandedOffFailure() =>
+        AllocationResult.Failure(IpamErrorKind.NotReady, "this peer has handed its address space to others and allocates no more");
+
+    private static bool IsNetworkOrBroadcast(uint address, int prefixLength)
+    {
+        uint mask = Cidr.Mask(prefixLength);
+        return (address & ~mask) == 0 || (address | mask) == uint.MaxValue;
+    }
+
+    /// <summary>The address <paramref name="id"/> already holds inside <paramref name="subnet"/>, if any.</summary>
+    private uint? FindIn(string id, Cidr subnet)
+    {
+        if (_byId.TryGetValue(id, out Holder? holder))
+        {
+            foreach ((uint address, _) in holder.Addresses)
+            {
+                if (subnet.Contains(address))
+                {
+                    return address;
+                }
+            }
+        }
+        return null;
+    }
+
+    /// <summary>Replaces an ID's metadata when new metadata is given; a failure result only when saving failed.</summary>
+    private AllocationResult? UpdateMetadata(string id, IReadOnlyDictionary<string, string>? metadata)
+    {
+        if (metadata is null || !_byId.TryGetValue(id, out Holder? holder) || SameMetadata(holder.Metadata, metadata))
+        {
+            return null;
+        }
+        IReadOnlyDictionary<string, string> old = holder.Metadata;
+        holder.Metadata = new Dictionary<string, string>(metadata, StringComparer.Ordinal);
+        if (TrySave(_ring))
+        {
+            return null;
+        }
+        holder.Metadata = old;
+        return AllocationResult.Failure(IpamErrorKind.StoreFailed, "could not save the IPAM state");
+    }
+
+    private static bool SameMetadata(IReadOnlyDictionary<string, string> a, IReadOnlyDictionary<string, string> b) =>
+        a.Count == b.Count && a.All(p => b.TryGetValue(p.Key, out string? v) && v == p.Value);
+
+    /// <summary>Records and saves; the failure result when saving failed (nothing recorded then).</summary>
+    private AllocationResult Take(string id, uint address, int prefix, IReadOnlyDictionary<string, string>? metadata)
+    {
+        IReadOnlyDictionary<string, string>? copy = metadata is null ? null : new Dictionary<string, string>(metadata, StringComparer.Ordinal);
+        IReadOnlyDictionary<string, string>? oldMetadata = _byId.TryGetValue(id, out Holder? existing) ? existing.Metadata : null;
+        Record(id, address, prefix, copy);
+        if (!TrySave(_ring))
+        {
+            Unrecord(id, address);
+            if (oldMetadata is not null && _byId.TryGetValue(id, out Holder? h))
+            {
+                h.Metadata = oldMetadata;
+            }
+            return AllocationResult.Failure(IpamErrorKind.StoreFailed, "could not save the IPAM state; nothing allocated");
+        }
+        DebugCheck();
+        return AllocationResult.Success(Ip4.ToAddress(address), prefix);
+    }
+}
