@@ -11,7 +11,8 @@ public sealed partial class Allocator
     /// from the ring alone (the owner of the nearest entry before it that the dead peer does not
     /// own), with the version raised by a fixed amount. Any number of runs, here or on other peers
     /// with the same ring, make the identical change, and their results merge as one. Refused for
-    /// ourselves and for a peer the mesh can reach now.
+    /// ourselves and for a peer the mesh can reach now. (When the dead peer owns the whole ring, the
+    /// heir is the lowest-named peer reachable from here, us included.)
     /// </summary>
     public RemovePeerResult RemovePeer(string nameOrNickname)
     {
@@ -41,7 +42,10 @@ public sealed partial class Allocator
         {
             return RemovePeerResult.Failure(IpamErrorKind.NotReady, "the range is not seeded yet: " + StateText());
         }
-        Ring updated = _ring.TransferAll(dead, owner => true, _self, out long addresses);
+        // When the dead peer owns every entry there is no neighbour to inherit: the lowest-named peer
+        // we can reach (or we) does, which concurrent runs on one healthy mesh agree on.
+        PeerName fallback = _peers.Peers.Where(p => p.Reachable).Select(p => p.Name).Append(_self).Min();
+        Ring updated = _ring.TransferAll(dead, owner => true, fallback, out long addresses);
         if (addresses == 0)
         {
             return new RemovePeerResult(IpamErrorKind.None, $"0 IPs taken over from {Describe(dead)}", 0);

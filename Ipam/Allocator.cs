@@ -107,6 +107,9 @@ public sealed partial class Allocator : IGossiper
 
     public PeerName Self => _self;
 
+    /// <summary>Our current ring (tests and the simulation read it).</summary>
+    internal Ring Ring => _ring;
+
     /// <summary>When <see cref="Tick"/> should next run (the tick, or an earlier request deadline).</summary>
     public DateTimeOffset NextDeadline
     {
