@@ -103,8 +103,11 @@ public sealed partial class MeshNode
         // Between strangers the dialler starts anti-entropy: the acceptor answers with what the
         // dialler lacks and asks for what it lacks itself (crossing digests would send everything
         // twice). Between peers of one mesh a full exchange on every new link made forming a full
-        // mesh cost O(N⁴) bytes; periodic digests still repair whatever deltas miss.
-        if (connection.Outbound && strangers)
+        // mesh cost O(N⁴) bytes; periodic digests still repair whatever deltas miss. A sparsely
+        // connected peer syncs on every new link all the same: it floods instead of using trees
+        // (see FloodDegree), and a flood reaches only the links that existed when it passed, so
+        // a link made during formation would otherwise miss what crossed its ends before.
+        if ((connection.Outbound && strangers) || _links.Count <= FloodDegree())
         {
             SendDigest(connection);
         }
