@@ -33,7 +33,7 @@ public sealed partial class Allocator
             return RemovePeerResult.Failure(IpamErrorKind.Invalid,
                 "cannot rmpeer this peer itself; to hand its space to others before leaving, use DELETE /peer (weave reset)");
         }
-        if (_peers.Peers.Any(p => p.Name == dead && p.Reachable))
+        if (KnownPeers().Any(p => p.Name == dead && p.Reachable))
         {
             return RemovePeerResult.Failure(IpamErrorKind.Conflict,
                 $"peer {Describe(dead)} is reachable: rmpeer only peers that are gone for good (stop it first), or it could hand out addresses twice");
@@ -44,7 +44,7 @@ public sealed partial class Allocator
         }
         // When the dead peer owns every entry there is no neighbour to inherit: the lowest-named peer
         // we can reach (or we) does, which concurrent runs on one healthy mesh agree on.
-        PeerName fallback = _peers.Peers.Where(p => p.Reachable).Select(p => p.Name).Append(_self).Min();
+        PeerName fallback = KnownPeers().Where(p => p.Reachable).Select(p => p.Name).Append(_self).Min();
         Ring updated = _ring.TransferAll(dead, owner => true, fallback, out long addresses);
         if (addresses == 0)
         {
@@ -88,7 +88,7 @@ public sealed partial class Allocator
         {
             return RemovePeerResult.Failure(IpamErrorKind.NotReady, "the range is not seeded yet: nothing to hand off");
         }
-        HashSet<PeerName> reachable = [.. _peers.Peers.Where(p => p.Reachable && p.Name != _self).Select(p => p.Name)];
+        HashSet<PeerName> reachable = [.. KnownPeers().Where(p => p.Reachable && p.Name != _self).Select(p => p.Name)];
         if (reachable.Count == 0)
         {
             return RemovePeerResult.Failure(IpamErrorKind.Conflict, "no reachable peer to hand our space to");
@@ -119,13 +119,7 @@ public sealed partial class Allocator
         {
             return true;
         }
-        foreach (IpamPeer peer in _peers.Peers)
-        {
-            if (!string.IsNullOrEmpty(peer.NickName))
-            {
-                _nicknames[peer.Name] = peer.NickName;
-            }
-        }
+        KnownPeers();
         var owners = _ring.OwnedCounts();
         PeerName[] matches = [.. _nicknames.Where(p => p.Value == text).Select(p => p.Key).OrderByDescending(owners.ContainsKey).ThenBy(p => p)];
         if (matches.Length == 1 || (matches.Length > 1 && matches.Count(owners.ContainsKey) == 1))

@@ -168,14 +168,14 @@ public sealed partial class Allocator
         return (address & ~mask) == 0 || (address | mask) == uint.MaxValue;
     }
 
-    /// <summary>The address <paramref name="id"/> already holds inside <paramref name="subnet"/>, if any.</summary>
+    /// <summary>The host address of <paramref name="subnet"/> that <paramref name="id"/> already holds, if any.</summary>
     private uint? FindIn(string id, Cidr subnet)
     {
         if (_byId.TryGetValue(id, out Holder? holder))
         {
             foreach ((uint address, _) in holder.Addresses)
             {
-                if (subnet.Contains(address))
+                if (address >= subnet.FirstHostValue && address <= subnet.LastHostValue)
                 {
                     return address;
                 }

@@ -159,7 +159,7 @@ public sealed partial class Allocator
             op.Waiting = $"asking for space in {op.Subnet}";
             return null;
         }
-        HashSet<PeerName> reachable = [.. _peers.Peers.Where(p => p.Reachable).Select(p => p.Name)];
+        HashSet<PeerName> reachable = [.. KnownPeers().Where(p => p.Reachable).Select(p => p.Name)];
         _denied.TryGetValue(op.Subnet, out HashSet<PeerName>? denied);
         var weights = new Dictionary<PeerName, long>();
         bool unreachableHasSpace = false;

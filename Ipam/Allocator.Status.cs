@@ -20,7 +20,7 @@ public sealed partial class Allocator
 
     public IpamStatus Status()
     {
-        Dictionary<PeerName, IpamPeer> known = _peers.Peers.ToDictionary(p => p.Name);
+        Dictionary<PeerName, IpamPeer> known = KnownPeers().ToDictionary(p => p.Name);
         Dictionary<PeerName, long> owned = _ring.OwnedCounts();
         var free = new Dictionary<PeerName, long>();
         foreach (Rings.RingEntry e in _ring.Entries)
@@ -62,7 +62,7 @@ public sealed partial class Allocator
                 ? $"awaiting consensus (quorum: {_paxos.Quorum}, known: {_paxos.Known})"
                 : "idle (consensus starts with the first request)";
         }
-        HashSet<PeerName> reachable = [.. _peers.Peers.Where(p => p.Reachable).Select(p => p.Name)];
+        HashSet<PeerName> reachable = [.. KnownPeers().Where(p => p.Reachable).Select(p => p.Name)];
         bool weHaveFree = false, othersReachable = false;
         foreach (Rings.RingEntry e in _ring.Entries)
         {

@@ -166,15 +166,23 @@ public sealed partial class Allocator : IGossiper
     /// <summary>Tells the allocator the mesh's peers changed (joined, left, reachability): pending requests may now be served.</summary>
     public void OnPeersChanged()
     {
-        foreach (IpamPeer peer in _peers.Peers)
+        KnownPeers();
+        Progress();
+        FlushLog();
+    }
+
+    /// <summary>The mesh's peers now; their nicknames are remembered (rmpeer and status need them after a peer is gone).</summary>
+    private IReadOnlyCollection<IpamPeer> KnownPeers()
+    {
+        IReadOnlyCollection<IpamPeer> peers = _peers.Peers;
+        foreach (IpamPeer peer in peers)
         {
-            if (!string.IsNullOrEmpty(peer.NickName))
+            if (!string.IsNullOrEmpty(peer.NickName) && peer.Name != _self)
             {
                 _nicknames[peer.Name] = peer.NickName;
             }
         }
-        Progress();
-        FlushLog();
+        return peers;
     }
 
     /// <summary>
