@@ -168,20 +168,21 @@ public sealed partial class Allocator
         return (address & ~mask) == 0 || (address | mask) == uint.MaxValue;
     }
 
-    /// <summary>The host address of <paramref name="subnet"/> that <paramref name="id"/> already holds, if any.</summary>
+    /// <summary>The lowest host address of <paramref name="subnet"/> that <paramref name="id"/> already holds, if any.</summary>
     private uint? FindIn(string id, Cidr subnet)
     {
+        uint? found = null;
         if (_byId.TryGetValue(id, out Holder? holder))
         {
             foreach ((uint address, _) in holder.Addresses)
             {
-                if (address >= subnet.FirstHostValue && address <= subnet.LastHostValue)
+                if (address >= subnet.FirstHostValue && address <= subnet.LastHostValue && (found is null || address < found))
                 {
-                    return address;
+                    found = address;
                 }
             }
         }
-        return null;
+        return found;
     }
 
     /// <summary>Replaces an ID's metadata when new metadata is given; a failure result only when saving failed.</summary>

@@ -22,10 +22,12 @@ internal sealed partial class IpamSim
     private readonly Queue<string> _trace = new();
     private readonly Dictionary<PeerName, SimReplica> _byName = [];
     private readonly Dictionary<(int Replica, string Id), int> _releases = [];
+    private readonly Func<SimReplica, IpamOptions, IpamOptions>? _optionsFor;
     private ulong _nextUid = 1;
 
-    public IpamSim(int seed, IpamSimParameters parameters)
+    public IpamSim(int seed, IpamSimParameters parameters, Func<SimReplica, IpamOptions, IpamOptions>? optionsFor = null)
     {
+        _optionsFor = optionsFor;
         Seed = seed;
         Parameters = parameters;
         Random = new Random(seed);
@@ -110,9 +112,9 @@ internal sealed partial class IpamSim
         return new Xunit.Sdk.XunitException(text.ToString());
     }
 
-    private void Start(SimReplica r)
+    public void Start(SimReplica r)
     {
-        r.Start(Options, Time, Random.Next(), _nextUid++);
+        r.Start(_optionsFor?.Invoke(r, Options) ?? Options, Time, Random.Next(), _nextUid++);
     }
 
     // ---- network ----
