@@ -6,13 +6,18 @@ namespace Weave.Ipam;
 
 /// <summary>
 /// Seeding by consensus: we answer as an acceptor from the start, but propose only once something
-/// needs space (or readiness is asked), then again on every tick without progress. Any ring we
+/// needs space (or readiness is asked), then again after a few ticks without progress. Any ring we
 /// receive ends it; a decided value seeds the ring on every peer identically.
 /// </summary>
 public sealed partial class Allocator
 {
     private int _paxosProgress;
-    private int _paxosProgressAtLastTick = -1;
+    private int _paxosProgressAtLastTick;
+    private int _stalledTicks;
+
+    /// <summary>Ticks without progress before proposing again: more than the two a proposer waits for latecomers.</summary>
+    private const int StallTicks = 3;
+    private int _stallLimit = StallTicks;
 
     private void StartConsensus()
     {
@@ -31,16 +36,33 @@ public sealed partial class Allocator
         {
             return;
         }
-        if (_paxosProgress == _paxosProgressAtLastTick)
+        bool progressed = _paxosProgress != _paxosProgressAtLastTick;
+        _paxosProgressAtLastTick = _paxosProgress;
+        if (_paxos.Age())
         {
+            _stalledTicks = 0;
+            AfterPaxosChange(ourClaimsChanged: true);
+            return;
+        }
+        if (progressed)
+        {
+            _stalledTicks = 0;
+            return;
+        }
+        // Nothing moved for a few ticks (a proposer died, or proposals duel): propose again, after a
+        // random number of ticks so that duelling proposers fall out of step.
+        if (++_stalledTicks >= _stallLimit)
+        {
+            _stalledTicks = 0;
+            _stallLimit = StallTicks + _random.Next(StallTicks);
             Propose();
         }
-        _paxosProgressAtLastTick = _paxosProgress;
     }
 
     private void Propose()
     {
         _paxos!.Propose();
+        _paxosProgress++;
         AfterPaxosChange(ourClaimsChanged: true);
     }
 

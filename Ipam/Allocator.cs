@@ -97,7 +97,7 @@ public sealed partial class Allocator : IGossiper
         }
         if (_ring.IsEmpty && options.Init.Mode == IpamInitMode.Consensus)
         {
-            _paxos = new Paxos(self, uid, options.Init.Quorum, state?.Claims);
+            _paxos = new Paxos(self, uid, options.Init.PeerCount!.Value, state?.Claims);
         }
         CheckInvariants();
     }

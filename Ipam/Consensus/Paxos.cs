@@ -10,21 +10,26 @@ namespace Weave.Ipam.Consensus;
 /// proposal it sees that is not below its promise) and, when asked, proposer (after a quorum
 /// promised its proposal, it accepts the value of the highest acceptance among them, else its own:
 /// the set of participants it knows). A value is decided when a quorum (N/2+1) accepted the same
-/// proposal. Quorums count distinct peer names. Not thread-safe: owned by the allocator's loop.
+/// proposal. Quorums count distinct peer names. A proposer with a quorum of promises but fewer than
+/// N known participants waits one tick for the others, so a cluster that starts together splits
+/// the range among all its peers. Not thread-safe: owned by the allocator's loop.
 /// </summary>
 internal sealed class Paxos
 {
     private readonly PeerName _self;
     private readonly ulong _uid;
     private readonly Dictionary<PeerName, NodeClaims> _claims = [];
+    private readonly int _peerCount;
     private ProposalId _proposal;
+    private int _ticksSinceProposal;
 
-    public Paxos(PeerName self, ulong uid, int quorum, NodeClaims? persisted)
+    public Paxos(PeerName self, ulong uid, int peerCount, NodeClaims? persisted)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(quorum, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(peerCount, 1);
         _self = self;
         _uid = uid;
-        Quorum = quorum;
+        _peerCount = peerCount;
+        Quorum = peerCount / 2 + 1;
         _claims[self] = persisted ?? NodeClaims.None;
     }
 
@@ -46,10 +51,21 @@ internal sealed class Paxos
             round = Math.Max(round, Math.Max(c.Promise.Round, c.Accepted.Round));
         }
         _proposal = new ProposalId(round + 1, _self, _uid);
+        _ticksSinceProposal = 0;
         NodeClaims mine = Mine;
         _claims[_self] = mine with { Version = mine.Version + 1, Promise = ProposalId.Max(mine.Promise, _proposal) };
         Think();
         return true;
+    }
+
+    /// <summary>
+    /// Called on every tick: once a whole tick has passed since our proposal, a quorum of promises is enough even when fewer
+    /// than N participants are known (before, we wait for all N, so that everyone gets a share).
+    /// </summary>
+    public bool Age()
+    {
+        _ticksSinceProposal++;
+        return Think();
     }
 
     /// <summary>Merges claims received from a peer (ours included: a record of ours from before a restart). True when anything changed.</summary>
@@ -97,7 +113,7 @@ internal sealed class Paxos
                     }
                 }
             }
-            if (promised >= Quorum)
+            if (promised >= Quorum && (_ticksSinceProposal >= 2 || _claims.Count >= _peerCount))
             {
                 PeerName[] value = latest?.Value ?? [.. _claims.Keys.Order()];
                 mine = mine with { Accepted = _proposal, Value = value };

@@ -34,7 +34,7 @@ internal sealed partial class IpamSim
         Time = new FakeTimeProvider(new DateTimeOffset(2025, 1, 1, 0, 0, 0, TimeSpan.Zero));
         for (int i = 0; i < parameters.Replicas; i++)
         {
-            var replica = new SimReplica(this, i, new PeerName(0x0200_0000_0000UL + ((ulong)(i * 7919 % 1000) << 8) + (ulong)i));
+            var replica = new SimReplica(this, i, NameOf(i));
             Replicas.Add(replica);
             _byName[replica.Name] = replica;
         }
@@ -57,6 +57,8 @@ internal sealed partial class IpamSim
             r.Allocator!.OnPeersChanged();
         }
     }
+
+    public static PeerName NameOf(int index) => new(0x0200_0000_0000UL + ((ulong)(index * 7919 % 1000) << 8) + (ulong)index);
 
     public int Seed { get; }
     public IpamSimParameters Parameters { get; }
