@@ -94,6 +94,14 @@ public static partial class TopologyCodec
         }
     }
 
+    private static void DepthStep(ref MessagePackReader reader)
+    {
+        if (++reader.Depth > MaxSkipDepth)
+        {
+            throw new MessagePackSerializationException($"future fields nested deeper than {MaxSkipDepth}");
+        }
+    }
+
     private static void SkipValue(ref MessagePackReader reader)
     {
         switch (reader.NextMessagePackType)
@@ -101,7 +109,7 @@ public static partial class TopologyCodec
             case MessagePackType.Array:
             {
                 int count = reader.ReadArrayHeader();
-                s_untrusted.DepthStep(ref reader);
+                DepthStep(ref reader);
                 SkipFields(ref reader, count);
                 reader.Depth--;
                 break;
@@ -109,7 +117,7 @@ public static partial class TopologyCodec
             case MessagePackType.Map:
             {
                 int count = reader.ReadMapHeader();
-                s_untrusted.DepthStep(ref reader);
+                DepthStep(ref reader);
                 for (int i = 0; i < count; i++)
                 {
                     SkipValue(ref reader);

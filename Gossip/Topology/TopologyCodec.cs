@@ -19,8 +19,8 @@ namespace Weave.Gossip.Topology;
 ///   name: uint of at most 48 bits; uid, version: uint (smallest MessagePack form); strings: str
 /// </code>
 /// Fields are positional and never renumbered or reused. A newer peer may append fields at the end
-/// of a record, connection or digest entry; older peers skip them (depth-bounded by the
-/// <see cref="MessagePackSecurity.UntrustedData"/> limits).
+/// of a record, connection or digest entry; older peers skip them (nesting bounded by
+/// <see cref="MaxSkipDepth"/>).
 /// <para>
 /// Decoding is for untrusted peer input: it never throws, checks counts before allocating, checks
 /// every record's invariants (see <see cref="TryValidate"/>) and rejects the whole message with a
@@ -42,8 +42,12 @@ public static partial class TopologyCodec
     private const uint EstablishedFlag = 2;
     private const ulong MaxName = (1UL << 48) - 1;
 
-    private static readonly MessagePackSecurity s_untrusted =
-        MessagePackSerializerOptions.Standard.WithSecurity(MessagePackSecurity.UntrustedData).Security;
+    /// <summary>
+    /// How deeply nested skipped future fields may be. Checked by hand rather than through
+    /// MessagePackSecurity: its options pull MessagePack's reflection-based resolvers into the
+    /// Native AOT router.
+    /// </summary>
+    private const int MaxSkipDepth = 32;
 
     // ---- records ----
 
