@@ -1,4 +1,5 @@
 using System.Runtime.ExceptionServices;
+using System.Runtime.InteropServices;
 using System.Text;
 using Tmds.Linux;
 
@@ -50,7 +51,17 @@ public static class NetNs
         return result!;
     }
 
-    private static unsafe void Enter(string path)
+    /// <summary>Opens a network namespace, given by name (under <see cref="NamedDirectory"/>) or by
+    /// path (<c>/proc/PID/ns/net</c>), for <see cref="RouteNetlink.SetNetNs"/>. The namespace lives
+    /// at least as long as the handle, even if it is deleted meanwhile.</summary>
+    /// <exception cref="LinuxError">When the namespace cannot be opened (ENOENT when there is none).</exception>
+    public static SafeHandle Open(string nameOrPath)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(nameOrPath);
+        return OpenHandle(PathOf(nameOrPath));
+    }
+
+    private static unsafe FileDescriptorHandle OpenHandle(string path)
     {
         byte[] pathZ = Encoding.UTF8.GetBytes(path + "\0");
         int fd;
@@ -62,16 +73,15 @@ public static class NetNs
         {
             throw LinuxError.FromLastError($"open network namespace {path}");
         }
-        try
+        return new FileDescriptorHandle(fd);
+    }
+
+    private static void Enter(string path)
+    {
+        using FileDescriptorHandle handle = OpenHandle(path);
+        if (LibC.setns(handle.Fd, LibC.CLONE_NEWNET) != 0)
         {
-            if (LibC.setns(fd, LibC.CLONE_NEWNET) != 0)
-            {
-                throw LinuxError.FromLastError($"setns into {path}");
-            }
-        }
-        finally
-        {
-            _ = LibC.close(fd);
+            throw LinuxError.FromLastError($"setns into {path}");
         }
     }
 }

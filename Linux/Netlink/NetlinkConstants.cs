@@ -1,7 +1,7 @@
 namespace Weave.Linux;
 
 /// <summary>Netlink and rtnetlink constants with their C names (linux/netlink.h, linux/rtnetlink.h,
-/// linux/if_link.h, linux/veth.h), and the sizes of the fixed structs, checked against the C headers
+/// linux/if_link.h, linux/veth.h, linux/if_addr.h, linux/if_bridge.h), and the sizes of the fixed structs, checked against the C headers
 /// by NativeLayoutTests. All netlink integers are in host byte order.</summary>
 public static class NetlinkConstants
 {
@@ -14,6 +14,8 @@ public static class NetlinkConstants
     // struct sizes
     public const int NLMSG_HDRLEN = 16;     // sizeof(struct nlmsghdr)
     public const int IfInfoMsgSize = 16;    // sizeof(struct ifinfomsg)
+    public const int IfAddrMsgSize = 8;     // sizeof(struct ifaddrmsg)
+    public const int RtMsgSize = 12;        // sizeof(struct rtmsg)
     public const int RTA_HDRLEN = 4;        // sizeof(struct rtattr) == sizeof(struct nlattr)
     public const int NlMsgErrSize = 20;     // sizeof(struct nlmsgerr): int error + struct nlmsghdr
     public const int SockAddrNlSize = 12;   // sizeof(struct sockaddr_nl)
@@ -31,6 +33,20 @@ public static class NetlinkConstants
     public const ushort RTM_DELLINK = 17;
     public const ushort RTM_GETLINK = 18;
     public const ushort RTM_SETLINK = 19;
+
+    // nlmsg_type: rtnetlink addresses and routes
+    public const ushort RTM_NEWADDR = 20;
+    public const ushort RTM_DELADDR = 21;
+    public const ushort RTM_GETADDR = 22;
+    public const ushort RTM_NEWROUTE = 24;
+    public const ushort RTM_DELROUTE = 25;
+    public const ushort RTM_GETROUTE = 26;
+
+    // address families (ifi_family, ifa_family, rtm_family)
+    public const byte AF_UNSPEC = 0;
+    public const byte AF_INET = 2;
+    public const byte AF_BRIDGE = 7;
+    public const byte AF_INET6 = 10;
 
     // nlmsg_flags
     public const ushort NLM_F_REQUEST = 0x01;
@@ -67,6 +83,7 @@ public static class NetlinkConstants
     public const ushort IFLA_MTU = 4;
     public const ushort IFLA_LINK = 5;
     public const ushort IFLA_MASTER = 10;
+    public const ushort IFLA_PROTINFO = 12;
     public const ushort IFLA_OPERSTATE = 16;
     public const ushort IFLA_LINKINFO = 18;
     public const ushort IFLA_NET_NS_PID = 19;
@@ -79,4 +96,38 @@ public static class NetlinkConstants
 
     // IFLA_INFO_DATA for kind "veth"
     public const ushort VETH_INFO_PEER = 1;
+
+    // IFLA_PROTINFO nested attributes of a bridge port (AF_BRIDGE messages)
+    public const ushort IFLA_BRPORT_MODE = 4; // u8: hairpin mode
+
+    // IFA_* attributes of RTM_*ADDR
+    public const ushort IFA_ADDRESS = 1;
+    public const ushort IFA_LOCAL = 2;
+    public const ushort IFA_BROADCAST = 4;
+
+    // RTA_* attributes of RTM_*ROUTE
+    public const ushort RTA_DST = 1;
+    public const ushort RTA_OIF = 4;
+    public const ushort RTA_GATEWAY = 5;
+    public const ushort RTA_TABLE = 15;
+
+    // rtmsg.rtm_table
+    public const byte RT_TABLE_UNSPEC = 0;
+    public const byte RT_TABLE_MAIN = 254;
+
+    // rtmsg.rtm_protocol
+    public const byte RTPROT_UNSPEC = 0;
+    public const byte RTPROT_KERNEL = 2;
+    public const byte RTPROT_BOOT = 3;
+    public const byte RTPROT_STATIC = 4;
+
+    // rtmsg.rtm_scope and ifaddrmsg.ifa_scope (enum rt_scope_t)
+    public const byte RT_SCOPE_UNIVERSE = 0;
+    public const byte RT_SCOPE_LINK = 253;
+    public const byte RT_SCOPE_HOST = 254;
+    public const byte RT_SCOPE_NOWHERE = 255;
+
+    // rtmsg.rtm_type
+    public const byte RTN_UNSPEC = 0;
+    public const byte RTN_UNICAST = 1;
 }

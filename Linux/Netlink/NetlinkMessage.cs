@@ -1,3 +1,4 @@
+using System.Net;
 using System.Runtime.InteropServices;
 using System.Text;
 using static Weave.Linux.NetlinkConstants;
@@ -6,7 +7,7 @@ namespace Weave.Linux;
 
 /// <summary>
 /// Encodes one netlink request into a caller's buffer: a struct nlmsghdr, a fixed family header
-/// (struct ifinfomsg for links) and rtattrs, nested ones included, each padded to 4 bytes.
+/// (struct ifinfomsg for links, ifaddrmsg for addresses, rtmsg for routes) and rtattrs, nested ones included, each padded to 4 bytes.
 /// <code>
 ///  0               4       6       8               12              16
 ///  | nlmsg_len     | type  | flags | nlmsg_seq     | nlmsg_pid (0) | ifinfomsg (16) | rtattr... |
@@ -46,6 +47,30 @@ internal ref struct NetlinkMessage
         MemoryMarshal.Write(msg[12..], change);
     }
 
+    /// <summary>Appends a struct ifaddrmsg.
+    /// <code>| ifa_family (u8) | ifa_prefixlen (u8) | ifa_flags (u8) | ifa_scope (u8) | ifa_index (u32) |</code></summary>
+    public void WriteIfAddrMsg(byte family, byte prefixLength, int index, byte scope = 0)
+    {
+        Span<byte> msg = Reserve(IfAddrMsgSize);
+        msg[0] = family;
+        msg[1] = prefixLength;
+        msg[3] = scope;
+        MemoryMarshal.Write(msg[4..], index);
+    }
+
+    /// <summary>Appends a struct rtmsg (no source prefix, TOS 0, rtm_flags 0).
+    /// <code>| family | dst_len | src_len | tos | table | protocol | scope | type | rtm_flags (u32) |</code></summary>
+    public void WriteRtMsg(byte family, byte destinationLength, byte table, byte protocol, byte scope, byte type)
+    {
+        Span<byte> msg = Reserve(RtMsgSize);
+        msg[0] = family;
+        msg[1] = destinationLength;
+        msg[4] = table;
+        msg[5] = protocol;
+        msg[6] = scope;
+        msg[7] = type;
+    }
+
     public void AddAttribute(ushort type, scoped ReadOnlySpan<byte> value)
     {
         int rtaLength = RTA_HDRLEN + value.Length;
@@ -64,6 +89,19 @@ internal ref struct NetlinkMessage
         Span<byte> bytes = stackalloc byte[sizeof(uint)];
         MemoryMarshal.Write(bytes, value);
         AddAttribute(type, bytes);
+    }
+
+    public void AddByte(ushort type, byte value) => AddAttribute(type, [value]);
+
+    /// <summary>Adds an IPv4 (4 bytes) or IPv6 (16 bytes) address in network byte order.</summary>
+    public void AddIPAddress(ushort type, IPAddress address)
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        if (!address.TryWriteBytes(bytes, out int written))
+        {
+            throw new InvalidOperationException($"cannot encode {address}");
+        }
+        AddAttribute(type, bytes[..written]);
     }
 
     /// <summary>Adds a NUL-terminated UTF-8 string (NLA_NUL_STRING/NLA_STRING as the kernel expects).</summary>

@@ -13,7 +13,7 @@ internal readonly record struct NetlinkHeader(int Length, ushort Type, ushort Fl
 /// validated against what was actually received before it is used, and malformed input makes a
 /// Try* method return false; nothing here throws on bad bytes.
 /// </summary>
-internal static class NetlinkParser
+internal static partial class NetlinkParser
 {
     /// <summary>Splits the next message off <paramref name="datagram"/> and advances past it.</summary>
     public static bool TryReadMessage(ref ReadOnlySpan<byte> datagram, out NetlinkHeader header, out ReadOnlySpan<byte> payload)

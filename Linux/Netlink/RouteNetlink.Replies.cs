@@ -9,6 +9,28 @@ public sealed partial class RouteNetlink
     /// <summary>Sends a request made with NLM_F_ACK and waits for its ack; throws on a kernel error.</summary>
     private void Execute(ReadOnlySpan<byte> request, uint sequence, string what)
     {
+        int errno = Exchange(request, sequence, what, out string? detail);
+        if (errno != 0)
+        {
+            throw KernelError(what, errno, detail);
+        }
+    }
+
+    /// <summary>Like <see cref="Execute"/>, but returns false instead of throwing when the kernel
+    /// answers with <paramref name="toleratedErrno"/> (a delete of something already gone).</summary>
+    private bool ExecuteUnlessErrno(ReadOnlySpan<byte> request, uint sequence, int toleratedErrno, string what)
+    {
+        int errno = Exchange(request, sequence, what, out string? detail);
+        if (errno == 0)
+        {
+            return true;
+        }
+        return errno == toleratedErrno ? false : throw KernelError(what, errno, detail);
+    }
+
+    /// <summary>Sends a request made with NLM_F_ACK and returns the errno of its NLMSG_ERROR (0 for an ack).</summary>
+    private int Exchange(ReadOnlySpan<byte> request, uint sequence, string what, out string? detail)
+    {
         _socket.Send(request, what);
         while (true)
         {
@@ -23,15 +45,7 @@ public sealed partial class RouteNetlink
                 {
                     continue;
                 }
-                if (!NetlinkParser.TryParseError(payload, header.Flags, out int errno, out string? detail))
-                {
-                    throw Malformed(what);
-                }
-                if (errno != 0)
-                {
-                    throw KernelError(what, errno, detail);
-                }
-                return;
+                return NetlinkParser.TryParseError(payload, header.Flags, out int errno, out detail) ? errno : throw Malformed(what);
             }
         }
     }
@@ -73,12 +87,17 @@ public sealed partial class RouteNetlink
         }
     }
 
-    /// <summary>Sends an RTM_GETLINK dump and collects links until NLMSG_DONE. <paramref name="interrupted"/>
-    /// is set when the kernel flagged the dump inconsistent (NLM_F_DUMP_INTR): the caller retries.</summary>
-    private List<LinkInfo> DumpLinks(ReadOnlySpan<byte> request, uint sequence, string what, out bool interrupted)
+    /// <summary>Adds the items of one reply message to the list; returns false when the message is
+    /// malformed. It may add nothing (a reply the caller filters out).</summary>
+    private delegate bool ReplyCollector<T>(ReadOnlySpan<byte> payload, List<T> items);
+
+    /// <summary>Sends a dump request and collects its <paramref name="replyType"/> messages until
+    /// NLMSG_DONE. <paramref name="interrupted"/> is set when the kernel flagged the dump
+    /// inconsistent (NLM_F_DUMP_INTR): the caller retries.</summary>
+    private List<T> Dump<T>(ReadOnlySpan<byte> request, uint sequence, ushort replyType, ReplyCollector<T> collect, string what, out bool interrupted)
     {
         interrupted = false;
-        var links = new List<LinkInfo>();
+        var items = new List<T>();
         _socket.Send(request, what);
         while (true)
         {
@@ -94,11 +113,16 @@ public sealed partial class RouteNetlink
                     continue;
                 }
                 interrupted |= (header.Flags & NLM_F_DUMP_INTR) != 0;
+                if (header.Type == replyType)
+                {
+                    if (!collect(payload, items))
+                    {
+                        throw Malformed(what);
+                    }
+                    continue;
+                }
                 switch (header.Type)
                 {
-                    case RTM_NEWLINK:
-                        links.Add(NetlinkParser.TryParseLink(payload, out LinkInfo? link) ? link : throw Malformed(what));
-                        break;
                     case NLMSG_DONE:
                         if (!NetlinkParser.TryParseDone(payload, out int doneErrno))
                         {
@@ -108,7 +132,7 @@ public sealed partial class RouteNetlink
                         {
                             throw new LinuxError(what, doneErrno);
                         }
-                        return links;
+                        return items;
                     case NLMSG_ERROR:
                         if (!NetlinkParser.TryParseError(payload, header.Flags, out int errno, out string? detail))
                         {
@@ -119,4 +143,23 @@ public sealed partial class RouteNetlink
             }
         }
     }
+
+    /// <summary>Runs <see cref="Dump"/> again while the kernel reports it interrupted, up to
+    /// <see cref="MaxDumpAttempts"/> times; the last attempt's result is returned regardless.</summary>
+    private List<T> DumpConsistent<T>(ushort requestType, ushort replyType, ReplyCollector<T> collect, string what, DumpHeaderWriter writeHeader)
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            var message = Begin(requestType, NLM_F_REQUEST | NLM_F_DUMP, out uint sequence);
+            writeHeader(ref message);
+            List<T> items = Dump(message.Finish(), sequence, replyType, collect, what, out bool interrupted);
+            if (!interrupted || attempt == MaxDumpAttempts)
+            {
+                return items;
+            }
+        }
+    }
+
+    /// <summary>Writes the family header of a dump request.</summary>
+    private delegate void DumpHeaderWriter(ref NetlinkMessage message);
 }

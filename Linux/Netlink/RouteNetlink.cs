@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Tmds.Linux;
 using static Weave.Linux.NetlinkConstants;
 
@@ -16,6 +17,16 @@ public sealed partial class RouteNetlink : IDisposable
     private const int ReceiveBufferBytes = 32 * 1024;
     private const int RequestBufferBytes = 1024;
     private const int MaxDumpAttempts = 5;
+
+    private static readonly ReplyCollector<LinkInfo> s_collectLink = static (payload, links) =>
+    {
+        if (!NetlinkParser.TryParseLink(payload, out LinkInfo? link))
+        {
+            return false;
+        }
+        links.Add(link);
+        return true;
+    };
 
     private readonly NetlinkSocket _socket;
     private readonly Lock _gate = new();
@@ -62,16 +73,8 @@ public sealed partial class RouteNetlink : IDisposable
     {
         lock (_gate)
         {
-            for (int attempt = 1; ; attempt++)
-            {
-                var message = Begin(RTM_GETLINK, NLM_F_REQUEST | NLM_F_DUMP, out uint sequence);
-                message.WriteIfInfoMsg(index: 0);
-                var links = DumpLinks(message.Finish(), sequence, "list links", out bool interrupted);
-                if (!interrupted || attempt == MaxDumpAttempts)
-                {
-                    return links;
-                }
-            }
+            return DumpConsistent(RTM_GETLINK, RTM_NEWLINK, s_collectLink, "list links",
+                static (ref NetlinkMessage message) => message.WriteIfInfoMsg(index: 0));
         }
     }
 
@@ -151,6 +154,85 @@ public sealed partial class RouteNetlink : IDisposable
         }
     }
 
+    /// <summary>Renames the link (IFLA_IFNAME). The link must be down: the kernel refuses to rename
+    /// a running interface (EBUSY) except for a few kinds that allow it.</summary>
+    /// <exception cref="LinuxError">With Errno EEXIST when the name is taken, EBUSY when the link is up.</exception>
+    public void SetName(int index, string name)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(index);
+        InterfaceName.Validate(name, nameof(name));
+        lock (_gate)
+        {
+            var message = Begin(RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK, out uint sequence);
+            message.WriteIfInfoMsg(index);
+            message.AddString(IFLA_IFNAME, name);
+            Execute(message.Finish(), sequence, $"rename {Describe(index)} to {name}");
+        }
+    }
+
+    /// <summary>Moves the link into the network namespace <paramref name="netns"/> (IFLA_NET_NS_FD),
+    /// for example one opened with <see cref="NetNs.Open(string)"/>. The link leaves this socket's
+    /// namespace; keeps its name and, when that number is free there, its index; and arrives down.
+    /// Manage it there with a <see cref="RouteNetlink"/> opened inside that namespace.</summary>
+    /// <exception cref="LinuxError">With Errno EEXIST when the target already has a link of that name.</exception>
+    public void SetNetNs(int index, SafeHandle netns)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(index);
+        ArgumentNullException.ThrowIfNull(netns);
+        ObjectDisposedException.ThrowIf(netns.IsClosed, netns);
+        if (netns.IsInvalid)
+        {
+            throw new ArgumentException("The network namespace handle is invalid.", nameof(netns));
+        }
+        bool added = false;
+        try
+        {
+            netns.DangerousAddRef(ref added); // the fd number stays ours until the kernel has answered
+            int fd = (int)netns.DangerousGetHandle();
+            lock (_gate)
+            {
+                var message = Begin(RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK, out uint sequence);
+                message.WriteIfInfoMsg(index);
+                message.AddUInt32(IFLA_NET_NS_FD, (uint)fd);
+                Execute(message.Finish(), sequence, $"move {Describe(index)} to network namespace fd {fd}");
+            }
+        }
+        finally
+        {
+            if (added)
+            {
+                netns.DangerousRelease();
+            }
+        }
+    }
+
+    /// <summary>Turns hairpin mode of a bridge port on or off: whether the bridge may send a frame
+    /// back out of the port it came in on (needed for a container to reach itself through a service
+    /// address). An AF_BRIDGE RTM_SETLINK with IFLA_BRPORT_MODE nested in IFLA_PROTINFO, as
+    /// <c>bridge link set dev PORT hairpin on</c> sends.</summary>
+    /// <exception cref="LinuxError">With Errno EOPNOTSUPP when the link is not attached to a bridge.</exception>
+    public void SetBridgePortHairpin(int index, bool on)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(index);
+        lock (_gate)
+        {
+            uint sequence = NextSequence();
+            Execute(EncodeBridgePortHairpin(_request, sequence, index, on), sequence, $"set hairpin {(on ? "on" : "off")} on bridge port {Describe(index)}");
+        }
+    }
+
+    /// <summary>The AF_BRIDGE RTM_SETLINK request of <see cref="SetBridgePortHairpin"/>.</summary>
+    internal static ReadOnlySpan<byte> EncodeBridgePortHairpin(Span<byte> buffer, uint sequence, int index, bool on)
+    {
+        var message = new NetlinkMessage(buffer, RTM_SETLINK, NLM_F_REQUEST | NLM_F_ACK, sequence);
+        message.WriteIfInfoMsg(index, family: AF_BRIDGE);
+        // Without NLA_F_NESTED the kernel reads IFLA_PROTINFO as the old single STP-state byte.
+        int protinfo = message.BeginNested(IFLA_PROTINFO | NLA_F_NESTED);
+        message.AddByte(IFLA_BRPORT_MODE, on ? (byte)1 : (byte)0);
+        message.EndNested(protinfo);
+        return message.Finish();
+    }
+
     /// <summary>RTM_DELLINK. Deleting one end of a veth pair deletes both.</summary>
     /// <exception cref="LinuxError">With Errno ENODEV when no such link exists.</exception>
     public void DeleteLink(int index)
@@ -198,7 +280,6 @@ public sealed partial class RouteNetlink : IDisposable
         }
     }
 
-    /// <summary>Starts a request in the shared buffer. Call with <see cref="_gate"/> held.</summary>
     /// <summary>An exclusive RTM_NEWLINK for <paramref name="name"/> of <paramref name="kind"/>, left
     /// inside its open IFLA_LINKINFO nest (after IFLA_INFO_KIND) for kind-specific data.</summary>
     private NetlinkMessage BeginNewLink(string name, int mtu, string kind, out uint sequence, out int linkInfo)
@@ -215,15 +296,23 @@ public sealed partial class RouteNetlink : IDisposable
         return message;
     }
 
+    /// <summary>Starts a request in the shared buffer. Call with <see cref="_gate"/> held.</summary>
     private NetlinkMessage Begin(ushort type, ushort flags, out uint sequence)
     {
+        sequence = NextSequence();
+        return new NetlinkMessage(_request, type, flags, sequence);
+    }
+
+    /// <summary>The sequence number of the next request (never 0). Call with <see cref="_gate"/> held.</summary>
+    private uint NextSequence()
+    {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        sequence = ++_sequence;
+        uint sequence = ++_sequence;
         if (sequence == 0)
         {
             sequence = _sequence = 1;
         }
-        return new NetlinkMessage(_request, type, flags, sequence);
+        return sequence;
     }
 
     private static LinuxError Malformed(string what) => new(what + ": malformed netlink reply", LibC.EBADMSG);

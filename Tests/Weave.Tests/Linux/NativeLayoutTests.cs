@@ -69,6 +69,48 @@ public sealed class NativeLayoutTests
         ("IFLA_INFO_KIND", IFLA_INFO_KIND),
         ("IFLA_INFO_DATA", IFLA_INFO_DATA),
         ("VETH_INFO_PEER", VETH_INFO_PEER),
+        ("sizeof(struct ifaddrmsg)", IfAddrMsgSize),
+        ("offsetof(struct ifaddrmsg, ifa_scope)", 3),
+        ("offsetof(struct ifaddrmsg, ifa_index)", 4),
+        ("sizeof(struct rtmsg)", RtMsgSize),
+        ("offsetof(struct rtmsg, rtm_table)", 4),
+        ("offsetof(struct rtmsg, rtm_protocol)", 5),
+        ("offsetof(struct rtmsg, rtm_scope)", 6),
+        ("offsetof(struct rtmsg, rtm_type)", 7),
+        ("offsetof(struct rtmsg, rtm_flags)", 8),
+        ("RTM_NEWADDR", RTM_NEWADDR),
+        ("RTM_DELADDR", RTM_DELADDR),
+        ("RTM_GETADDR", RTM_GETADDR),
+        ("RTM_NEWROUTE", RTM_NEWROUTE),
+        ("RTM_DELROUTE", RTM_DELROUTE),
+        ("RTM_GETROUTE", RTM_GETROUTE),
+        ("NLM_F_REPLACE", NLM_F_REPLACE),
+        ("AF_UNSPEC", AF_UNSPEC),
+        ("AF_INET", AF_INET),
+        ("AF_BRIDGE", AF_BRIDGE),
+        ("AF_INET6", AF_INET6),
+        ("IFLA_PROTINFO", IFLA_PROTINFO),
+        ("IFLA_BRPORT_MODE", IFLA_BRPORT_MODE),
+        ("IFA_ADDRESS", IFA_ADDRESS),
+        ("IFA_LOCAL", IFA_LOCAL),
+        ("IFA_BROADCAST", IFA_BROADCAST),
+        ("RTA_DST", RTA_DST),
+        ("RTA_OIF", RTA_OIF),
+        ("RTA_GATEWAY", RTA_GATEWAY),
+        ("RTA_TABLE", RTA_TABLE),
+        ("RT_TABLE_UNSPEC", RT_TABLE_UNSPEC),
+        ("RT_TABLE_MAIN", RT_TABLE_MAIN),
+        ("RTPROT_UNSPEC", RTPROT_UNSPEC),
+        ("RTPROT_KERNEL", RTPROT_KERNEL),
+        ("RTPROT_BOOT", RTPROT_BOOT),
+        ("RTPROT_STATIC", RTPROT_STATIC),
+        ("RT_SCOPE_UNIVERSE", RT_SCOPE_UNIVERSE),
+        ("RT_SCOPE_LINK", RT_SCOPE_LINK),
+        ("RT_SCOPE_HOST", RT_SCOPE_HOST),
+        ("RT_SCOPE_NOWHERE", RT_SCOPE_NOWHERE),
+        ("RT_SCOPE_SITE", (ulong)RouteScope.Site),
+        ("RTN_UNSPEC", RTN_UNSPEC),
+        ("RTN_UNICAST", RTN_UNICAST),
     ];
 
     [GccFact]
@@ -114,6 +156,8 @@ public sealed class NativeLayoutTests
             #include <linux/rtnetlink.h>
             #include <linux/if_link.h>
             #include <linux/veth.h>
+            #include <linux/if_addr.h>
+            #include <linux/if_bridge.h>
             int main(void)
             {
 

@@ -5,7 +5,7 @@ using Xunit;
 namespace Weave.Tests.Linux;
 
 /// <summary>RouteNetlink against the real kernel, each test in a namespace of its own.</summary>
-public sealed class RouteNetlinkTests
+public sealed partial class RouteNetlinkTests
 {
     private const int EEXIST = 17;
     private const int ENODEV = 19;
