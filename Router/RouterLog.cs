@@ -41,4 +41,7 @@ internal static partial class RouterLog
 
     [LoggerMessage(2022, LogLevel.Critical, "Data-plane thread {Thread} failed")]
     public static partial void DataPlaneThreadFailed(ILogger log, Exception exception, string thread);
+
+    [LoggerMessage(EventId = 2030, Message = "IPAM {EventId}: {Message}")]
+    public static partial void Ipam(ILogger log, LogLevel level, int eventId, string message);
 }

@@ -8,8 +8,8 @@ namespace Weave.Router.Api;
 
 /// <summary>
 /// The local HTTP API (127.0.0.1:6784 by default) with Weave Net's paths. Text answers; 503
-/// until the router is ready. The mesh's endpoints are in <see cref="MeshEndpoints"/>; later
-/// issues add IPAM and report.
+/// until the router is ready. The mesh's endpoints are in <see cref="MeshEndpoints"/>, IP
+/// allocation's in <see cref="IpamEndpoints"/>.
 /// </summary>
 public sealed class ApiServer : IAsyncDisposable
 {
@@ -19,7 +19,7 @@ public sealed class ApiServer : IAsyncDisposable
 
     /// <summary>Starts listening; throws <see cref="IOException"/> when the address is taken.</summary>
     public static async Task<ApiServer> StartAsync(IPEndPoint endPoint, RouterInfo info, Func<bool> isReady,
-        IMeshControl mesh, CancellationToken ct)
+        IMeshControl mesh, IIpamControl ipam, CancellationToken ct)
     {
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
         // The router logs for itself; the host's own console messages would break the rule that a
@@ -28,9 +28,8 @@ public sealed class ApiServer : IAsyncDisposable
         builder.WebHost.UseKestrel(kestrel => kestrel.Listen(endPoint));
         WebApplication app = builder.Build();
 
-        app.MapMeshEndpoints(mesh, isReady, info);
-        app.MapGet("/status/ipam", () => Results.Text(
-            "IP address management is not available in this version of the router\n", statusCode: StatusCodes.Status404NotFound));
+        app.MapMeshEndpoints(mesh, isReady, info, async ct => StatusText.IpamSummary(await ipam.StatusAsync(ct).ConfigureAwait(false)));
+        app.MapIpamEndpoints(ipam, isReady);
         await app.StartAsync(ct).ConfigureAwait(false);
         return new ApiServer(app);
     }

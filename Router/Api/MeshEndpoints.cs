@@ -29,24 +29,27 @@ public static class MeshEndpoints
         BufferBody = false,
     };
 
-    public static void MapMeshEndpoints(this WebApplication app, IMeshControl mesh, Func<bool> isReady, RouterInfo info)
+    /// <param name="moreSummary">Sections other services add to <c>GET /status</c> (IPAM's), after the router's.</param>
+    public static void MapMeshEndpoints(this WebApplication app, IMeshControl mesh, Func<bool> isReady, RouterInfo info,
+        Func<CancellationToken, Task<string>>? moreSummary = null)
     {
         ArgumentNullException.ThrowIfNull(app);
         ArgumentNullException.ThrowIfNull(mesh);
         ArgumentNullException.ThrowIfNull(isReady);
         ArgumentNullException.ThrowIfNull(info);
 
-        async Task<IResult> Status(Func<MeshStatus, string> render, CancellationToken ct)
+        async Task<IResult> Status(Func<MeshStatus, string> render, CancellationToken ct, Func<CancellationToken, Task<string>>? more = null)
         {
             if (!isReady())
             {
                 return Results.Text(NotReady, statusCode: StatusCodes.Status503ServiceUnavailable);
             }
             MeshStatus status = await mesh.StatusAsync(ct).ConfigureAwait(false);
-            return Results.Text(render(status));
+            string text = render(status);
+            return Results.Text(more is null ? text : text + await more(ct).ConfigureAwait(false));
         }
 
-        app.MapGet("/status", (CancellationToken ct) => Status(s => StatusText.Summary(s, info), ct));
+        app.MapGet("/status", (CancellationToken ct) => Status(s => StatusText.Summary(s, info), ct, moreSummary));
         app.MapGet("/status/connections", (CancellationToken ct) => Status(StatusText.Connections, ct));
         app.MapGet("/status/peers", (CancellationToken ct) => Status(StatusText.Peers, ct));
         app.MapGet("/status/targets", (CancellationToken ct) => Status(StatusText.Targets, ct));
@@ -161,7 +164,7 @@ public static class MeshEndpoints
     }
 
     /// <summary>Echoed input stays short and on one line.</summary>
-    private static string Shorten(string text, int max = 64)
+    internal static string Shorten(string text, int max = 64)
     {
         string oneLine = string.Concat(text.Select(c => char.IsControl(c) ? '?' : c));
         return oneLine.Length <= max ? oneLine : oneLine[..max] + "...";

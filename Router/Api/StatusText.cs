@@ -1,5 +1,7 @@
+using System.Globalization;
 using System.Text;
 using Weave.Gossip.Mesh;
+using Weave.Ipam;
 
 namespace Weave.Router.Api;
 
@@ -30,6 +32,51 @@ public static class StatusText
         int peerLinks = status.Peers.Sum(p => p.Links.Count(l => l.Established));
         Line(text, "Peers", $"{status.Peers.Count} (with {peerLinks} established connections)");
         Line(text, "TrustedSubnets", "none");
+        return text.ToString();
+    }
+
+    /// <summary>The IPAM section of <c>weave status</c>, after the router's.</summary>
+    public static string IpamSummary(IpamStatus status)
+    {
+        ArgumentNullException.ThrowIfNull(status);
+        var text = new StringBuilder("\n");
+        Line(text, "Service", "ipam");
+        Line(text, "Status", status.State);
+        Line(text, "Range", status.Range.ToString());
+        Line(text, "DefaultSubnet", status.DefaultSubnet.ToString());
+        if (status.Conflict is not null)
+        {
+            Line(text, "Conflict", status.Conflict);
+        }
+        return text.ToString();
+    }
+
+    /// <summary>
+    /// <c>weave status ipam</c>: each owner as <c>name(nick)</c> padded to 37, its addresses
+    /// 8 wide and its share; ours first with the addresses in use, unreachable ones marked.
+    /// </summary>
+    public static string IpamShares(IpamStatus status)
+    {
+        ArgumentNullException.ThrowIfNull(status);
+        var text = new StringBuilder();
+        if (status.Peers.Count == 0)
+        {
+            text.Append(status.State).Append('\n');
+        }
+        foreach (IpamPeerShare share in status.Peers.OrderByDescending(p => p.IsSelf))
+        {
+            string name = string.IsNullOrEmpty(share.NickName) ? share.Name.ToString() : $"{share.Name}({share.NickName})";
+            text.Append(CultureInfo.InvariantCulture, $"{name,-37}{share.Owned,8} IPs ({share.Percent:0.0}% of total)");
+            if (share.IsSelf)
+            {
+                text.Append(CultureInfo.InvariantCulture, $" ({status.Allocated} active)");
+            }
+            else if (!share.Reachable)
+            {
+                text.Append(" - unreachable!");
+            }
+            text.Append('\n');
+        }
         return text.ToString();
     }
 

@@ -47,6 +47,8 @@ public static class CommandLine
         root.Subcommands.Add(BuildStatus());
         root.Subcommands.Add(BuildConnect());
         root.Subcommands.Add(BuildForget());
+        root.Subcommands.Add(BuildRmpeer());
+        root.Subcommands.Add(BuildPs());
         var version = new Command("version", "Print the version");
         version.SetAction(_ => Console.WriteLine($"weave {RouterHost.Info.Version}"));
         root.Subcommands.Add(version);
@@ -81,12 +83,15 @@ public static class CommandLine
         var dataDir = new Option<string?>("--data-dir") { Description = $"Directory of state kept across restarts (default {RouterOptions.DefaultDataDirectory})" };
         var connLimit = new Option<int>("--conn-limit") { Description = "Most connections to other peers; 0 means unlimited", DefaultValueFactory = _ => RouterOptions.DefaultConnectionLimit };
         var noDiscovery = new Option<bool>("--no-discovery") { Description = "Dial only the given peers, not the peers they are connected to" };
+        var ipallocRange = new Option<string?>("--ipalloc-range") { Description = $"Pod address range shared by all peers (default {RouterOptions.DefaultIpamRange})" };
+        var ipallocDefaultSubnet = new Option<string?>("--ipalloc-default-subnet") { Description = "Subnet of the range where addresses are allocated by default (default: the range)" };
+        var ipallocInit = new Option<string?>("--ipalloc-init") { Description = "How the range is first split: consensus[=N] (default, N = initial peers), seed=NAME,... or observer" };
         var logLevel = new Option<string>("--log-level") { Description = "debug, info, warning or error", DefaultValueFactory = _ => "info" };
         logLevel.AcceptOnlyFromAmong("debug", "info", "warning", "error");
         var peers = new Argument<string[]>("PEER") { Arity = ArgumentArity.ZeroOrMore, Description = "Peers to connect to, as host[:port]" };
         var launch = new Command("launch", "Run the router in the foreground")
         {
-            name, nickname, port, host, mtu, httpAddr, dataDir, connLimit, noDiscovery, logLevel, peers,
+            name, nickname, port, host, mtu, httpAddr, dataDir, connLimit, noDiscovery, ipallocRange, ipallocDefaultSubnet, ipallocInit, logLevel, peers,
         };
         launch.SetAction(async (parsed, _) =>
         {
@@ -101,6 +106,9 @@ public static class CommandLine
                 DataDir = parsed.GetValue(dataDir),
                 ConnLimit = parsed.GetValue(connLimit),
                 NoDiscovery = parsed.GetValue(noDiscovery),
+                IpallocRange = parsed.GetValue(ipallocRange),
+                IpallocDefaultSubnet = parsed.GetValue(ipallocDefaultSubnet),
+                IpallocInit = parsed.GetValue(ipallocInit),
                 Peers = parsed.GetValue(peers) ?? [],
             };
             RouterOptions options = LaunchOptions.From(flags, PeerNameSource.ForThisMachine());
@@ -148,6 +156,36 @@ public static class CommandLine
             return 0;
         });
         return forget;
+    }
+
+    private static Command BuildRmpeer()
+    {
+        var httpAddr = HttpAddrOption();
+        var peers = new Argument<string[]>("NAME") { Arity = ArgumentArity.OneOrMore, Description = "Dead peers (name or nickname) whose address space this router takes over" };
+        var rmpeer = new Command("rmpeer", "Reclaim the address space of peers that are gone for good") { httpAddr, peers };
+        rmpeer.SetAction(async (parsed, ct) =>
+        {
+            using var client = new RouterClient(RouterClient.ResolveAddress(parsed.GetValue(httpAddr)));
+            foreach (string peer in parsed.GetValue(peers) ?? [])
+            {
+                Console.Write(await client.DeleteAsync("/peer/" + Uri.EscapeDataString(peer), ct).ConfigureAwait(false));
+            }
+            return 0;
+        });
+        return rmpeer;
+    }
+
+    private static Command BuildPs()
+    {
+        var httpAddr = HttpAddrOption();
+        var ps = new Command("ps", "List the containers (pods) with addresses from this router") { httpAddr };
+        ps.SetAction(async (parsed, ct) =>
+        {
+            using var client = new RouterClient(RouterClient.ResolveAddress(parsed.GetValue(httpAddr)));
+            Console.Write(PsText.From(await client.GetTextAsync("/ip", ct).ConfigureAwait(false)));
+            return 0;
+        });
+        return ps;
     }
 
     private static Option<string?> HttpAddrOption() =>

@@ -33,6 +33,10 @@ public sealed class RouterClient : IDisposable
         return SendAsync(path, () => new HttpRequestMessage(HttpMethod.Post, path) { Content = new FormUrlEncodedContent(form) }, ct);
     }
 
+    /// <summary>DELETEs a resource; errors as for <see cref="GetTextAsync"/>.</summary>
+    public Task<string> DeleteAsync(string path, CancellationToken ct) =>
+        SendAsync(path, () => new HttpRequestMessage(HttpMethod.Delete, path), ct);
+
     private async Task<string> SendAsync(string path, Func<HttpRequestMessage> request, CancellationToken ct)
     {
         HttpResponseMessage response;
@@ -57,7 +61,7 @@ public sealed class RouterClient : IDisposable
         using (response)
         {
             string body = await response.Content.ReadAsStringAsync(ct).ConfigureAwait(false);
-            if (response.StatusCode != HttpStatusCode.OK)
+            if (response.StatusCode is not (HttpStatusCode.OK or HttpStatusCode.NoContent))
             {
                 throw new CliException($"{OneLine(body)} (HTTP {(int)response.StatusCode} from {_address}{path})");
             }

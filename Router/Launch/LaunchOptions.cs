@@ -1,5 +1,6 @@
 using System.Net;
 using Weave.Gossip;
+using Weave.Ipam;
 
 namespace Weave.Router.Launch;
 
@@ -15,6 +16,9 @@ public sealed record LaunchFlags
     public string? DataDir { get; init; }
     public int ConnLimit { get; init; } = RouterOptions.DefaultConnectionLimit;
     public bool NoDiscovery { get; init; }
+    public string? IpallocRange { get; init; }
+    public string? IpallocDefaultSubnet { get; init; }
+    public string? IpallocInit { get; init; }
     public IReadOnlyList<string> Peers { get; init; } = [];
 }
 
@@ -76,6 +80,7 @@ public static class LaunchOptions
             }
             targets.Add(address);
         }
+        (Cidr range, Cidr? defaultSubnet, IpamInit? init) = Ipam(flags);
         string nick = string.IsNullOrWhiteSpace(flags.NickName) ? Environment.MachineName : flags.NickName;
         if (nick.Length > 255)
         {
@@ -95,7 +100,43 @@ public static class LaunchOptions
             DataDirectory = dataDirectory,
             ConnectionLimit = flags.ConnLimit,
             Discovery = !flags.NoDiscovery,
+            IpamRange = range,
+            IpamDefaultSubnet = defaultSubnet,
+            IpamInit = init,
         };
+    }
+
+    /// <summary>
+    /// <c>--ipalloc-range</c>, <c>--ipalloc-default-subnet</c> and <c>--ipalloc-init</c>: aligned
+    /// CIDRs of at least 4 addresses, the default subnet inside the range.
+    /// </summary>
+    private static (Cidr Range, Cidr? DefaultSubnet, IpamInit? Init) Ipam(LaunchFlags flags)
+    {
+        Cidr range = RouterOptions.DefaultIpamRange;
+        if (flags.IpallocRange is { } rangeText && !Cidr.TryParse(rangeText, out range, out string rangeError))
+        {
+            throw new LaunchException($"invalid --ipalloc-range '{rangeText}': {rangeError}");
+        }
+        Cidr? defaultSubnet = null;
+        if (flags.IpallocDefaultSubnet is { } subnetText)
+        {
+            if (!Cidr.TryParse(subnetText, out Cidr subnet, out string subnetError))
+            {
+                throw new LaunchException($"invalid --ipalloc-default-subnet '{subnetText}': {subnetError}");
+            }
+            defaultSubnet = subnet;
+        }
+        IpamInit? init = null;
+        if (flags.IpallocInit is { } initText && !IpamInit.TryParse(initText, out init, out string initError))
+        {
+            throw new LaunchException($"invalid --ipalloc-init: {initError}");
+        }
+        var options = new IpamOptions(range, init ?? IpamInit.Consensus(1)) { DefaultSubnet = defaultSubnet };
+        if (!options.TryValidate(out string error))
+        {
+            throw new LaunchException($"invalid {error}");
+        }
+        return (range, defaultSubnet, init);
     }
 
     /// <summary>The absolute form of <c>--data-dir</c> (default /var/lib/weave).</summary>

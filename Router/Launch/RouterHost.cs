@@ -4,6 +4,8 @@ using Microsoft.Extensions.Logging;
 using Weave.Gossip;
 using Weave.Gossip.Mesh;
 using Weave.Gossip.Protocol;
+using Weave.Ipam;
+using Weave.Ipam.Store;
 using Weave.Linux;
 using Weave.Router.Api;
 using Weave.Router.DataPlane;
@@ -62,6 +64,7 @@ public sealed class RouterHost
                 using var forwarder = new Forwarder(new LinuxTapDevice(bridge.Tap), udp, _options.Vni, _time, log);
                 forwarder.Start();
                 await using var mesh = new MeshHost(self, _options.DataPort, MeshOptionsFor(_options), listener, forwarder, _time, _random, log);
+                AttachAllocator(mesh, self);
                 mesh.Start(_options.Peers);
                 meshControl.Mesh = mesh;
                 _ready = started = true;
@@ -133,6 +136,29 @@ public sealed class RouterHost
         }
     }
 
+    /// <summary>The allocator over the mesh, with its state in the data directory (a corrupt file stops the start).</summary>
+    private void AttachAllocator(MeshHost mesh, PeerIdentity self)
+    {
+        var options = new IpamOptions(_options.IpamRange, _options.EffectiveIpamInit) { DefaultSubnet = _options.IpamDefaultSubnet };
+        var store = new FileIpamStore(_options.IpamStatePath, DirectorySync.Flush, _time);
+        try
+        {
+            mesh.AttachAllocator(peers => new Allocator(self.Name, self.NickName, self.Uid, options, store, peers, _time, _random));
+        }
+        catch (InvalidDataException e)
+        {
+            throw new LaunchException(e.Message);
+        }
+        catch (IOException e)
+        {
+            throw new LaunchException($"cannot read the IP allocation state {_options.IpamStatePath}: {e.Message}");
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new LaunchException($"cannot read the IP allocation state {_options.IpamStatePath}: {e.Message}");
+        }
+    }
+
     private static MeshOptions MeshOptionsFor(RouterOptions options) => new()
     {
         Port = options.Port,
@@ -140,12 +166,12 @@ public sealed class RouterHost
         Discovery = options.Discovery,
     };
 
-    private async Task<ApiServer> StartApiAsync(IMeshControl mesh, CancellationToken ct)
+    private async Task<ApiServer> StartApiAsync(LateMeshControl control, CancellationToken ct)
     {
         try
         {
             RouterInfo info = Info with { MeshPort = _options.Port, Discovery = _options.Discovery };
-            return await ApiServer.StartAsync(_options.HttpEndPoint, info, () => _ready, mesh, ct).ConfigureAwait(false);
+            return await ApiServer.StartAsync(_options.HttpEndPoint, info, () => _ready, control, control, ct).ConfigureAwait(false);
         }
         catch (IOException e)
         {
@@ -183,7 +209,7 @@ public sealed class RouterHost
     /// The API starts before the mesh exists (so a taken port fails the start before any link is
     /// touched); until the mesh is set, and after shutdown begins, requests get 503.
     /// </summary>
-    private sealed class LateMeshControl : IMeshControl
+    private sealed class LateMeshControl : IMeshControl, IIpamControl
     {
         private volatile MeshHost? _mesh;
 
@@ -199,5 +225,25 @@ public sealed class RouterHost
         public Task ConnectAsync(IReadOnlyList<PeerAddress> peers, bool replace, CancellationToken ct) => Current.ConnectAsync(peers, replace, ct);
 
         public Task ForgetAsync(IReadOnlyList<PeerAddress> peers, CancellationToken ct) => Current.ForgetAsync(peers, ct);
+
+        private IIpamControl Ipam => Current;
+
+        public Task<AllocationResult> AllocateAsync(string id, Cidr? subnet, IReadOnlyDictionary<string, string>? metadata, CancellationToken ct) =>
+            Ipam.AllocateAsync(id, subnet, metadata, ct);
+
+        public Task<AllocationResult> ClaimAsync(string id, IPAddress address, int prefixLength, IReadOnlyDictionary<string, string>? metadata, CancellationToken ct) =>
+            Ipam.ClaimAsync(id, address, prefixLength, metadata, ct);
+
+        public Task<IReadOnlyList<IpamAllocation>> LookupAsync(string id, CancellationToken ct) => Ipam.LookupAsync(id, ct);
+
+        public Task<AllocationResult> ReleaseAsync(string id, IPAddress? address, CancellationToken ct) => Ipam.ReleaseAsync(id, address, ct);
+
+        public Task<IReadOnlyList<IpamAllocation>> ListAsync(CancellationToken ct) => Ipam.ListAsync(ct);
+
+        public Task<RemovePeerResult> RemovePeerAsync(string nameOrNickname, CancellationToken ct) => Ipam.RemovePeerAsync(nameOrNickname, ct);
+
+        public Task<RemovePeerResult> HandOffAsync(CancellationToken ct) => Ipam.HandOffAsync(ct);
+
+        Task<IpamStatus> IIpamControl.StatusAsync(CancellationToken ct) => Ipam.StatusAsync(ct);
     }
 }

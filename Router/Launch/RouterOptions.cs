@@ -1,6 +1,7 @@
 using System.Net;
 using Weave.Gossip;
 using Weave.Gossip.Mesh;
+using Weave.Ipam;
 using Weave.Router.Mesh;
 
 namespace Weave.Router.Launch;
@@ -59,4 +60,24 @@ public sealed record RouterOptions
 
     /// <summary>Dial the peers other peers are connected to (off with <c>--no-discovery</c>).</summary>
     public bool Discovery { get; init; } = true;
+
+    /// <summary>Weave Net's (and weave-kube's) default <c>--ipalloc-range</c>.</summary>
+    public static readonly Cidr DefaultIpamRange = Cidr.Parse("10.32.0.0/12");
+
+    /// <summary><c>--ipalloc-range</c>: the pod address range shared by every peer.</summary>
+    public Cidr IpamRange { get; init; } = DefaultIpamRange;
+
+    /// <summary><c>--ipalloc-default-subnet</c>: where <c>POST /ip/{id}</c> allocates; the range when null.</summary>
+    public Cidr? IpamDefaultSubnet { get; init; }
+
+    /// <summary><c>--ipalloc-init</c>; by default consensus among the initial peers (the targets and us), as Weave did.</summary>
+    public IpamInit? IpamInit { get; init; }
+
+    /// <summary>The init mode in effect: plain <c>consensus</c> counts the initial targets and us.</summary>
+    public IpamInit EffectiveIpamInit => (IpamInit ?? Weave.Ipam.IpamInit.Consensus(null)) is { Mode: IpamInitMode.Consensus, PeerCount: null } plain
+        ? plain.WithPeerCount(Peers.Count + 1)
+        : IpamInit!;
+
+    /// <summary>Where the allocator keeps its ring and allocations.</summary>
+    public string IpamStatePath => Path.Combine(DataDirectory, "ipam.state");
 }

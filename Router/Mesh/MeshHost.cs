@@ -115,7 +115,18 @@ public sealed partial class MeshHost : IMeshTransport, IMeshControl, IAsyncDispo
     private async Task<T> Ask<T>(Func<T> question, CancellationToken ct)
     {
         var answer = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
-        Post(() => answer.TrySetResult(question()));
+        Post(() =>
+        {
+            try
+            {
+                answer.TrySetResult(question());
+            }
+            catch (Exception e) when (e is InvalidOperationException or ArgumentException)
+            {
+                // A request the node or allocator refuses fails alone; the loop goes on.
+                answer.TrySetException(e);
+            }
+        });
         return await answer.Task.WaitAsync(ct).ConfigureAwait(false);
     }
 
@@ -129,7 +140,13 @@ public sealed partial class MeshHost : IMeshTransport, IMeshControl, IAsyncDispo
                 work();
             }
             _node.Tick();
-            TimeSpan wait = _node.NextDeadline - _time.GetUtcNow();
+            _allocator?.Tick();
+            DateTimeOffset next = _node.NextDeadline;
+            if (_allocator is not null && _allocator.NextDeadline < next)
+            {
+                next = _allocator.NextDeadline;
+            }
+            TimeSpan wait = next - _time.GetUtcNow();
             wait = wait < TimeSpan.Zero ? TimeSpan.Zero : wait > s_maxIdleWait ? s_maxIdleWait : wait;
             try
             {

@@ -1,0 +1,76 @@
+using System.Net;
+using Microsoft.Extensions.Logging;
+using Weave.Ipam;
+using Weave.Router.Api;
+using Weave.Router.Ipam;
+
+namespace Weave.Router.Mesh;
+
+/// <summary>
+/// The allocator lives on the mesh loop like the node: it gossips on the node's <c>ipam</c>
+/// channel, ticks with it, hears of peer changes, and every API call is posted to the loop.
+/// </summary>
+public sealed partial class MeshHost : IIpamControl
+{
+    public const string IpamChannel = "ipam";
+
+    private Allocator? _allocator;
+
+    private Allocator Allocator => _allocator ?? throw new InvalidOperationException("IP address management is not running");
+
+    /// <summary>Creates the allocator over this mesh (before <see cref="Start"/>): it loads its persisted state now.</summary>
+    public void AttachAllocator(Func<IPeerView, Allocator> create)
+    {
+        ArgumentNullException.ThrowIfNull(create);
+        if (_allocator is not null)
+        {
+            throw new InvalidOperationException("an allocator is already attached");
+        }
+        Allocator allocator = create(new MeshPeerView(_node));
+        allocator.Log += (_, e) =>
+        {
+            LogLevel level = LevelOf(e.Level);
+            if (_log.IsEnabled(level))
+            {
+                RouterLog.Ipam(_log, level, e.EventId, e.Message);
+            }
+        };
+        allocator.Attach(_node.RegisterChannel(IpamChannel, allocator));
+        _node.PeersRemoved += _ => allocator.OnPeersChanged();
+        _node.DataRoutesChanged += _ => allocator.OnPeersChanged();
+        _allocator = allocator;
+    }
+
+    private static LogLevel LevelOf(IpamLogLevel level) => level switch
+    {
+        IpamLogLevel.Debug => LogLevel.Debug,
+        IpamLogLevel.Warning => LogLevel.Warning,
+        IpamLogLevel.Error => LogLevel.Error,
+        _ => LogLevel.Information,
+    };
+
+    public async Task<AllocationResult> AllocateAsync(string id, Cidr? subnet, IReadOnlyDictionary<string, string>? metadata, CancellationToken ct)
+    {
+        Task<AllocationResult> pending = await Ask(() => Allocator.Allocate(id, subnet, metadata), ct).ConfigureAwait(false);
+        return await pending.WaitAsync(ct).ConfigureAwait(false);
+    }
+
+    public async Task<AllocationResult> ClaimAsync(string id, IPAddress address, int prefixLength, IReadOnlyDictionary<string, string>? metadata, CancellationToken ct)
+    {
+        Task<AllocationResult> pending = await Ask(() => Allocator.Claim(id, address, prefixLength, metadata), ct).ConfigureAwait(false);
+        return await pending.WaitAsync(ct).ConfigureAwait(false);
+    }
+
+    public Task<IReadOnlyList<IpamAllocation>> LookupAsync(string id, CancellationToken ct) => Ask(() => Allocator.Lookup(id), ct);
+
+    public Task<AllocationResult> ReleaseAsync(string id, IPAddress? address, CancellationToken ct) =>
+        Ask(() => address is null ? Allocator.Release(id) : Allocator.Release(id, address), ct);
+
+    public Task<IReadOnlyList<IpamAllocation>> ListAsync(CancellationToken ct) => Ask(() => Allocator.List(), ct);
+
+    public Task<RemovePeerResult> RemovePeerAsync(string nameOrNickname, CancellationToken ct) => Ask(() => Allocator.RemovePeer(nameOrNickname), ct);
+
+    public Task<RemovePeerResult> HandOffAsync(CancellationToken ct) => Ask(() => Allocator.HandOff(), ct);
+
+    Task<IpamStatus> IIpamControl.StatusAsync(CancellationToken ct) => Ask(() => Allocator.Status(), ct);
+}
