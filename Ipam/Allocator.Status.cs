@@ -43,7 +43,17 @@ public sealed partial class Allocator
         }
         string? conflict = _conflict is not null && _time.GetUtcNow() - _conflictAt < s_conflictShownFor ? _conflict : null;
         return new IpamStatus(_options.Range, _options.EffectiveDefaultSubnet, _options.Init.ToString(), StateText(),
-            !_ring.IsEmpty && !_handedOff, shares, ourFree, _byAddress.Count, _pending.Count, conflict, RejectedMessages);
+            !_ring.IsEmpty && !_handedOff, shares, ourFree, _byAddress.Count, _pending.Count, conflict, RejectedMessages, RingTokens());
+    }
+
+    private List<IpamRingToken> RingTokens()
+    {
+        var tokens = new List<IpamRingToken>(_ring.Count);
+        foreach (Rings.RingEntry e in _ring.Entries)
+        {
+            tokens.Add(new IpamRingToken(Ip4.ToAddress(e.Token), e.Owner, e.Version, e.Free));
+        }
+        return tokens;
     }
 
     private string StateText()

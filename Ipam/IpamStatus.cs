@@ -18,7 +18,11 @@ public sealed record IpamStatus(
     long Allocated,
     int PendingRequests,
     string? Conflict,
-    long RejectedMessages);
+    long RejectedMessages,
+    IReadOnlyList<IpamRingToken> Ring);
+
+/// <summary>One ring entry as <c>/report</c> shows it: <see cref="Owner"/> owns from <see cref="Token"/> to the next token.</summary>
+public sealed record IpamRingToken(System.Net.IPAddress Token, PeerName Owner, uint Version, long FreeHint);
 
 /// <summary>How much of the range a peer owns in our view of the ring.</summary>
 public sealed record IpamPeerShare(PeerName Name, string NickName, long Owned, double Percent, long FreeHint, bool Reachable, bool IsSelf);

@@ -3,6 +3,8 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
+using Weave.Gossip.Mesh;
+using Weave.Ipam;
 
 namespace Weave.Router.Api;
 
@@ -19,7 +21,7 @@ public sealed class ApiServer : IAsyncDisposable
 
     /// <summary>Starts listening; throws <see cref="IOException"/> when the address is taken.</summary>
     public static async Task<ApiServer> StartAsync(IPEndPoint endPoint, RouterInfo info, Func<bool> isReady,
-        IMeshControl mesh, IIpamControl ipam, CancellationToken ct)
+        IMeshControl mesh, IIpamControl ipam, Action<IPAddress, int> addToBridge, CancellationToken ct)
     {
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
         // The router logs for itself; the host's own console messages would break the rule that a
@@ -29,7 +31,17 @@ public sealed class ApiServer : IAsyncDisposable
         WebApplication app = builder.Build();
 
         app.MapMeshEndpoints(mesh, isReady, info, async ct => StatusText.IpamSummary(await ipam.StatusAsync(ct).ConfigureAwait(false)));
-        app.MapIpamEndpoints(ipam, isReady);
+        app.MapIpamEndpoints(ipam, isReady, addToBridge);
+        app.MapGet("/report", async (CancellationToken ct) =>
+        {
+            if (!isReady())
+            {
+                return Results.Text("router is starting\n", statusCode: StatusCodes.Status503ServiceUnavailable);
+            }
+            MeshStatus status = await mesh.StatusAsync(ct).ConfigureAwait(false);
+            IpamStatus ipamStatus = await ipam.StatusAsync(ct).ConfigureAwait(false);
+            return Results.Text(ReportJson.Render(info, status, ipamStatus), "application/json");
+        });
         await app.StartAsync(ct).ConfigureAwait(false);
         return new ApiServer(app);
     }

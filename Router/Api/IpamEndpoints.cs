@@ -13,6 +13,7 @@ namespace Weave.Router.Api;
 /// the default subnet or the one given), <c>GET</c> looks up, <c>PUT /ip/{id}/{ip}/{plen}</c>
 /// claims, <c>DELETE /ip/{id}[/{ip}]</c> frees, <c>GET /ip</c> lists ours as JSON,
 /// <c>DELETE /peer/{name}</c> reclaims a dead peer's space, <c>DELETE /peer</c> hands ours over,
+/// <c>POST /expose/{ip}/{plen}</c> gives the host that address on the bridge,
 /// <c>GET /status/ipam</c> shows each peer's share. Answers are text (an address as
 /// <c>10.32.0.5/12</c>); errors say why with a status code by kind: 400 bad input, 404 unknown,
 /// 409 conflict, 503 not ready or no space (worth retrying), 500 state not saved.
@@ -24,8 +25,13 @@ public static class IpamEndpoints
 
     private const int MaxMetadataLength = 253;
 
-    public static void MapIpamEndpoints(this WebApplication app, IIpamControl ipam, Func<bool> isReady)
+    /// <summary>Weave's ID for the address that <c>weave expose</c> gives the host on the bridge.</summary>
+    public const string ExposeId = "weave:expose";
+
+    /// <param name="addToBridge">Puts an address on the bridge <c>weave</c> (for <c>POST /expose</c>); throws with the reason when it cannot.</param>
+    public static void MapIpamEndpoints(this WebApplication app, IIpamControl ipam, Func<bool> isReady, Action<IPAddress, int> addToBridge)
     {
+        ArgumentNullException.ThrowIfNull(addToBridge);
         ArgumentNullException.ThrowIfNull(app);
         ArgumentNullException.ThrowIfNull(ipam);
         ArgumentNullException.ThrowIfNull(isReady);
@@ -94,6 +100,31 @@ public static class IpamEndpoints
 
         app.MapDelete("/peer", (CancellationToken ct) => WhenReady(async () =>
             Removed(await ipam.HandOffAsync(ct).ConfigureAwait(false))));
+
+        // weave expose: the address is claimed for weave:expose, then put on the bridge, so the
+        // host reaches pods (and a failed claim leaves the bridge untouched).
+        app.MapPost("/expose/{ip}/{plen}", (string ip, string plen, CancellationToken ct) => WhenReady(async () =>
+        {
+            if (!Address(ip, out IPAddress? address, out string? error) || !PrefixLength(plen, out int prefixLength, out error))
+            {
+                return BadRequest(error);
+            }
+            AllocationResult claimed = await ipam.ClaimAsync(ExposeId, address!, prefixLength, null, ct).ConfigureAwait(false);
+            if (!claimed.Succeeded)
+            {
+                return Failure(claimed.Error, claimed.Message);
+            }
+            try
+            {
+                addToBridge(address!, prefixLength);
+            }
+            catch (Exception e) when (e is Weave.Linux.LinuxError or InvalidOperationException)
+            {
+                await ipam.ReleaseAsync(ExposeId, address, ct).ConfigureAwait(false);
+                return Results.Text($"cannot put {address}/{prefixLength} on the bridge: {e.Message}\n", statusCode: StatusCodes.Status500InternalServerError);
+            }
+            return Results.Text($"{address}/{prefixLength}");
+        }));
 
         app.MapGet("/status/ipam", (CancellationToken ct) => WhenReady(async () =>
             Results.Text(StatusText.IpamShares(await ipam.StatusAsync(ct).ConfigureAwait(false)))));

@@ -49,6 +49,7 @@ public static class CommandLine
         root.Subcommands.Add(BuildForget());
         root.Subcommands.Add(BuildRmpeer());
         root.Subcommands.Add(BuildPs());
+        root.Subcommands.Add(BuildGet("report", "/report", "Print the router's full state as JSON"));
         var version = new Command("version", "Print the version");
         version.SetAction(_ => Console.WriteLine($"weave {RouterHost.Info.Version}"));
         root.Subcommands.Add(version);
@@ -173,6 +174,19 @@ public static class CommandLine
             return 0;
         });
         return rmpeer;
+    }
+
+    private static Command BuildGet(string name, string path, string description)
+    {
+        var httpAddr = HttpAddrOption();
+        var command = new Command(name, description) { httpAddr };
+        command.SetAction(async (parsed, ct) =>
+        {
+            using var client = new RouterClient(RouterClient.ResolveAddress(parsed.GetValue(httpAddr)));
+            Console.Write(await client.GetTextAsync(path, ct).ConfigureAwait(false));
+            return 0;
+        });
+        return command;
     }
 
     private static Command BuildPs()

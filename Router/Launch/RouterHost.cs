@@ -171,7 +171,7 @@ public sealed class RouterHost
         try
         {
             RouterInfo info = Info with { MeshPort = _options.Port, Discovery = _options.Discovery };
-            return await ApiServer.StartAsync(_options.HttpEndPoint, info, () => _ready, control, control, ct).ConfigureAwait(false);
+            return await ApiServer.StartAsync(_options.HttpEndPoint, info, () => _ready, control, control, AddToBridge, ct).ConfigureAwait(false);
         }
         catch (IOException e)
         {
@@ -180,6 +180,14 @@ public sealed class RouterHost
                 : e.Message;
             throw new LaunchException($"cannot serve the HTTP API on {_options.HttpEndPoint}: {why}");
         }
+    }
+
+    /// <summary><c>weave expose</c>: the address goes on our bridge (idempotent).</summary>
+    private void AddToBridge(IPAddress address, int prefixLength)
+    {
+        using RouteNetlink netlink = RouteNetlink.Open();
+        LinkInfo bridge = netlink.GetLink(_options.Bridge) ?? throw new InvalidOperationException($"bridge {_options.Bridge} does not exist");
+        netlink.AddAddress(bridge.Index, address, prefixLength);
     }
 
     private BridgeSetup SetUpBridge()

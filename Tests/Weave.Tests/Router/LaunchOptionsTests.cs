@@ -225,4 +225,40 @@ public sealed class LaunchOptionsTests
     {
         Assert.Contains("--nickname", Error(() => From(nickname: new string('n', 256))), StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("10.32.0.1/12", null, null, "invalid --ipalloc-range '10.32.0.1/12'")]
+    [InlineData("10.32.0.0", null, null, "invalid --ipalloc-range '10.32.0.0'")]
+    [InlineData("10.32.0.0/31", null, null, "/30")]
+    [InlineData(null, "10.99.0.0/24", null, "--ipalloc-default-subnet 10.99.0.0/24 must lie inside --ipalloc-range 10.32.0.0/12")]
+    [InlineData(null, "10.32.0.0/31", null, "at least 4 addresses")]
+    [InlineData(null, null, "consensus=0", "invalid --ipalloc-init")]
+    [InlineData(null, null, "seed=nobody", "'nobody' is not a peer name")]
+    [InlineData(null, null, "quorum", "invalid --ipalloc-init")]
+    public void Ipalloc_BadValues_AreRefused_NamingTheFlag(string? range, string? subnet, string? init, string expected)
+    {
+        string error = Error(() => From(new LaunchFlags { IpallocRange = range, IpallocDefaultSubnet = subnet, IpallocInit = init }));
+
+        Assert.Contains(expected, error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Ipalloc_Defaults_AreWeaves_AndConsensusCountsTheTargetsAndUs()
+    {
+        RouterOptions options = From(new LaunchFlags { Peers = ["10.0.0.2", "10.0.0.3"] });
+
+        Assert.Equal("10.32.0.0/12", options.IpamRange.ToString());
+        Assert.Null(options.IpamDefaultSubnet);
+        Assert.Equal("consensus=3", options.EffectiveIpamInit.ToString());
+    }
+
+    [Fact]
+    public void Ipalloc_GivenValues_AreKept()
+    {
+        RouterOptions options = From(new LaunchFlags { IpallocRange = "10.0.0.0/16", IpallocDefaultSubnet = "10.0.4.0/24", IpallocInit = "seed=02:00:00:00:00:01,02:00:00:00:00:02" });
+
+        Assert.Equal("10.0.0.0/16", options.IpamRange.ToString());
+        Assert.Equal("10.0.4.0/24", options.IpamDefaultSubnet.ToString());
+        Assert.Equal("seed=02:00:00:00:00:01,02:00:00:00:00:02", options.EffectiveIpamInit.ToString());
+    }
 }

@@ -1,0 +1,122 @@
+using System.Text;
+using System.Text.Json;
+using Weave.Gossip.Mesh;
+using Weave.Ipam;
+
+namespace Weave.Router.Api;
+
+/// <summary>
+/// <c>GET /report</c> (and <c>weave report</c>): the router's and the allocator's state as one JSON
+/// document, in the spirit of Weave's report (<c>Router</c>, <c>IPAM</c>). Written by hand with
+/// <see cref="Utf8JsonWriter"/>: no reflection, so it stays Native-AOT clean.
+/// </summary>
+public static class ReportJson
+{
+    public static string Render(RouterInfo router, MeshStatus mesh, IpamStatus? ipam)
+    {
+        ArgumentNullException.ThrowIfNull(router);
+        ArgumentNullException.ThrowIfNull(mesh);
+        using var buffer = new MemoryStream();
+        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+        {
+            json.WriteStartObject();
+            json.WriteString("Version", router.Version);
+            WriteRouter(json, router, mesh);
+            if (ipam is not null)
+            {
+                WriteIpam(json, ipam);
+            }
+            json.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(buffer.ToArray()) + "\n";
+    }
+
+    private static void WriteRouter(Utf8JsonWriter json, RouterInfo router, MeshStatus mesh)
+    {
+        json.WriteStartObject("Router");
+        json.WriteString("Protocol", "weave");
+        json.WriteString("ProtocolVersions", router.ProtocolRange);
+        json.WriteString("Name", mesh.Local.Name.ToString());
+        json.WriteString("NickName", mesh.Local.NickName);
+        json.WriteBoolean("Encryption", false);
+        json.WriteBoolean("PeerDiscovery", router.Discovery);
+        json.WriteStartArray("Targets");
+        foreach (string target in mesh.Targets)
+        {
+            json.WriteStringValue(target);
+        }
+        json.WriteEndArray();
+        json.WriteStartArray("Connections");
+        foreach (ConnectionRow row in mesh.Connections)
+        {
+            json.WriteStartObject();
+            json.WriteString("Address", row.Address);
+            json.WriteBoolean("Outbound", row.Outbound);
+            json.WriteString("State", row.State);
+            json.WriteString("Info", row.Info);
+            json.WriteEndObject();
+        }
+        json.WriteEndArray();
+        json.WriteStartArray("Peers");
+        foreach (PeerRow peer in mesh.Peers)
+        {
+            json.WriteStartObject();
+            json.WriteString("Peer", peer.Peer);
+            json.WriteStartArray("Connections");
+            foreach (PeerLink link in peer.Links)
+            {
+                json.WriteStartObject();
+                json.WriteString("Peer", link.Peer);
+                json.WriteString("Address", link.Address);
+                json.WriteBoolean("Outbound", link.Outbound);
+                json.WriteBoolean("Established", link.Established);
+                json.WriteEndObject();
+            }
+            json.WriteEndArray();
+            json.WriteEndObject();
+        }
+        json.WriteEndArray();
+        json.WriteEndObject();
+    }
+
+    private static void WriteIpam(Utf8JsonWriter json, IpamStatus ipam)
+    {
+        json.WriteStartObject("IPAM");
+        json.WriteString("Range", ipam.Range.ToString());
+        json.WriteString("DefaultSubnet", ipam.DefaultSubnet.ToString());
+        json.WriteString("Mode", ipam.Mode);
+        json.WriteString("Status", ipam.State);
+        json.WriteBoolean("Ready", ipam.Ready);
+        json.WriteNumber("Free", ipam.Free);
+        json.WriteNumber("Allocated", ipam.Allocated);
+        json.WriteNumber("PendingRequests", ipam.PendingRequests);
+        json.WriteNumber("RejectedMessages", ipam.RejectedMessages);
+        if (ipam.Conflict is not null)
+        {
+            json.WriteString("Conflict", ipam.Conflict);
+        }
+        json.WriteStartArray("Owners");
+        foreach (IpamPeerShare share in ipam.Peers)
+        {
+            json.WriteStartObject();
+            json.WriteString("Peer", share.Name.ToString());
+            json.WriteString("NickName", share.NickName);
+            json.WriteNumber("Owned", share.Owned);
+            json.WriteBoolean("Reachable", share.Reachable);
+            json.WriteEndObject();
+        }
+        json.WriteEndArray();
+        json.WriteStartArray("Ring");
+        foreach (IpamRingToken token in ipam.Ring)
+        {
+            json.WriteStartObject();
+            json.WriteString("Token", token.Token.ToString());
+            json.WriteString("Peer", token.Owner.ToString());
+            json.WriteNumber("Version", token.Version);
+            json.WriteNumber("Free", token.FreeHint);
+            json.WriteEndObject();
+        }
+        json.WriteEndArray();
+        json.WriteEndObject();
+    }
+}

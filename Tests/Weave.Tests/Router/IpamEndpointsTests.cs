@@ -1,0 +1,208 @@
+using System.Net;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.Logging;
+using Weave.Ipam;
+using Weave.Router.Api;
+using Weave.Router.Cli;
+using Weave.Tests.Ipam;
+using Xunit;
+
+namespace Weave.Tests.Router;
+
+/// <summary>
+/// The IPAM endpoints in an in-memory server over a real allocator (seeded alone with a /26, so
+/// ready at once), called through a lock as the mesh loop would serialise the calls.
+/// </summary>
+public sealed class IpamEndpointsTests : IAsyncLifetime
+{
+    private readonly IpamTestHost _host = new();
+    private readonly LockedIpam _ipam;
+    private readonly List<(IPAddress Address, int PrefixLength)> _bridge = [];
+    private bool _bridgeFails;
+    private WebApplication _app = null!;
+    private HttpClient _client = null!;
+
+    public IpamEndpointsTests() => _ipam = new LockedIpam(_host.Allocator);
+
+    public async Task InitializeAsync()
+    {
+        WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseTestServer();
+        _app = builder.Build();
+        _app.MapIpamEndpoints(_ipam, () => true, (address, prefix) =>
+        {
+            if (_bridgeFails)
+            {
+                throw new InvalidOperationException("bridge weave does not exist");
+            }
+            _bridge.Add((address, prefix));
+        });
+        await _app.StartAsync();
+        _client = _app.GetTestClient();
+    }
+
+    public async Task DisposeAsync()
+    {
+        _client.Dispose();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+
+    private async Task<(HttpStatusCode Status, string Body)> SendAsync(HttpMethod method, string path)
+    {
+        using var request = new HttpRequestMessage(method, path);
+        using HttpResponseMessage response = await _client.SendAsync(request);
+        return (response.StatusCode, await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task Allocate_IsIdempotent_LowestFree_AndLookedUp()
+    {
+        (HttpStatusCode status, string first) = await SendAsync(HttpMethod.Post, "/ip/c1");
+        (_, string again) = await SendAsync(HttpMethod.Post, "/ip/c1");
+        (_, string second) = await SendAsync(HttpMethod.Post, "/ip/c2");
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal("10.32.0.1/26", first);
+        Assert.Equal(first, again);
+        Assert.Equal("10.32.0.2/26", second);
+        Assert.Equal((HttpStatusCode.OK, "10.32.0.1/26\n"), await SendAsync(HttpMethod.Get, "/ip/c1"));
+    }
+
+    [Fact]
+    public async Task Release_FreesTheAddress_ThenLookupIs404()
+    {
+        await SendAsync(HttpMethod.Post, "/ip/c1");
+
+        Assert.Equal(HttpStatusCode.NoContent, (await SendAsync(HttpMethod.Delete, "/ip/c1")).Status);
+        (HttpStatusCode status, string body) = await SendAsync(HttpMethod.Get, "/ip/c1");
+        Assert.Equal(HttpStatusCode.NotFound, status);
+        Assert.Contains("c1", body, StringComparison.Ordinal);
+        Assert.Equal("10.32.0.1/26", (await SendAsync(HttpMethod.Post, "/ip/c3")).Body);
+    }
+
+    [Fact]
+    public async Task Claim_GivenAddress_ThenAllocationSkipsIt()
+    {
+        Assert.Equal((HttpStatusCode.OK, "10.32.0.1/26"), await SendAsync(HttpMethod.Put, "/ip/claimed/10.32.0.1/26"));
+        Assert.Equal("10.32.0.2/26", (await SendAsync(HttpMethod.Post, "/ip/other")).Body);
+        Assert.Equal(HttpStatusCode.Conflict, (await SendAsync(HttpMethod.Put, "/ip/thief/10.32.0.1/26")).Status);
+    }
+
+    [Theory]
+    [InlineData("PUT", "/ip/c1/10.32.0.300/26", "not an IPv4 address")]
+    [InlineData("PUT", "/ip/c1/10.32.0.1/33", "prefix length")]
+    [InlineData("POST", "/ip/c1/10.32.0.1/26", "10.32.0.0/26")]
+    [InlineData("DELETE", "/ip/c1/fe80::1", "not an IPv4 address")]
+    [InlineData("POST", "/expose/x/24", "not an IPv4 address")]
+    public async Task BadInput_Is400_NamingTheProblem(string method, string path, string expected)
+    {
+        (HttpStatusCode status, string body) = await SendAsync(new HttpMethod(method), path);
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains(expected, body, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AllocateInSubnet_OutsideTheRange_IsRefused()
+    {
+        (HttpStatusCode status, string body) = await SendAsync(HttpMethod.Post, "/ip/c1/10.99.0.0/24");
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains("10.99.0.0/24", body, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task List_IsWeavesJson_WithPodMetadata_AndWeavePsPrintsIt()
+    {
+        await SendAsync(HttpMethod.Post, "/ip/c1?K8S_POD_NAMESPACE=default&K8S_POD_NAME=web-0");
+        await SendAsync(HttpMethod.Post, "/ip/c2");
+
+        (HttpStatusCode status, string body) = await SendAsync(HttpMethod.Get, "/ip");
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        using JsonDocument json = JsonDocument.Parse(body);
+        JsonElement[] owned = [.. json.RootElement.GetProperty("owned").EnumerateArray()];
+        Assert.Equal(["c1", "c2"], owned.Select(o => o.GetProperty("containerid").GetString()));
+        Assert.Equal("10.32.0.1/26", owned[0].GetProperty("addrs")[0].GetString());
+        Assert.Equal("web-0", owned[0].GetProperty("metadata").GetProperty("K8S_POD_NAME").GetString());
+        Assert.Equal("c1 10.32.0.1/26 default/web-0\nc2 10.32.0.2/26\n", PsText.From(body));
+    }
+
+    [Fact]
+    public async Task Expose_ClaimsForWeaveExpose_AndPutsTheAddressOnTheBridge()
+    {
+        Assert.Equal((HttpStatusCode.OK, "10.32.0.9/26"), await SendAsync(HttpMethod.Post, "/expose/10.32.0.9/26"));
+
+        Assert.Equal([(IPAddress.Parse("10.32.0.9"), 26)], _bridge);
+        Assert.Equal("10.32.0.9/26\n", (await SendAsync(HttpMethod.Get, "/ip/weave:expose")).Body);
+    }
+
+    [Fact]
+    public async Task Expose_BridgeFails_ReleasesTheClaim()
+    {
+        _bridgeFails = true;
+
+        (HttpStatusCode status, string body) = await SendAsync(HttpMethod.Post, "/expose/10.32.0.9/26");
+
+        Assert.Equal(HttpStatusCode.InternalServerError, status);
+        Assert.Contains("bridge weave does not exist", body, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.NotFound, (await SendAsync(HttpMethod.Get, "/ip/weave:expose")).Status);
+    }
+
+    [Fact]
+    public async Task StatusIpam_ListsOurShare()
+    {
+        await SendAsync(HttpMethod.Post, "/ip/c1");
+
+        (HttpStatusCode status, string body) = await SendAsync(HttpMethod.Get, "/status/ipam");
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal($"{$"{IpamTestHost.Me}(me)",-37}      64 IPs (100.0% of total) (1 active)\n", body);
+    }
+
+    [Fact]
+    public async Task RemovePeer_Unknown_Is404()
+    {
+        (HttpStatusCode status, string body) = await SendAsync(HttpMethod.Delete, "/peer/nobody");
+
+        Assert.Equal(HttpStatusCode.NotFound, status);
+        Assert.Contains("nobody", body, StringComparison.Ordinal);
+    }
+
+    /// <summary>The mesh loop's serialisation, in miniature.</summary>
+    private sealed class LockedIpam(Allocator allocator) : IIpamControl
+    {
+        private readonly Lock _loop = new();
+
+        private Task<T> OnLoop<T>(Func<T> work)
+        {
+            lock (_loop)
+            {
+                return Task.FromResult(work());
+            }
+        }
+
+        public async Task<AllocationResult> AllocateAsync(string id, Cidr? subnet, IReadOnlyDictionary<string, string>? metadata, CancellationToken ct) =>
+            await await OnLoop(() => allocator.Allocate(id, subnet, metadata));
+
+        public async Task<AllocationResult> ClaimAsync(string id, IPAddress address, int prefixLength, IReadOnlyDictionary<string, string>? metadata, CancellationToken ct) =>
+            await await OnLoop(() => allocator.Claim(id, address, prefixLength, metadata));
+
+        public Task<IReadOnlyList<IpamAllocation>> LookupAsync(string id, CancellationToken ct) => OnLoop(() => allocator.Lookup(id));
+
+        public Task<AllocationResult> ReleaseAsync(string id, IPAddress? address, CancellationToken ct) =>
+            OnLoop(() => address is null ? allocator.Release(id) : allocator.Release(id, address));
+
+        public Task<IReadOnlyList<IpamAllocation>> ListAsync(CancellationToken ct) => OnLoop(allocator.List);
+
+        public Task<RemovePeerResult> RemovePeerAsync(string nameOrNickname, CancellationToken ct) => OnLoop(() => allocator.RemovePeer(nameOrNickname));
+
+        public Task<RemovePeerResult> HandOffAsync(CancellationToken ct) => OnLoop(allocator.HandOff);
+
+        public Task<IpamStatus> StatusAsync(CancellationToken ct) => OnLoop(allocator.Status);
+    }
+}
