@@ -94,18 +94,25 @@ public sealed partial class Allocator
             return RemovePeerResult.Failure(IpamErrorKind.Conflict, "no reachable peer to hand our space to");
         }
         Ring updated = _ring.TransferAll(_self, reachable.Contains, reachable.Min(), out long addresses);
-        int dropped = _byAddress.Count(p => _options.Range.Contains(p.Key));
+        var dropped = new List<(string Id, uint Address, int Prefix, IReadOnlyDictionary<string, string> Metadata)>();
         foreach ((uint address, string id) in _byAddress.Where(p => _options.Range.Contains(p.Key)).ToList())
         {
+            Holder holder = _byId[id];
+            dropped.Add((id, address, holder.Addresses.First(a => a.Address == address).Prefix, holder.Metadata));
             Unrecord(id, address);
         }
         if (!CommitRing(updated))
         {
+            // Nothing changes when the state cannot be saved: the allocations come back as they were.
+            foreach ((string id, uint address, int prefix, IReadOnlyDictionary<string, string> metadata) in dropped)
+            {
+                Record(id, address, prefix, metadata);
+            }
             return RemovePeerResult.Failure(IpamErrorKind.StoreFailed, "could not save the IPAM state; nothing handed off");
         }
         _handedOff = true;
         FailAllPending(IpamErrorKind.NotReady, "this peer handed its space to others");
-        string message = $"{addresses} IPs handed over; {dropped} allocations dropped";
+        string message = $"{addresses} IPs handed over; {dropped.Count} allocations dropped";
         Emit(IpamLogLevel.Warning, 3051, message);
         BroadcastRing();
         return new RemovePeerResult(IpamErrorKind.None, message, addresses);

@@ -117,4 +117,22 @@ public sealed class AllocatorAdminTests
         sim.Replicas[1].Gone = true;
         sim.CheckSafety();
     }
+
+    [Fact]
+    public void HandOff_StateNotSaved_ChangesNothing()
+    {
+        IpamSim sim = Seeded(3);
+        SimReplica leaving = sim.Replicas[1];
+        AllocationResult pod = leaving.Allocator!.Allocate("pod").Done();
+        leaving.Store.FailSaves = true;
+
+        RemovePeerResult result = leaving.Allocator.HandOff();
+
+        Assert.Equal(IpamErrorKind.StoreFailed, result.Error);
+        IpamAllocation kept = Assert.Single(leaving.Allocator.Lookup("pod"));
+        Assert.Equal(pod.Address, kept.Address);
+        leaving.Allocator.CheckInvariants();
+        leaving.Store.FailSaves = false;
+        Assert.Equal(pod.Address, leaving.Allocator.Allocate("pod").Done().Address);
+    }
 }
