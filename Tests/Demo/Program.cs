@@ -4,8 +4,8 @@ using Weave.Lab;
 namespace Weave.Demo;
 
 /// <summary>
-/// Three simulated hosts, a router and a pod on each; shows the mesh's status and pings across
-/// hosts, then removes everything (also on Ctrl-C). <c>--verbose</c> prints every lab step and
+/// Three simulated hosts, a router and a pod on each (its address from the router's IP
+/// allocation); shows the mesh's and IPAM's status and pings across hosts, then removes everything (also on Ctrl-C). <c>--verbose</c> prints every lab step and
 /// router log line.
 /// </summary>
 public static partial class Program
@@ -53,13 +53,6 @@ public static partial class Program
             }
         }
 
-        Step("Attaching a pod to each host's bridge `weave`");
-        LabPod[] pods = [.. lab.Hosts.Select((host, i) => host.AddPod($"pod{i + 1}", $"10.32.0.{i + 1}/12"))];
-        foreach (LabPod pod in pods)
-        {
-            Console.WriteLine($"  {pod.Name} on {pod.Host.Name}: eth0 {pod.Address}/{pod.Cidr.PrefixLength}");
-        }
-
         Step("Waiting for the mesh: host1 should have 2 established connections");
         if (!Eventually.True(() => EstablishedConnections(host1) >= 2 || routers.Any(r => r.HasExited), s_within)
             || routers.Any(r => r.HasExited))
@@ -67,10 +60,33 @@ public static partial class Program
             Console.WriteLine("  (not there yet; showing what there is)");
         }
 
+        Step("Asking each host's router for a pod address (POST /ip/{id}: the 3 routers agree on the split of 10.32.0.0/12 first)");
+        var addresses = new string[lab.Hosts.Count];
+        for (int i = 0; i < lab.Hosts.Count; i++)
+        {
+            using var api = new RouterApi(lab.Hosts[i]);
+            RouterApi.Reply reply = api.Post($"/ip/pod{i + 1}");
+            if (!reply.Ok)
+            {
+                return Fail(lab, $"no address from the router on {lab.Hosts[i].Name}: {reply}", routers);
+            }
+            addresses[i] = reply.Body.Trim();
+            Console.WriteLine($"  {lab.Hosts[i].Name}$ curl -X POST 127.0.0.1:6784/ip/pod{i + 1}   -> {addresses[i]}");
+        }
+
+        Step("Attaching a pod with that address to each host's bridge `weave`");
+        LabPod[] pods = [.. lab.Hosts.Select((host, i) => host.AddPod($"pod{i + 1}", addresses[i]))];
+        foreach (LabPod pod in pods)
+        {
+            Console.WriteLine($"  {pod.Name} on {pod.Host.Name}: eth0 {pod.Address}/{pod.Cidr.PrefixLength}");
+        }
+
         Step("host1$ weave status");
         Console.WriteLine(Indent(host1.RunWeave("status")));
         Step("host1$ weave status connections");
         Console.WriteLine(Indent(host1.RunWeave("status", "connections")));
+        Step("host1$ weave status ipam");
+        Console.WriteLine(Indent(host1.RunWeave("status", "ipam")));
 
         bool ok = true;
         foreach ((LabPod from, LabPod to) in new[] { (pods[0], pods[2]), (pods[2], pods[0]) })
@@ -94,8 +110,8 @@ public static partial class Program
 
     private static LabProcess Launch(LabHost host, params string[] peers)
     {
-        LabProcess router = host.StartRouter(peers);
-        Console.WriteLine($"  {host.Name}$ weave launch --name {host.PeerName} --nickname {host.Name} {string.Join(' ', peers)}".TrimEnd());
+        LabProcess router = host.StartRouter(["--ipalloc-init", "consensus=3", .. peers]);
+        Console.WriteLine($"  {host.Name}$ weave launch --name {host.PeerName} --nickname {host.Name} --ipalloc-init consensus=3 {string.Join(' ', peers)}".TrimEnd());
         return router;
     }
 

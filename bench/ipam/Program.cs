@@ -68,7 +68,7 @@ using (NetLab lab = NetLab.Create(1))
     runNames.Add(lab.RunName);
     LabHost host = lab.Hosts[0];
     LabProcess router = host.StartRouter();
-    using var api = new Api(host, concurrency);
+    using var api = new RouterApi(host, concurrency);
     if (!WaitFor(() => api.SendAsync(HttpMethod.Get, "/status").GetAwaiter().GetResult().Status == 200, TimeSpan.FromSeconds(30)))
     {
         Console.Error.WriteLine($"ipam: router did not answer GET /status within 30 s:\n{router.Output}");
@@ -94,7 +94,7 @@ using (NetLab lab = NetLab.Create(1))
         return 1;
     }
     phases.Add(await RunPhase(api, $"DELETE /ip/{{id}}, {concurrency} concurrent", HttpMethod.Delete, [.. sequentialIds, .. concurrentIds], concurrency, 204, null));
-    Reply left = await api.SendAsync(HttpMethod.Get, "/ip");
+    RouterApi.Reply left = await api.SendAsync(HttpMethod.Get, "/ip");
     Console.WriteLine($"GET /ip afterwards: {left.Body.Trim()}");
     if (left.Body.Trim() != "{\"owned\":[]}")
     {
@@ -117,8 +117,8 @@ for (int r = 0; r < repeats; r++)
             : lab.Hosts[i].StartRouter("--ipalloc-init", "consensus=3", lab.Hosts[i - 1].UnderlayAddress.ToString());
     }
     var clock = Stopwatch.StartNew();
-    using var api = new Api(lab.Hosts[0], 1);
-    Reply reply = new(0, "");
+    using var api = new RouterApi(lab.Hosts[0], 1);
+    RouterApi.Reply reply = new(HttpMethod.Post, "/ip/first", 0, "not tried");
     int attempts = 0;
     while (clock.Elapsed < TimeSpan.FromSeconds(60))
     {
@@ -166,7 +166,7 @@ Console.WriteLine();
 Console.WriteLine(ours.Length == 0 ? $"cleanup: no namespaces of runs {string.Join(", ", runNames)} left" : $"cleanup FAILED: {string.Join(", ", ours)} still exist");
 return ours.Length == 0 ? 0 : 1;
 
-static async Task<Phase> RunPhase(Api api, string name, HttpMethod method, string[] ids, int clients, int expected, Dictionary<string, string>? addresses)
+static async Task<Phase> RunPhase(RouterApi api, string name, HttpMethod method, string[] ids, int clients, int expected, Dictionary<string, string>? addresses)
 {
     double[] latencies = new double[ids.Length];
     string[] bodies = new string[ids.Length];
@@ -178,7 +178,7 @@ static async Task<Phase> RunPhase(Api api, string name, HttpMethod method, strin
         while ((i = Interlocked.Increment(ref next)) < ids.Length)
         {
             long start = Stopwatch.GetTimestamp();
-            Reply reply = await api.SendAsync(method, "/ip/" + ids[i]);
+            RouterApi.Reply reply = await api.SendAsync(method, "/ip/" + ids[i]);
             latencies[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
             Expect(reply, expected);
             bodies[i] = reply.Body;
@@ -199,7 +199,7 @@ static async Task<Phase> RunPhase(Api api, string name, HttpMethod method, strin
     return phase;
 }
 
-static void Expect(Reply reply, int status)
+static void Expect(RouterApi.Reply reply, int status)
 {
     if (reply.Status != status)
     {
@@ -238,55 +238,3 @@ static long RssKb(int pid)
 
 /// <summary>One measured phase: latencies in ms.</summary>
 internal sealed record Phase(string Name, int Count, int Clients, double Wall, double P50, double P99, double Max);
-
-/// <summary>An answer; status 0 when the router could not be reached.</summary>
-internal sealed record Reply(int Status, string Body);
-
-/// <summary>
-/// HTTP/1.1 to 127.0.0.1:6784 inside a host's namespace: each connection's socket is created in
-/// the namespace (and keeps it); at most <c>connections</c> pooled keep-alive connections.
-/// </summary>
-internal sealed class Api : IDisposable
-{
-    private readonly HttpClient _client;
-
-    public Api(LabHost host, int connections)
-    {
-        var handler = new SocketsHttpHandler
-        {
-            UseProxy = false,
-            MaxConnectionsPerServer = connections,
-            ConnectCallback = async (_, ct) =>
-            {
-                Socket socket = host.Run(() => new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true });
-                try
-                {
-                    await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, 6784), ct);
-                    return new NetworkStream(socket, ownsSocket: true);
-                }
-                catch
-                {
-                    socket.Dispose();
-                    throw;
-                }
-            },
-        };
-        _client = new HttpClient(handler) { BaseAddress = new Uri("http://127.0.0.1:6784"), Timeout = TimeSpan.FromSeconds(60) };
-    }
-
-    public async Task<Reply> SendAsync(HttpMethod method, string path)
-    {
-        using var request = new HttpRequestMessage(method, path);
-        try
-        {
-            using HttpResponseMessage response = await _client.SendAsync(request);
-            return new Reply((int)response.StatusCode, await response.Content.ReadAsStringAsync());
-        }
-        catch (HttpRequestException e)
-        {
-            return new Reply(0, e.Message);
-        }
-    }
-
-    public void Dispose() => _client.Dispose();
-}

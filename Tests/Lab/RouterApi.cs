@@ -1,8 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
-using Weave.Lab;
 
-namespace Weave.EndToEnd;
+namespace Weave.Lab;
 
 /// <summary>
 /// HTTP to one host's router API (127.0.0.1:6784 inside the host's namespace), without starting
@@ -10,19 +9,21 @@ namespace Weave.EndToEnd;
 /// it), then used from here; connections are pooled, so concurrent requests are real concurrent
 /// clients. A request that cannot reach the router answers status 0 with the reason.
 /// </summary>
-internal sealed class RouterApi : IDisposable
+public sealed class RouterApi : IDisposable
 {
     public static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(45);
 
     private readonly HttpClient _client;
 
-    public RouterApi(LabHost host)
+    /// <param name="connections">Most pooled connections, i.e. concurrent requests on the wire.</param>
+    public RouterApi(LabHost host, int connections = int.MaxValue)
     {
         ArgumentNullException.ThrowIfNull(host);
         Host = host;
         var handler = new SocketsHttpHandler
         {
             UseProxy = false,
+            MaxConnectionsPerServer = connections,
             PooledConnectionIdleTimeout = TimeSpan.FromSeconds(5),
             ConnectTimeout = TimeSpan.FromSeconds(5),
             ConnectCallback = async (_, ct) =>
