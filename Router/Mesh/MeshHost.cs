@@ -121,9 +121,10 @@ public sealed partial class MeshHost : IMeshTransport, IMeshControl, IAsyncDispo
             {
                 answer.TrySetResult(question());
             }
-            catch (Exception e) when (e is InvalidOperationException or ArgumentException)
+            catch (Exception e)
             {
-                // A request the node or allocator refuses fails alone; the loop goes on.
+                // A request the node or allocator refuses (or a bug in it) fails alone, with its
+                // reason in the answer; the loop that carries the mesh goes on.
                 answer.TrySetException(e);
             }
         });
