@@ -6,9 +6,10 @@ using Tmds.Linux;
 namespace Weave.Linux;
 
 /// <summary>
-/// A TAP device opened on /dev/net/tun (IFF_TAP | IFF_NO_PI). It is not persistent: the kernel
-/// removes the interface when the descriptor is closed, by <see cref="Dispose"/> or by the process
-/// dying. The descriptor is O_NONBLOCK | O_CLOEXEC.
+/// A TAP device opened on /dev/net/tun (IFF_TAP | IFF_NO_PI, and IFF_VNET_HDR when made by
+/// <see cref="CreateWithVirtioNetHeader"/>). It is not persistent: the kernel removes the interface
+/// when the descriptor is closed, by <see cref="Dispose"/> or by the process dying. The descriptor
+/// is O_NONBLOCK | O_CLOEXEC.
 /// </summary>
 /// <remarks>
 /// One thread may <see cref="Read"/> while others call <see cref="TryWrite"/>. <see cref="Dispose"/>
@@ -22,13 +23,20 @@ public sealed class TapDevice : IDisposable
     private readonly FileDescriptorHandle _wake;
     private volatile bool _disposed;
 
-    private TapDevice(FileDescriptorHandle tap, FileDescriptorHandle wake, string name, int interfaceIndex)
+    private TapDevice(FileDescriptorHandle tap, FileDescriptorHandle wake, string name, int interfaceIndex,
+        int virtioNetHeaderSize, TapOffloads offloads)
     {
         _tap = tap;
         _wake = wake;
         Name = name;
         InterfaceIndex = interfaceIndex;
+        VirtioNetHeaderSize = virtioNetHeaderSize;
+        Offloads = offloads;
     }
+
+    /// <summary>A read buffer that holds any frame of a virtio-header TAP: the 10-byte header, an
+    /// Ethernet header with one VLAN tag, an IPv6 header and a 64 KB payload.</summary>
+    public const int SuperFrameBufferBytes = VirtioNetHeader.Size + 18 + 40 + 65_535;
 
     /// <summary>/dev/net/tun exists and is a character device.</summary>
     public static unsafe bool IsSupported
@@ -54,12 +62,36 @@ public sealed class TapDevice : IDisposable
     /// <summary>The interface index, read right after creation.</summary>
     public int InterfaceIndex { get; }
 
+    /// <summary>0 for a plain TAP; <see cref="VirtioNetHeader.Size"/> (10) when every frame read
+    /// or written starts with a virtio_net_hdr.</summary>
+    public int VirtioNetHeaderSize { get; }
+
+    /// <summary>The offloads set with TUNSETOFFLOAD (<see cref="TapOffloads.None"/> for a plain TAP).</summary>
+    public TapOffloads Offloads { get; }
+
     /// <summary>Creates the TAP interface <paramref name="name"/> in the network namespace of the
     /// calling thread. The interface starts down.</summary>
     /// <exception cref="ArgumentException">The name is not a valid interface name.</exception>
     /// <exception cref="LinuxError">Opening /dev/net/tun or TUNSETIFF failed (EBUSY when a TAP of
     /// that name is open elsewhere, EINVAL when another kind of link has that name).</exception>
-    public static unsafe TapDevice Create(string name)
+    public static TapDevice Create(string name) => Create(name, virtioNetHeader: false, TapOffloads.None);
+
+    /// <summary>
+    /// Creates the TAP interface <paramref name="name"/> with IFF_VNET_HDR, a 10-byte header
+    /// (TUNSETVNETHDRSZ) and <paramref name="offloads"/> (TUNSETOFFLOAD). Every frame
+    /// <see cref="Read"/> returns then starts with a <see cref="VirtioNetHeader"/>, and every frame
+    /// given to <see cref="TryWrite"/> must start with one (all zero for a complete frame). With
+    /// segmentation offloads a frame can be a 64 KB super-frame: read into buffers of
+    /// <see cref="SuperFrameBufferBytes"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException">The name is not a valid interface name.</exception>
+    /// <exception cref="LinuxError">Opening /dev/net/tun, TUNSETIFF, TUNSETVNETHDRSZ or
+    /// TUNSETOFFLOAD failed (EINVAL from TUNSETOFFLOAD when the kernel lacks an offload, or a
+    /// segmentation offload is asked without <see cref="TapOffloads.Checksum"/>).</exception>
+    public static TapDevice CreateWithVirtioNetHeader(string name, TapOffloads offloads = TapOffloads.Tcp) =>
+        Create(name, virtioNetHeader: true, offloads);
+
+    private static unsafe TapDevice Create(string name, bool virtioNetHeader, TapOffloads offloads)
     {
         InterfaceName.Validate(name, nameof(name));
         byte[] path = Encoding.UTF8.GetBytes(TunConstants.DevicePath + "\0");
@@ -78,10 +110,28 @@ public sealed class TapDevice : IDisposable
             byte* ifr = stackalloc byte[TunConstants.IfReqSize];
             new Span<byte>(ifr, TunConstants.IfReqSize).Clear();
             Encoding.UTF8.GetBytes(name, new Span<byte>(ifr, InterfaceName.IFNAMSIZ - 1));
-            *(short*)(ifr + TunConstants.IfReqFlagsOffset) = TunConstants.IFF_TAP | TunConstants.IFF_NO_PI;
+            short flags = TunConstants.IFF_TAP | TunConstants.IFF_NO_PI;
+            if (virtioNetHeader)
+            {
+                flags |= TunConstants.IFF_VNET_HDR;
+            }
+            *(short*)(ifr + TunConstants.IfReqFlagsOffset) = flags;
             if (LibCShims.ioctl(fd, TunConstants.TUNSETIFF, ifr) != 0)
             {
                 throw LinuxError.FromLastError("TUNSETIFF " + name);
+            }
+            if (virtioNetHeader)
+            {
+                int size = VirtioNetHeader.Size;
+                if (LibCShims.ioctl(fd, TunConstants.TUNSETVNETHDRSZ, &size) != 0)
+                {
+                    throw LinuxError.FromLastError("TUNSETVNETHDRSZ " + name);
+                }
+                // The flags travel in the argument itself, not behind a pointer.
+                if (LibCShims.ioctl(fd, TunConstants.TUNSETOFFLOAD, (void*)(nuint)(uint)offloads) != 0)
+                {
+                    throw LinuxError.FromLastError($"TUNSETOFFLOAD {name} ({offloads})");
+                }
             }
             ifr[InterfaceName.IFNAMSIZ - 1] = 0;
             string actual = Marshal.PtrToStringUTF8((nint)ifr) ?? name;
@@ -95,7 +145,8 @@ public sealed class TapDevice : IDisposable
             {
                 throw LinuxError.FromLastError("eventfd for " + actual);
             }
-            return new TapDevice(tap, new FileDescriptorHandle(wakeFd), actual, (int)index);
+            return new TapDevice(tap, new FileDescriptorHandle(wakeFd), actual, (int)index,
+                virtioNetHeader ? VirtioNetHeader.Size : 0, virtioNetHeader ? offloads : TapOffloads.None);
         }
         catch
         {
@@ -106,8 +157,10 @@ public sealed class TapDevice : IDisposable
 
     /// <summary>
     /// Reads one Ethernet frame into <paramref name="frame"/>, which should hold the MTU plus 18
-    /// bytes of Ethernet and VLAN header: the kernel silently truncates a longer frame to the
-    /// buffer (and discards the rest). Returns the frame's length, or 0 when none arrived within
+    /// bytes of Ethernet and VLAN header (plus <see cref="VirtioNetHeaderSize"/>, or
+    /// <see cref="SuperFrameBufferBytes"/> in all with segmentation offloads): the kernel silently
+    /// truncates a longer frame to the buffer (and discards the rest). On a virtio-header TAP the
+    /// frame starts with the <see cref="VirtioNetHeader"/>. Returns the frame's length, or 0 when none arrived within
     /// <paramref name="timeoutMilliseconds"/> (-1 waits forever). poll() is used only after read()
     /// returned EAGAIN; EINTR is retried.
     /// </summary>

@@ -24,6 +24,31 @@ public sealed class NativeLayoutTests
         ("IFF_TAP", (ulong)TunConstants.IFF_TAP),
         ("IFF_NO_PI", (ulong)TunConstants.IFF_NO_PI),
         ("IFF_VNET_HDR", (ulong)TunConstants.IFF_VNET_HDR),
+        ("TUNSETOFFLOAD", TunConstants.TUNSETOFFLOAD),
+        ("TUNGETVNETHDRSZ", TunConstants.TUNGETVNETHDRSZ),
+        ("TUNSETVNETHDRSZ", TunConstants.TUNSETVNETHDRSZ),
+        ("TUN_F_CSUM", TunConstants.TUN_F_CSUM),
+        ("TUN_F_TSO4", TunConstants.TUN_F_TSO4),
+        ("TUN_F_TSO6", TunConstants.TUN_F_TSO6),
+        ("TUN_F_TSO_ECN", TunConstants.TUN_F_TSO_ECN),
+        ("TUN_F_UFO", TunConstants.TUN_F_UFO),
+        // TUN_F_USO4/6 and VIRTIO_NET_HDR_GSO_UDP_L4 came with Linux 6.2, after Debian 12's headers (6.1).
+        ("sizeof(struct virtio_net_hdr)", VirtioNetHeader.Size),
+        ("sizeof(struct virtio_net_hdr_mrg_rxbuf)", VirtioNetHeader.SizeWithNumBuffers),
+        ("offsetof(struct virtio_net_hdr, flags)", 0),
+        ("offsetof(struct virtio_net_hdr, gso_type)", 1),
+        ("offsetof(struct virtio_net_hdr, hdr_len)", 2),
+        ("offsetof(struct virtio_net_hdr, gso_size)", 4),
+        ("offsetof(struct virtio_net_hdr, csum_start)", 6),
+        ("offsetof(struct virtio_net_hdr, csum_offset)", 8),
+        ("VIRTIO_NET_HDR_F_NEEDS_CSUM", VirtioNetHeader.FlagNeedsChecksum),
+        ("VIRTIO_NET_HDR_F_DATA_VALID", VirtioNetHeader.FlagDataValid),
+        ("VIRTIO_NET_HDR_F_RSC_INFO", VirtioNetHeader.FlagRscInfo),
+        ("VIRTIO_NET_HDR_GSO_NONE", VirtioNetHeader.GsoNone),
+        ("VIRTIO_NET_HDR_GSO_TCPV4", VirtioNetHeader.GsoTcpV4),
+        ("VIRTIO_NET_HDR_GSO_UDP", VirtioNetHeader.GsoUdp),
+        ("VIRTIO_NET_HDR_GSO_TCPV6", VirtioNetHeader.GsoTcpV6),
+        ("VIRTIO_NET_HDR_GSO_ECN", VirtioNetHeader.GsoEcn),
         ("sizeof(struct nlmsghdr)", NLMSG_HDRLEN),
         ("sizeof(struct ifinfomsg)", IfInfoMsgSize),
         ("sizeof(struct rtattr)", RTA_HDRLEN),
@@ -158,6 +183,7 @@ public sealed class NativeLayoutTests
             #include <linux/veth.h>
             #include <linux/if_addr.h>
             #include <linux/if_bridge.h>
+            #include <linux/virtio_net.h>
             int main(void)
             {
 
