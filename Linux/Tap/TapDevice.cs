@@ -130,7 +130,8 @@ public sealed class TapDevice : IDisposable
                 // The flags travel in the argument itself, not behind a pointer.
                 if (LibCShims.ioctl(fd, TunConstants.TUNSETOFFLOAD, (void*)(nuint)(uint)offloads) != 0)
                 {
-                    throw LinuxError.FromLastError($"TUNSETOFFLOAD {name} ({offloads})");
+                    int errno = Marshal.GetLastPInvokeError();
+                    throw new LinuxError($"TUNSETOFFLOAD {name} ({offloads})", errno);
                 }
             }
             ifr[InterfaceName.IFNAMSIZ - 1] = 0;

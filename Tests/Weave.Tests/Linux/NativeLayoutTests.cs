@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Weave.Linux;
 using Xunit;
 using static Weave.Linux.NetlinkConstants;
@@ -49,6 +51,33 @@ public sealed class NativeLayoutTests
         ("VIRTIO_NET_HDR_GSO_UDP", VirtioNetHeader.GsoUdp),
         ("VIRTIO_NET_HDR_GSO_TCPV6", VirtioNetHeader.GsoTcpV6),
         ("VIRTIO_NET_HDR_GSO_ECN", VirtioNetHeader.GsoEcn),
+        ("sizeof(struct msghdr)", (ulong)Unsafe.SizeOf<SocketNative.MsgHdr>()),
+        ("offsetof(struct msghdr, msg_namelen)", Offset<SocketNative.MsgHdr>(nameof(SocketNative.MsgHdr.NameLength))),
+        ("offsetof(struct msghdr, msg_iov)", Offset<SocketNative.MsgHdr>(nameof(SocketNative.MsgHdr.Iov))),
+        ("offsetof(struct msghdr, msg_iovlen)", Offset<SocketNative.MsgHdr>(nameof(SocketNative.MsgHdr.IovLength))),
+        ("offsetof(struct msghdr, msg_control)", Offset<SocketNative.MsgHdr>(nameof(SocketNative.MsgHdr.Control))),
+        ("offsetof(struct msghdr, msg_controllen)", Offset<SocketNative.MsgHdr>(nameof(SocketNative.MsgHdr.ControlLength))),
+        ("offsetof(struct msghdr, msg_flags)", Offset<SocketNative.MsgHdr>(nameof(SocketNative.MsgHdr.Flags))),
+        ("sizeof(struct mmsghdr)", (ulong)Unsafe.SizeOf<SocketNative.MMsgHdr>()),
+        ("offsetof(struct mmsghdr, msg_len)", Offset<SocketNative.MMsgHdr>(nameof(SocketNative.MMsgHdr.Length))),
+        ("sizeof(struct iovec)", (ulong)Unsafe.SizeOf<SocketNative.IoVec>()),
+        ("sizeof(struct cmsghdr)", (ulong)Unsafe.SizeOf<SocketNative.CMsgHdr>()),
+        ("offsetof(struct cmsghdr, cmsg_level)", Offset<SocketNative.CMsgHdr>(nameof(SocketNative.CMsgHdr.Level))),
+        ("offsetof(struct cmsghdr, cmsg_type)", Offset<SocketNative.CMsgHdr>(nameof(SocketNative.CMsgHdr.Type))),
+        ("CMSG_LEN(0)", SocketNative.CMsgHeaderSize),
+        ("CMSG_LEN(sizeof(uint16_t))", (ulong)SocketNative.CMsgLength(2)),
+        ("CMSG_SPACE(sizeof(uint16_t))", (ulong)SocketNative.CMsgSpace(2)),
+        ("CMSG_SPACE(sizeof(int))", (ulong)SocketNative.CMsgSpace(4)),
+        ("sizeof(struct sockaddr_in)", SocketNative.SockAddrInSize),
+        ("sizeof(struct sockaddr_in6)", SocketNative.SockAddrIn6Size),
+        ("offsetof(struct sockaddr_in6, sin6_addr)", 8),
+        ("offsetof(struct sockaddr_in6, sin6_scope_id)", 24),
+        ("AF_INET", SocketNative.AF_INET),
+        ("AF_INET6", SocketNative.AF_INET6),
+        ("SOL_UDP", SocketNative.SOL_UDP),
+        ("UDP_SEGMENT", SocketNative.UDP_SEGMENT),
+        ("UDP_GRO", SocketNative.UDP_GRO),
+        ("MSG_TRUNC", 0x20),
         ("sizeof(struct nlmsghdr)", NLMSG_HDRLEN),
         ("sizeof(struct ifinfomsg)", IfInfoMsgSize),
         ("sizeof(struct rtattr)", RTA_HDRLEN),
@@ -138,6 +167,8 @@ public sealed class NativeLayoutTests
         ("RTN_UNICAST", RTN_UNICAST),
     ];
 
+    private static ulong Offset<T>(string field) => (ulong)Marshal.OffsetOf<T>(field);
+
     [GccFact]
     public void OurConstantsAndSizes_MatchTheCHeaders()
     {
@@ -171,6 +202,7 @@ public sealed class NativeLayoutTests
     private static string CProgram()
     {
         var text = new System.Text.StringBuilder("""
+            #define _GNU_SOURCE
             #include <stddef.h>
             #include <stdio.h>
             #include <sys/ioctl.h>
@@ -184,6 +216,10 @@ public sealed class NativeLayoutTests
             #include <linux/if_addr.h>
             #include <linux/if_bridge.h>
             #include <linux/virtio_net.h>
+            #include <netinet/in.h>
+            #include <stdint.h>
+            #include <sys/uio.h>
+            #include <netinet/udp.h>
             int main(void)
             {
 

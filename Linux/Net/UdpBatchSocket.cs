@@ -1,0 +1,355 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using Tmds.Linux;
+
+namespace Weave.Linux;
+
+/// <summary>
+/// A UDP socket for the data plane, over a raw descriptor: batches of datagrams move with one
+/// recvmmsg or sendmmsg through a <see cref="UdpBatch"/>, sends may carry a GSO segment size
+/// (UDP_SEGMENT) and receives may coalesce (UDP_GRO, <see cref="EnableGro"/>). Nothing is allocated
+/// per call. The descriptor is O_NONBLOCK | O_CLOEXEC; a call that must wait polls, together with
+/// an eventfd that <see cref="Dispose"/> signals.
+/// </summary>
+/// <remarks>
+/// Meant for dedicated threads: one receiving, one sending (each with its own batch). Descriptors
+/// are closed only when the last in-flight call has returned (SafeHandle reference counting).
+/// Send errors that concern one datagram (no route, message too long, refused by a firewall, GSO
+/// not possible on the outgoing device) drop that datagram and are counted, so one bad destination
+/// never stops a batch; anything else throws a <see cref="LinuxError"/> naming the call.
+/// </remarks>
+public sealed unsafe class UdpBatchSocket : IDisposable
+{
+    private const int EMSGSIZE = 90;
+    private const int ENETUNREACH = 101;
+    private const int EHOSTUNREACH = 113;
+    private const int ECONNREFUSED = 111;
+    private const int EADDRNOTAVAIL = 99;
+    private const int EPERM = 1;
+    private const int EACCES = 13;
+    private const int EIO = 5;
+    private const int ENOBUFS = 105;
+    private const short POLLOUT = 0x004;
+
+    private readonly FileDescriptorHandle _socket;
+    private readonly FileDescriptorHandle _wake;
+    private volatile bool _disposed;
+    private long _droppedSends;
+
+    private UdpBatchSocket(FileDescriptorHandle socket, FileDescriptorHandle wake, UdpEndpoint local)
+    {
+        _socket = socket;
+        _wake = wake;
+        LocalEndPoint = local;
+    }
+
+    /// <summary>The bound address, with the port the kernel chose when 0 was asked.</summary>
+    public UdpEndpoint LocalEndPoint { get; }
+
+    /// <summary>Whether receives coalesce datagrams (<see cref="EnableGro"/>).</summary>
+    public bool IsGroEnabled { get; private set; }
+
+    /// <summary>Datagrams dropped because the kernel refused them (see the remarks).</summary>
+    public long DroppedSends => Interlocked.Read(ref _droppedSends);
+
+    /// <summary>The errno of the last dropped send, 0 if none.</summary>
+    public int LastSendError { get; private set; }
+
+    public static UdpBatchSocket Open(IPEndPoint local) => Open(UdpEndpoint.FromIPEndPoint(local));
+
+    /// <summary>Opens a UDP socket of the endpoint's family bound to it, in the calling thread's
+    /// network namespace (an IPv6 socket also takes IPv4 unless the system says otherwise).</summary>
+    /// <exception cref="ArgumentException">The endpoint is the default value.</exception>
+    /// <exception cref="LinuxError">socket(), bind() or eventfd() failed (EADDRINUSE, EADDRNOTAVAIL ...).</exception>
+    public static UdpBatchSocket Open(UdpEndpoint local)
+    {
+        if (local.Family == AddressFamily.Unspecified)
+        {
+            throw new ArgumentException("A local address is needed.", nameof(local));
+        }
+        int family = local.IsIPv4 ? LibC.AF_INET : LibC.AF_INET6;
+        int fd = LibC.socket(family, LibC.SOCK_DGRAM | LibC.SOCK_NONBLOCK | LibC.SOCK_CLOEXEC, 0);
+        if (fd < 0)
+        {
+            throw LinuxError.FromLastError("socket UDP " + local.Family);
+        }
+        var socket = new FileDescriptorHandle(fd);
+        try
+        {
+            byte* address = stackalloc byte[SocketNative.SockAddrIn6Size];
+            int length = local.WriteSockAddr(address);
+            if (LibC.bind(fd, (sockaddr*)address, (uint)length) != 0)
+            {
+                int errno = Marshal.GetLastPInvokeError();
+                throw new LinuxError($"bind UDP {local}", errno);
+            }
+            uint boundLength = SocketNative.SockAddrIn6Size;
+            if (LibC.getsockname(fd, (sockaddr*)address, (socklen_t*)&boundLength) != 0)
+            {
+                int errno = Marshal.GetLastPInvokeError();
+                throw new LinuxError($"getsockname UDP {local}", errno);
+            }
+            UdpEndpoint bound = UdpEndpoint.ReadSockAddr(address, (int)boundLength);
+            int wakeFd = LibC.eventfd(0, LibC.EFD_CLOEXEC | LibC.EFD_NONBLOCK);
+            if (wakeFd < 0)
+            {
+                int errno = Marshal.GetLastPInvokeError();
+                throw new LinuxError($"eventfd for UDP {local}", errno);
+            }
+            return new UdpBatchSocket(socket, new FileDescriptorHandle(wakeFd), bound);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Asks the kernel to coalesce consecutive datagrams of one flow into one receive
+    /// slot with their segment size (setsockopt SOL_UDP UDP_GRO); see <see cref="UdpBatch.GetSegmentSize"/>.
+    /// Split such a slot at multiples of the segment size.</summary>
+    /// <exception cref="LinuxError">The kernel refused (ENOPROTOOPT before Linux 5.0).</exception>
+    public void EnableGro()
+    {
+        SetOption(SocketNative.SOL_UDP, SocketNative.UDP_GRO, 1, "setsockopt UDP_GRO");
+        IsGroEnabled = true;
+    }
+
+    /// <summary>Sets SO_RCVBUF and SO_SNDBUF (the kernel doubles them and caps them at
+    /// net.core.rmem_max / wmem_max).</summary>
+    public void SetBufferSizes(int receiveBytes, int sendBytes)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(receiveBytes);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(sendBytes);
+        SetOption(LibC.SOL_SOCKET, LibC.SO_RCVBUF, receiveBytes, "setsockopt SO_RCVBUF");
+        SetOption(LibC.SOL_SOCKET, LibC.SO_SNDBUF, sendBytes, "setsockopt SO_SNDBUF");
+    }
+
+    /// <summary>
+    /// Receives up to <see cref="UdpBatch.Count"/> datagrams (or GRO runs) into the batch's slots
+    /// 0, 1, ... with one recvmmsg; returns how many, or 0 when none arrived within
+    /// <paramref name="timeoutMilliseconds"/> (-1 waits forever). EINTR is retried.
+    /// </summary>
+    /// <exception cref="LinuxError">recvmmsg() or poll() failed otherwise.</exception>
+    /// <exception cref="ObjectDisposedException">The socket was disposed, before or during the call.</exception>
+    public int Receive(UdpBatch batch, int timeoutMilliseconds)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        ArgumentOutOfRangeException.ThrowIfLessThan(timeoutMilliseconds, -1);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        SocketNative.MMsgHdr* messages = batch.Messages;
+        bool socketAdded = false;
+        bool wakeAdded = false;
+        try
+        {
+            AddRef(_socket, ref socketAdded);
+            AddRef(_wake, ref wakeAdded);
+            long start = Stopwatch.GetTimestamp();
+            while (true)
+            {
+                ObjectDisposedException.ThrowIf(_disposed, this);
+                batch.PrepareReceive();
+                int received = SocketNative.recvmmsg(_socket.Fd, messages, (uint)batch.Count, 0, null);
+                if (received >= 0)
+                {
+                    batch.CompleteReceive(received);
+                    return received;
+                }
+                int errno = Marshal.GetLastPInvokeError();
+                if (errno == LibC.EINTR)
+                {
+                    continue;
+                }
+                if (errno != LibC.EAGAIN)
+                {
+                    throw new LinuxError("recvmmsg UDP " + LocalEndPoint.Port, errno);
+                }
+                int remaining = RemainingMilliseconds(start, timeoutMilliseconds);
+                if (remaining == 0 || !Wait(LibCShims.POLLIN, remaining))
+                {
+                    return 0;
+                }
+            }
+        }
+        finally
+        {
+            Release(socketAdded, wakeAdded);
+        }
+    }
+
+    /// <summary>
+    /// Sends slots 0 to <paramref name="count"/> - 1 of the batch (prepared with
+    /// <see cref="UdpBatch.SetDatagram"/>) with as few sendmmsg calls as the kernel allows, waiting
+    /// for room in the socket buffer at most <paramref name="timeoutMilliseconds"/> (-1 forever).
+    /// Returns how many slots were dealt with, sent or dropped (<see cref="DroppedSends"/>): fewer
+    /// than <paramref name="count"/> only when the buffer stayed full until the timeout.
+    /// </summary>
+    /// <exception cref="LinuxError">sendmmsg() or poll() failed in a way that is not about one datagram.</exception>
+    /// <exception cref="ObjectDisposedException">The socket was disposed, before or during the call.</exception>
+    public int Send(UdpBatch batch, int count, int timeoutMilliseconds = -1)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(count, batch.Count);
+        ArgumentOutOfRangeException.ThrowIfLessThan(timeoutMilliseconds, -1);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        SocketNative.MMsgHdr* messages = batch.Messages;
+        bool socketAdded = false;
+        bool wakeAdded = false;
+        try
+        {
+            AddRef(_socket, ref socketAdded);
+            AddRef(_wake, ref wakeAdded);
+            long start = Stopwatch.GetTimestamp();
+            int done = 0;
+            while (done < count)
+            {
+                ObjectDisposedException.ThrowIf(_disposed, this);
+                int sent = SocketNative.sendmmsg(_socket.Fd, messages + done, (uint)(count - done), 0);
+                if (sent > 0)
+                {
+                    done += sent;
+                    continue;
+                }
+                int errno = Marshal.GetLastPInvokeError();
+                if (sent == 0 || errno == LibC.EINTR)
+                {
+                    continue;
+                }
+                if (errno == LibC.EAGAIN)
+                {
+                    int remaining = RemainingMilliseconds(start, timeoutMilliseconds);
+                    if (remaining == 0 || !Wait(POLLOUT, remaining))
+                    {
+                        return done;
+                    }
+                    continue;
+                }
+                if (!IsDatagramError(errno))
+                {
+                    throw new LinuxError("sendmmsg UDP " + LocalEndPoint.Port, errno);
+                }
+                // sendmmsg reports an error only for the first datagram it could not send: drop that one.
+                Interlocked.Increment(ref _droppedSends);
+                LastSendError = errno;
+                done++;
+            }
+            return done;
+        }
+        finally
+        {
+            Release(socketAdded, wakeAdded);
+        }
+    }
+
+    /// <summary>Closes the socket (once no call is in flight) and wakes a blocked call.</summary>
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+        _disposed = true;
+        bool added = false;
+        try
+        {
+            _wake.DangerousAddRef(ref added);
+            ulong one = 1;
+            _ = LibC.write(_wake.Fd, &one, sizeof(ulong));
+        }
+        catch (ObjectDisposedException)
+        {
+            // Already closed by a concurrent Dispose.
+        }
+        finally
+        {
+            if (added)
+            {
+                _wake.DangerousRelease();
+            }
+        }
+        _socket.Dispose();
+        _wake.Dispose();
+    }
+
+    private static bool IsDatagramError(int errno) =>
+        errno is EMSGSIZE or ENETUNREACH or EHOSTUNREACH or ECONNREFUSED or EADDRNOTAVAIL or EPERM or EACCES or EIO or ENOBUFS;
+
+    private void SetOption(int level, int name, int value, string what)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        bool added = false;
+        try
+        {
+            AddRef(_socket, ref added);
+            if (LibC.setsockopt(_socket.Fd, level, name, &value, sizeof(int)) != 0)
+            {
+                int errno = Marshal.GetLastPInvokeError();
+                throw new LinuxError($"{what} on UDP {LocalEndPoint.Port}", errno);
+            }
+        }
+        finally
+        {
+            if (added)
+            {
+                _socket.DangerousRelease();
+            }
+        }
+    }
+
+    private static int RemainingMilliseconds(long start, int timeoutMilliseconds)
+    {
+        if (timeoutMilliseconds < 0)
+        {
+            return -1;
+        }
+        double elapsed = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+        return elapsed >= timeoutMilliseconds ? 0 : Math.Max(1, (int)Math.Ceiling(timeoutMilliseconds - elapsed));
+    }
+
+    /// <summary>Waits until the socket is ready for <paramref name="events"/> (true) or the time is up (false); throws when disposed.</summary>
+    private bool Wait(short events, int timeoutMilliseconds)
+    {
+        LibCShims.PollFd* fds = stackalloc LibCShims.PollFd[2];
+        fds[0] = new LibCShims.PollFd { Fd = _socket.Fd, Events = events };
+        fds[1] = new LibCShims.PollFd { Fd = _wake.Fd, Events = LibCShims.POLLIN };
+        int ready = LibCShims.poll(fds, 2, timeoutMilliseconds);
+        if (ready < 0)
+        {
+            int errno = Marshal.GetLastPInvokeError();
+            if (errno == LibC.EINTR)
+            {
+                return true; // the caller tries again, then polls for the remaining time
+            }
+            throw new LinuxError("poll UDP " + LocalEndPoint.Port, errno);
+        }
+        ObjectDisposedException.ThrowIf(fds[1].Revents != 0 || _disposed, this);
+        return ready > 0;
+    }
+
+    private void AddRef(FileDescriptorHandle handle, ref bool added)
+    {
+        try
+        {
+            handle.DangerousAddRef(ref added);
+        }
+        catch (ObjectDisposedException)
+        {
+            throw new ObjectDisposedException(GetType().FullName);
+        }
+    }
+
+    private void Release(bool socketAdded, bool wakeAdded)
+    {
+        if (wakeAdded)
+        {
+            _wake.DangerousRelease();
+        }
+        if (socketAdded)
+        {
+            _socket.DangerousRelease();
+        }
+    }
+}
