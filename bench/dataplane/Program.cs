@@ -1,0 +1,349 @@
+using System.ComponentModel;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Weave.Lab;
+
+// bench/dataplane: pod to pod across two lab hosts (namespaces on the lab's underlay bridge), in
+// one run and one topology, first through the kernel's VXLAN (the baseline), then through the
+// router:
+//
+//   1. kernel VXLAN: in each host a bridge `kvx-br` (MTU 1376) with a VXLAN device `vxlan-bench`
+//      (VNI 42, UDP 4789, local = this host's underlay address, remote = the other's; MTU 1376)
+//      and a pod `kpodN` (10.200.0.N/24) whose veth hangs on that bridge. Torn down afterwards.
+//   2. the router: `out/weave launch` on both hosts (host2 targeting host1), pods `podN` at
+//      10.32.0.N/12 on the bridge `weave` the router creates (addresses set by the lab, no CNI).
+//
+// For each: ping RTT from pod2 to pod1 (--pings, default 100, every --ping-interval 0.05 s) as
+// avg / p50 / p99; then iperf3 TCP pod2 → pod1 with 1 stream and with --streams (default 4),
+// --seconds (10) each, --runs (3) times, median in Gbit/s (the receiver's count). Pods' veths
+// have MTU 1376 (the router's overlay MTU) in both setups, so only the encapsulation differs.
+//
+//   dotnet bin/Release/net10.0/linux-x64/DataPlaneBench.dll [--seconds 10] [--runs 3] [--streams 4]
+//       [--pings 100] [--ping-interval 0.05] [--encrypted]
+
+const string KernelBridge = "kvx-br";
+const string KernelVxlan = "vxlan-bench";
+const int IperfPort = 5201;
+const double ClockTicks = 100; // CLK_TCK on Linux x86-64: /proc/<pid>/stat counts CPU time in 1/100 s
+
+int seconds = 10;
+int runs = 3;
+int streams = 4;
+int pings = 100;
+double pingInterval = 0.05;
+var rest = new List<string>();
+foreach (string arg in args)
+{
+    if (arg == "--encrypted")
+    {
+        Console.WriteLine("dataplane --encrypted: not available yet (issue 6); skipped");
+        return 0;
+    }
+    rest.Add(arg);
+}
+for (int i = 0; i < rest.Count; i += 2)
+{
+    if (i + 1 >= rest.Count)
+    {
+        Console.Error.WriteLine($"dataplane: option {rest[i]} needs a value");
+        return 2;
+    }
+    string value = rest[i + 1];
+    switch (rest[i])
+    {
+        case "--seconds":
+            seconds = int.Parse(value, CultureInfo.InvariantCulture);
+            break;
+        case "--runs":
+            runs = int.Parse(value, CultureInfo.InvariantCulture);
+            break;
+        case "--streams":
+            streams = int.Parse(value, CultureInfo.InvariantCulture);
+            break;
+        case "--pings":
+            pings = int.Parse(value, CultureInfo.InvariantCulture);
+            break;
+        case "--ping-interval":
+            pingInterval = double.Parse(value, CultureInfo.InvariantCulture);
+            break;
+        default:
+            Console.Error.WriteLine($"dataplane: unknown option {rest[i]}");
+            return 2;
+    }
+}
+if (seconds < 1 || runs < 1 || streams < 2 || pings < 1 || pingInterval <= 0)
+{
+    Console.Error.WriteLine("dataplane: --seconds, --runs, --pings must be ≥ 1, --streams ≥ 2, --ping-interval > 0");
+    return 2;
+}
+
+try
+{
+    _ = Command.Run(TimeSpan.FromSeconds(5), "iperf3", ["--version"]);
+}
+catch (Win32Exception)
+{
+    Console.Error.WriteLine("dataplane: iperf3 is missing: run ./test.sh once (it installs the test tools) or apt-get install iperf3");
+    return 1;
+}
+
+string date = DateTime.UtcNow.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+string kernelRelease = Command.Run(TimeSpan.FromSeconds(5), "uname", ["-r"]).Stdout.Trim();
+string commit = Command.Run(TimeSpan.FromSeconds(5), "git", ["-C", Repo.Root, "rev-parse", "--short", "HEAD"]).Stdout.Trim();
+string weave = Repo.RequireWeaveBinary();
+string loadBefore = LoadAverage();
+Console.WriteLine($"dataplane {date}: {Environment.ProcessorCount} CPUs, kernel {kernelRelease}, commit {commit}, load {loadBefore}");
+Console.WriteLine($"router: {weave} (built {File.GetLastWriteTimeUtc(weave):yyyy-MM-dd HH:mm} UTC)");
+Console.WriteLine($"iperf3 TCP pod2 → pod1: 1 and {streams} streams, {runs} × {seconds} s each; ping: {pings} every {pingInterval.ToString(CultureInfo.InvariantCulture)} s");
+
+Setup? kernel = null;
+Setup? router = null;
+string runName;
+int exitCode = 0;
+using (NetLab lab = NetLab.Create(2))
+{
+    runName = lab.RunName;
+    LabHost host1 = lab.Hosts[0], host2 = lab.Hosts[1];
+    try
+    {
+        // 1. Kernel VXLAN.
+        Console.WriteLine($"\n== kernel VXLAN ({KernelVxlan}: VNI 42, UDP 4789, MTU {NetLab.OverlayMtu}, on bridge {KernelBridge})");
+        LabPod kpod1 = AddKernelHost(host1, host2, "kpod1", "10.200.0.1/24");
+        LabPod kpod2 = AddKernelHost(host2, host1, "kpod2", "10.200.0.2/24");
+        kernel = Measure("kernel VXLAN", kpod1, kpod2, []);
+        foreach (LabPod pod in new[] { kpod1, kpod2 })
+        {
+            foreach (string link in new[] { pod.HostLink, KernelVxlan, KernelBridge })
+            {
+                Ip.In(pod.Host.Namespace, "link", "del", link);
+            }
+        }
+        Console.WriteLine($"kernel VXLAN setup removed ({KernelVxlan}, {KernelBridge}, the kpods' veths)");
+
+        // 2. The router.
+        Console.WriteLine("\n== router (out/weave launch on both hosts, host2 targeting host1)");
+        LabProcess router1 = host1.StartRouter();
+        LabProcess router2 = host2.StartRouter(host1.UnderlayAddress.ToString());
+        LabProcess[] routers = [router1, router2];
+        foreach ((LabHost host, LabProcess process) in new[] { (host1, router1), (host2, router2) })
+        {
+            if (!Eventually.True(() => process.HasExited || host.Links().Contains(LabHost.Bridge), TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(50))
+                || process.HasExited)
+            {
+                throw new InvalidOperationException($"{host.Name}: no bridge {LabHost.Bridge} within 30 s (router {(process.HasExited ? $"exited {process.ExitCode}" : "running")}):\n{process.Output}");
+            }
+        }
+        Match ready = Regex.Match(router1.Output, @"MTU (\d+)");
+        Console.WriteLine($"routers up (pids {router1.Pid}, {router2.Pid}); router1 reports MTU {(ready.Success ? ready.Groups[1].Value : "?")}");
+        LabPod pod1 = host1.AddPod("pod1", "10.32.0.1/12");
+        LabPod pod2 = host2.AddPod("pod2", "10.32.0.2/12");
+        router = Measure("router", pod1, pod2, routers);
+        foreach (LabProcess process in routers)
+        {
+            if (process.HasExited)
+            {
+                throw new InvalidOperationException($"{process} exited {process.ExitCode} during the benchmark:\n{process.Output}");
+            }
+        }
+    }
+    catch (Exception e) when (e is InvalidOperationException or TimeoutException or JsonException or FormatException)
+    {
+        Console.Error.WriteLine($"dataplane: FAILED: {e.Message}");
+        exitCode = 1;
+    }
+}
+
+if (kernel is not null && router is not null)
+{
+    string loadAfter = LoadAverage();
+    string pingNote = $"{pings} pings every {pingInterval.ToString(CultureInfo.InvariantCulture)} s";
+    var table = new StringBuilder();
+    table.Append("| pod → pod, 2 hosts | kernel VXLAN | router | router ÷ kernel |\n|---|---:|---:|---:|\n");
+    Row(table, $"TCP 1 stream (Gbit/s, median of {runs} × {seconds} s)", Median(kernel.Single), Median(router.Single), "0.00");
+    Row(table, $"TCP {streams} streams (Gbit/s, median of {runs} × {seconds} s)", Median(kernel.Multi), Median(router.Multi), "0.00");
+    Row(table, $"ping RTT avg (ms, {pingNote})", kernel.Ping.Avg, router.Ping.Avg, "0.000");
+    Row(table, "ping RTT p50 (ms)", kernel.Ping.P50, router.Ping.P50, "0.000");
+    Row(table, "ping RTT p99 (ms)", kernel.Ping.P99, router.Ping.P99, "0.000");
+
+    var details = new StringBuilder();
+    foreach (Setup setup in new[] { kernel, router })
+    {
+        details.Append(CultureInfo.InvariantCulture, $"- {setup.Name}: 1 stream {Runs(setup.Single)} Gbit/s (retransmits {string.Join(" / ", setup.SingleRetransmits)}); ");
+        details.Append(CultureInfo.InvariantCulture, $"{streams} streams {Runs(setup.Multi)} Gbit/s (retransmits {string.Join(" / ", setup.MultiRetransmits)}); ");
+        details.Append(CultureInfo.InvariantCulture, $"ping {setup.Ping.Received}/{setup.Ping.Sent} replies, min {setup.Ping.Min:0.000} max {setup.Ping.Max:0.000} ms");
+        if (setup.RouterCpu.Count > 0)
+        {
+            details.Append("; router CPU during the TCP runs (% of one core, router1 (receiving) / router2 (sending)): ")
+                .Append(string.Join(", ", setup.RouterCpu));
+        }
+        details.Append('\n');
+    }
+    string note = $"{date}, {Environment.ProcessorCount} CPUs (nproc), kernel {kernelRelease}, commit {commit}; load average before {loadBefore}, after {loadAfter}";
+
+    Console.WriteLine();
+    Console.WriteLine(table);
+    Console.Write(details);
+    Console.WriteLine();
+    Console.WriteLine(note);
+}
+
+// Everything the lab made must be gone (the kernel VXLAN setup lived inside the lab's hosts).
+string leftover = Command.Run(TimeSpan.FromSeconds(10), "ip", ["netns", "list"]).Stdout;
+string[] ours = [.. leftover.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => l.StartsWith(runName, StringComparison.Ordinal))];
+Console.WriteLine(ours.Length == 0 ? $"cleanup: no namespaces of run {runName} left (`ip netns list`: {(leftover.Trim().Length == 0 ? "empty" : leftover.Trim().Replace('\n', ' '))})"
+    : $"cleanup FAILED: {string.Join(", ", ours)} still exist");
+return ours.Length == 0 ? exitCode : 1;
+
+// A kernel VXLAN endpoint in `host` towards `other`, a bridge, and a pod on it. The lab's AddPod
+// puts the pod's veth on the bridge `weave` (creating it); it is moved to our bridge and `weave`
+// removed again, so the router later creates its bridge itself as it would on a fresh host.
+static LabPod AddKernelHost(LabHost host, LabHost other, string podName, string cidr)
+{
+    string mtu = NetLab.OverlayMtu.ToString(CultureInfo.InvariantCulture);
+    string ns = host.Namespace;
+    Ip.In(ns, "link", "add", KernelBridge, "mtu", mtu, "type", "bridge");
+    Ip.In(ns, "link", "set", KernelBridge, "up");
+    Ip.In(ns, "link", "add", KernelVxlan, "mtu", mtu, "type", "vxlan", "id", "42", "dstport", "4789",
+        "local", host.UnderlayAddress.ToString(), "remote", other.UnderlayAddress.ToString(), "dev", "eth0");
+    Ip.In(ns, "link", "set", KernelVxlan, "master", KernelBridge, "up");
+    LabPod pod = host.AddPod(podName, cidr);
+    Ip.In(ns, "link", "set", pod.HostLink, "nomaster");
+    Ip.In(ns, "link", "set", pod.HostLink, "master", KernelBridge, "up");
+    Ip.In(ns, "link", "del", LabHost.Bridge);
+    Console.WriteLine($"{host.Name}: {KernelVxlan} {host.UnderlayAddress} → {other.UnderlayAddress}, pod {podName} at {cidr} on {KernelBridge}");
+    return pod;
+}
+
+Setup Measure(string name, LabPod server, LabPod client, LabProcess[] routers)
+{
+    foreach ((LabPod from, LabPod to) in new[] { (client, server), (server, client) })
+    {
+        if (!from.WaitForPing(to.Address, TimeSpan.FromSeconds(30)))
+        {
+            throw new InvalidOperationException($"{name}: {from.Name} got no ping reply from {to.Name} ({to.Address}) within 30 s\n{string.Join("\n", routers.Select(r => r.Output))}");
+        }
+    }
+    Console.WriteLine($"{name}: {client.Name} ({client.Address}) and {server.Name} ({server.Address}) reach each other");
+
+    PingStats ping = Ping(client, server.Address, pings, pingInterval);
+    Console.WriteLine($"{name}: ping {ping.Received}/{ping.Sent}: avg {ping.Avg:0.000} p50 {ping.P50:0.000} p99 {ping.P99:0.000} max {ping.Max:0.000} ms");
+
+    var setup = new Setup(name, ping);
+    foreach (int parallel in new[] { 1, streams })
+    {
+        for (int r = 1; r <= runs; r++)
+        {
+            IperfResult result = Iperf(server, client, parallel, seconds, routers);
+            (parallel == 1 ? setup.Single : setup.Multi).Add(result.Gbps);
+            (parallel == 1 ? setup.SingleRetransmits : setup.MultiRetransmits).Add(result.Retransmits);
+            string cpu = result.RouterCpuPercent.Length == 0 ? "" : $", router CPU {string.Join(" / ", result.RouterCpuPercent.Select(c => c.ToString("0", CultureInfo.InvariantCulture)))} %";
+            if (result.RouterCpuPercent.Length > 0)
+            {
+                setup.RouterCpu.Add($"{parallel}×: {string.Join(" / ", result.RouterCpuPercent.Select(c => c.ToString("0", CultureInfo.InvariantCulture)))}");
+            }
+            Console.WriteLine($"{name}: TCP {parallel} stream(s), run {r}: {result.Gbps:0.000} Gbit/s, {result.Retransmits} retransmits{cpu}");
+        }
+    }
+    return setup;
+}
+
+static PingStats Ping(LabPod client, IPAddress target, int count, double interval)
+{
+    CommandResult result = client.Exec(TimeSpan.FromSeconds(30 + (count * interval)), "ping", "-n", "-c", count.ToString(CultureInfo.InvariantCulture),
+        "-i", interval.ToString(CultureInfo.InvariantCulture), "-W", "1", target.ToString());
+    double[] rtts = [.. Regex.Matches(result.Stdout, @"time=([0-9.]+) ms").Select(m => double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture)).Order()];
+    if (rtts.Length == 0)
+    {
+        throw new InvalidOperationException($"no ping replies: {result}");
+    }
+    return new PingStats(count, rtts.Length, rtts.Average(), Percentile(rtts, 0.50), Percentile(rtts, 0.99), rtts[0], rtts[^1]);
+}
+
+// iperf3 -s -1 in the server pod (one test, then it exits; --idle-timeout in case the client never
+// comes), the client in the other pod with a connect timeout and a process timeout.
+static IperfResult Iperf(LabPod server, LabPod client, int parallel, int seconds, LabProcess[] routers)
+{
+    string port = IperfPort.ToString(CultureInfo.InvariantCulture);
+    LabProcess iperfServer = server.Start("iperf3", "-s", "-1", "-p", port, "--idle-timeout", (seconds + 30).ToString(CultureInfo.InvariantCulture));
+    try
+    {
+        if (!Eventually.True(() => iperfServer.HasExited || server.Exec(TimeSpan.FromSeconds(5), "ss", "-Hltn", $"sport = :{port}").Stdout.Trim().Length > 0,
+            TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(20)) || iperfServer.HasExited)
+        {
+            throw new InvalidOperationException($"iperf3 server in {server.Name} is not listening: {iperfServer.Output}");
+        }
+        long[] before = [.. routers.Select(r => CpuTicks(r.Pid))];
+        var clock = Stopwatch.StartNew();
+        CommandResult result = client.Exec(TimeSpan.FromSeconds(seconds + 30), "iperf3", "-c", server.Address.ToString(), "-p", port,
+            "-t", seconds.ToString(CultureInfo.InvariantCulture), "-P", parallel.ToString(CultureInfo.InvariantCulture), "-J", "--connect-timeout", "5000");
+        double elapsed = clock.Elapsed.TotalSeconds;
+        long[] after = [.. routers.Select(r => CpuTicks(r.Pid))];
+        using JsonDocument json = JsonDocument.Parse(result.Stdout.Length > 0 ? result.Stdout : "{}");
+        if (!result.Succeeded || json.RootElement.TryGetProperty("error", out _) || !json.RootElement.TryGetProperty("end", out JsonElement end))
+        {
+            throw new InvalidOperationException($"iperf3 client failed: {result}\nserver: {iperfServer.Output}");
+        }
+        double bps = end.GetProperty("sum_received").GetProperty("bits_per_second").GetDouble();
+        int retransmits = end.TryGetProperty("sum_sent", out JsonElement sent) && sent.TryGetProperty("retransmits", out JsonElement rt) ? rt.GetInt32() : -1;
+        double[] cpu = [.. before.Zip(after, (b, a) => 100.0 * (a - b) / ClockTicks / elapsed)];
+        return new IperfResult(bps / 1e9, retransmits, cpu);
+    }
+    finally
+    {
+        if (!iperfServer.WaitForExit(TimeSpan.FromSeconds(10)))
+        {
+            iperfServer.Kill();
+        }
+        iperfServer.Dispose();
+    }
+}
+
+static void Row(StringBuilder table, string label, double kernel, double router, string format) =>
+    table.Append(CultureInfo.InvariantCulture, $"| {label} | {kernel.ToString(format, CultureInfo.InvariantCulture)} | {router.ToString(format, CultureInfo.InvariantCulture)} | {(router / kernel).ToString("0.00", CultureInfo.InvariantCulture)} |\n");
+
+static string Runs(List<double> values) => string.Join(" / ", values.Select(v => v.ToString("0.00", CultureInfo.InvariantCulture)));
+
+static double Median(List<double> values)
+{
+    double[] sorted = [.. values.Order()];
+    int mid = sorted.Length / 2;
+    return sorted.Length % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+// Nearest rank: the smallest sample with at least p of all samples at or below it.
+static double Percentile(double[] sorted, double p) => sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Length) - 1, 0, sorted.Length - 1)];
+
+// utime + stime in clock ticks.
+static long CpuTicks(int pid)
+{
+    string stat = File.ReadAllText($"/proc/{pid}/stat");
+    string[] fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+    return long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+}
+
+static string LoadAverage() => string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
+
+internal sealed record PingStats(int Sent, int Received, double Avg, double P50, double P99, double Min, double Max);
+
+internal sealed record IperfResult(double Gbps, int Retransmits, double[] RouterCpuPercent);
+
+internal sealed class Setup(string name, PingStats ping)
+{
+    public string Name { get; } = name;
+
+    public PingStats Ping { get; } = ping;
+
+    public List<double> Single { get; } = [];
+
+    public List<double> Multi { get; } = [];
+
+    public List<int> SingleRetransmits { get; } = [];
+
+    public List<int> MultiRetransmits { get; } = [];
+
+    public List<string> RouterCpu { get; } = [];
+}
