@@ -74,9 +74,9 @@ public sealed record RouterOptions
     public IpamInit? IpamInit { get; init; }
 
     /// <summary>The init mode in effect: plain <c>consensus</c> counts the initial targets and us.</summary>
-    public IpamInit EffectiveIpamInit => (IpamInit ?? Weave.Ipam.IpamInit.Consensus(null)) is { Mode: IpamInitMode.Consensus, PeerCount: null } plain
-        ? plain.WithPeerCount(Peers.Count + 1)
-        : IpamInit!;
+    public IpamInit EffectiveIpamInit => IpamInit is null or { Mode: IpamInitMode.Consensus, PeerCount: null }
+        ? Weave.Ipam.IpamInit.Consensus(Peers.Count + 1)
+        : IpamInit;
 
     /// <summary>Where the allocator keeps its ring and allocations.</summary>
     public string IpamStatePath => Path.Combine(DataDirectory, "ipam.state");
