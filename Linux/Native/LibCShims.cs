@@ -27,6 +27,9 @@ internal static unsafe partial class LibCShims
     [LibraryImport("libc", EntryPoint = "ioctl", SetLastError = true)]
     public static partial int ioctl(int fd, nuint request, void* argp);
 
+    [LibraryImport("libc", EntryPoint = "writev", SetLastError = true)]
+    public static partial nint writev(int fd, SocketNative.IoVec* iov, int iovcnt);
+
     [LibraryImport("libc", EntryPoint = "if_nametoindex", SetLastError = true)]
     public static partial uint if_nametoindex(byte* name);
 }

@@ -38,6 +38,7 @@ public sealed unsafe class UdpBatch : IDisposable
 
     private readonly int _stride;
     private readonly int[] _lengths;
+    private readonly int[] _capacities;
     private readonly int[] _segmentSizes;
     private readonly bool[] _truncated;
     private byte* _block;
@@ -63,6 +64,8 @@ public sealed unsafe class UdpBatch : IDisposable
         Headroom = headroom;
         _stride = (headroom + bufferSize + Alignment - 1) & ~(Alignment - 1);
         _lengths = new int[count];
+        _capacities = new int[count];
+        Array.Fill(_capacities, bufferSize);
         _segmentSizes = new int[count];
         _truncated = new bool[count];
 
@@ -111,7 +114,11 @@ public sealed unsafe class UdpBatch : IDisposable
     public Span<byte> GetBufferWithHeadroom(int slot) => new(SlotBuffer(slot), Headroom + BufferSize);
 
     /// <summary>The received (or set) datagram of a slot: the first <see cref="GetLength"/> bytes of its buffer.</summary>
-    public Span<byte> GetDatagram(int slot) => new(SlotBuffer(slot) + Headroom, _lengths[slot]);
+    public Span<byte> GetDatagram(int slot)
+    {
+        _ = SlotBuffer(slot);
+        return new(_iovecs[slot].Base, _lengths[slot]);
+    }
 
     /// <summary>The datagram length of a slot: after a receive, the bytes received (with GRO, the
     /// whole coalesced run of segments).</summary>
@@ -148,12 +155,61 @@ public sealed unsafe class UdpBatch : IDisposable
         ArgumentOutOfRangeException.ThrowIfNegative(length);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(length, Math.Min(BufferSize,
             destination.Family == AddressFamily.InterNetwork ? MaxIPv4Payload : MaxIPv6Payload));
+        CheckSegments(length, segmentSize);
+        _iovecs[slot].Base = SlotBuffer(slot) + Headroom;
+        _capacities[slot] = BufferSize;
+        SetMessage(slot, length, destination, segmentSize);
+    }
+
+    /// <summary>
+    /// Like <see cref="SetDatagram"/>, but the slot sends <paramref name="length"/> bytes at
+    /// <paramref name="data"/>: caller memory (a pinned array, native memory) that must stay put and
+    /// unchanged until the send returns. No copy. The slot keeps pointing there (also for receives)
+    /// until <see cref="SetDatagram"/> or <see cref="SetReceiveBuffer"/> moves it.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">As for <see cref="SetDatagram"/> (the length is
+    /// checked against the UDP maximum only).</exception>
+    public void SetExternalDatagram(int slot, byte* data, int length, in UdpEndpoint destination, int segmentSize = 0)
+    {
+        ObjectDisposedException.ThrowIf(_block == null, this);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)slot, (uint)Count, nameof(slot));
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(length,
+            destination.Family == AddressFamily.InterNetwork ? MaxIPv4Payload : MaxIPv6Payload);
+        CheckSegments(length, segmentSize);
+        _iovecs[slot].Base = data;
+        _capacities[slot] = length;
+        SetMessage(slot, length, destination, segmentSize);
+    }
+
+    /// <summary>
+    /// Makes the next receives put slot <paramref name="slot"/>'s datagram at <paramref name="buffer"/>
+    /// (caller memory of <paramref name="capacity"/> bytes that must stay put while the batch uses
+    /// it) instead of the slot's own buffer: a receive straight into the caller's buffers.
+    /// </summary>
+    public void SetReceiveBuffer(int slot, byte* buffer, int capacity)
+    {
+        ObjectDisposedException.ThrowIf(_block == null, this);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)slot, (uint)Count, nameof(slot));
+        ArgumentNullException.ThrowIfNull(buffer);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(capacity);
+        _iovecs[slot].Base = buffer;
+        _capacities[slot] = capacity;
+    }
+
+    private static void CheckSegments(int length, int segmentSize)
+    {
         ArgumentOutOfRangeException.ThrowIfNegative(segmentSize);
         if (segmentSize > 0 && (length + segmentSize - 1) / segmentSize > MaxGsoSegments)
         {
             throw new ArgumentOutOfRangeException(nameof(segmentSize), segmentSize,
                 $"{length} bytes in segments of {segmentSize} exceed {MaxGsoSegments} segments.");
         }
+    }
+
+    private void SetMessage(int slot, int length, in UdpEndpoint destination, int segmentSize)
+    {
         ref SocketNative.MsgHdr header = ref _messages[slot].Header;
         byte* address = _addresses + ((nint)slot * AddressBytes);
         int addressLength = destination.WriteSockAddr(address);
@@ -207,7 +263,7 @@ public sealed unsafe class UdpBatch : IDisposable
             header.Control = _controls + ((nint)i * ControlBytes);
             header.ControlLength = ControlBytes;
             header.Flags = 0;
-            _iovecs[i].Length = (nuint)BufferSize;
+            _iovecs[i].Length = (nuint)_capacities[i];
             _messages[i].Length = 0;
         }
     }
@@ -219,7 +275,7 @@ public sealed unsafe class UdpBatch : IDisposable
         for (int i = 0; i < received; i++)
         {
             ref SocketNative.MMsgHdr message = ref _messages[i];
-            _lengths[i] = (int)Math.Min(message.Length, (uint)BufferSize);
+            _lengths[i] = (int)Math.Min(message.Length, (uint)_capacities[i]);
             _truncated[i] = (message.Header.Flags & MsgTrunc) != 0;
             _segmentSizes[i] = ReadGroSegmentSize(ref message.Header);
         }

@@ -31,6 +31,12 @@ public sealed unsafe class UdpBatchSocket : IDisposable
     private const int EACCES = 13;
     private const int EIO = 5;
     private const int ENOBUFS = 105;
+    private const int EINVAL = 22;
+    private const int IPPROTO_IP = 0;
+    private const int IP_MTU_DISCOVER = 10;
+    private const int IPPROTO_IPV6 = 41;
+    private const int IPV6_MTU_DISCOVER = 23;
+    private const int PMTUDISC_DONT = 0;
     private const short POLLOUT = 0x004;
 
     private readonly FileDescriptorHandle _socket;
@@ -115,6 +121,20 @@ public sealed unsafe class UdpBatchSocket : IDisposable
     {
         SetOption(SocketNative.SOL_UDP, SocketNative.UDP_GRO, 1, "setsockopt UDP_GRO");
         IsGroEnabled = true;
+    }
+
+    /// <summary>Sends without the don't-fragment bit (IP_MTU_DISCOVER / IPV6_MTU_DISCOVER
+    /// IP_PMTUDISC_DONT): a datagram above the path MTU is fragmented rather than dropped.</summary>
+    public void DisablePathMtuDiscovery()
+    {
+        if (LocalEndPoint.IsIPv4)
+        {
+            SetOption(IPPROTO_IP, IP_MTU_DISCOVER, PMTUDISC_DONT, "setsockopt IP_MTU_DISCOVER");
+        }
+        else
+        {
+            SetOption(IPPROTO_IPV6, IPV6_MTU_DISCOVER, PMTUDISC_DONT, "setsockopt IPV6_MTU_DISCOVER");
+        }
     }
 
     /// <summary>Sets SO_RCVBUF and SO_SNDBUF (the kernel doubles them and caps them at
@@ -275,7 +295,8 @@ public sealed unsafe class UdpBatchSocket : IDisposable
     }
 
     private static bool IsDatagramError(int errno) =>
-        errno is EMSGSIZE or ENETUNREACH or EHOSTUNREACH or ECONNREFUSED or EADDRNOTAVAIL or EPERM or EACCES or EIO or ENOBUFS;
+        // EINVAL: a GSO send whose segments exceed the route's MTU (or the device cannot segment).
+        errno is EINVAL or EMSGSIZE or ENETUNREACH or EHOSTUNREACH or ECONNREFUSED or EADDRNOTAVAIL or EPERM or EACCES or EIO or ENOBUFS;
 
     private void SetOption(int level, int name, int value, string what)
     {

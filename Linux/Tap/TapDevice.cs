@@ -258,6 +258,55 @@ public sealed class TapDevice : IDisposable
         }
     }
 
+    /// <summary>
+    /// Writes one frame given in two pieces, <paramref name="header"/> (on a virtio-header TAP, the
+    /// <see cref="VirtioNetHeader"/>) and <paramref name="frame"/>, with one writev, so the header
+    /// needs no room in front of the frame. Same results as <see cref="TryWrite(ReadOnlySpan{byte})"/>.
+    /// </summary>
+    /// <exception cref="LinuxError">writev() failed otherwise.</exception>
+    /// <exception cref="ObjectDisposedException">The device was disposed.</exception>
+    public unsafe bool TryWrite(ReadOnlySpan<byte> header, ReadOnlySpan<byte> frame)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        bool added = false;
+        try
+        {
+            AddRef(_tap, ref added);
+            fixed (byte* h = header)
+            fixed (byte* f = frame)
+            {
+                SocketNative.IoVec* iov = stackalloc SocketNative.IoVec[2];
+                iov[0] = new SocketNative.IoVec { Base = h, Length = (nuint)header.Length };
+                iov[1] = new SocketNative.IoVec { Base = f, Length = (nuint)frame.Length };
+                while (true)
+                {
+                    nint n = LibCShims.writev(_tap.Fd, iov, 2);
+                    if (n >= 0)
+                    {
+                        return true;
+                    }
+                    int errno = Marshal.GetLastPInvokeError();
+                    if (errno == LibC.EINTR)
+                    {
+                        continue;
+                    }
+                    if (errno == LibC.EAGAIN || errno == LibC.ENOBUFS || errno == LibC.EIO)
+                    {
+                        return false;
+                    }
+                    throw new LinuxError("writev " + Name, errno);
+                }
+            }
+        }
+        finally
+        {
+            if (added)
+            {
+                _tap.DangerousRelease();
+            }
+        }
+    }
+
     /// <summary>Removes the interface (once no call is in flight) and wakes a blocked <see cref="Read"/>.</summary>
     public unsafe void Dispose()
     {

@@ -1,5 +1,6 @@
 using System.Net;
 using Weave.Gossip;
+using Weave.Linux;
 
 namespace Weave.Router.DataPlane;
 
@@ -12,7 +13,7 @@ public sealed class DataPeer
         Name = name;
         Display = display;
         EndPoint = endPoint;
-        Address = endPoint.Serialize();
+        Address = UdpEndpoint.FromIPEndPoint(endPoint);
     }
 
     public PeerName Name { get; }
@@ -22,6 +23,6 @@ public sealed class DataPeer
 
     public IPEndPoint EndPoint { get; }
 
-    /// <summary>The endpoint as a socket address, compared with received sources without allocating.</summary>
-    public SocketAddress Address { get; }
+    /// <summary>The endpoint as a value, compared with received sources and written into sends without allocating.</summary>
+    public UdpEndpoint Address { get; }
 }

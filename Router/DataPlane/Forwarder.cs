@@ -7,22 +7,33 @@ namespace Weave.Router.DataPlane;
 /// <summary>
 /// Carries Ethernet frames between the bridge (through the TAP device) and peers (VXLAN over UDP).
 /// <code>
-///   TAP thread:  read frames → drop if the source MAC lives behind a peer (we injected it)
-///                → VXLAN header written in the headroom → known unicast: its peer;
-///                  broadcast, multicast, unknown unicast: every peer → send batch
-///   UDP thread:  receive datagrams → valid VXLAN with our VNI from a known peer's address
-///                → learn source MAC → that peer → write frames to the TAP
+///   TAP thread:  read frames (TCP super-frames of up to 64 KB with offloads) → drop if the source
+///                MAC lives behind a peer (we injected it) → a super-frame is cut into MTU-sized
+///                frames, each behind a VXLAN header, back to back: one UDP GSO send; a partial
+///                checksum is completed; others get the VXLAN header in their headroom → known
+///                unicast: its peer; broadcast, multicast, unknown unicast: every peer → sendmmsg
+///   UDP thread:  recvmmsg (GRO runs of datagrams) → each datagram: valid VXLAN with our VNI from a
+///                known peer's address → learn source MAC → consecutive TCP segments of one flow
+///                coalesced into super-frames (TcpCoalescer) → write frames to the TAP
 /// </code>
-/// Two dedicated threads with blocking calls and preallocated batches: nothing is allocated per
-/// frame. The peer set is an immutable array swapped by the control plane.
+/// Two dedicated threads with blocking calls and preallocated batches and buffers: nothing is
+/// allocated per frame. The peer set is an immutable array swapped by the control plane.
+/// The bridge side is in Forwarder.Bridge.cs, the peer side in Forwarder.Peers.cs.
 /// </summary>
-public sealed class Forwarder : IDataPlane, IDisposable
+public sealed partial class Forwarder : IDataPlane, IDisposable
 {
     /// <summary>How long a blocking read waits before checking for shutdown.</summary>
     private const int PollMilliseconds = 200;
 
-    /// <summary>Datagrams gathered before a send (a batch of frames times the flood fan-out).</summary>
+    /// <summary>Datagrams (or GSO sends) gathered before a send (a batch of frames times the flood fan-out).</summary>
     private const int SendBatchSize = 64;
+
+    /// <summary>Buffers for cut super-frames (one per GSO send) before a send must go out.</summary>
+    private const int SegmentBufferCount = 16;
+
+    /// <summary>Frames gathered before a TAP write, and buffers for coalesced super-frames.</summary>
+    private const int BridgeBatchSize = 64;
+    private const int CoalesceBufferCount = 16;
 
     private readonly ITapDevice _tap;
     private readonly IDatagramTransport _udp;
@@ -46,6 +57,12 @@ public sealed class Forwarder : IDataPlane, IDisposable
         _vni = vni;
         _time = time;
         _log = log;
+        _segmentBuffers = new byte[SegmentBufferCount][];
+        for (int i = 0; i < SegmentBufferCount; i++)
+        {
+            _segmentBuffers[i] = PacketBatch.AllocateBuffer();
+        }
+        _coalescer = tap.SupportsOffloads ? new TcpCoalescer(CoalesceBufferCount) : null;
     }
 
     public ForwarderCounters Counters { get; } = new();
@@ -103,186 +120,5 @@ public sealed class Forwarder : IDataPlane, IDisposable
         _tapThread?.Join();
         _udpThread?.Join();
         _stop.Dispose();
-    }
-
-    private void TapLoop()
-    {
-        var frames = new PacketBatch(_tap.BatchSize, allocateBuffers: true);
-        var sends = new PacketBatch(SendBatchSize, allocateBuffers: false);
-        try
-        {
-            while (!_stop.IsCancellationRequested)
-            {
-                frames.Count = _tap.Read(frames, PollMilliseconds);
-                ForwardFromBridge(frames, sends);
-            }
-        }
-        catch (Exception e) when (_stop.IsCancellationRequested && e is ObjectDisposedException or IOException)
-        {
-            // Shutting down: the device went away under a blocking read.
-        }
-        catch (Exception e)
-        {
-            RouterLog.DataPlaneThreadFailed(_log, e, Thread.CurrentThread.Name ?? "");
-            throw;
-        }
-    }
-
-    /// <summary>
-    /// One batch of the TAP thread: the <see cref="PacketBatch.Count"/> frames of
-    /// <paramref name="frames"/> (each at the headroom of its buffer) go to peers through
-    /// <paramref name="sends"/>. Returns the datagrams handed to the transport. Allocation-free.
-    /// </summary>
-    internal int ForwardFromBridge(PacketBatch frames, PacketBatch sends)
-    {
-        DataPeer[] peers = _peers;
-        ForwarderCounters counters = Counters;
-        long sentBefore = counters.DatagramsSent;
-        sends.Count = 0;
-        for (int i = 0; i < frames.Count; i++)
-        {
-            counters.FramesFromBridge++;
-            ReadOnlySpan<byte> frame = frames.Packet(i);
-            if (frame.Length < EthernetFrame.HeaderSizeBytes)
-            {
-                counters.DropsTooShort++;
-                continue;
-            }
-            if (_macs.Lookup(EthernetFrame.Source(frame)) is not null)
-            {
-                counters.DropsLooped++;
-                continue;
-            }
-            byte[] buffer = frames.Buffers[i];
-            int start = frames.Offsets[i] - VxlanHeader.SizeBytes;
-            int length = frame.Length + VxlanHeader.SizeBytes;
-            VxlanHeader.Write(buffer.AsSpan(start), _vni);
-
-            ulong destination = EthernetFrame.Destination(frame);
-            DataPeer? owner = EthernetFrame.IsGroup(destination) ? null : _macs.Lookup(destination);
-            if (owner is not null)
-            {
-                Queue(sends, buffer, start, length, owner);
-            }
-            else if (peers.Length == 0)
-            {
-                counters.DropsNoPeers++;
-            }
-            else
-            {
-                foreach (DataPeer peer in peers)
-                {
-                    Queue(sends, buffer, start, length, peer);
-                }
-            }
-        }
-        Flush(sends);
-        return (int)(counters.DatagramsSent - sentBefore);
-    }
-
-    private void Queue(PacketBatch sends, byte[] buffer, int offset, int length, DataPeer peer)
-    {
-        if (sends.Count == sends.Capacity)
-        {
-            Flush(sends);
-        }
-        int slot = sends.Count++;
-        sends.Set(slot, buffer, offset, length);
-        sends.Addresses[slot] = peer.Address;
-    }
-
-    private void Flush(PacketBatch sends)
-    {
-        if (sends.Count == 0)
-        {
-            return;
-        }
-        int sent = _udp.Send(sends);
-        Counters.DatagramsSent += sent;
-        Counters.SendFailures += sends.Count - sent;
-        sends.Count = 0;
-    }
-
-    private void UdpLoop()
-    {
-        var datagrams = new PacketBatch(_udp.BatchSize, allocateBuffers: true);
-        var frames = new PacketBatch(datagrams.Capacity, allocateBuffers: false);
-        // Receive so that the inner frame lands at the headroom, as frames read from the TAP do.
-        Array.Fill(datagrams.Offsets, PacketBatch.Headroom - VxlanHeader.SizeBytes);
-        try
-        {
-            while (!_stop.IsCancellationRequested)
-            {
-                datagrams.Count = _udp.Receive(datagrams, PollMilliseconds);
-                if (datagrams.Count == 0)
-                {
-                    continue;
-                }
-                ForwardFromPeers(datagrams, frames);
-            }
-        }
-        catch (Exception e) when (_stop.IsCancellationRequested && e is ObjectDisposedException or IOException)
-        {
-            // Shutting down.
-        }
-        catch (Exception e)
-        {
-            RouterLog.DataPlaneThreadFailed(_log, e, Thread.CurrentThread.Name ?? "");
-            throw;
-        }
-    }
-
-    /// <summary>
-    /// One batch of the UDP thread: the <see cref="PacketBatch.Count"/> datagrams of
-    /// <paramref name="datagrams"/> are checked, their senders' MACs learned, and their frames
-    /// written to the TAP through <paramref name="frames"/>. Returns the frames the TAP accepted.
-    /// Allocation-free once every source MAC has been learned.
-    /// </summary>
-    internal int ForwardFromPeers(PacketBatch datagrams, PacketBatch frames)
-    {
-        DataPeer[] peers = _peers;
-        ForwarderCounters counters = Counters;
-        long now = _time.GetTimestamp();
-        frames.Count = 0;
-        for (int i = 0; i < datagrams.Count; i++)
-        {
-            counters.DatagramsReceived++;
-            ReadOnlySpan<byte> datagram = datagrams.Packet(i);
-            if (!VxlanHeader.TryRead(datagram, out int vni) || vni != _vni ||
-                datagram.Length < VxlanHeader.SizeBytes + EthernetFrame.HeaderSizeBytes)
-            {
-                counters.DropsBadHeader++;
-                continue;
-            }
-            DataPeer? sender = FindSender(peers, datagrams.Addresses[i]);
-            if (sender is null)
-            {
-                counters.DropsUnknownSender++;
-                continue;
-            }
-            ReadOnlySpan<byte> frame = datagram[VxlanHeader.SizeBytes..];
-            _macs.Learn(EthernetFrame.Source(frame), sender, now);
-            frames.Set(frames.Count++, datagrams.Buffers[i], datagrams.Offsets[i] + VxlanHeader.SizeBytes, frame.Length);
-        }
-        if (frames.Count == 0)
-        {
-            return 0;
-        }
-        int written = _tap.Write(frames);
-        counters.FramesToBridge += written;
-        counters.DropsBridgeRefused += frames.Count - written;
-        return written;
-    }
-
-    private static DataPeer? FindSender(DataPeer[] peers, SocketAddress source)
-    {
-        foreach (DataPeer peer in peers)
-        {
-            if (peer.Address.Equals(source))
-            {
-                return peer;
-            }
-        }
-        return null;
     }
 }

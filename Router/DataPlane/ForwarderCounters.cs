@@ -8,15 +8,24 @@ public sealed class ForwarderCounters
 {
     // Written by the TAP thread.
     public long FramesFromBridge;
+    /// <summary>Sends handed to the transport: a datagram, or a GSO send of up to 64.</summary>
     public long DatagramsSent;
+    /// <summary>MTU-sized frames cut from super-frames.</summary>
+    public long SegmentsFromBridge;
     public long SendFailures;
     public long DropsTooShort;
     public long DropsLooped;
     public long DropsNoPeers;
+    /// <summary>A super-frame that is not TCP as announced, or a partial checksum out of the frame.</summary>
+    public long DropsBadOffload;
 
     // Written by the UDP thread.
+    /// <summary>Datagrams, counting each of a GRO run.</summary>
     public long DatagramsReceived;
+    /// <summary>TAP writes accepted: a frame, or a super-frame of coalesced segments.</summary>
     public long FramesToBridge;
+    /// <summary>Frames merged into the super-frame before them.</summary>
+    public long SegmentsCoalesced;
     public long DropsBadHeader;
     public long DropsUnknownSender;
     public long DropsBridgeRefused;

@@ -1,8 +1,10 @@
 namespace Weave.Router.DataPlane;
 
 /// <summary>
-/// Where the router meets the bridge: whole Ethernet frames in and out. Batch-shaped: an
-/// implementation may move one frame per call or many.
+/// Where the router meets the bridge: whole Ethernet frames in and out, a batch per call. With
+/// <see cref="SupportsOffloads"/>, frames carry a virtio-net header
+/// (<see cref="PacketBatch.Offloads"/>): reads may return TCP super-frames (GSO) and frames with a
+/// partial checksum, and writes may hand over super-frames.
 /// </summary>
 public interface ITapDevice : IDisposable
 {
@@ -11,13 +13,17 @@ public interface ITapDevice : IDisposable
     /// <summary>The most frames one <see cref="Read"/> returns.</summary>
     int BatchSize { get; }
 
+    /// <summary>Whether frames read may need segmentation or a checksum, and frames written may be
+    /// TCPv4 super-frames with a partial checksum.</summary>
+    bool SupportsOffloads { get; }
+
     /// <summary>
     /// Reads up to <see cref="BatchSize"/> frames, each placed at <see cref="PacketBatch.Headroom"/>
-    /// of its slot's buffer; sets <see cref="PacketBatch.Count"/> and returns it. Returns 0 when no
-    /// frame arrived within <paramref name="timeoutMilliseconds"/>.
+    /// of its slot's buffer with its offloads; sets <see cref="PacketBatch.Count"/> and returns it.
+    /// Returns 0 when no frame arrived within <paramref name="timeoutMilliseconds"/>.
     /// </summary>
     int Read(PacketBatch batch, int timeoutMilliseconds);
 
-    /// <summary>Writes the batch's frames; returns how many the device accepted.</summary>
+    /// <summary>Writes the batch's frames with their offloads; returns how many the device accepted.</summary>
     int Write(PacketBatch batch);
 }

@@ -1,35 +1,38 @@
-using System.Net;
-using System.Net.Sockets;
+using Weave.Linux;
 
 namespace Weave.Router.DataPlane;
 
 /// <summary>
 /// A batch of packets for the batch-shaped I/O seams (<see cref="ITapDevice"/>,
-/// <see cref="IDatagramTransport"/>), so implementations can use recvmmsg/sendmmsg, GSO and
-/// multi-frame reads without an API change. Each slot is a buffer, an offset and a length, plus a
-/// socket address for datagrams. Buffers are allocated once, with <see cref="Headroom"/> bytes in
-/// front so encapsulation headers are written in place; slots of a send batch may share one
-/// buffer (a flooded frame goes to several peers without a copy). Owned by one thread.
+/// <see cref="IDatagramTransport"/>). Each slot is a buffer, an offset and a length, plus what the
+/// offloads need: a UDP endpoint and a GSO/GRO segment size for datagrams, a virtio-net header for
+/// frames. Buffers are allocated once, pinned (the Linux devices hand their addresses to the
+/// kernel), with <see cref="Headroom"/> bytes in front so encapsulation headers are written in
+/// place; slots of a send batch may share one buffer (a flooded frame goes to several peers
+/// without a copy). Owned by one thread.
 /// </summary>
 public sealed class PacketBatch
 {
-    /// <summary>Room in front of a frame for the headers we add (VXLAN now; sleeve and crypto later).</summary>
+    /// <summary>Room in front of a frame for the headers we add (VXLAN now; sleeve and crypto later)
+    /// and for the virtio-net header a TAP puts in front of what it reads.</summary>
     public const int Headroom = 64;
 
-    /// <summary>Room for one frame or datagram: a jumbo Ethernet frame plus headroom.</summary>
-    public const int BufferSizeBytes = 65536 + Headroom;
+    /// <summary>Room for one TAP super-frame (virtio header, Ethernet, VLAN, IPv6, 64 KB of TCP),
+    /// or one GRO run of datagrams, plus headroom.</summary>
+    public const int BufferSizeBytes = Headroom + TapDevice.SuperFrameBufferBytes + 189; // 65,856: a multiple of 64
 
-    public PacketBatch(int capacity, bool allocateBuffers, AddressFamily family = AddressFamily.InterNetwork)
+    public PacketBatch(int capacity, bool allocateBuffers)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(capacity);
         Buffers = new byte[capacity][];
         Offsets = new int[capacity];
         Lengths = new int[capacity];
-        Addresses = new SocketAddress[capacity];
+        Endpoints = new UdpEndpoint[capacity];
+        SegmentSizes = new int[capacity];
+        Offloads = new VirtioNetHeader[capacity];
         for (int i = 0; i < capacity; i++)
         {
-            Buffers[i] = allocateBuffers ? GC.AllocateUninitializedArray<byte>(BufferSizeBytes, pinned: true) : [];
-            Addresses[i] = new SocketAddress(family);
+            Buffers[i] = allocateBuffers ? AllocateBuffer() : [];
         }
     }
 
@@ -42,17 +45,32 @@ public sealed class PacketBatch
     public int[] Offsets { get; }
     public int[] Lengths { get; }
 
-    /// <summary>Source (received, preallocated and overwritten) or destination (to send; a slot may
-    /// point at a peer's own address object) of each datagram.</summary>
-    public SocketAddress[] Addresses { get; }
+    /// <summary>Source (received) or destination (to send) of each datagram.</summary>
+    public UdpEndpoint[] Endpoints { get; }
+
+    /// <summary>
+    /// Datagrams only. To send: above 0, the slot holds datagrams of this size back to back (the
+    /// last may be shorter), sent with UDP GSO. Received: above 0, the slot holds a GRO run of
+    /// datagrams of this size (the last may be shorter). 0: the slot is one datagram.
+    /// </summary>
+    public int[] SegmentSizes { get; }
+
+    /// <summary>Frames only: the virtio-net header of each frame read from or written to the TAP
+    /// (the default value: a complete frame with its checksums, no segmentation).</summary>
+    public VirtioNetHeader[] Offloads { get; }
+
+    /// <summary>A pinned buffer of <see cref="BufferSizeBytes"/>, as every buffer given to a device must be.</summary>
+    public static byte[] AllocateBuffer() => GC.AllocateUninitializedArray<byte>(BufferSizeBytes, pinned: true);
 
     public Span<byte> Packet(int slot) => Buffers[slot].AsSpan(Offsets[slot], Lengths[slot]);
 
-    /// <summary>Points <paramref name="slot"/> at bytes of a buffer (no copy).</summary>
+    /// <summary>Points <paramref name="slot"/> at bytes of a buffer (no copy); clears its segment size and offloads.</summary>
     public void Set(int slot, byte[] buffer, int offset, int length)
     {
         Buffers[slot] = buffer;
         Offsets[slot] = offset;
         Lengths[slot] = length;
+        SegmentSizes[slot] = 0;
+        Offloads[slot] = default;
     }
 }

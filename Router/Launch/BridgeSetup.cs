@@ -42,7 +42,7 @@ public sealed class BridgeSetup : IDisposable
         try
         {
             netlink.SetUp(link.Index);
-            tap = TapDevice.Create(tapName);
+            tap = CreateTap(tapName);
             netlink.SetMtu(tap.InterfaceIndex, mtu);
             netlink.SetMaster(tap.InterfaceIndex, link.Index);
             netlink.SetUp(tap.InterfaceIndex);
@@ -56,6 +56,20 @@ public sealed class BridgeSetup : IDisposable
                 netlink.DeleteLink(link.Index);
             }
             throw;
+        }
+    }
+
+    /// <summary>The TAP with a virtio-net header and TCP offloads (super-frames both ways, the data
+    /// plane's fast path), or a plain one should this kernel refuse the offloads.</summary>
+    private static TapDevice CreateTap(string name)
+    {
+        try
+        {
+            return TapDevice.CreateWithVirtioNetHeader(name, TapOffloads.Tcp);
+        }
+        catch (LinuxError)
+        {
+            return TapDevice.Create(name);
         }
     }
 

@@ -48,7 +48,7 @@ public sealed class RouterHost
         var self = new PeerIdentity(_options.Name, _options.NickName, NextUid());
 
         using Socket listener = Claim("TCP", () => MeshHost.Listen(new IPEndPoint(_options.Host, _options.Port)));
-        using UdpDatagramTransport udp = Claim("UDP", () => UdpDatagramTransport.Bind(new IPEndPoint(_options.Host, _options.DataPort)));
+        using LinuxUdpTransport udp = Claim("UDP", () => LinuxUdpTransport.Open(new IPEndPoint(_options.Host, _options.DataPort)));
         var meshControl = new LateMeshControl();
         ApiServer api = await StartApiAsync(meshControl, stop).ConfigureAwait(false);
         try
@@ -119,6 +119,8 @@ public sealed class RouterHost
         }
     }
 
+    private const int EADDRINUSE = 98;
+
     private T Claim<T>(string protocol, Func<T> bind)
     {
         try
@@ -131,6 +133,14 @@ public sealed class RouterHost
             throw new LaunchException($"{protocol} port {port} is already in use (is another router running in this network namespace?)");
         }
         catch (SocketException e)
+        {
+            throw new LaunchException($"cannot bind {protocol} {_options.Host}: {e.Message}");
+        }
+        catch (LinuxError e) when (e.Errno == EADDRINUSE)
+        {
+            throw new LaunchException($"{protocol} port {_options.DataPort} is already in use (is another router running in this network namespace?)");
+        }
+        catch (LinuxError e)
         {
             throw new LaunchException($"cannot bind {protocol} {_options.Host}: {e.Message}");
         }

@@ -1,33 +1,52 @@
 using System.Collections.Concurrent;
 using System.Net;
+using Weave.Linux;
 using Weave.Router.DataPlane;
 
 namespace Weave.Tests.Router.Fakes;
 
 /// <summary>
-/// An in-memory <see cref="IDatagramTransport"/>: the test delivers datagrams "from peers" and
-/// takes what the router sent, with its destination. Thread-safe; <see cref="Receive"/> blocks up
-/// to its timeout.
+/// An in-memory <see cref="IDatagramTransport"/>: the test delivers datagrams (or GRO runs) "from
+/// peers" and takes what the router sent, with its destination and GSO segment size. Thread-safe;
+/// <see cref="Receive"/> blocks up to its timeout.
 /// </summary>
 internal sealed class ChannelDatagramTransport : IDatagramTransport
 {
-    private readonly BlockingCollection<(byte[] Datagram, IPEndPoint From)> _incoming = new(new ConcurrentQueue<(byte[], IPEndPoint)>());
-    private readonly BlockingCollection<(byte[] Datagram, IPEndPoint To)> _sent = new(new ConcurrentQueue<(byte[], IPEndPoint)>());
+    private readonly BlockingCollection<(byte[] Datagram, IPEndPoint From, int SegmentSize)> _incoming = new(new ConcurrentQueue<(byte[], IPEndPoint, int)>());
+    private readonly BlockingCollection<(byte[] Datagram, IPEndPoint To, int SegmentSize)> _sent = new(new ConcurrentQueue<(byte[], IPEndPoint, int)>());
     private long _sendCount;
     private volatile bool _disposed;
 
-    public ChannelDatagramTransport(int batchSize = 8) => BatchSize = batchSize;
+    public ChannelDatagramTransport(int batchSize = 8, bool supportsSegmentation = true)
+    {
+        BatchSize = batchSize;
+        SupportsSegmentation = supportsSegmentation;
+    }
 
     public int BatchSize { get; }
+
+    public bool SupportsSegmentation { get; }
 
     /// <summary>When false, <see cref="Send"/> only counts (no copies, so nothing is allocated).</summary>
     public bool Record { get; set; } = true;
 
+    /// <summary>Slots sent (a GSO send counts once).</summary>
     public long SendCount => Interlocked.Read(ref _sendCount);
 
-    public void Deliver(byte[] datagram, IPEndPoint from) => _incoming.Add((datagram, from));
+    /// <summary>Datagrams on the wire: a GSO send counts each of its segments.</summary>
+    public long DatagramCount;
 
-    public bool TryTakeSent(TimeSpan timeout, out (byte[] Datagram, IPEndPoint To) sent) => _sent.TryTake(out sent, timeout);
+    /// <summary>Delivers a datagram, or with <paramref name="segmentSize"/> above 0 a GRO run of datagrams of that size.</summary>
+    public void Deliver(byte[] datagram, IPEndPoint from, int segmentSize = 0) => _incoming.Add((datagram, from, segmentSize));
+
+    public bool TryTakeSent(TimeSpan timeout, out (byte[] Datagram, IPEndPoint To) sent)
+    {
+        bool taken = _sent.TryTake(out var item, timeout);
+        sent = (item.Datagram, item.To);
+        return taken;
+    }
+
+    public bool TryTakeSend(TimeSpan timeout, out (byte[] Datagram, IPEndPoint To, int SegmentSize) sent) => _sent.TryTake(out sent, timeout);
 
     public int PendingSent => _sent.Count;
 
@@ -40,10 +59,8 @@ internal sealed class ChannelDatagramTransport : IDatagramTransport
         {
             item.Datagram.CopyTo(batch.Buffers[count], batch.Offsets[count]);
             batch.Lengths[count] = item.Datagram.Length;
-            SocketAddress source = item.From.Serialize();
-            SocketAddress slot = batch.Addresses[count];
-            source.Buffer.Span.CopyTo(slot.Buffer.Span);
-            slot.Size = source.Size;
+            batch.Endpoints[count] = UdpEndpoint.FromIPEndPoint(item.From);
+            batch.SegmentSizes[count] = item.SegmentSize;
             count++;
         }
         batch.Count = count;
@@ -53,14 +70,21 @@ internal sealed class ChannelDatagramTransport : IDatagramTransport
     public int Send(PacketBatch batch)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        if (Record)
+        long datagrams = 0;
+        for (int i = 0; i < batch.Count; i++)
         {
-            for (int i = 0; i < batch.Count; i++)
+            int segment = batch.SegmentSizes[i];
+            if (segment > 0 && !SupportsSegmentation)
             {
-                var to = (IPEndPoint)new IPEndPoint(IPAddress.Any, 0).Create(batch.Addresses[i]);
-                _sent.Add((batch.Packet(i).ToArray(), to));
+                throw new InvalidOperationException("a GSO send on a transport without segmentation");
+            }
+            datagrams += segment > 0 ? (batch.Lengths[i] + segment - 1) / segment : 1;
+            if (Record)
+            {
+                _sent.Add((batch.Packet(i).ToArray(), batch.Endpoints[i].ToIPEndPoint(), segment));
             }
         }
+        Interlocked.Add(ref DatagramCount, datagrams);
         Interlocked.Add(ref _sendCount, batch.Count);
         return batch.Count;
     }

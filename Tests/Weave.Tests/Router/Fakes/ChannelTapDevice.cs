@@ -1,24 +1,32 @@
 using System.Collections.Concurrent;
+using Weave.Linux;
 using Weave.Router.DataPlane;
 
 namespace Weave.Tests.Router.Fakes;
 
 /// <summary>
-/// An in-memory <see cref="ITapDevice"/>: the test injects frames "from the bridge" and takes the
-/// frames the router wrote "to the bridge". Thread-safe; <see cref="Read"/> blocks up to its timeout.
+/// An in-memory <see cref="ITapDevice"/>: the test injects frames "from the bridge" (with offloads:
+/// super-frames, partial checksums) and takes the frames the router wrote "to the bridge", with
+/// their virtio-net headers. Thread-safe; <see cref="Read"/> blocks up to its timeout.
 /// </summary>
 internal sealed class ChannelTapDevice : ITapDevice
 {
-    private readonly BlockingCollection<byte[]> _fromBridge = new(new ConcurrentQueue<byte[]>());
-    private readonly BlockingCollection<byte[]> _toBridge = new(new ConcurrentQueue<byte[]>());
+    private readonly BlockingCollection<(byte[] Frame, VirtioNetHeader Offload)> _fromBridge = new(new ConcurrentQueue<(byte[], VirtioNetHeader)>());
+    private readonly BlockingCollection<(byte[] Frame, VirtioNetHeader Offload)> _toBridge = new(new ConcurrentQueue<(byte[], VirtioNetHeader)>());
     private long _writeCount;
     private volatile bool _disposed;
 
-    public ChannelTapDevice(int batchSize = 8) => BatchSize = batchSize;
+    public ChannelTapDevice(int batchSize = 8, bool supportsOffloads = true)
+    {
+        BatchSize = batchSize;
+        SupportsOffloads = supportsOffloads;
+    }
 
     public string Name => "fake-tap";
 
     public int BatchSize { get; }
+
+    public bool SupportsOffloads { get; }
 
     /// <summary>When false, <see cref="Write"/> only counts (no copies, so nothing is allocated).</summary>
     public bool Record { get; set; } = true;
@@ -28,9 +36,16 @@ internal sealed class ChannelTapDevice : ITapDevice
     /// <summary>How many frames the next writes accept at most (the rest are refused), or -1 for all.</summary>
     public int AcceptLimit { get; set; } = -1;
 
-    public void Inject(byte[] frame) => _fromBridge.Add(frame);
+    public void Inject(byte[] frame, VirtioNetHeader offload = default) => _fromBridge.Add((frame, offload));
 
-    public bool TryTakeWritten(TimeSpan timeout, out byte[] frame) => _toBridge.TryTake(out frame!, timeout);
+    public bool TryTakeWritten(TimeSpan timeout, out byte[] frame)
+    {
+        bool taken = _toBridge.TryTake(out var item, timeout);
+        frame = item.Frame;
+        return taken;
+    }
+
+    public bool TryTakeWrittenWithOffload(TimeSpan timeout, out (byte[] Frame, VirtioNetHeader Offload) written) => _toBridge.TryTake(out written, timeout);
 
     public int PendingWritten => _toBridge.Count;
 
@@ -39,11 +54,12 @@ internal sealed class ChannelTapDevice : ITapDevice
         ObjectDisposedException.ThrowIf(_disposed, this);
         int limit = Math.Min(batch.Capacity, BatchSize);
         int count = 0;
-        while (count < limit && _fromBridge.TryTake(out byte[]? frame, count == 0 ? timeoutMilliseconds : 0))
+        while (count < limit && _fromBridge.TryTake(out var item, count == 0 ? timeoutMilliseconds : 0))
         {
-            frame.CopyTo(batch.Buffers[count], PacketBatch.Headroom);
+            item.Frame.CopyTo(batch.Buffers[count], PacketBatch.Headroom);
             batch.Offsets[count] = PacketBatch.Headroom;
-            batch.Lengths[count] = frame.Length;
+            batch.Lengths[count] = item.Frame.Length;
+            batch.Offloads[count] = item.Offload;
             count++;
         }
         batch.Count = count;
@@ -54,11 +70,15 @@ internal sealed class ChannelTapDevice : ITapDevice
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         int accepted = AcceptLimit < 0 ? batch.Count : Math.Min(AcceptLimit, batch.Count);
-        if (Record)
+        for (int i = 0; i < accepted; i++)
         {
-            for (int i = 0; i < accepted; i++)
+            if (batch.Offloads[i].IsGso && !SupportsOffloads)
             {
-                _toBridge.Add(batch.Packet(i).ToArray());
+                throw new InvalidOperationException("a super-frame written to a TAP without offloads");
+            }
+            if (Record)
+            {
+                _toBridge.Add((batch.Packet(i).ToArray(), batch.Offloads[i]));
             }
         }
         Interlocked.Add(ref _writeCount, accepted);

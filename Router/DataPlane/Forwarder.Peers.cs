@@ -1,0 +1,127 @@
+namespace Weave.Router.DataPlane;
+
+/// <summary>The UDP thread: datagrams from peers to the bridge.</summary>
+public sealed partial class Forwarder
+{
+    // Owned by the UDP thread (or a test calling ForwardFromPeers); null when the TAP takes no super-frames.
+    private readonly TcpCoalescer? _coalescer;
+
+    private void UdpLoop()
+    {
+        var datagrams = new PacketBatch(_udp.BatchSize, allocateBuffers: true);
+        var frames = new PacketBatch(BridgeBatchSize, allocateBuffers: false);
+        // Receive so that the first inner frame lands at the headroom, as frames read from the TAP do.
+        Array.Fill(datagrams.Offsets, PacketBatch.Headroom - VxlanHeader.SizeBytes);
+        try
+        {
+            while (!_stop.IsCancellationRequested)
+            {
+                datagrams.Count = _udp.Receive(datagrams, PollMilliseconds);
+                if (datagrams.Count == 0)
+                {
+                    continue;
+                }
+                ForwardFromPeers(datagrams, frames);
+            }
+        }
+        catch (Exception e) when (_stop.IsCancellationRequested && e is ObjectDisposedException or IOException)
+        {
+            // Shutting down.
+        }
+        catch (Exception e)
+        {
+            RouterLog.DataPlaneThreadFailed(_log, e, Thread.CurrentThread.Name ?? "");
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// One batch of the UDP thread: the <see cref="PacketBatch.Count"/> slots of
+    /// <paramref name="datagrams"/> (each a datagram or a GRO run of them) are split, checked, their
+    /// senders' MACs learned, TCP segments coalesced, and the frames written to the TAP through
+    /// <paramref name="frames"/>. Returns the frames the TAP accepted (a super-frame counts once).
+    /// Allocation-free once every source MAC has been learned.
+    /// </summary>
+    internal int ForwardFromPeers(PacketBatch datagrams, PacketBatch frames)
+    {
+        DataPeer[] peers = _peers;
+        ForwarderCounters counters = Counters;
+        long now = _time.GetTimestamp();
+        long writtenBefore = counters.FramesToBridge;
+        frames.Count = 0;
+        for (int i = 0; i < datagrams.Count; i++)
+        {
+            byte[] buffer = datagrams.Buffers[i];
+            int offset = datagrams.Offsets[i];
+            int length = datagrams.Lengths[i];
+            int segment = datagrams.SegmentSizes[i];
+            if (segment <= 0 || segment > length)
+            {
+                segment = Math.Max(length, 1);
+            }
+            // A GRO run comes from one source.
+            DataPeer? sender = FindSender(peers, datagrams.Endpoints[i]);
+            for (int at = 0; at < Math.Max(length, 1); at += segment)
+            {
+                counters.DatagramsReceived++;
+                ReadOnlySpan<byte> datagram = buffer.AsSpan(offset + at, Math.Min(segment, length - at));
+                if (!VxlanHeader.TryRead(datagram, out int vni) || vni != _vni ||
+                    datagram.Length < VxlanHeader.SizeBytes + EthernetFrame.HeaderSizeBytes)
+                {
+                    counters.DropsBadHeader++;
+                    continue;
+                }
+                if (sender is null)
+                {
+                    counters.DropsUnknownSender++;
+                    continue;
+                }
+                ReadOnlySpan<byte> frame = datagram[VxlanHeader.SizeBytes..];
+                _macs.Learn(EthernetFrame.Source(frame), sender, now);
+                // The coalescer emits up to two frames per call (the open run and this one) and leaves
+                // nothing open when it emitted two, so a flush always finds room.
+                if (frames.Count + (_coalescer is null ? 1 : 2) > frames.Capacity ||
+                    (_coalescer is not null && !_coalescer.HasFreeBuffer))
+                {
+                    WriteToBridge(frames);
+                }
+                int frameOffset = offset + at + VxlanHeader.SizeBytes;
+                if (_coalescer is null)
+                {
+                    frames.Set(frames.Count++, buffer, frameOffset, frame.Length);
+                }
+                else if (_coalescer.Add(frames, buffer, frameOffset, frame.Length))
+                {
+                    counters.SegmentsCoalesced++;
+                }
+            }
+        }
+        WriteToBridge(frames);
+        return (int)(counters.FramesToBridge - writtenBefore);
+    }
+
+    private void WriteToBridge(PacketBatch frames)
+    {
+        _coalescer?.Flush(frames);
+        if (frames.Count > 0)
+        {
+            int written = _tap.Write(frames);
+            Counters.FramesToBridge += written;
+            Counters.DropsBridgeRefused += frames.Count - written;
+        }
+        frames.Count = 0;
+        _coalescer?.Recycle();
+    }
+
+    private static DataPeer? FindSender(DataPeer[] peers, in Weave.Linux.UdpEndpoint source)
+    {
+        foreach (DataPeer peer in peers)
+        {
+            if (peer.Address.Equals(source))
+            {
+                return peer;
+            }
+        }
+        return null;
+    }
+}
