@@ -87,6 +87,7 @@ public sealed unsafe class LinuxUdpTransport : IDatagramTransport
     {
         ArgumentNullException.ThrowIfNull(batch);
         int done = 0;
+        int failed = 0;
         while (done < batch.Count)
         {
             int count = Math.Min(batch.Count - done, SendBatchSlots);
@@ -96,14 +97,27 @@ public sealed unsafe class LinuxUdpTransport : IDatagramTransport
                 _send.SetExternalDatagram(i, Address(batch.Buffers[slot]) + batch.Offsets[slot], batch.Lengths[slot],
                     batch.Endpoints[slot], batch.SegmentSizes[slot]);
             }
-            int sent = _socket.Send(_send, count, SendTimeoutMilliseconds);
+            int sent;
+            try
+            {
+                sent = _socket.Send(_send, count, SendTimeoutMilliseconds);
+            }
+            catch (LinuxError)
+            {
+                // An error sendmmsg reports for the first datagram that the socket does not count
+                // as one datagram's (say an address family the socket cannot reach): skip that one,
+                // so one bad destination never stops the data plane.
+                done++;
+                failed++;
+                continue;
+            }
             done += sent;
             if (sent < count)
             {
                 break; // the socket buffer stayed full: the rest is dropped (counted by the caller)
             }
         }
-        return done;
+        return done - failed;
     }
 
     public void Dispose()
