@@ -32,6 +32,10 @@ public sealed unsafe class UdpBatchSocket : IDisposable
     private const int EIO = 5;
     private const int ENOBUFS = 105;
     private const int EINVAL = 22;
+
+    // asm-generic/socket.h: the buffer sizes without the rmem_max / wmem_max cap (CAP_NET_ADMIN).
+    private const int SO_SNDBUFFORCE = 32;
+    private const int SO_RCVBUFFORCE = 33;
     private const int IPPROTO_IP = 0;
     private const int IP_MTU_DISCOVER = 10;
     private const int IPPROTO_IPV6 = 41;
@@ -137,15 +141,28 @@ public sealed unsafe class UdpBatchSocket : IDisposable
         }
     }
 
-    /// <summary>Sets SO_RCVBUF and SO_SNDBUF (the kernel doubles them and caps them at
-    /// net.core.rmem_max / wmem_max).</summary>
+    /// <summary>
+    /// Sets the receive and send buffers (the kernel doubles the values). With CAP_NET_ADMIN
+    /// (SO_RCVBUFFORCE / SO_SNDBUFFORCE) the sizes are taken as asked; without it SO_RCVBUF /
+    /// SO_SNDBUF are capped at net.core.rmem_max / wmem_max (often 4 MB or less), too little to
+    /// absorb a burst of GRO runs while the receiving thread writes to the TAP.
+    /// </summary>
     public void SetBufferSizes(int receiveBytes, int sendBytes)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(receiveBytes);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(sendBytes);
-        SetOption(LibC.SOL_SOCKET, LibC.SO_RCVBUF, receiveBytes, "setsockopt SO_RCVBUF");
-        SetOption(LibC.SOL_SOCKET, LibC.SO_SNDBUF, sendBytes, "setsockopt SO_SNDBUF");
+        if (!TrySetOption(LibC.SOL_SOCKET, SO_RCVBUFFORCE, receiveBytes))
+        {
+            SetOption(LibC.SOL_SOCKET, LibC.SO_RCVBUF, receiveBytes, "setsockopt SO_RCVBUF");
+        }
+        if (!TrySetOption(LibC.SOL_SOCKET, SO_SNDBUFFORCE, sendBytes))
+        {
+            SetOption(LibC.SOL_SOCKET, LibC.SO_SNDBUF, sendBytes, "setsockopt SO_SNDBUF");
+        }
     }
+
+    /// <summary>The receive buffer the kernel granted (SO_RCVBUF reads back the doubled size).</summary>
+    public int ReceiveBufferBytes => GetOption(LibC.SOL_SOCKET, LibC.SO_RCVBUF, "getsockopt SO_RCVBUF");
 
     /// <summary>
     /// Receives up to <see cref="UdpBatch.Count"/> datagrams (or GRO runs) into the batch's slots
@@ -300,16 +317,47 @@ public sealed unsafe class UdpBatchSocket : IDisposable
 
     private void SetOption(int level, int name, int value, string what)
     {
+        if (!TrySetOption(level, name, value))
+        {
+            int errno = Marshal.GetLastPInvokeError();
+            throw new LinuxError($"{what} on UDP {LocalEndPoint.Port}", errno);
+        }
+    }
+
+    /// <summary>setsockopt; false with the errno left for Marshal.GetLastPInvokeError when the kernel refused.</summary>
+    private bool TrySetOption(int level, int name, int value)
+    {
         ObjectDisposedException.ThrowIf(_disposed, this);
         bool added = false;
         try
         {
             AddRef(_socket, ref added);
-            if (LibC.setsockopt(_socket.Fd, level, name, &value, sizeof(int)) != 0)
+            return LibC.setsockopt(_socket.Fd, level, name, &value, sizeof(int)) == 0;
+        }
+        finally
+        {
+            if (added)
+            {
+                _socket.DangerousRelease();
+            }
+        }
+    }
+
+    private int GetOption(int level, int name, string what)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        bool added = false;
+        try
+        {
+            AddRef(_socket, ref added);
+            int value = 0;
+            socklen_t length = sizeof(int);
+            if (LibC.getsockopt(_socket.Fd, level, name, &value, &length) != 0)
             {
                 int errno = Marshal.GetLastPInvokeError();
                 throw new LinuxError($"{what} on UDP {LocalEndPoint.Port}", errno);
             }
+            return value;
         }
         finally
         {

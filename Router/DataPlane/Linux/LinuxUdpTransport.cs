@@ -14,7 +14,7 @@ namespace Weave.Router.DataPlane.Linux;
 /// <remarks>One thread receives and one sends (each has its own native batch).</remarks>
 public sealed unsafe class LinuxUdpTransport : IDatagramTransport
 {
-    private const int SocketBufferBytes = 8 << 20;
+    private const int SocketBufferBytes = 16 << 20;
     private const int SendBatchSlots = 64;
     private const int SendTimeoutMilliseconds = 1000;
 

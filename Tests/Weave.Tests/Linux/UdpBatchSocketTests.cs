@@ -198,6 +198,20 @@ public sealed class UdpBatchSocketTests
         return received;
     }
 
+    [RootFact]
+    public void SetBufferSizes_AsRoot_GrantsMoreThanRmemMax()
+    {
+        RootFactAttribute.Require();
+        int rmemMax = int.Parse(File.ReadAllText("/proc/sys/net/core/rmem_max").Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        using var socket = UdpBatchSocket.Open(s_loopbackAnyPort);
+        int asked = (rmemMax * 2) + (1 << 20);
+
+        socket.SetBufferSizes(asked, asked);
+
+        // The kernel doubles what it grants; capped at rmem_max it would report 2 × rmem_max.
+        Assert.True(socket.ReceiveBufferBytes >= asked, $"receive buffer {socket.ReceiveBufferBytes} B, asked {asked} B, rmem_max {rmemMax} B");
+    }
+
     [Fact]
     public void Receive_WhenNothingArrives_ReturnsZero_AndDisposeWakesABlockedReceive()
     {
