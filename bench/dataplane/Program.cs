@@ -21,6 +21,8 @@ using Weave.Lab;
 // avg / p50 / p99; then iperf3 TCP pod2 → pod1 with 1 stream and with --streams (default 4),
 // --seconds (10) each, --runs (3) times, median in Gbit/s (the receiver's count). Pods' veths
 // have MTU 1376 (the router's overlay MTU) in both setups, so only the encapsulation differs.
+// CPU per gigabit: busy time of the whole machine (/proc/stat, iperf3 included in both setups)
+// during each iperf3 run divided by the gigabits received.
 //
 //   dotnet bin/Release/net10.0/linux-x64/DataPlaneBench.dll [--seconds 10] [--runs 3] [--streams 4]
 //       [--pings 100] [--ping-interval 0.05] [--encrypted]
@@ -165,6 +167,8 @@ if (kernel is not null && router is not null)
     table.Append("| pod → pod, 2 hosts | kernel VXLAN | router | router ÷ kernel |\n|---|---:|---:|---:|\n");
     Row(table, $"TCP 1 stream (Gbit/s, median of {runs} × {seconds} s)", Median(kernel.Single), Median(router.Single), "0.00");
     Row(table, $"TCP {streams} streams (Gbit/s, median of {runs} × {seconds} s)", Median(kernel.Multi), Median(router.Multi), "0.00");
+    Row(table, "CPU per gigabit, 1 stream (core-seconds, whole machine, median)", Median(kernel.SingleCpuPerGigabit), Median(router.SingleCpuPerGigabit), "0.000");
+    Row(table, $"CPU per gigabit, {streams} streams (core-seconds, whole machine, median)", Median(kernel.MultiCpuPerGigabit), Median(router.MultiCpuPerGigabit), "0.000");
     Row(table, $"ping RTT avg (ms, {pingNote})", kernel.Ping.Avg, router.Ping.Avg, "0.000");
     Row(table, "ping RTT p50 (ms)", kernel.Ping.P50, router.Ping.P50, "0.000");
     Row(table, "ping RTT p99 (ms)", kernel.Ping.P99, router.Ping.P99, "0.000");
@@ -240,12 +244,13 @@ Setup Measure(string name, LabPod server, LabPod client, LabProcess[] routers)
             IperfResult result = Iperf(server, client, parallel, seconds, routers);
             (parallel == 1 ? setup.Single : setup.Multi).Add(result.Gbps);
             (parallel == 1 ? setup.SingleRetransmits : setup.MultiRetransmits).Add(result.Retransmits);
+            (parallel == 1 ? setup.SingleCpuPerGigabit : setup.MultiCpuPerGigabit).Add(result.CoreSecondsPerGigabit);
             string cpu = result.RouterCpuPercent.Length == 0 ? "" : $", router CPU {string.Join(" / ", result.RouterCpuPercent.Select(c => c.ToString("0", CultureInfo.InvariantCulture)))} %";
             if (result.RouterCpuPercent.Length > 0)
             {
                 setup.RouterCpu.Add($"{parallel}×: {string.Join(" / ", result.RouterCpuPercent.Select(c => c.ToString("0", CultureInfo.InvariantCulture)))}");
             }
-            Console.WriteLine($"{name}: TCP {parallel} stream(s), run {r}: {result.Gbps:0.000} Gbit/s, {result.Retransmits} retransmits{cpu}");
+            Console.WriteLine($"{name}: TCP {parallel} stream(s), run {r}: {result.Gbps:0.000} Gbit/s, {result.Retransmits} retransmits{cpu}, machine {result.CoreSecondsPerGigabit:0.000} core-s/Gbit");
         }
     }
     return setup;
@@ -277,10 +282,12 @@ static IperfResult Iperf(LabPod server, LabPod client, int parallel, int seconds
             throw new InvalidOperationException($"iperf3 server in {server.Name} is not listening: {iperfServer.Output}");
         }
         long[] before = [.. routers.Select(r => CpuTicks(r.Pid))];
+        long busyBefore = MachineBusyTicks();
         var clock = Stopwatch.StartNew();
         CommandResult result = client.Exec(TimeSpan.FromSeconds(seconds + 30), "iperf3", "-c", server.Address.ToString(), "-p", port,
             "-t", seconds.ToString(CultureInfo.InvariantCulture), "-P", parallel.ToString(CultureInfo.InvariantCulture), "-J", "--connect-timeout", "5000");
         double elapsed = clock.Elapsed.TotalSeconds;
+        long busyAfter = MachineBusyTicks();
         long[] after = [.. routers.Select(r => CpuTicks(r.Pid))];
         using JsonDocument json = JsonDocument.Parse(result.Stdout.Length > 0 ? result.Stdout : "{}");
         if (!result.Succeeded || json.RootElement.TryGetProperty("error", out _) || !json.RootElement.TryGetProperty("end", out JsonElement end))
@@ -290,7 +297,11 @@ static IperfResult Iperf(LabPod server, LabPod client, int parallel, int seconds
         double bps = end.GetProperty("sum_received").GetProperty("bits_per_second").GetDouble();
         int retransmits = end.TryGetProperty("sum_sent", out JsonElement sent) && sent.TryGetProperty("retransmits", out JsonElement rt) ? rt.GetInt32() : -1;
         double[] cpu = [.. before.Zip(after, (b, a) => 100.0 * (a - b) / ClockTicks / elapsed)];
-        return new IperfResult(bps / 1e9, retransmits, cpu);
+        // Whole-machine CPU per gigabit: kernel VXLAN works in softirq, the router in its threads;
+        // busy time of every core (iperf3 included, in both setups) over the gigabits carried.
+        double gigabits = bps / 1e9 * end.GetProperty("sum_received").GetProperty("seconds").GetDouble();
+        double coreSecondsPerGigabit = (busyAfter - busyBefore) / (double)ClockTicks / gigabits;
+        return new IperfResult(bps / 1e9, retransmits, cpu, coreSecondsPerGigabit);
     }
     finally
     {
@@ -325,11 +336,20 @@ static long CpuTicks(int pid)
     return long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
 }
 
+// Busy jiffies of all cores from /proc/stat: everything but idle and iowait.
+static long MachineBusyTicks()
+{
+    string line = File.ReadLines("/proc/stat").First(l => l.StartsWith("cpu ", StringComparison.Ordinal));
+    long[] values = [.. line.Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(v => long.Parse(v, CultureInfo.InvariantCulture))];
+    // user nice system idle iowait irq softirq steal (guest time is already inside user).
+    return values.Take(8).Sum() - values[3] - values[4];
+}
+
 static string LoadAverage() => string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
 
 internal sealed record PingStats(int Sent, int Received, double Avg, double P50, double P99, double Min, double Max);
 
-internal sealed record IperfResult(double Gbps, int Retransmits, double[] RouterCpuPercent);
+internal sealed record IperfResult(double Gbps, int Retransmits, double[] RouterCpuPercent, double CoreSecondsPerGigabit);
 
 internal sealed class Setup(string name, PingStats ping)
 {
@@ -346,4 +366,8 @@ internal sealed class Setup(string name, PingStats ping)
     public List<int> MultiRetransmits { get; } = [];
 
     public List<string> RouterCpu { get; } = [];
+
+    public List<double> SingleCpuPerGigabit { get; } = [];
+
+    public List<double> MultiCpuPerGigabit { get; } = [];
 }
