@@ -50,8 +50,14 @@ public sealed partial class RouteNetlink
         }
     }
 
-    /// <summary>Sends a single-link RTM_GETLINK and returns the link, or null on ENODEV.</summary>
-    private LinkInfo? QueryLink(ReadOnlySpan<byte> request, uint sequence, string what)
+    /// <summary>Parses the payload of the one answer a query expects; false when it is malformed.</summary>
+    private delegate bool ReplyParser<T>(ReadOnlySpan<byte> payload, out T? item);
+
+    /// <summary>Sends a request for one object (a link, a route lookup) and parses its
+    /// <paramref name="replyType"/> answer. Returns the default of T when the kernel answers with
+    /// one of <paramref name="missingErrnos"/> (there is no such object) or a bare ack.</summary>
+    private T? Query<T>(ReadOnlySpan<byte> request, uint sequence, ushort replyType, ReplyParser<T> parse,
+        ReadOnlySpan<int> missingErrnos, string what)
     {
         _socket.Send(request, what);
         while (true)
@@ -67,9 +73,9 @@ public sealed partial class RouteNetlink
                 {
                     continue;
                 }
-                if (header.Type == RTM_NEWLINK)
+                if (header.Type == replyType)
                 {
-                    return NetlinkParser.TryParseLink(payload, out LinkInfo? link) ? link : throw Malformed(what);
+                    return parse(payload, out T? item) ? item : throw Malformed(what);
                 }
                 if (header.Type == NLMSG_ERROR)
                 {
@@ -77,9 +83,9 @@ public sealed partial class RouteNetlink
                     {
                         throw Malformed(what);
                     }
-                    if (errno == Tmds.Linux.LibC.ENODEV || errno == 0)
+                    if (errno == 0 || missingErrnos.Contains(errno))
                     {
-                        return null;
+                        return default;
                     }
                     throw KernelError(what, errno, detail);
                 }

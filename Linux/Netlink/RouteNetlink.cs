@@ -52,7 +52,7 @@ public sealed partial class RouteNetlink : IDisposable
             var message = Begin(RTM_GETLINK, NLM_F_REQUEST, out uint sequence);
             message.WriteIfInfoMsg(index: 0);
             message.AddString(IFLA_IFNAME, name);
-            return QueryLink(message.Finish(), sequence, "get link " + name);
+            return Query<LinkInfo>(message.Finish(), sequence, RTM_NEWLINK, NetlinkParser.TryParseLink, [LibC.ENODEV], "get link " + name);
         }
     }
 
@@ -64,7 +64,7 @@ public sealed partial class RouteNetlink : IDisposable
         {
             var message = Begin(RTM_GETLINK, NLM_F_REQUEST, out uint sequence);
             message.WriteIfInfoMsg(index);
-            return QueryLink(message.Finish(), sequence, "get link " + Describe(index));
+            return Query<LinkInfo>(message.Finish(), sequence, RTM_NEWLINK, NetlinkParser.TryParseLink, [LibC.ENODEV], "get link " + Describe(index));
         }
     }
 

@@ -138,4 +138,19 @@ public sealed class RouteNetlinkEncodingTests
         Assert.Equal(expected, encoded);
         Assert.Equal(0, RouteNetlink.EncodeBridgePortHairpin(new byte[128], 6, 4, on: false)[40]);
     }
+
+    [Fact]
+    public void EncodeGetRoute_IsAHostLookupWithRtaDst()
+    {
+        byte[] encoded = RouteNetlink.EncodeGetRoute(new byte[128], 7, IPAddress.Parse("192.168.231.11")).ToArray();
+
+        byte[] expected =
+        [
+            36, 0, 0, 0, 26, 0, 0x01, 0x00, 7, 0, 0, 0, 0, 0, 0, 0, // nlmsghdr: len 36, RTM_GETROUTE, REQUEST, seq 7
+            2, 32, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,                    // rtmsg: AF_INET, /32, any table, protocol, scope, type; flags 0
+            8, 0, 1, 0, 192, 168, 231, 11,                          // RTA_DST
+        ];
+        Assert.Equal(expected, encoded);
+        Assert.Equal(16 + 12 + 20, RouteNetlink.EncodeGetRoute(new byte[128], 1, IPAddress.Parse("fd00::1")).Length);
+    }
 }
