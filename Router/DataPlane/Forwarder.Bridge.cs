@@ -59,6 +59,10 @@ public sealed partial class Forwarder
                 counters.DropsLooped++;
                 continue;
             }
+            if (DroppedAsTooBig(frame, frames.Offloads[i]))
+            {
+                continue; // above the overlay MTU: answered with ICMP where allowed (Forwarder.TooBig.cs)
+            }
             ulong destination = EthernetFrame.Destination(frame);
             DataPeer? owner = EthernetFrame.IsGroup(destination) ? null : _macs.Lookup(destination);
             if (owner is null && peers.Length == 0)

@@ -8,7 +8,8 @@ namespace Weave.Router.DataPlane;
 /// Carries Ethernet frames between the bridge (through the TAP device) and peers (VXLAN over UDP).
 /// <code>
 ///   TAP thread:  read frames (TCP super-frames of up to 64 KB with offloads) → drop if the source
-///                MAC lives behind a peer (we injected it) → a super-frame is cut into MTU-sized
+///                MAC lives behind a peer (we injected it) → drop if above the overlay MTU and not
+///                to be fragmented, answering with ICMP (Forwarder.TooBig.cs) → a super-frame is cut into MTU-sized
 ///                frames, each behind a VXLAN header, back to back: one UDP GSO send; a partial
 ///                checksum is completed; others get the VXLAN header in their headroom → known
 ///                unicast: its peer; broadcast, multicast, unknown unicast: every peer → sendmmsg

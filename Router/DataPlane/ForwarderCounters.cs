@@ -18,6 +18,11 @@ public sealed class ForwarderCounters
     public long DropsNoPeers;
     /// <summary>A super-frame that is not TCP as announced, or a partial checksum out of the frame.</summary>
     public long DropsBadOffload;
+    /// <summary>Frames above the overlay MTU that may not be fragmented (IPv4 with DF, IPv6), or
+    /// TCP super-frames without DF whose segments exceed it.</summary>
+    public long DropsTooBig;
+    /// <summary>ICMP "fragmentation needed" / ICMPv6 "packet too big" answers written to the TAP.</summary>
+    public long TooBigReplies;
 
     // Written by the UDP thread.
     /// <summary>Datagrams, counting each of a GRO run.</summary>

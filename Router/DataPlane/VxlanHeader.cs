@@ -19,9 +19,6 @@ public static class VxlanHeader
     public const byte FlagVniValid = 0x08;
     public const int MaxVni = (1 << 24) - 1;
 
-    /// <summary>UDP, IPv4 and outer Ethernet headers plus ours: what an underlay MTU loses.</summary>
-    public const int OverheadIPv4Bytes = 14 + 20 + 8 + SizeBytes;
-
     public static void Write(Span<byte> destination, int vni)
     {
         BinaryPrimitives.WriteUInt32BigEndian(destination, (uint)FlagVniValid << 24);

@@ -13,7 +13,6 @@ namespace Weave.Router.DataPlane.Linux;
 public sealed class LinuxTapDevice : ITapDevice
 {
     private readonly TapDevice _tap;
-    private readonly byte[] _header = new byte[VirtioNetHeader.Size];
 
     public LinuxTapDevice(TapDevice tap) => _tap = tap;
 
@@ -58,14 +57,17 @@ public sealed class LinuxTapDevice : ITapDevice
     {
         ArgumentNullException.ThrowIfNull(batch);
         bool virtio = SupportsOffloads;
+        // On the stack, not a field: the UDP thread writes frames while the TAP thread may write an
+        // ICMP answer, and TapDevice.TryWrite is safe from several threads.
+        Span<byte> header = stackalloc byte[VirtioNetHeader.Size];
         int written = 0;
         for (int i = 0; i < batch.Count; i++)
         {
             bool accepted;
             if (virtio)
             {
-                batch.Offloads[i].TryWrite(_header);
-                accepted = _tap.TryWrite(_header, batch.Packet(i));
+                batch.Offloads[i].TryWrite(header);
+                accepted = _tap.TryWrite(header, batch.Packet(i));
             }
             else
             {
