@@ -18,6 +18,12 @@ internal static partial class RouterLog
     [LoggerMessage(2003, LogLevel.Information, "Stopped; TAP {Tap} removed")]
     public static partial void Stopped(ILogger log, string tap);
 
+    [LoggerMessage(2004, LogLevel.Information, "Overlay MTU {Mtu}: {Origin}")]
+    public static partial void OverlayMtuChosen(ILogger log, int mtu, string origin);
+
+    [LoggerMessage(2005, LogLevel.Warning, "Overlay MTU {Mtu}: {Origin}")]
+    public static partial void OverlayMtuAssumed(ILogger log, int mtu, string origin);
+
     [LoggerMessage(2010, LogLevel.Information, "Connection to {Peer} at {Address} established ({Direction}, protocol version {Version})")]
     public static partial void ConnectionEstablished(ILogger log, string peer, IPEndPoint address, string direction, int version);
 

@@ -40,6 +40,10 @@ public static class ReportJson
         json.WriteString("NickName", mesh.Local.NickName);
         json.WriteBoolean("Encryption", false);
         json.WriteBoolean("PeerDiscovery", router.Discovery);
+        if (router.Mtu is int mtu)
+        {
+            json.WriteNumber("MTU", mtu);
+        }
         json.WriteStartArray("Targets");
         foreach (string target in mesh.Targets)
         {

@@ -80,13 +80,19 @@ public static class StatusText
         return text.ToString();
     }
 
-    public static string Connections(MeshStatus status)
+    /// <summary>
+    /// <c>weave status connections</c>: direction, address padded to 21, state padded to 11, then
+    /// the info; established rows end with Weave's forwarder attribute <c>mtu=N</c> when
+    /// <paramref name="mtu"/> is known (every connection's frames are held to the one overlay MTU).
+    /// </summary>
+    public static string Connections(MeshStatus status, int? mtu = null)
     {
         ArgumentNullException.ThrowIfNull(status);
         var text = new StringBuilder();
         foreach (ConnectionRow row in status.Connections)
         {
-            text.Append($"{Direction(row.Outbound)} {row.Address,-21} {row.State,-11} {row.Info}".TrimEnd()).Append('\n');
+            string attributes = mtu is int value && row.State == ConnectionStates.Established ? $" mtu={value}" : "";
+            text.Append($"{Direction(row.Outbound)} {row.Address,-21} {row.State,-11} {row.Info}{attributes}".TrimEnd()).Append('\n');
         }
         return text.ToString();
     }
@@ -127,4 +133,8 @@ public sealed record RouterInfo(string Version, string ProtocolRange)
 
     /// <summary>Peer discovery is on (no <c>--no-discovery</c>); shown as <c>PeerDiscovery</c>.</summary>
     public bool Discovery { get; init; } = true;
+
+    /// <summary>The overlay MTU the router runs with, once chosen: shown as <c>mtu=N</c> on established
+    /// connections (Weave's forwarder attribute) and in the report.</summary>
+    public int? Mtu { get; init; }
 }

@@ -79,7 +79,7 @@ public static class CommandLine
         var nickname = new Option<string?>("--nickname") { Description = "Peer nickname (default: the host name)" };
         var port = new Option<int>("--port") { Description = "TCP port of the mesh; VXLAN uses UDP port+1", DefaultValueFactory = _ => RouterOptions.DefaultPort };
         var host = new Option<string?>("--host") { Description = "Address to listen on (default: all)" };
-        var mtu = new Option<int>("--mtu") { Description = "Overlay MTU of the bridge and TAP", DefaultValueFactory = _ => RouterOptions.DefaultMtu };
+        var mtu = new Option<int?>("--mtu") { Description = "Overlay MTU of the bridge and pods (default: the underlay link's MTU less 56 bytes of encapsulation)" };
         var httpAddr = new Option<string?>("--http-addr") { Description = "Local HTTP API address (default 127.0.0.1:6784)" };
         var dataDir = new Option<string?>("--data-dir") { Description = $"Directory of state kept across restarts (default {RouterOptions.DefaultDataDirectory})" };
         var connLimit = new Option<int>("--conn-limit") { Description = "Most connections to other peers; 0 means unlimited", DefaultValueFactory = _ => RouterOptions.DefaultConnectionLimit };

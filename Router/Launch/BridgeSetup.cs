@@ -1,4 +1,5 @@
 using Weave.Linux;
+using Weave.Router.DataPlane;
 
 namespace Weave.Router.Launch;
 
@@ -7,6 +8,14 @@ namespace Weave.Router.Launch;
 /// is created if absent and kept on shutdown (pods hang on it); the TAP is ours alone and goes
 /// away with the process.
 /// </summary>
+/// <remarks>
+/// The bridge gets the overlay MTU, set explicitly even on a bridge that exists, which also tells
+/// the kernel not to lower it to its smallest port's MTU. Pods' veths copy it. The TAP gets
+/// <see cref="OverlayMtu.Max"/> instead: the bridge drops a frame larger than the MTU of the port
+/// it leaves by, so with a TAP at the overlay MTU a too-big frame from a pod whose veth has a
+/// larger MTU would vanish without an ICMP answer; this way the router sees it and answers
+/// (Forwarder.TooBig.cs), as Weave's sleeve did with its 65535-byte capture device.
+/// </remarks>
 public sealed class BridgeSetup : IDisposable
 {
     private BridgeSetup(TapDevice tap, bool createdBridge, int bridgeIndex)
@@ -30,7 +39,7 @@ public sealed class BridgeSetup : IDisposable
         LinkInfo? link = netlink.GetLink(bridge);
         if (link is null)
         {
-            netlink.CreateBridge(bridge, mtu);
+            netlink.CreateBridge(bridge);
             created = true;
             link = netlink.GetLink(bridge) ?? throw new LaunchException($"bridge {bridge} vanished right after it was created");
         }
@@ -41,9 +50,10 @@ public sealed class BridgeSetup : IDisposable
         TapDevice? tap = null;
         try
         {
+            netlink.SetMtu(link.Index, mtu);
             netlink.SetUp(link.Index);
             tap = CreateTap(tapName);
-            netlink.SetMtu(tap.InterfaceIndex, mtu);
+            netlink.SetMtu(tap.InterfaceIndex, OverlayMtu.Max);
             netlink.SetMaster(tap.InterfaceIndex, link.Index);
             netlink.SetUp(tap.InterfaceIndex);
             return new BridgeSetup(tap, created, link.Index);

@@ -1,6 +1,7 @@
 using System.Net;
 using Weave.Gossip;
 using Weave.Ipam;
+using Weave.Router.DataPlane;
 
 namespace Weave.Router.Launch;
 
@@ -11,7 +12,7 @@ public sealed record LaunchFlags
     public string? NickName { get; init; }
     public int Port { get; init; } = RouterOptions.DefaultPort;
     public string? Host { get; init; }
-    public int Mtu { get; init; } = RouterOptions.DefaultMtu;
+    public int? Mtu { get; init; }
     public string? HttpAddr { get; init; }
     public string? DataDir { get; init; }
     public int ConnLimit { get; init; } = RouterOptions.DefaultConnectionLimit;
@@ -48,9 +49,9 @@ public static class LaunchOptions
         {
             throw new LaunchException($"invalid --port {port}: expected 1 to 65534 (UDP uses port+1)");
         }
-        if (flags.Mtu is < 576 or > 65535)
+        if (flags.Mtu is < OverlayMtu.Min or > OverlayMtu.Max)
         {
-            throw new LaunchException($"invalid --mtu {flags.Mtu}: expected 576 to 65535");
+            throw new LaunchException($"invalid --mtu {flags.Mtu}: expected {OverlayMtu.Min} to {OverlayMtu.Max} (the largest frame one UDP datagram carries)");
         }
         IPAddress listen = IPAddress.Any;
         if (flags.Host is { } host && (!IPAddress.TryParse(host, out listen!) || listen.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork))

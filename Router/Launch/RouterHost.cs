@@ -46,22 +46,23 @@ public sealed class RouterHost
         CheckPrerequisites();
         ILogger log = _logs.CreateLogger("weave");
         var self = new PeerIdentity(_options.Name, _options.NickName, NextUid());
+        int mtu = ChooseMtu(log);
 
         using Socket listener = Claim("TCP", () => MeshHost.Listen(new IPEndPoint(_options.Host, _options.Port)));
         using LinuxUdpTransport udp = Claim("UDP", () => LinuxUdpTransport.Open(new IPEndPoint(_options.Host, _options.DataPort)));
         var meshControl = new LateMeshControl();
-        ApiServer api = await StartApiAsync(meshControl, stop).ConfigureAwait(false);
+        ApiServer api = await StartApiAsync(meshControl, mtu, stop).ConfigureAwait(false);
         try
         {
-            BridgeSetup bridge = SetUpBridge();
+            BridgeSetup bridge = SetUpBridge(mtu);
             if (bridge.CreatedBridge)
             {
-                RouterLog.BridgeCreated(log, _options.Bridge, _options.Mtu);
+                RouterLog.BridgeCreated(log, _options.Bridge, mtu);
             }
             bool started = false;
             try
             {
-                using var forwarder = new Forwarder(new LinuxTapDevice(bridge.Tap), udp, _options.Vni, _time, log);
+                using var forwarder = new Forwarder(new LinuxTapDevice(bridge.Tap), udp, _options.Vni, _time, log) { Mtu = mtu };
                 forwarder.Start();
                 await using var mesh = new MeshHost(self, _options.DataPort, MeshOptionsFor(_options), listener, forwarder, _time, _random, log);
                 AttachAllocator(mesh, self);
@@ -69,7 +70,7 @@ public sealed class RouterHost
                 meshControl.Mesh = mesh;
                 _ready = started = true;
                 RouterLog.Ready(log, self.Name.ToString(), self.NickName, (IPEndPoint)listener.LocalEndPoint!,
-                    udp.LocalEndPoint, _options.Vni, _options.Bridge, bridge.Tap.Name, _options.Mtu, _options.HttpEndPoint);
+                    udp.LocalEndPoint, _options.Vni, _options.Bridge, bridge.Tap.Name, mtu, _options.HttpEndPoint);
 
                 await WaitAsync(stop).ConfigureAwait(false);
 
@@ -176,11 +177,11 @@ public sealed class RouterHost
         Discovery = options.Discovery,
     };
 
-    private async Task<ApiServer> StartApiAsync(LateMeshControl control, CancellationToken ct)
+    private async Task<ApiServer> StartApiAsync(LateMeshControl control, int mtu, CancellationToken ct)
     {
         try
         {
-            RouterInfo info = Info with { MeshPort = _options.Port, Discovery = _options.Discovery };
+            RouterInfo info = Info with { MeshPort = _options.Port, Discovery = _options.Discovery, Mtu = mtu };
             return await ApiServer.StartAsync(_options.HttpEndPoint, info, () => _ready, control, control, AddToBridge, ct).ConfigureAwait(false);
         }
         catch (IOException e)
@@ -200,11 +201,35 @@ public sealed class RouterHost
         netlink.AddAddress(bridge.Index, address, prefixLength);
     }
 
-    private BridgeSetup SetUpBridge()
+    /// <summary>The overlay MTU (<see cref="OverlayMtuChoice"/>), logged once with where it came from.</summary>
+    private int ChooseMtu(ILogger log)
+    {
+        OverlayMtuChoice choice;
+        try
+        {
+            using var links = new NetlinkUnderlayLinks();
+            choice = OverlayMtuChoice.Choose(_options, links);
+        }
+        catch (LinuxError e)
+        {
+            throw new LaunchException($"cannot ask the kernel for the underlay's MTU: {e.Message}");
+        }
+        if (choice.Assumed)
+        {
+            RouterLog.OverlayMtuAssumed(log, choice.Mtu, choice.Origin);
+        }
+        else
+        {
+            RouterLog.OverlayMtuChosen(log, choice.Mtu, choice.Origin);
+        }
+        return choice.Mtu;
+    }
+
+    private BridgeSetup SetUpBridge(int mtu)
     {
         try
         {
-            return BridgeSetup.Create(_options.Bridge, _options.Tap, _options.Mtu);
+            return BridgeSetup.Create(_options.Bridge, _options.Tap, mtu);
         }
         catch (LinuxError e)
         {

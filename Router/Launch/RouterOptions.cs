@@ -14,9 +14,6 @@ public sealed record RouterOptions
 {
     public const int DefaultPort = 6783;
 
-    /// <summary>Weave Net's default overlay MTU: fits a 1460-byte underlay with room for encryption later.</summary>
-    public const int DefaultMtu = 1376;
-
     public const string DefaultBridge = "weave";
     public const string DefaultTap = "vethwe-tap";
 
@@ -45,7 +42,9 @@ public sealed record RouterOptions
     /// <summary>UDP port of VXLAN traffic: the control port + 1 (6784), as Weave's fast path used.</summary>
     public int DataPort => Port + 1;
 
-    public int Mtu { get; init; } = DefaultMtu;
+    /// <summary><c>--mtu</c>: the overlay MTU of the bridge and pods; null derives it from the
+    /// underlay link's MTU at start (<see cref="OverlayMtuChoice"/>).</summary>
+    public int? Mtu { get; init; }
     public int Vni { get; init; } = DefaultVni;
     public IPEndPoint HttpEndPoint { get; init; } = DefaultHttpEndPoint;
     public string Bridge { get; init; } = DefaultBridge;

@@ -13,7 +13,7 @@ public sealed class LaunchOptionsTests
 
     private RouterOptions From(
         string? name = null, string? nickname = "host-a", int port = RouterOptions.DefaultPort, string? host = null,
-        int mtu = RouterOptions.DefaultMtu, string? httpAddr = null, params string[] peers) =>
+        int? mtu = null, string? httpAddr = null, params string[] peers) =>
         From(new LaunchFlags { Name = name, NickName = nickname, Port = port, Host = host, Mtu = mtu, HttpAddr = httpAddr, Peers = peers });
 
     private RouterOptions From(LaunchFlags flags) =>
@@ -27,7 +27,7 @@ public sealed class LaunchOptionsTests
         RouterOptions options = From();
         Assert.Equal(6783, options.Port);
         Assert.Equal(6784, options.DataPort);
-        Assert.Equal(1376, options.Mtu);
+        Assert.Null(options.Mtu); // derived from the underlay at start
         Assert.Equal(6783, options.Vni);
         Assert.Equal(new IPEndPoint(IPAddress.Loopback, 6784), options.HttpEndPoint);
         Assert.Equal(IPAddress.Any, options.Host);
@@ -179,10 +179,22 @@ public sealed class LaunchOptionsTests
     [Theory]
     [InlineData(100)]
     [InlineData(575)]
+    [InlineData(65480)]
     [InlineData(65536)]
-    public void From_MtuOutOfRange_NamesFlagAndValue(int mtu)
+    public void From_MtuOutOfRange_NamesFlagValueAndRange(int mtu)
     {
-        Assert.Contains($"invalid --mtu {mtu}", Error(() => From(mtu: mtu)), StringComparison.Ordinal);
+        string error = Error(() => From(mtu: mtu));
+        Assert.Contains($"invalid --mtu {mtu}", error, StringComparison.Ordinal);
+        Assert.Contains("expected 576 to 65479", error, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(576)]
+    [InlineData(1444)]
+    [InlineData(65479)]
+    public void From_MtuInRange_IsKept(int mtu)
+    {
+        Assert.Equal(mtu, From(mtu: mtu).Mtu);
     }
 
     [Theory]

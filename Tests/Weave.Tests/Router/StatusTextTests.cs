@@ -76,6 +76,29 @@ public sealed class StatusTextTests
     }
 
     [Fact]
+    public void Connections_WithMtu_EstablishedRowsEndWithWeavesMtuAttribute()
+    {
+        MeshStatus status = Status(
+        [
+            new ConnectionRow(true, "10.0.0.2:6783", ConnectionStates.Established, "5e:1a:00:00:00:02(b)"),
+            new ConnectionRow(true, "10.0.0.9:6783", ConnectionStates.Failed, "connection refused, retry: 2s"),
+        ]);
+        string expected =
+            "-> 10.0.0.2:6783         established 5e:1a:00:00:00:02(b) mtu=1444\n" +
+            "-> 10.0.0.9:6783         failed      connection refused, retry: 2s\n";
+        Assert.Equal(expected, StatusText.Connections(status, mtu: 1444));
+    }
+
+    [Fact]
+    public void Report_WithMtu_HasItInTheRouterObject()
+    {
+        using var report = System.Text.Json.JsonDocument.Parse(ReportJson.Render(s_router with { Mtu = 8944 }, Status(), ipam: null));
+        Assert.Equal(8944, report.RootElement.GetProperty("Router").GetProperty("MTU").GetInt32());
+        using var without = System.Text.Json.JsonDocument.Parse(ReportJson.Render(s_router, Status(), ipam: null));
+        Assert.False(without.RootElement.GetProperty("Router").TryGetProperty("MTU", out _));
+    }
+
+    [Fact]
     public void Connections_None_IsEmpty()
     {
         Assert.Equal("", StatusText.Connections(Status()));
