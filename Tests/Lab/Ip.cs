@@ -19,6 +19,16 @@ public static class Ip
             .Select(line => line.Split(':', 3)[1].Trim())
             .Select(name => name.Split('@')[0])];
 
+    /// <summary>The MTU of a link in a namespace, from <c>ip -o link show</c>.</summary>
+    public static int Mtu(string netns, string link)
+    {
+        string[] words = In(netns, "-o", "link", "show", link).Stdout.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        int at = Array.IndexOf(words, "mtu");
+        return at >= 0 && at + 1 < words.Length && int.TryParse(words[at + 1], System.Globalization.CultureInfo.InvariantCulture, out int mtu)
+            ? mtu
+            : throw new InvalidOperationException($"no MTU in `ip -n {netns} -o link show {link}`: {string.Join(' ', words)}");
+    }
+
     /// <summary>Names of the TAP devices in a namespace (the router's attachment to the bridge).</summary>
     public static IReadOnlyList<string> TapDevices(string netns) =>
         [.. In(netns, "-d", "-o", "link", "show").Stdout

@@ -71,11 +71,12 @@ public sealed partial class LabHost : LabNode
     public IReadOnlyList<string> TapDevices() => Ip.TapDevices(Namespace);
 
     /// <summary>
-    /// Adds a pod namespace with <c>eth0</c> (MTU <see cref="NetLab.OverlayMtu"/>) at
-    /// <paramref name="cidr"/> (e.g. <c>10.32.0.1/12</c>); the veth's host end joins the bridge
-    /// <c>weave</c>, which is created first if the router has not made it yet.
+    /// Adds a pod namespace with <c>eth0</c> at <paramref name="cidr"/> (e.g. <c>10.32.0.1/12</c>);
+    /// the veth's host end joins the bridge <c>weave</c>, which is created first if the router has
+    /// not made it yet. Both ends get <paramref name="mtu"/>, by default the bridge's MTU, as the
+    /// CNI plugin does ("container veths use the bridge MTU").
     /// </summary>
-    public LabPod AddPod(string name, string cidr)
+    public LabPod AddPod(string name, string cidr, int? mtu = null)
     {
         ArgumentNullException.ThrowIfNull(name);
         ArgumentNullException.ThrowIfNull(cidr);
@@ -95,30 +96,34 @@ public sealed partial class LabHost : LabNode
             throw new ArgumentException($"'{cidr}' is not an address with a prefix length like 10.32.0.1/12", nameof(cidr));
         }
 
-        string mtu = NetLab.OverlayMtu.ToString(CultureInfo.InvariantCulture);
         string podNs = Lab.AddNamespace($"{Namespace}-{name}");
         string hostLink = "vp-" + name;
         EnsureBridge();
-        Ip.In(Namespace, "link", "add", hostLink, "mtu", mtu, "type", "veth", "peer", "name", "eth0", "netns", podNs, "mtu", mtu);
+        string linkMtu = (mtu ?? BridgeMtu()).ToString(CultureInfo.InvariantCulture);
+        Ip.In(Namespace, "link", "add", hostLink, "mtu", linkMtu, "type", "veth", "peer", "name", "eth0", "netns", podNs, "mtu", linkMtu);
         Ip.In(Namespace, "link", "set", hostLink, "master", Bridge, "up");
         Ip.In(podNs, "addr", "add", cidr, "dev", "eth0");
         Ip.In(podNs, "link", "set", "eth0", "up");
         var pod = new LabPod(Lab, this, name, podNs, Network(address, prefixLength), address, hostLink);
         _pods.Add(pod);
-        Lab.Log($"{Name}: pod {name} at {cidr} in {podNs}, veth {hostLink} on bridge {Bridge}");
+        Lab.Log($"{Name}: pod {name} at {cidr} in {podNs}, veth {hostLink} (MTU {linkMtu}) on bridge {Bridge}");
         return pod;
     }
 
-    /// <summary>Creates the bridge <c>weave</c> (MTU <see cref="NetLab.OverlayMtu"/>) unless it exists, and sets it up.</summary>
+    /// <summary>Creates the bridge <c>weave</c> unless it exists (with the kernel's default MTU,
+    /// 1500, until a router sets the overlay's), and sets it up.</summary>
     public void EnsureBridge()
     {
-        CommandResult add = Ip.Run("-n", Namespace, "link", "add", Bridge, "mtu", NetLab.OverlayMtu.ToString(CultureInfo.InvariantCulture), "type", "bridge");
+        CommandResult add = Ip.Run("-n", Namespace, "link", "add", Bridge, "type", "bridge");
         if (!add.Succeeded && !add.Stderr.Contains("exists", StringComparison.OrdinalIgnoreCase))
         {
             add.EnsureSuccess();
         }
         Ip.In(Namespace, "link", "set", Bridge, "up");
     }
+
+    /// <summary>The MTU of the bridge <c>weave</c>: the overlay MTU once a router has set it.</summary>
+    public int BridgeMtu() => Ip.Mtu(Namespace, Bridge);
 
     private static IPNetwork Network(IPAddress address, int prefixLength)
     {

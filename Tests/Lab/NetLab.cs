@@ -13,8 +13,8 @@ namespace Weave.Lab;
 /// </summary>
 public sealed class NetLab : IDisposable
 {
-    /// <summary>The router's default overlay MTU, used for pods' veths and the bridge the lab creates.</summary>
-    public const int OverlayMtu = 1376;
+    /// <summary>The MTU of the underlay's links unless a test asks for another (jumbo frames: 9000).</summary>
+    public const int DefaultUnderlayMtu = 1500;
 
     /// <summary>The underlay subnet; host i (1-based) is at .(10+i).</summary>
     public const string UnderlayPrefix = "192.168.231.";
@@ -34,10 +34,11 @@ public sealed class NetLab : IDisposable
     private int _processCounter;
     private bool _disposed;
 
-    private NetLab(string runName, Action<string>? log)
+    private NetLab(string runName, Action<string>? log, int underlayMtu)
     {
         RunName = runName;
         _log = log;
+        UnderlayMtu = underlayMtu;
         UnderlayNamespace = runName + "-underlay";
         TempDirectory = Path.Combine(TempRoot, runName);
     }
@@ -53,6 +54,9 @@ public sealed class NetLab : IDisposable
 
     public string UnderlayNamespace { get; }
 
+    /// <summary>The MTU of the underlay bridge and of every host's <c>eth0</c>.</summary>
+    public int UnderlayMtu { get; }
+
     /// <summary>This run's directory for logs (routers' output).</summary>
     public string TempDirectory { get; }
 
@@ -67,18 +71,21 @@ public sealed class NetLab : IDisposable
     /// <summary>
     /// Removes dead runs' leftovers, then builds the underlay and <paramref name="hostCount"/>
     /// hosts. <paramref name="log"/> receives what the lab does and every line its processes print.
+    /// The underlay's links get <paramref name="underlayMtu"/>.
     /// </summary>
-    public static NetLab Create(int hostCount, Action<string>? log = null)
+    public static NetLab Create(int hostCount, Action<string>? log = null, int underlayMtu = DefaultUnderlayMtu)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(hostCount, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(hostCount, MaxHosts);
+        ArgumentOutOfRangeException.ThrowIfLessThan(underlayMtu, 576);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(underlayMtu, 65535);
         if (!Privileges.IsRoot)
         {
             throw new InvalidOperationException("the network-namespace lab needs root");
         }
         _ = Leftovers.Remove(log);
 
-        var lab = new NetLab(global::Weave.Lab.RunName.Next(), log);
+        var lab = new NetLab(global::Weave.Lab.RunName.Next(), log, underlayMtu);
         ExitCleanup.Track(lab);
         try
         {
@@ -214,9 +221,10 @@ public sealed class NetLab : IDisposable
     private void Build(int hostCount)
     {
         _ = Directory.CreateDirectory(TempDirectory);
-        Log($"run {RunName}: underlay {UnderlayNamespace} with bridge {UnderlayBridge}, {hostCount} host(s), logs in {TempDirectory}");
+        string mtu = UnderlayMtu.ToString(CultureInfo.InvariantCulture);
+        Log($"run {RunName}: underlay {UnderlayNamespace} with bridge {UnderlayBridge} (MTU {mtu}), {hostCount} host(s), logs in {TempDirectory}");
         AddNamespace(UnderlayNamespace);
-        Ip.In(UnderlayNamespace, "link", "add", UnderlayBridge, "type", "bridge");
+        Ip.In(UnderlayNamespace, "link", "add", UnderlayBridge, "mtu", mtu, "type", "bridge");
         Ip.In(UnderlayNamespace, "link", "set", UnderlayBridge, "up");
         for (int i = 1; i <= hostCount; i++)
         {
@@ -224,7 +232,7 @@ public sealed class NetLab : IDisposable
             string hostNs = AddNamespace($"{RunName}-host{index}");
             var address = IPAddress.Parse(UnderlayPrefix + (10 + i).ToString(CultureInfo.InvariantCulture));
             string underlayEnd = "host" + index;
-            Ip.In(UnderlayNamespace, "link", "add", underlayEnd, "type", "veth", "peer", "name", "eth0", "netns", hostNs);
+            Ip.In(UnderlayNamespace, "link", "add", underlayEnd, "mtu", mtu, "type", "veth", "peer", "name", "eth0", "netns", hostNs, "mtu", mtu);
             Ip.In(UnderlayNamespace, "link", "set", underlayEnd, "master", UnderlayBridge, "up");
             Ip.In(hostNs, "addr", "add", $"{address}/{UnderlayPrefixLength.ToString(CultureInfo.InvariantCulture)}", "dev", "eth0");
             Ip.In(hostNs, "link", "set", "eth0", "up");

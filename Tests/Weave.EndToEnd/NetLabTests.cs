@@ -37,7 +37,23 @@ public sealed class NetLabTests(ITestOutputHelper output)
         Assert.Equal(IPAddress.Parse("10.32.0.1"), pod1.Address);
         Assert.Equal("10.32.0.0/12", pod1.Cidr.ToString());
         Assert.Contains(LabHost.Bridge, host.Links());
-        Assert.Contains("mtu 1376", Ip.In(pod1.Namespace, "link", "show", "eth0").Stdout, StringComparison.Ordinal);
+        // No router has set the overlay MTU: the bridge has the kernel's default and the pods copy it.
+        Assert.Equal(1500, host.BridgeMtu());
+        Assert.Equal(1500, Ip.Mtu(pod1.Namespace, "eth0"));
+    }
+
+    [RootFact]
+    public void Create_WithUnderlayMtu_GivesItToEveryUnderlayLink_AndPodsMayAskForTheirs()
+    {
+        RootFactAttribute.Require();
+        using var lab = NetLab.Create(2, output.WriteLine, underlayMtu: 9000);
+
+        Assert.Equal(9000, lab.UnderlayMtu);
+        Assert.Equal(9000, Ip.Mtu(lab.UnderlayNamespace, "br0"));
+        Assert.All(lab.Hosts, host => Assert.Equal(9000, Ip.Mtu(host.Namespace, "eth0")));
+        LabPod pod = lab.Hosts[0].AddPod("pod1", "10.32.0.1/12", mtu: 4000);
+        Assert.Equal(4000, Ip.Mtu(pod.Namespace, "eth0"));
+        Assert.Equal(4000, Ip.Mtu(lab.Hosts[0].Namespace, pod.HostLink));
     }
 
     [RootFact]
