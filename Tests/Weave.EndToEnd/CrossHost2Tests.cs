@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text.RegularExpressions;
 using Weave.Lab;
@@ -30,29 +28,12 @@ public sealed class CrossHost2Tests(ITestOutputHelper output)
         RootFactAttribute.Require();
         using var overlay = TwoHostOverlay.Start(output.WriteLine);
         overlay.AssertPodsReachEachOther();
-        LabPod server = overlay.Pod1, client = overlay.Pod2;
         byte[] data = RandomNumberGenerator.GetBytes(TransferBytes);
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
 
-        // Sockets are opened inside the pods' namespaces and keep them; the I/O runs from here.
-        using Socket listener = server.Run(() =>
-        {
-            var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            socket.Bind(new IPEndPoint(server.Address, TransferPort));
-            socket.Listen(1);
-            return socket;
-        });
-        using Socket sender = client.Run(() => new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp));
-        Task<Socket> accepting = listener.AcceptAsync(timeout.Token).AsTask();
-        await sender.ConnectAsync(new IPEndPoint(server.Address, TransferPort), timeout.Token);
-        using Socket receiver = await accepting;
-
-        Task sending = SendAllAsync(sender, data, timeout.Token);
-        (long received, byte[] hash) = await ReceiveAndHashAsync(receiver, timeout.Token);
-        await sending;
+        (long received, string hash) = await PodTransfer.TcpAsync(overlay.Pod1, overlay.Pod2, data, TransferPort, TimeSpan.FromSeconds(120));
 
         Assert.Equal(TransferBytes, received);
-        Assert.Equal(Convert.ToHexString(SHA256.HashData(data)), Convert.ToHexString(hash));
+        Assert.Equal(Convert.ToHexString(SHA256.HashData(data)), hash);
     }
 
     [RootFact]
@@ -112,37 +93,5 @@ public sealed class CrossHost2Tests(ITestOutputHelper output)
         int exitCode = router.Stop();
         Assert.True(exitCode == 0, $"{host.Name}'s router exited {exitCode} on SIGTERM.\n{overlay.Diagnostics()}");
         Assert.True(host.TapDevices().Count == 0, $"{host.Name} still has TAP {string.Join(", ", host.TapDevices())} after its router stopped");
-    }
-
-    private static async Task SendAllAsync(Socket socket, byte[] data, CancellationToken cancellationToken)
-    {
-        const int chunk = 64 * 1024;
-        for (int offset = 0; offset < data.Length; offset += chunk)
-        {
-            ReadOnlyMemory<byte> slice = data.AsMemory(offset, Math.Min(chunk, data.Length - offset));
-            while (!slice.IsEmpty)
-            {
-                int sent = await socket.SendAsync(slice, SocketFlags.None, cancellationToken);
-                slice = slice[sent..];
-            }
-        }
-        socket.Shutdown(SocketShutdown.Send);
-    }
-
-    private static async Task<(long Received, byte[] Hash)> ReceiveAndHashAsync(Socket socket, CancellationToken cancellationToken)
-    {
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        byte[] buffer = new byte[64 * 1024];
-        long received = 0;
-        while (true)
-        {
-            int n = await socket.ReceiveAsync(buffer, SocketFlags.None, cancellationToken);
-            if (n == 0)
-            {
-                return (received, hash.GetHashAndReset());
-            }
-            hash.AppendData(buffer, 0, n);
-            received += n;
-        }
     }
 }

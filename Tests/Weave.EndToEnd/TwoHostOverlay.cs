@@ -6,8 +6,9 @@ using Xunit;
 namespace Weave.EndToEnd;
 
 /// <summary>
-/// Two simulated hosts with a router each (host2 dials host1) and one pod each at 10.32.0.1/12
-/// and 10.32.0.2/12 on the hosts' bridge <c>weave</c>.
+/// Two simulated hosts with a router each (host2 dials host1; host1's router listens on its
+/// underlay address, <c>--host</c>, which also names its underlay link for the MTU) and one pod each
+/// at 10.32.0.1/12 and 10.32.0.2/12 on the hosts' bridge <c>weave</c>.
 /// </summary>
 internal sealed class TwoHostOverlay : IDisposable
 {
@@ -35,10 +36,11 @@ internal sealed class TwoHostOverlay : IDisposable
 
     public LabPod Pod2 { get; private set; } = null!;
 
-    /// <summary>Builds the lab, launches both routers, waits for their bridges, then attaches the pods.</summary>
-    public static TwoHostOverlay Start(Action<string> log)
+    /// <summary>Builds the lab (its underlay links of <paramref name="underlayMtu"/>), launches both
+    /// routers, waits for their bridges, then attaches the pods.</summary>
+    public static TwoHostOverlay Start(Action<string> log, int underlayMtu = NetLab.DefaultUnderlayMtu)
     {
-        var overlay = new TwoHostOverlay(NetLab.Create(2, log));
+        var overlay = new TwoHostOverlay(NetLab.Create(2, log, underlayMtu));
         try
         {
             overlay.Router1 = overlay.StartRouter1();
@@ -56,7 +58,7 @@ internal sealed class TwoHostOverlay : IDisposable
         }
     }
 
-    public LabProcess StartRouter1() => Host1.StartRouter();
+    public LabProcess StartRouter1() => Host1.StartRouter("--host", Host1.UnderlayAddress.ToString());
 
     public LabProcess StartRouter2() => Host2.StartRouter(Host1.UnderlayAddress.ToString());
 

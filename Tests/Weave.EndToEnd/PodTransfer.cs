@@ -1,0 +1,69 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using Weave.Lab;
+
+namespace Weave.EndToEnd;
+
+/// <summary>A TCP transfer between two pods, checked by length and SHA-256.</summary>
+internal static class PodTransfer
+{
+    /// <summary>
+    /// Sends <paramref name="data"/> from <paramref name="client"/> to <paramref name="server"/>
+    /// (listening on <paramref name="port"/>) and returns how many bytes arrived and the SHA-256 of
+    /// what arrived, as hex. The sockets are opened inside the pods' namespaces and keep them; the
+    /// I/O runs from here.
+    /// </summary>
+    public static async Task<(long Received, string Sha256)> TcpAsync(LabPod server, LabPod client, byte[] data, int port, TimeSpan within)
+    {
+        using var timeout = new CancellationTokenSource(within);
+        using Socket listener = server.Run(() =>
+        {
+            var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            socket.Bind(new IPEndPoint(server.Address, port));
+            socket.Listen(1);
+            return socket;
+        });
+        using Socket sender = client.Run(() => new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp));
+        Task<Socket> accepting = listener.AcceptAsync(timeout.Token).AsTask();
+        await sender.ConnectAsync(new IPEndPoint(server.Address, port), timeout.Token);
+        using Socket receiver = await accepting;
+
+        Task sending = SendAllAsync(sender, data, timeout.Token);
+        (long received, byte[] hash) = await ReceiveAndHashAsync(receiver, timeout.Token);
+        await sending;
+        return (received, Convert.ToHexString(hash));
+    }
+
+    private static async Task SendAllAsync(Socket socket, byte[] data, CancellationToken cancellationToken)
+    {
+        const int chunk = 64 * 1024;
+        for (int offset = 0; offset < data.Length; offset += chunk)
+        {
+            ReadOnlyMemory<byte> slice = data.AsMemory(offset, Math.Min(chunk, data.Length - offset));
+            while (!slice.IsEmpty)
+            {
+                int sent = await socket.SendAsync(slice, SocketFlags.None, cancellationToken);
+                slice = slice[sent..];
+            }
+        }
+        socket.Shutdown(SocketShutdown.Send);
+    }
+
+    private static async Task<(long Received, byte[] Hash)> ReceiveAndHashAsync(Socket socket, CancellationToken cancellationToken)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        byte[] buffer = new byte[64 * 1024];
+        long received = 0;
+        while (true)
+        {
+            int n = await socket.ReceiveAsync(buffer, SocketFlags.None, cancellationToken);
+            if (n == 0)
+            {
+                return (received, hash.GetHashAndReset());
+            }
+            hash.AppendData(buffer, 0, n);
+            received += n;
+        }
+    }
+}
