@@ -46,10 +46,10 @@ public sealed class RouterHost
         CheckPrerequisites();
         ILogger log = _logs.CreateLogger("weave");
         var self = new PeerIdentity(_options.Name, _options.NickName, NextUid());
-        int mtu = ChooseMtu(log);
 
         using Socket listener = Claim("TCP", () => MeshHost.Listen(new IPEndPoint(_options.Host, _options.Port)));
         using LinuxUdpTransport udp = Claim("UDP", () => LinuxUdpTransport.Open(new IPEndPoint(_options.Host, _options.DataPort)));
+        int mtu = ChooseMtu(log); // after the ports: a router that cannot start says only why
         var meshControl = new LateMeshControl();
         ApiServer api = await StartApiAsync(meshControl, mtu, stop).ConfigureAwait(false);
         try
