@@ -95,27 +95,73 @@ public sealed partial class RouteNetlink : IDisposable
     /// <summary>Creates a veth pair <paramref name="name"/> / <paramref name="peerName"/>, both down,
     /// both with <paramref name="mtu"/> when it is positive.</summary>
     /// <exception cref="LinuxError">With Errno EEXIST when either name is taken.</exception>
-    public void CreateVethPair(string name, string peerName, int mtu = 0)
+    public void CreateVethPair(string name, string peerName, int mtu = 0) => CreateVethPair(name, peerName, mtu, peerNetNs: null);
+
+    /// <summary>Creates a veth pair whose peer is born in the network namespace <paramref name="peerNetNs"/>
+    /// (IFLA_NET_NS_FD in the peer's attributes), already named <paramref name="peerName"/> there: one
+    /// request, no rename, no window in which the peer sits in this namespace. Deleting
+    /// <paramref name="name"/> (or the peer's namespace) deletes both ends.</summary>
+    /// <exception cref="LinuxError">With Errno EEXIST when <paramref name="name"/> is taken here or
+    /// <paramref name="peerName"/> in the peer's namespace.</exception>
+    public void CreateVethPair(string name, string peerName, int mtu, SafeHandle? peerNetNs)
     {
         InterfaceName.Validate(name, nameof(name));
         InterfaceName.Validate(peerName, nameof(peerName));
         ArgumentOutOfRangeException.ThrowIfNegative(mtu);
-        lock (_gate)
+        if (peerNetNs is not null && (peerNetNs.IsClosed || peerNetNs.IsInvalid))
         {
-            var message = BeginNewLink(name, mtu, "veth", out uint sequence, out int linkInfo);
-            int data = message.BeginNested(IFLA_INFO_DATA);
-            int peer = message.BeginNested(VETH_INFO_PEER);
-            message.WriteIfInfoMsg(index: 0); // VETH_INFO_PEER holds an ifinfomsg, then the peer's attributes
-            message.AddString(IFLA_IFNAME, peerName);
-            if (mtu > 0)
-            {
-                message.AddUInt32(IFLA_MTU, (uint)mtu);
-            }
-            message.EndNested(peer);
-            message.EndNested(data);
-            message.EndNested(linkInfo);
-            Execute(message.Finish(), sequence, $"create veth pair {name} {peerName}");
+            throw new ArgumentException("The peer's network namespace handle is closed or invalid.", nameof(peerNetNs));
         }
+        bool added = false;
+        try
+        {
+            peerNetNs?.DangerousAddRef(ref added); // the fd number stays ours until the kernel has answered
+            lock (_gate)
+            {
+                uint sequence = NextSequence();
+                int fd = added ? (int)peerNetNs!.DangerousGetHandle() : -1;
+                Execute(EncodeVethPair(_request, sequence, name, peerName, mtu, fd), sequence,
+                    fd < 0 ? $"create veth pair {name} {peerName}" : $"create veth pair {name} {peerName} (peer in network namespace fd {fd})");
+            }
+        }
+        finally
+        {
+            if (added)
+            {
+                peerNetNs!.DangerousRelease();
+            }
+        }
+    }
+
+    /// <summary>The RTM_NEWLINK request of <see cref="CreateVethPair(string, string, int, SafeHandle?)"/>;
+    /// <paramref name="peerNetNsFd"/> is -1 to leave the peer in this namespace.</summary>
+    internal static ReadOnlySpan<byte> EncodeVethPair(Span<byte> buffer, uint sequence, string name, string peerName, int mtu, int peerNetNsFd)
+    {
+        var message = new NetlinkMessage(buffer, RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, sequence);
+        message.WriteIfInfoMsg(index: 0);
+        message.AddString(IFLA_IFNAME, name);
+        if (mtu > 0)
+        {
+            message.AddUInt32(IFLA_MTU, (uint)mtu);
+        }
+        int linkInfo = message.BeginNested(IFLA_LINKINFO);
+        message.AddString(IFLA_INFO_KIND, "veth");
+        int data = message.BeginNested(IFLA_INFO_DATA);
+        int peer = message.BeginNested(VETH_INFO_PEER);
+        message.WriteIfInfoMsg(index: 0); // VETH_INFO_PEER holds an ifinfomsg, then the peer's attributes
+        message.AddString(IFLA_IFNAME, peerName);
+        if (mtu > 0)
+        {
+            message.AddUInt32(IFLA_MTU, (uint)mtu);
+        }
+        if (peerNetNsFd >= 0)
+        {
+            message.AddUInt32(IFLA_NET_NS_FD, (uint)peerNetNsFd);
+        }
+        message.EndNested(peer);
+        message.EndNested(data);
+        message.EndNested(linkInfo);
+        return message.Finish();
     }
 
     /// <summary>Sets IFF_UP.</summary>
