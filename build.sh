@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Release build of the whole solution, then the router published to out/ (out/weave).
+# Release build of the whole solution, then the router and the CNI plugin published to out/
+# (out/weave, out/weave-net).
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -24,5 +25,10 @@ dotnet build Weave.sln -c Release -nologo
 # the node, a fraction of the memory, no JIT at start.
 dotnet publish Router/Weave.Router.csproj -c Release -r linux-x64 --self-contained -o out -nologo
 
-test -x out/weave || { echo "build.sh: out/weave was not produced" >&2; exit 1; }
-echo "built: $(pwd)/out/weave"
+# The CNI plugin, also Native AOT: the runtime starts it for every pod and command.
+dotnet publish Cni/Weave.Cni.csproj -c Release -r linux-x64 --self-contained -o out -nologo
+
+for binary in weave weave-net; do
+  test -x "out/$binary" || { echo "build.sh: out/$binary was not produced" >&2; exit 1; }
+done
+echo "built: $(pwd)/out/weave $(pwd)/out/weave-net"

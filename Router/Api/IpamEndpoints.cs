@@ -20,8 +20,8 @@ namespace Weave.Router.Api;
 /// </summary>
 public static class IpamEndpoints
 {
-    /// <summary>Pod metadata a caller (the CNI plugin) may pass as query fields; kept with the allocation for <c>weave ps</c>.</summary>
-    public static readonly string[] MetadataKeys = ["K8S_POD_NAMESPACE", "K8S_POD_NAME"];
+    /// <summary>Pod metadata a caller (the CNI plugin) may pass as query fields, kept with the allocation: the pod for <c>weave ps</c>, the CNI network and interface for the plugin's GC.</summary>
+    public static readonly string[] MetadataKeys = ["K8S_POD_NAMESPACE", "K8S_POD_NAME", "CNI_NETWORK", "CNI_IFNAME"];
 
     private const int MaxMetadataLength = 253;
 

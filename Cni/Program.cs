@@ -1,0 +1,30 @@
+using System.Collections;
+using Weave.Cni;
+using Weave.Cni.Spec;
+
+// weave-net: the CNI plugin. The container runtime runs it with CNI_COMMAND and friends in the
+// environment and the network configuration on stdin; the answer is JSON on stdout.
+var variables = new Dictionary<string, string>(StringComparer.Ordinal);
+foreach (DictionaryEntry entry in Environment.GetEnvironmentVariables())
+{
+    if (entry.Key is string key && key.StartsWith("CNI_", StringComparison.Ordinal) && entry.Value is string value)
+    {
+        variables[key] = value;
+    }
+}
+
+byte[] stdin;
+using (Stream input = Console.OpenStandardInput())
+using (var buffer = new MemoryStream())
+{
+    byte[] chunk = new byte[16 * 1024];
+    int read;
+    while ((read = input.Read(chunk)) > 0 && buffer.Length <= NetworkConfigParser.MaxConfigBytes)
+    {
+        buffer.Write(chunk, 0, read);
+    }
+    stdin = buffer.ToArray();
+}
+
+using var stdout = new StreamWriter(Console.OpenStandardOutput()) { AutoFlush = false };
+return Plugin.Run(variables, stdin, stdout, Console.Error);
