@@ -9,7 +9,11 @@ public static class Command
 
     public static CommandResult Run(string file, params string[] args) => Run(DefaultTimeout, file, args);
 
-    public static CommandResult Run(TimeSpan timeout, string file, params string[] args)
+    public static CommandResult Run(TimeSpan timeout, string file, params string[] args) => Run(timeout, file, args, stdin: null, environment: null);
+
+    /// <summary>Runs with <paramref name="stdin"/> written to the program's input (then closed) and
+    /// <paramref name="environment"/> added to the inherited environment.</summary>
+    public static CommandResult Run(TimeSpan timeout, string file, string[] args, string? stdin, IReadOnlyDictionary<string, string>? environment)
     {
         ArgumentNullException.ThrowIfNull(args);
         var startInfo = new ProcessStartInfo(file)
@@ -23,8 +27,16 @@ public static class Command
         {
             startInfo.ArgumentList.Add(arg);
         }
+        foreach ((string name, string value) in environment ?? new Dictionary<string, string>())
+        {
+            startInfo.Environment[name] = value;
+        }
         string commandLine = Describe(file, args);
         using var process = Process.Start(startInfo) ?? throw new InvalidOperationException("could not start " + commandLine);
+        if (stdin is not null)
+        {
+            process.StandardInput.Write(stdin);
+        }
         process.StandardInput.Close();
         Task<string> stdout = process.StandardOutput.ReadToEndAsync();
         Task<string> stderr = process.StandardError.ReadToEndAsync();

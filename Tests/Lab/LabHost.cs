@@ -110,6 +110,27 @@ public sealed partial class LabHost : LabNode
         return pod;
     }
 
+    /// <summary>
+    /// Adds an empty network namespace for a pod whose network a CNI plugin will build (only
+    /// <c>lo</c>, down); the lab removes it with the run. Returns its path, CNI_NETNS.
+    /// </summary>
+    public string AddPodNamespace(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        if (!PodName().IsMatch(name))
+        {
+            throw new ArgumentException($"pod name '{name}' must be 1-12 of [a-z0-9-], starting with a letter or digit", nameof(name));
+        }
+        return global::Weave.Linux.NetNs.PathOf(Lab.AddNamespace($"{Namespace}-{name}"));
+    }
+
+    /// <summary>
+    /// Runs a CNI plugin (default <c>out/weave-net</c>) in this host's namespace as a container
+    /// runtime would: CNI_* variables from <paramref name="environment"/>, the configuration on stdin.
+    /// </summary>
+    public CommandResult RunCniPlugin(IReadOnlyDictionary<string, string> environment, string config, string? plugin = null) =>
+        Command.Run(TimeSpan.FromSeconds(60), "ip", ["netns", "exec", Namespace, plugin ?? Repo.RequireCniBinary()], config, environment);
+
     /// <summary>Creates the bridge <c>weave</c> unless it exists (with the kernel's default MTU,
     /// 1500, until a router sets the overlay's), and sets it up.</summary>
     public void EnsureBridge()

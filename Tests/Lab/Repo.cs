@@ -22,6 +22,19 @@ public static class Repo
         return path;
     }
 
+    /// <summary>The published CNI plugin, <c>out/weave-net</c>.</summary>
+    public static string CniBinary => Path.Combine(Root, "out", "weave-net");
+
+    public static string RequireCniBinary()
+    {
+        string path = CniBinary;
+        if (!File.Exists(path))
+        {
+            throw new FileNotFoundException($"{path} does not exist: run ./build.sh first", path);
+        }
+        return path;
+    }
+
     private static string FindRoot()
     {
         foreach (string start in new[] { AppContext.BaseDirectory, Environment.CurrentDirectory })
