@@ -24,17 +24,17 @@ public static class Plugin
     {
         ArgumentNullException.ThrowIfNull(stdout);
         var log = new CniLog(stderr);
-        string? version = null;
+        // The error JSON is written in the config's version, even when the environment is what is wrong.
+        string? version = NetworkConfigParser.TryReadVersion(stdin);
+        log.Context(CniEnvironment.Shorten(variables.GetValueOrDefault("CNI_COMMAND") ?? ""), variables.GetValueOrDefault("CNI_CONTAINERID") ?? "");
         try
         {
             CniEnvironment env = CniEnvironment.Parse(variables);
-            log.Context(env.Command, env.ContainerId);
             if (env.Command == CniEnvironment.Version)
             {
                 Write(stdout, VersionCommand.Run(stdin), CniJsonContext.Default.CniVersionReply);
                 return 0;
             }
-            version = NetworkConfigParser.TryReadVersion(stdin);
             NetworkConfig config = NetworkConfigParser.Parse(stdin);
             log.AlsoTo(config.LogFile);
             RequireCommandInVersion(env.Command, config.CniVersion!);

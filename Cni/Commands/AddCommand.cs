@@ -64,33 +64,7 @@ public sealed class AddCommand(CniEnvironment env, NetworkConfig config, IRouter
         byte[] mac = [];
         Step($"configure {env.IfName} in {env.Netns}", () => mac = ContainerSide.Configure(env.Netns, env.IfName, address, gateway));
         log.Info($"{env.IfName} in {env.Netns}: {address} via {gateway}, host end {hostName} on {BridgeName}, mtu {mtu}");
-        return Result(hostEnd, mac, address, gateway);
-    }
-
-    private CniResult Result(LinkInfo hostEnd, byte[] mac, CidrAddress address, IPAddress gateway)
-    {
-        string version = config.CniVersion!;
-        return new CniResult
-        {
-            CniVersion = version,
-            Interfaces =
-            [
-                new CniResult.Link { Name = hostEnd.Name, Mac = MacText.Format(hostEnd.MacAddress) },
-                new CniResult.Link { Name = env.IfName, Mac = MacText.Format(mac), Sandbox = env.Netns },
-            ],
-            Ips =
-            [
-                new CniResult.Ip
-                {
-                    Version = CniVersion.IpsCarryVersion(version) ? "4" : null,
-                    Address = address.ToString(),
-                    Gateway = gateway.ToString(),
-                    InterfaceIndex = 1,
-                },
-            ],
-            Routes = [new CniResult.Route { Destination = "0.0.0.0/0", Gateway = gateway.ToString() }],
-            DnsSettings = new CniResult.Dns(),
-        };
+        return PodResult.Build(config.CniVersion!, new PodResult.Attachment(hostEnd.Name, hostEnd.MacAddress, env.IfName, mac, env.Netns, address, gateway));
     }
 
     private Dictionary<string, string> Metadata()

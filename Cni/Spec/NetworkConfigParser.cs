@@ -47,7 +47,7 @@ public static class NetworkConfigParser
         }
         catch (JsonException e)
         {
-            throw new CniException(CniErrorCode.InvalidConfig, $"invalid network configuration at {e.Path ?? "$"}: {FirstSentence(e.Message)}");
+            throw new CniException(CniErrorCode.InvalidConfig, $"invalid network configuration: {Key(e.Path)} has the wrong type{Expected(e.Message)}");
         }
         Validate(config);
         return config;
@@ -122,6 +122,26 @@ public static class NetworkConfigParser
         {
             throw new CniException(CniErrorCode.InvalidConfig, $"routerAddress '{CniEnvironment.Shorten(config.RouterAddress)}' is not host:port with an IP address");
         }
+    }
+
+    /// <summary>"$.mtu" → "'mtu'"; "$['cni.dev/attachments'][0].ifname" stays as the path.</summary>
+    private static string Key(string? path) =>
+        path is null || path == "$" ? "the configuration" : "'" + (path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : path) + "'";
+
+    /// <summary>" (expected Int32)" from the serializer's "could not be converted to System.Nullable`1[System.Int32]".</summary>
+    private static string Expected(string message)
+    {
+        const string Marker = "could not be converted to ";
+        int at = message.IndexOf(Marker, StringComparison.Ordinal);
+        if (at < 0)
+        {
+            return "";
+        }
+        string type = message[(at + Marker.Length)..].Split(". ", 2)[0].TrimEnd('.');
+        type = type.Replace("System.Nullable`1[", "", StringComparison.Ordinal).Replace("]", "", StringComparison.Ordinal);
+        type = type.Replace("System.Collections.Generic.List`1[", "list of ", StringComparison.Ordinal).Replace("System.", "", StringComparison.Ordinal);
+        type = type.Replace("Weave.Cni.Spec.", "", StringComparison.Ordinal);
+        return $" (expected {type})";
     }
 
     private static string FirstSentence(string message)
