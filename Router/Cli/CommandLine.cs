@@ -49,6 +49,7 @@ public static class CommandLine
         root.Subcommands.Add(BuildForget());
         root.Subcommands.Add(BuildRmpeer());
         root.Subcommands.Add(BuildPs());
+        root.Subcommands.Add(BuildInstallCni());
         root.Subcommands.Add(BuildGet("report", "/report", "Print the router's full state as JSON"));
         var version = new Command("version", "Print the version");
         version.SetAction(_ => Console.WriteLine($"weave {RouterHost.Info.Version}"));
@@ -200,6 +201,24 @@ public static class CommandLine
             return 0;
         });
         return ps;
+    }
+
+    private static Command BuildInstallCni()
+    {
+        var source = new Option<string>("--source") { Description = "The plugin to install (default: weave-net beside this weave)", DefaultValueFactory = _ => CniInstaller.DefaultSource };
+        var binDir = new Option<string>("--bin-dir") { Description = "Where runtimes look for CNI plugins", DefaultValueFactory = _ => CniInstaller.DefaultBinDirectory };
+        var legacyBinDir = new Option<string>("--legacy-bin-dir") { Description = "A second plugin directory, used only if it exists (empty: none)", DefaultValueFactory = _ => CniInstaller.DefaultLegacyBinDirectory };
+        var confDir = new Option<string>("--conf-dir") { Description = "Where runtimes read network configurations", DefaultValueFactory = _ => CniInstaller.DefaultConfDirectory };
+        var install = new Command("install-cni", $"Install the CNI plugin and {CniInstaller.ConflistName} (weave-net, then portmap)") { source, binDir, legacyBinDir, confDir };
+        install.SetAction(parsed =>
+        {
+            foreach (string file in CniInstaller.Install(parsed.GetValue(source)!, parsed.GetValue(binDir)!, parsed.GetValue(legacyBinDir), parsed.GetValue(confDir)!))
+            {
+                Console.WriteLine("installed " + file);
+            }
+            return 0;
+        });
+        return install;
     }
 
     private static Option<string?> HttpAddrOption() =>
