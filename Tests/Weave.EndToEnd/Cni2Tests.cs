@@ -72,6 +72,36 @@ public sealed class Cni2Tests(ITestOutputHelper output)
     }
 
     [RootFact]
+    public void Add_InEverySupportedVersion_AnswersInThatVersionsShape()
+    {
+        RootFactAttribute.Require();
+        using var cluster = CniCluster.Start(2, output.WriteLine);
+        foreach (string version in new[] { "0.3.0", "0.3.1", "0.4.0", "1.0.0", "1.1.0" })
+        {
+            string id = "v" + version.Replace(".", "", StringComparison.Ordinal);
+            string netns = cluster.Hosts[0].AddPodNamespace(id);
+            JsonObject result = cluster.Add(0, id, netns, CniCluster.Config(version));
+
+            Assert.Equal(version, result["cniVersion"]!.GetValue<string>());
+            Assert.Equal(["cniVersion", "interfaces", "ips", "routes", "dns"], result.Select(p => p.Key));
+            JsonObject ip = result["ips"]![0]!.AsObject();
+            Assert.Equal(version.StartsWith('0') ? ["version", "address", "gateway", "interface"] : ["address", "gateway", "interface"], ip.Select(p => p.Key));
+            Assert.Equal(1, ip["interface"]!.GetValue<int>());
+            Assert.Equal(netns, result["interfaces"]![1]!["sandbox"]!.GetValue<string>());
+            Assert.Matches("^([0-9a-f]{2}:){5}[0-9a-f]{2}$", result["interfaces"]![1]!["mac"]!.GetValue<string>());
+
+            if (version != "0.3.0" && version != "0.3.1")
+            {
+                CommandResult check = cluster.Run(0, "CHECK", id, netns, CniCluster.Config(version, c => c["prevResult"] = result.DeepClone()));
+                Assert.True(check.Succeeded, check.ToString());
+            }
+            CommandResult del = cluster.Run(0, "DEL", id, netns, CniCluster.Config(version));
+            Assert.True(del.Succeeded, del.ToString());
+        }
+        Assert.Empty(cluster.PodVeths(0));
+    }
+
+    [RootFact]
     public void Del_AfterTheNamespaceWasDeleted_ReleasesTheAddress()
     {
         RootFactAttribute.Require();
