@@ -27,11 +27,13 @@ public sealed class AddCommand(CniEnvironment env, NetworkConfig config, IRouter
         {
             return Build();
         }
-        catch (Exception e) when (e is CniException or LinuxError or ArgumentException)
+        catch (Exception e)
         {
-            CniException failure = e as CniException ?? new CniException(CniErrorCode.LinkFailure, e.Message);
+            // Whatever failed, nothing this ADD made may stay: undo first, then report.
             string undone = UndoAll();
-            throw undone.Length == 0 ? failure : new CniException(failure.Code, failure.Message, "undo: " + undone);
+            CniException failure = e as CniException
+                ?? new CniException(e is LinuxError ? CniErrorCode.LinkFailure : CniErrorCode.IoFailure, e.Message);
+            throw new CniException(failure.Code, failure.Message, undone.Length == 0 ? failure.Details : "undo: " + undone);
         }
     }
 
@@ -163,7 +165,7 @@ public sealed class AddCommand(CniEnvironment env, NetworkConfig config, IRouter
                 step.Undo();
                 log.Info("undone: " + step.What);
             }
-            catch (Exception e) when (e is CniException or LinuxError or IOException)
+            catch (Exception e) when (e is not OutOfMemoryException)
             {
                 failures.Add($"cannot {step.What}: {e.Message}");
                 log.Error($"cannot {step.What} after the failed ADD: {e.Message}");
