@@ -102,6 +102,28 @@ public sealed class Cni2Tests(ITestOutputHelper output)
     }
 
     [RootFact]
+    public void Add_WithTheBridgeAddressOffThePodsSubnet_RoutesToItOnTheLinkFirst()
+    {
+        RootFactAttribute.Require();
+        using var cluster = CniCluster.Start(2, output.WriteLine);
+        LabHost host = cluster.Hosts[0];
+        // The bridge already has an address, outside the pods' range: it stays the gateway.
+        Ip.In(host.Namespace, "addr", "add", "192.168.77.1/24", "dev", LabHost.Bridge);
+        // The host's way back to the pods, which an address in their subnet would have given it.
+        Ip.In(host.Namespace, "route", "add", "10.32.0.0/12", "dev", LabHost.Bridge);
+        string netns = host.AddPodNamespace("off");
+
+        JsonObject result = cluster.Add(0, "off-pod", netns);
+
+        Assert.Equal("192.168.77.1", result["ips"]![0]!["gateway"]!.GetValue<string>());
+        string routes = Ip.In(Path.GetFileName(netns), "route", "show").Stdout;
+        Assert.Contains("192.168.77.1 dev eth0 scope link", routes, StringComparison.Ordinal);
+        Assert.Contains("default via 192.168.77.1 dev eth0", routes, StringComparison.Ordinal);
+        Assert.True(PingFrom(netns, IPAddress.Parse("192.168.77.1")), "the pod cannot reach its off-subnet gateway");
+        Assert.DoesNotContain("10.", Ip.In(host.Namespace, "-4", "addr", "show", "dev", LabHost.Bridge).Stdout, StringComparison.Ordinal);
+    }
+
+    [RootFact]
     public void Del_AfterTheNamespaceWasDeleted_ReleasesTheAddress()
     {
         RootFactAttribute.Require();
