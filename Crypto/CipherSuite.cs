@@ -1,0 +1,80 @@
+using NSec.Cryptography;
+
+namespace Weave.Crypto;
+
+/// <summary>The AEADs a session may use. Both have 32-byte keys, 12-byte nonces and 16-byte tags.</summary>
+public enum CipherSuite
+{
+    ChaCha20Poly1305,
+    Aes256Gcm,
+}
+
+/// <summary>Names on the wire, what this machine can run, and the order we prefer.</summary>
+public static class CipherSuites
+{
+    public const string ChaCha20Poly1305Name = "chacha20poly1305";
+    public const string Aes256GcmName = "aes256gcm";
+
+    /// <summary>
+    /// What this machine offers, best first. AES-256-GCM leads where the CPU has AES-NI: bench/crypto
+    /// measured it well ahead of ChaCha20-Poly1305 here (see docs/encryption.md); without AES-NI
+    /// libsodium has no AES-GCM at all, so ChaCha20-Poly1305 is always offered too.
+    /// </summary>
+    public static IReadOnlyList<CipherSuite> Supported { get; } = Aes256Gcm.IsSupported
+        ? [CipherSuite.Aes256Gcm, CipherSuite.ChaCha20Poly1305]
+        : [CipherSuite.ChaCha20Poly1305];
+
+    public static string Name(CipherSuite suite) => suite switch
+    {
+        CipherSuite.Aes256Gcm => Aes256GcmName,
+        _ => ChaCha20Poly1305Name,
+    };
+
+    public static bool TryParse(string name, out CipherSuite suite)
+    {
+        switch (name)
+        {
+            case Aes256GcmName:
+                suite = CipherSuite.Aes256Gcm;
+                return true;
+            case ChaCha20Poly1305Name:
+                suite = CipherSuite.ChaCha20Poly1305;
+                return true;
+            default:
+                suite = default;
+                return false;
+        }
+    }
+
+    /// <summary>The space-separated list sent in an intro, best first.</summary>
+    public static string Offer(IReadOnlyList<CipherSuite> suites) => string.Join(' ', suites.Select(Name));
+
+    /// <summary>
+    /// The suite both ends pick from the two offers: the dialer's first choice that the acceptor
+    /// also offers. Both ends run this on the same two lists, so they agree without another round
+    /// trip; both lists are in the transcript, so a tampered list breaks the keys.
+    /// </summary>
+    public static bool TryAgree(string dialerOffer, string acceptorOffer, out CipherSuite suite, out string error)
+    {
+        string[] theirs = acceptorOffer.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        foreach (string name in dialerOffer.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (theirs.Contains(name, StringComparer.Ordinal) && TryParse(name, out suite) && IsRunnable(suite))
+            {
+                error = "";
+                return true;
+            }
+        }
+        suite = default;
+        error = $"no common cipher: the dialer offers '{dialerOffer}', the acceptor '{acceptorOffer}'";
+        return false;
+    }
+
+    internal static AeadAlgorithm Algorithm(CipherSuite suite) => suite switch
+    {
+        CipherSuite.Aes256Gcm => AeadAlgorithm.Aes256Gcm,
+        _ => AeadAlgorithm.ChaCha20Poly1305,
+    };
+
+    private static bool IsRunnable(CipherSuite suite) => suite != CipherSuite.Aes256Gcm || Aes256Gcm.IsSupported;
+}

@@ -1,0 +1,99 @@
+using System.Buffers.Binary;
+
+namespace Weave.Crypto;
+
+/// <summary>
+/// Seals datagrams of one direction of the data plane in place, a whole batch per call (e.g. the
+/// segments of a GSO super-frame), allocating nothing. Each payload needs
+/// <see cref="RecordFormat.DatagramHeaderSizeBytes"/> free bytes before it and
+/// <see cref="RecordFormat.TagSizeBytes"/> after it. Every datagram carries its key epoch and
+/// counter in clear; after <see cref="RecordFormat.RekeyAfterMessages"/> datagrams or
+/// <see cref="RecordFormat.RekeyAfterTime"/> the key moves one step along the ratchet and the
+/// epoch goes up, which the receiver follows (it holds the next key ready). One thread at a time.
+/// </summary>
+public sealed class DatagramSealer : IDisposable
+{
+    private readonly CipherSuite _suite;
+    private readonly TimeProvider _time;
+    private readonly ulong _rekeyAfter;
+    private readonly TimeSpan _rekeyAfterTime;
+    private readonly byte[] _key = new byte[RecordFormat.KeySizeBytes];
+    private RecordCipher _cipher;
+    private ulong _counter;
+    private long _keyStarted;
+
+    public DatagramSealer(CipherSuite suite, ReadOnlySpan<byte> key, TimeProvider time,
+        ulong rekeyAfterDatagrams = RecordFormat.RekeyAfterMessages, TimeSpan? rekeyAfterTime = null)
+    {
+        ArgumentNullException.ThrowIfNull(time);
+        ArgumentOutOfRangeException.ThrowIfZero(rekeyAfterDatagrams);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(rekeyAfterDatagrams, RecordFormat.MaxDatagramCounter + 1);
+        _suite = suite;
+        _time = time;
+        _rekeyAfter = rekeyAfterDatagrams;
+        _rekeyAfterTime = rekeyAfterTime ?? RecordFormat.RekeyAfterTime;
+        key.CopyTo(_key);
+        _cipher = new RecordCipher(suite, _key);
+        _keyStarted = time.GetTimestamp();
+    }
+
+    /// <summary>The key epoch of the next datagram.</summary>
+    public int Epoch { get; private set; }
+
+    /// <summary>
+    /// Seals each datagram in place: on entry a slice covers a payload, on return the sealed
+    /// datagram (header, ciphertext, tag). <paramref name="associatedData"/> is authenticated with
+    /// every datagram but not sent. False (nothing sealed) only when the key epochs are used up,
+    /// after years: the session must then be replaced by a new handshake.
+    /// </summary>
+    public bool TrySeal(Span<byte> buffer, Span<DatagramSlice> datagrams, ReadOnlySpan<byte> associatedData)
+    {
+        if (_time.GetElapsedTime(_keyStarted) >= _rekeyAfterTime && _counter > 0 && !TryRekey())
+        {
+            return false;
+        }
+        for (int i = 0; i < datagrams.Length; i++)
+        {
+            if (_counter >= _rekeyAfter && !TryRekey())
+            {
+                return false;
+            }
+            DatagramSlice slice = datagrams[i];
+            int start = slice.Offset - RecordFormat.DatagramHeaderSizeBytes;
+            int sealedLength = slice.Length + RecordFormat.DatagramOverheadBytes;
+            if (start < 0 || start + sealedLength > buffer.Length)
+            {
+                throw new ArgumentException($"datagram {i} lacks headroom or tailroom in the buffer", nameof(datagrams));
+            }
+            Span<byte> datagram = buffer.Slice(start, sealedLength);
+            ulong header = ((ulong)Epoch << 48) | _counter;
+            BinaryPrimitives.WriteUInt64BigEndian(datagram, header);
+            Span<byte> body = datagram[RecordFormat.DatagramHeaderSizeBytes..];
+            _cipher.Seal(header, associatedData, body[..slice.Length], body);
+            _counter++;
+            datagrams[i] = new DatagramSlice(start, sealedLength);
+        }
+        return true;
+    }
+
+    private bool TryRekey()
+    {
+        if (Epoch == RecordFormat.MaxEpoch)
+        {
+            return false;
+        }
+        Hkdf.Ratchet(_key, _key);
+        _cipher.Dispose();
+        _cipher = new RecordCipher(_suite, _key);
+        Epoch++;
+        _counter = 0;
+        _keyStarted = _time.GetTimestamp();
+        return true;
+    }
+
+    public void Dispose()
+    {
+        _cipher.Dispose();
+        Array.Clear(_key);
+    }
+}

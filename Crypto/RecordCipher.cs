@@ -1,0 +1,58 @@
+using System.Buffers.Binary;
+using NSec.Cryptography;
+
+namespace Weave.Crypto;
+
+/// <summary>
+/// One AEAD key and the calls the record layers make with it. Sealing and opening work in place
+/// (the ciphertext may start where the plaintext does) and allocate nothing.
+/// </summary>
+public sealed class RecordCipher : IDisposable
+{
+    private readonly AeadAlgorithm _aead;
+    private readonly Key _key;
+
+    public RecordCipher(CipherSuite suite, ReadOnlySpan<byte> key)
+    {
+        if (key.Length != RecordFormat.KeySizeBytes)
+        {
+            throw new ArgumentException($"a key is {RecordFormat.KeySizeBytes} bytes, not {key.Length}", nameof(key));
+        }
+        Suite = suite;
+        _aead = CipherSuites.Algorithm(suite);
+        _key = Key.Import(_aead, key, KeyBlobFormat.RawSymmetricKey);
+    }
+
+    public CipherSuite Suite { get; }
+
+    /// <summary>Writes <paramref name="plaintext"/>'s ciphertext and the tag to <paramref name="sealedOutput"/> (16 bytes longer).</summary>
+    public void Seal(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> associatedData, ReadOnlySpan<byte> plaintext, Span<byte> sealedOutput) =>
+        _aead.Encrypt(_key, nonce, associatedData, plaintext, sealedOutput);
+
+    /// <summary>False when the tag does not match: wrong key, tampered bytes, wrong nonce or associated data.</summary>
+    public bool TryOpen(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> associatedData, ReadOnlySpan<byte> sealedInput, Span<byte> plaintext) =>
+        sealedInput.Length >= RecordFormat.TagSizeBytes && _aead.Decrypt(_key, nonce, associatedData, sealedInput, plaintext);
+
+    public void Seal(ulong counter, ReadOnlySpan<byte> associatedData, ReadOnlySpan<byte> plaintext, Span<byte> sealedOutput)
+    {
+        Span<byte> nonce = stackalloc byte[RecordFormat.NonceSizeBytes];
+        WriteNonce(nonce, counter);
+        Seal(nonce, associatedData, plaintext, sealedOutput);
+    }
+
+    public bool TryOpen(ulong counter, ReadOnlySpan<byte> associatedData, ReadOnlySpan<byte> sealedInput, Span<byte> plaintext)
+    {
+        Span<byte> nonce = stackalloc byte[RecordFormat.NonceSizeBytes];
+        WriteNonce(nonce, counter);
+        return TryOpen(nonce, associatedData, sealedInput, plaintext);
+    }
+
+    /// <summary>4 zero bytes, then the counter big-endian.</summary>
+    public static void WriteNonce(Span<byte> nonce, ulong counter)
+    {
+        nonce[..4].Clear();
+        BinaryPrimitives.WriteUInt64BigEndian(nonce[4..], counter);
+    }
+
+    public void Dispose() => _key.Dispose();
+}
