@@ -24,6 +24,12 @@ internal static partial class RouterLog
     [LoggerMessage(2005, LogLevel.Warning, "Overlay MTU {Mtu}: {Origin}")]
     public static partial void OverlayMtuAssumed(ILogger log, int mtu, string origin);
 
+    [LoggerMessage(2006, LogLevel.Information, "Encryption enabled: password hardened with Argon2id ({MemoryMiB} MiB, {Passes} passes) in {Milliseconds} ms; control connections are sealed ({Ciphers} offered). The data plane (VXLAN) is NOT encrypted yet")]
+    public static partial void EncryptionEnabled(ILogger log, int memoryMiB, int passes, long milliseconds, string ciphers);
+
+    [LoggerMessage(2007, LogLevel.Warning, "--trusted-subnets {Subnets} noted but not applied yet: data-plane encryption is not built yet")]
+    public static partial void TrustedSubnetsNotApplied(ILogger log, string subnets);
+
     [LoggerMessage(2010, LogLevel.Information, "Connection to {Peer} at {Address} established ({Direction}, protocol version {Version})")]
     public static partial void ConnectionEstablished(ILogger log, string peer, IPEndPoint address, string direction, int version);
 

@@ -18,6 +18,9 @@ public interface IMeshConnection
     /// <summary>The same value at both ends (XOR of both sides' random connection IDs).</summary>
     ulong ConnectionUid { get; }
 
+    /// <summary>Frames are sealed with the session's keys (both ends have the password).</summary>
+    bool Encrypted => false;
+
     /// <summary>Queues one message (a frame tag and its body) for the peer.</summary>
     void Send(byte tag, ReadOnlyMemory<byte> body);
 

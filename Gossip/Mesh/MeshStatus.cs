@@ -1,7 +1,11 @@
 namespace Weave.Gossip.Mesh;
 
 /// <summary>One row of <c>weave status connections</c>: an established connection or a target being tried.</summary>
-public sealed record ConnectionRow(bool Outbound, string Address, string State, string Info);
+public sealed record ConnectionRow(bool Outbound, string Address, string State, string Info)
+{
+    /// <summary>An established connection whose frames are sealed.</summary>
+    public bool Encrypted { get; init; }
+}
 
 /// <summary>A connection of a peer in <c>weave status peers</c>, seen from that peer.</summary>
 public sealed record PeerLink(bool Outbound, string Address, string Peer, bool Established);

@@ -8,6 +8,9 @@ namespace Weave.Gossip.Protocol;
 /// What a peer says about itself in the first frame: identity, the UDP port its data plane listens
 /// on, and a feature map. Encoded as a MessagePack map of strings so either side can add features
 /// without breaking the other: unknown keys are ignored, required keys are checked.
+/// With a password the intro also carries the connection's ephemeral X25519 public key and the
+/// cipher offer, and leaves out what the handshake needs not see in clear (nickname, software):
+/// those travel sealed in the key confirmation (<see cref="EncodePrivate"/>).
 /// </summary>
 public sealed record PeerIntro(PeerName Name, string NickName, ulong Uid, ulong ConnectionId, int DataPort, string Software)
 {
@@ -17,21 +20,63 @@ public sealed record PeerIntro(PeerName Name, string NickName, ulong Uid, ulong 
     private const string ConnIdKey = "ConnID";
     private const string DataPortKey = "DataPort";
     private const string SoftwareKey = "Software";
+    private const string EncryptionKey = "Encryption";
+    private const string CiphersKey = "Ciphers";
+
+    /// <summary>The ephemeral X25519 public key (32 bytes) when the peer has a password; null without one.</summary>
+    public ReadOnlyMemory<byte>? PublicKey { get; init; }
+
+    /// <summary>The AEADs offered, best first, space-separated (with a password only).</summary>
+    public string? Ciphers { get; init; }
+
+    public bool WantsEncryption => PublicKey is not null;
 
     public byte[] Encode()
     {
-        (string Key, string Value)[] features =
-        [
+        var features = new List<(string Key, string Value)>
+        {
             (NameKey, Name.ToString()),
-            (NickNameKey, NickName),
             (UidKey, Uid.ToString(CultureInfo.InvariantCulture)),
             (ConnIdKey, ConnectionId.ToString(CultureInfo.InvariantCulture)),
             (DataPortKey, DataPort.ToString(CultureInfo.InvariantCulture)),
-            (SoftwareKey, Software),
-        ];
+        };
+        if (PublicKey is { } key)
+        {
+            features.Add((EncryptionKey, Convert.ToHexStringLower(key.Span)));
+            features.Add((CiphersKey, Ciphers ?? ""));
+        }
+        else
+        {
+            features.Add((NickNameKey, NickName));
+            features.Add((SoftwareKey, Software));
+        }
+        return EncodeMap(features);
+    }
+
+    /// <summary>What an encrypted intro leaves out, sent sealed once keys exist.</summary>
+    public byte[] EncodePrivate() => EncodeMap([(NickNameKey, NickName), (SoftwareKey, Software)]);
+
+    /// <summary>Adds the sealed part of the peer's intro (from its key confirmation).</summary>
+    public bool TryAddPrivate(ReadOnlyMemory<byte> body, out PeerIntro? completed, out string error)
+    {
+        completed = null;
+        if (!TryReadFeatures(body, out Dictionary<string, string> features, out error))
+        {
+            return false;
+        }
+        completed = this with
+        {
+            NickName = features.GetValueOrDefault(NickNameKey) ?? "",
+            Software = features.GetValueOrDefault(SoftwareKey) ?? "",
+        };
+        return true;
+    }
+
+    private static byte[] EncodeMap(List<(string Key, string Value)> features)
+    {
         var buffer = new ArrayBufferWriter<byte>(256);
         var writer = new MessagePackWriter(buffer);
-        writer.WriteMapHeader(features.Length);
+        writer.WriteMapHeader(features.Count);
         foreach (var (key, value) in features)
         {
             writer.Write(key);
@@ -45,13 +90,23 @@ public sealed record PeerIntro(PeerName Name, string NickName, ulong Uid, ulong 
     public static bool TryDecode(ReadOnlyMemory<byte> body, out PeerIntro? intro, out string error)
     {
         intro = null;
+        if (!TryReadFeatures(body, out Dictionary<string, string> features, out error))
+        {
+            return false;
+        }
+        return TryFrom(features, out intro, out error);
+    }
+
+    /// <summary>A bounded MessagePack map of short strings, or why not.</summary>
+    private static bool TryReadFeatures(ReadOnlyMemory<byte> body, out Dictionary<string, string> features, out string error)
+    {
+        features = new Dictionary<string, string>(StringComparer.Ordinal);
         if (body.Length > WireFormat.MaxIntroBytes)
         {
             error = $"intro too large ({body.Length} bytes)";
             return false;
         }
         // Read with the low-level reader: no reflection or generated code for a handful of strings.
-        var features = new Dictionary<string, string>(StringComparer.Ordinal);
         try
         {
             var reader = new MessagePackReader(body);
@@ -106,6 +161,13 @@ public sealed record PeerIntro(PeerName Name, string NickName, ulong Uid, ulong 
                 return false;
             }
         }
+        error = "";
+        return true;
+    }
+
+    private static bool TryFrom(Dictionary<string, string> features, out PeerIntro? intro, out string error)
+    {
+        intro = null;
         if (!TryGet(features, NameKey, out string nameText, out error) ||
             !TryGet(features, UidKey, out string uidText, out error) ||
             !TryGet(features, ConnIdKey, out string connIdText, out error) ||
@@ -136,6 +198,16 @@ public sealed record PeerIntro(PeerName Name, string NickName, ulong Uid, ulong 
         string nick = features.GetValueOrDefault(NickNameKey) ?? "";
         string software = features.GetValueOrDefault(SoftwareKey) ?? "";
         intro = new PeerIntro(name, nick, uid, connId, dataPort, software);
+        if (features.TryGetValue(EncryptionKey, out string? keyText))
+        {
+            if (keyText.Length != 64 || !TryHex(keyText, out byte[] key))
+            {
+                intro = null;
+                error = "intro: invalid Encryption key (expected 64 hex digits)";
+                return false;
+            }
+            intro = intro with { PublicKey = key, Ciphers = features.GetValueOrDefault(CiphersKey) ?? "" };
+        }
         error = "";
         return true;
     }
@@ -151,6 +223,12 @@ public sealed record PeerIntro(PeerName Name, string NickName, ulong Uid, ulong 
         value = "";
         error = $"intro lacks required feature '{key}'";
         return false;
+    }
+
+    private static bool TryHex(string text, out byte[] bytes)
+    {
+        bytes = new byte[text.Length / 2];
+        return Convert.FromHexString(text, bytes, out _, out int written) == System.Buffers.OperationStatus.Done && written == bytes.Length;
     }
 
     private static string Truncate(string text) => text.Length <= 32 ? text : text[..32] + "...";

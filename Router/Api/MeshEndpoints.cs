@@ -50,7 +50,7 @@ public static class MeshEndpoints
         }
 
         app.MapGet("/status", (CancellationToken ct) => Status(s => StatusText.Summary(s, info), ct, moreSummary));
-        app.MapGet("/status/connections", (CancellationToken ct) => Status(s => StatusText.Connections(s, info.Mtu), ct));
+        app.MapGet("/status/connections", (CancellationToken ct) => Status(s => StatusText.Connections(s, info.Mtu, info.Encryption), ct));
         app.MapGet("/status/peers", (CancellationToken ct) => Status(StatusText.Peers, ct));
         app.MapGet("/status/targets", (CancellationToken ct) => Status(StatusText.Targets, ct));
 

@@ -38,7 +38,15 @@ public static class ReportJson
         json.WriteString("ProtocolVersions", router.ProtocolRange);
         json.WriteString("Name", mesh.Local.Name.ToString());
         json.WriteString("NickName", mesh.Local.NickName);
-        json.WriteBoolean("Encryption", false);
+        json.WriteBoolean("Encryption", router.Encryption);
+        if (router.ControlCrypto is { } crypto)
+        {
+            // Control records dropped since start: a failed key confirmation counts as an authentication failure.
+            json.WriteStartObject("ControlCrypto");
+            json.WriteNumber("AuthenticationFailures", crypto.AuthenticationFailures);
+            json.WriteNumber("Malformed", crypto.Malformed);
+            json.WriteEndObject();
+        }
         json.WriteBoolean("PeerDiscovery", router.Discovery);
         if (router.Mtu is int mtu)
         {
@@ -58,6 +66,10 @@ public static class ReportJson
             json.WriteBoolean("Outbound", row.Outbound);
             json.WriteString("State", row.State);
             json.WriteString("Info", row.Info);
+            if (row.State == ConnectionStates.Established)
+            {
+                json.WriteBoolean("Encrypted", row.Encrypted);
+            }
             json.WriteEndObject();
         }
         json.WriteEndArray();

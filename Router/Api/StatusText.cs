@@ -25,13 +25,13 @@ public static class StatusText
         Line(text, "Service", "router");
         Line(text, "Protocol", $"weave {router.ProtocolRange}");
         Line(text, "Name", status.Local.Display);
-        Line(text, "Encryption", "disabled");
+        Line(text, "Encryption", router.Encryption ? "enabled" : "disabled");
         Line(text, "PeerDiscovery", router.Discovery ? "enabled" : "disabled");
         Line(text, "Targets", status.Targets.Count.ToString());
         Line(text, "Connections", $"{connections} ({connectionDetail})");
         int peerLinks = status.Peers.Sum(p => p.Links.Count(l => l.Established));
         Line(text, "Peers", $"{status.Peers.Count} (with {peerLinks} established connections)");
-        Line(text, "TrustedSubnets", "none");
+        Line(text, "TrustedSubnets", router.TrustedSubnets.Count == 0 ? "none" : string.Join(',', router.TrustedSubnets));
         return text.ToString();
     }
 
@@ -82,17 +82,22 @@ public static class StatusText
 
     /// <summary>
     /// <c>weave status connections</c>: direction, address padded to 21, state padded to 11, then
-    /// the info; established rows end with Weave's forwarder attribute <c>mtu=N</c> when
-    /// <paramref name="mtu"/> is known (every connection's frames are held to the one overlay MTU).
+    /// the info; with a password, established rows start their info with <c>encrypted</c> or
+    /// <c>unencrypted</c> padded to 11, as Weave's did; established rows end with Weave's forwarder
+    /// attribute <c>mtu=N</c> when <paramref name="mtu"/> is known (every connection's frames are
+    /// held to the one overlay MTU).
     /// </summary>
-    public static string Connections(MeshStatus status, int? mtu = null)
+    public static string Connections(MeshStatus status, int? mtu = null, bool encryption = false)
     {
         ArgumentNullException.ThrowIfNull(status);
         var text = new StringBuilder();
         foreach (ConnectionRow row in status.Connections)
         {
             string attributes = mtu is int value && row.State == ConnectionStates.Established ? $" mtu={value}" : "";
-            text.Append($"{Direction(row.Outbound)} {row.Address,-21} {row.State,-11} {row.Info}{attributes}".TrimEnd()).Append('\n');
+            string info = encryption && row.State == ConnectionStates.Established
+                ? $"{(row.Encrypted ? "encrypted" : "unencrypted"),-11} {row.Info}"
+                : row.Info;
+            text.Append($"{Direction(row.Outbound)} {row.Address,-21} {row.State,-11} {info}{attributes}".TrimEnd()).Append('\n');
         }
         return text.ToString();
     }
@@ -137,4 +142,13 @@ public sealed record RouterInfo(string Version, string ProtocolRange)
     /// <summary>The overlay MTU the router runs with, once chosen: shown as <c>mtu=N</c> on established
     /// connections (Weave's forwarder attribute) and in the report.</summary>
     public int? Mtu { get; init; }
+
+    /// <summary>A password is set: shown as <c>Encryption: enabled</c>.</summary>
+    public bool Encryption { get; init; }
+
+    /// <summary><c>--trusted-subnets</c>, shown as <c>TrustedSubnets</c>.</summary>
+    public IReadOnlyList<System.Net.IPNetwork> TrustedSubnets { get; init; } = [];
+
+    /// <summary>What the control plane's record layers dropped; null without a password.</summary>
+    public Weave.Crypto.CryptoCounters? ControlCrypto { get; init; }
 }

@@ -88,12 +88,16 @@ public static class CommandLine
         var ipallocRange = new Option<string?>("--ipalloc-range") { Description = $"Pod address range shared by all peers (default {RouterOptions.DefaultIpamRange})" };
         var ipallocDefaultSubnet = new Option<string?>("--ipalloc-default-subnet") { Description = "Subnet of the range where addresses are allocated by default (default: the range)" };
         var ipallocInit = new Option<string?>("--ipalloc-init") { Description = "How the range is first split: consensus[=N] (default, N = initial peers), seed=NAME,... or observer" };
+        var password = new Option<string?>("--password") { Description = "Encrypt and authenticate traffic between peers with this password (default $WEAVE_PASSWORD); every peer needs the same one" };
+        var passwordFile = new Option<string?>("--password-file") { Description = "Read the password from this file (one trailing newline is ignored)" };
+        var trustedSubnets = new Option<string?>("--trusted-subnets") { Description = "Comma-separated CIDRs of peers whose data may go unencrypted (not applied yet)" };
         var logLevel = new Option<string>("--log-level") { Description = "debug, info, warning or error", DefaultValueFactory = _ => "info" };
         logLevel.AcceptOnlyFromAmong("debug", "info", "warning", "error");
         var peers = new Argument<string[]>("PEER") { Arity = ArgumentArity.ZeroOrMore, Description = "Peers to connect to, as host[:port]" };
         var launch = new Command("launch", "Run the router in the foreground")
         {
-            name, nickname, port, host, mtu, httpAddr, dataDir, connLimit, noDiscovery, ipallocRange, ipallocDefaultSubnet, ipallocInit, logLevel, peers,
+            name, nickname, port, host, mtu, httpAddr, dataDir, connLimit, noDiscovery, ipallocRange, ipallocDefaultSubnet, ipallocInit,
+            password, passwordFile, trustedSubnets, logLevel, peers,
         };
         launch.SetAction(async (parsed, _) =>
         {
@@ -112,6 +116,10 @@ public static class CommandLine
                 IpallocDefaultSubnet = parsed.GetValue(ipallocDefaultSubnet),
                 IpallocInit = parsed.GetValue(ipallocInit),
                 Peers = parsed.GetValue(peers) ?? [],
+                Password = parsed.GetValue(password),
+                PasswordFile = parsed.GetValue(passwordFile),
+                EnvironmentPassword = Environment.GetEnvironmentVariable("WEAVE_PASSWORD"),
+                TrustedSubnets = parsed.GetValue(trustedSubnets),
             };
             RouterOptions options = LaunchOptions.From(flags, PeerNameSource.ForThisMachine());
             return await LaunchAsync(options, parsed.GetValue(logLevel)!).ConfigureAwait(false);

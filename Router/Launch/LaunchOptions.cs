@@ -21,6 +21,18 @@ public sealed record LaunchFlags
     public string? IpallocDefaultSubnet { get; init; }
     public string? IpallocInit { get; init; }
     public IReadOnlyList<string> Peers { get; init; } = [];
+
+    /// <summary><c>--password</c> as given.</summary>
+    public string? Password { get; init; }
+
+    /// <summary><c>--password-file</c>: a file whose content (less one trailing newline) is the password.</summary>
+    public string? PasswordFile { get; init; }
+
+    /// <summary><c>$WEAVE_PASSWORD</c>, used when neither flag is given.</summary>
+    public string? EnvironmentPassword { get; init; }
+
+    /// <summary><c>--trusted-subnets</c>: comma-separated CIDRs.</summary>
+    public string? TrustedSubnets { get; init; }
 }
 
 /// <summary>Validates <c>weave launch</c>'s raw flag values into <see cref="RouterOptions"/>.</summary>
@@ -82,6 +94,8 @@ public static class LaunchOptions
             targets.Add(address);
         }
         (Cidr range, Cidr? defaultSubnet, IpamInit? init) = Ipam(flags);
+        byte[]? password = LaunchSecurity.Password(flags);
+        IReadOnlyList<IPNetwork> trusted = LaunchSecurity.TrustedSubnets(flags.TrustedSubnets);
         string nick = string.IsNullOrWhiteSpace(flags.NickName) ? Environment.MachineName : flags.NickName;
         if (nick.Length > 255)
         {
@@ -104,6 +118,8 @@ public static class LaunchOptions
             IpamRange = range,
             IpamDefaultSubnet = defaultSubnet,
             IpamInit = init,
+            Password = password,
+            TrustedSubnets = trusted,
         };
     }
 

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
+using Weave.Crypto;
 using Weave.Gossip;
 using Weave.Gossip.Mesh;
 using Weave.Gossip.Protocol;
@@ -25,6 +26,7 @@ public sealed class RouterHost
     private readonly ILoggerFactory _logs;
     private readonly TimeProvider _time;
     private readonly Random _random;
+    private readonly CryptoCounters _controlCrypto = new();
     private volatile bool _ready;
 
     public RouterHost(RouterOptions options, ILoggerFactory logs, TimeProvider time, Random random)
@@ -50,6 +52,8 @@ public sealed class RouterHost
         using Socket listener = Claim("TCP", () => MeshHost.Listen(new IPEndPoint(_options.Host, _options.Port)));
         using LinuxUdpTransport udp = Claim("UDP", () => LinuxUdpTransport.Open(new IPEndPoint(_options.Host, _options.DataPort)));
         int mtu = ChooseMtu(log); // after the ports: a router that cannot start says only why
+        using HardenedPassword? password = HardenPassword(log);
+        ControlSecurity? security = password is null ? null : new ControlSecurity(password, _controlCrypto);
         var meshControl = new LateMeshControl();
         ApiServer api = await StartApiAsync(meshControl, mtu, stop).ConfigureAwait(false);
         try
@@ -64,7 +68,7 @@ public sealed class RouterHost
             {
                 using var forwarder = new Forwarder(new LinuxTapDevice(bridge.Tap), udp, _options.Vni, _time, log) { Mtu = mtu };
                 forwarder.Start();
-                await using var mesh = new MeshHost(self, _options.DataPort, MeshOptionsFor(_options), listener, forwarder, _time, _random, log);
+                await using var mesh = new MeshHost(self, _options.DataPort, MeshOptionsFor(_options), listener, forwarder, _time, _random, log, security);
                 AttachAllocator(mesh, self);
                 mesh.Start(_options.Peers);
                 meshControl.Mesh = mesh;
@@ -94,6 +98,34 @@ public sealed class RouterHost
         {
             await api.DisposeAsync().ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// Argon2id over the password, once per start (about 0.1 s and 64 MiB here), so no connection
+    /// pays it. Also where a missing libsodium.so shows, with a clear reason.
+    /// </summary>
+    private HardenedPassword? HardenPassword(ILogger log)
+    {
+        if (_options.TrustedSubnets.Count > 0)
+        {
+            RouterLog.TrustedSubnetsNotApplied(log, string.Join(',', _options.TrustedSubnets));
+        }
+        if (_options.Password is not { } password)
+        {
+            return null;
+        }
+        HardenedPassword hardened;
+        try
+        {
+            hardened = HardenedPassword.Derive(password);
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException or TypeInitializationException)
+        {
+            throw new LaunchException($"encryption needs libsodium.so beside the weave binary ({AppContext.BaseDirectory}): {e.Message}");
+        }
+        RouterLog.EncryptionEnabled(log, HardenedPassword.MemoryKiB / 1024, HardenedPassword.Passes, (long)hardened.Cost.TotalMilliseconds,
+            CipherSuites.Offer(CipherSuites.Supported));
+        return hardened;
     }
 
     private static async Task WaitAsync(CancellationToken stop)
@@ -181,7 +213,15 @@ public sealed class RouterHost
     {
         try
         {
-            RouterInfo info = Info with { MeshPort = _options.Port, Discovery = _options.Discovery, Mtu = mtu };
+            RouterInfo info = Info with
+            {
+                MeshPort = _options.Port,
+                Discovery = _options.Discovery,
+                Mtu = mtu,
+                Encryption = _options.Encrypted,
+                TrustedSubnets = _options.TrustedSubnets,
+                ControlCrypto = _options.Encrypted ? _controlCrypto : null,
+            };
             return await ApiServer.StartAsync(_options.HttpEndPoint, info, () => _ready, control, control, AddToBridge, ct).ConfigureAwait(false);
         }
         catch (IOException e)

@@ -77,6 +77,17 @@ public sealed record RouterOptions
         ? Weave.Ipam.IpamInit.Consensus(Peers.Count + 1)
         : IpamInit;
 
+    /// <summary>
+    /// <c>--password</c>, <c>--password-file</c> or <c>$WEAVE_PASSWORD</c> as UTF-8 bytes: control
+    /// connections are sealed. Null: no encryption.
+    /// </summary>
+    public byte[]? Password { get; init; }
+
+    public bool Encrypted => Password is not null;
+
+    /// <summary><c>--trusted-subnets</c>: kept and shown in status; not applied yet (the data plane is not sealed yet).</summary>
+    public IReadOnlyList<IPNetwork> TrustedSubnets { get; init; } = [];
+
     /// <summary>Where the allocator keeps its ring and allocations.</summary>
     public string IpamStatePath => Path.Combine(DataDirectory, "ipam.state");
 }

@@ -16,13 +16,16 @@ public sealed class ConnectionSetup
     private readonly int _dataPort;
     private readonly TimeProvider _time;
     private readonly Random _random;
+    private readonly ControlSecurity? _security;
 
-    public ConnectionSetup(PeerIdentity self, int dataPort, TimeProvider time, Random random)
+    /// <param name="security">The password and ciphers of a router with <c>--password</c>; null without one.</param>
+    public ConnectionSetup(PeerIdentity self, int dataPort, TimeProvider time, Random random, ControlSecurity? security = null)
     {
         _self = self;
         _dataPort = dataPort;
         _time = time;
         _random = random;
+        _security = security;
     }
 
     /// <summary>Software name and version sent in the intro, for diagnostics.</summary>
@@ -41,7 +44,7 @@ public sealed class ConnectionSetup
         try
         {
             HandshakeResult result = await Handshake.RunAsync(stream, reader, ProtocolHeader.Ours, intro,
-                WireFormat.HandshakeTimeout, _time, ct).ConfigureAwait(false);
+                WireFormat.HandshakeTimeout, _time, ct, _security, outbound).ConfigureAwait(false);
             return new TcpMeshConnection(socket, stream, reader, result, connectionId, outbound, remoteAddress, _time);
         }
         catch

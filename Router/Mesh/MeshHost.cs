@@ -4,6 +4,7 @@ using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Weave.Gossip;
 using Weave.Gossip.Mesh;
+using Weave.Gossip.Protocol;
 using Weave.Gossip.Topology;
 using Weave.Router.Api;
 using Weave.Router.DataPlane;
@@ -35,14 +36,16 @@ public sealed partial class MeshHost : IMeshTransport, IMeshControl, IAsyncDispo
     private readonly Dictionary<PeerName, TcpMeshConnection> _dataPeers = [];
 
     /// <param name="dataPort">The UDP port of our data plane, announced in every intro.</param>
-    public MeshHost(PeerIdentity self, int dataPort, MeshOptions options, Socket listener, IDataPlane dataPlane, TimeProvider time, Random random, ILogger log)
+    /// <param name="security">With <c>--password</c>: every control connection is sealed; null without.</param>
+    public MeshHost(PeerIdentity self, int dataPort, MeshOptions options, Socket listener, IDataPlane dataPlane, TimeProvider time, Random random, ILogger log,
+        ControlSecurity? security = null)
     {
         ArgumentNullException.ThrowIfNull(self);
         _listener = listener;
         _dataPlane = dataPlane;
         _time = time;
         _log = log;
-        _setup = new ConnectionSetup(self, dataPort, time, random);
+        _setup = new ConnectionSetup(self, dataPort, time, random, security);
         _node = new MeshNode(self, options, this, time, random);
         _node.PeersRemoved += removed =>
         {

@@ -13,7 +13,9 @@ namespace Weave.Router.Mesh;
 /// receive (frames to the mesh loop, heartbeats consumed here), send (a queue, so
 /// <see cref="Send"/> never blocks the mesh loop), and heartbeats. It ends when the peer closes,
 /// breaks the framing, goes silent for <see cref="WireFormat.ReceiveTimeout"/>, or is closed;
-/// <see cref="Completion"/> then gives the reason.
+/// <see cref="Completion"/> then gives the reason. With a password every frame (heartbeats too)
+/// travels sealed: the send loop seals in queue order, the receive loop opens in strict order, and
+/// a record that fails to open ends the connection.
 /// </summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "The connection disposes its token source itself when it ends; owners call Close, not Dispose.")]
 public sealed class TcpMeshConnection : IMeshConnection
@@ -25,6 +27,7 @@ public sealed class TcpMeshConnection : IMeshConnection
     private readonly CancellationTokenSource _closing = new();
     private readonly Channel<byte[]> _outgoing = Channel.CreateUnbounded<byte[]>(new UnboundedChannelOptions { SingleReader = true });
     private readonly TaskCompletionSource<string> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly ControlSession? _session;
     private string? _closeReason;
 
     public TcpMeshConnection(Socket socket, NetworkStream stream, PipeReader reader, HandshakeResult handshake,
@@ -39,6 +42,7 @@ public sealed class TcpMeshConnection : IMeshConnection
         Intro = handshake.Remote;
         Remote = new PeerIdentity(Intro.Name, Intro.NickName, Intro.Uid);
         Version = handshake.Version;
+        _session = handshake.Session;
         Outbound = outbound;
         RemoteEndPoint = (IPEndPoint)socket.RemoteEndPoint!;
         RemoteAddress = remoteAddress;
@@ -56,6 +60,12 @@ public sealed class TcpMeshConnection : IMeshConnection
     public string RemoteAddress { get; }
     public IPEndPoint RemoteEndPoint { get; }
     public ulong ConnectionUid { get; }
+
+    /// <summary>Frames are sealed (both ends have the password).</summary>
+    public bool Encrypted => _session is not null;
+
+    /// <summary>The session's keys (the data plane's among them); null without a password.</summary>
+    public Weave.Crypto.SessionKeys? SessionKeys => _session?.Keys;
 
     /// <summary>Completes with the reason once the connection is gone.</summary>
     public Task<string> Completion => _completion.Task;
@@ -138,7 +148,9 @@ public sealed class TcpMeshConnection : IMeshConnection
             (byte Tag, byte[] Body)? frame;
             try
             {
-                frame = await FrameCodec.ReadFrameAsync(_reader, WireFormat.MaxFrameBytes, linked.Token).ConfigureAwait(false);
+                frame = _session is null
+                    ? await FrameCodec.ReadFrameAsync(_reader, WireFormat.MaxFrameBytes, linked.Token).ConfigureAwait(false)
+                    : await SealedFrames.ReadFrameAsync(_reader, _session.Opener, linked.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (silence.IsCancellationRequested && !ct.IsCancellationRequested)
             {
@@ -160,7 +172,9 @@ public sealed class TcpMeshConnection : IMeshConnection
     {
         await foreach (byte[] frame in _outgoing.Reader.ReadAllAsync(ct).ConfigureAwait(false))
         {
-            await _stream.WriteAsync(frame, ct).ConfigureAwait(false);
+            // Sealing here, on the one send loop, keeps record counters in the order records go out.
+            byte[] bytes = _session is null ? frame : _session.Sealer.Seal(frame.AsSpan(WireFormat.FrameLengthSizeBytes));
+            await _stream.WriteAsync(bytes, ct).ConfigureAwait(false);
         }
     }
 
@@ -187,5 +201,6 @@ public sealed class TcpMeshConnection : IMeshConnection
         _socket.Dispose();
         _reader.Complete();
         _closing.Dispose();
+        _session?.Dispose();
     }
 }

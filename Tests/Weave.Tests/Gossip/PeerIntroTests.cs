@@ -65,10 +65,40 @@ public sealed class PeerIntroTests
     public void TryDecode_UnknownExtraFeatures_AreIgnored()
     {
         Dictionary<string, string> map = ValidMap();
-        map["Encryption"] = "nacl";
+        map["Overlays"] = "sleeve fastdp";
         map["SomeFutureFeature"] = "{\"x\":1}";
         Assert.True(PeerIntro.TryDecode(Serialize(map), out PeerIntro? decoded, out string error), error);
         Assert.Equal(s_sample, decoded);
+    }
+
+    [Fact]
+    public void Encode_WithPublicKey_CarriesKeyAndCiphers_AndWithholdsNickNameAndSoftware()
+    {
+        byte[] key = [.. Enumerable.Range(1, 32).Select(i => (byte)i)];
+        PeerIntro sealedIntro = s_sample with { PublicKey = key, Ciphers = "aes256gcm chacha20poly1305" };
+        byte[] encoded = sealedIntro.Encode();
+
+        Assert.True(PeerIntro.TryDecode(encoded, out PeerIntro? decoded, out string error), error);
+        Assert.Equal(key, decoded!.PublicKey!.Value.ToArray());
+        Assert.Equal("aes256gcm chacha20poly1305", decoded.Ciphers);
+        Assert.Equal("", decoded.NickName);
+        Assert.Equal(-1, encoded.AsSpan().IndexOf(System.Text.Encoding.UTF8.GetBytes(s_sample.NickName)));
+
+        Assert.True(decoded.TryAddPrivate(sealedIntro.EncodePrivate(), out PeerIntro? completed, out error), error);
+        Assert.Equal(s_sample.NickName, completed!.NickName);
+        Assert.Equal(s_sample.Software, completed.Software);
+    }
+
+    [Theory]
+    [InlineData("nacl")]
+    [InlineData("0102")]
+    [InlineData("zz02030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f20")]
+    public void TryDecode_BadEncryptionKey_IsRefused(string key)
+    {
+        Dictionary<string, string> map = ValidMap();
+        map["Encryption"] = key;
+        Assert.False(PeerIntro.TryDecode(Serialize(map), out _, out string error));
+        Assert.Contains("invalid Encryption key", error, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -132,3 +132,35 @@ public sealed class StatusTextTests
         Assert.Equal("10.0.0.2:6783\nhost-b:6783\n", StatusText.Targets(Status(targets: ["10.0.0.2:6783", "host-b:6783"])));
     }
 }
+
+/// <summary>The encryption parts of the status layouts.</summary>
+public sealed class StatusTextEncryptionTests
+{
+    private static readonly PeerIdentity s_local = new(new PeerName(1), "a", 42);
+
+    [Fact]
+    public void Summary_WithPassword_SaysEnabled_AndListsTrustedSubnets()
+    {
+        var router = new RouterInfo("0.1.0", "3..3") { Encryption = true, TrustedSubnets = [System.Net.IPNetwork.Parse("10.0.0.0/8")] };
+        string text = StatusText.Summary(new MeshStatus(s_local, [], [], []), router);
+        Assert.Contains("     Encryption: enabled\n", text, StringComparison.Ordinal);
+        Assert.Contains(" TrustedSubnets: 10.0.0.0/8\n", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Connections_WithPassword_MarkEstablishedRowsEncryptedOrNot()
+    {
+        var status = new MeshStatus(s_local,
+            [
+                new ConnectionRow(true, "10.0.0.2:6783", ConnectionStates.Established, "00:00:00:00:00:02(b)") { Encrypted = true },
+                new ConnectionRow(false, "10.0.0.3:41000", ConnectionStates.Established, "00:00:00:00:00:03(c)"),
+                new ConnectionRow(true, "10.0.0.9:6783", ConnectionStates.Failed, "authentication failed"),
+            ], [], []);
+        Assert.Equal(
+            "-> 10.0.0.2:6783         established encrypted   00:00:00:00:00:02(b)\n" +
+            "<- 10.0.0.3:41000        established unencrypted 00:00:00:00:00:03(c)\n" +
+            "-> 10.0.0.9:6783         failed      authentication failed\n",
+            StatusText.Connections(status, encryption: true));
+        Assert.DoesNotContain("encrypted", StatusText.Connections(status, encryption: false).Replace("authentication", "", StringComparison.Ordinal), StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,102 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Threading.Channels;
+using Weave.Crypto;
+using Weave.Gossip;
+using Weave.Gossip.Protocol;
+using Weave.Router.Mesh;
+using Xunit;
+
+namespace Weave.Tests.Router;
+
+/// <summary>Two <see cref="TcpMeshConnection"/>s with a password over real loopback TCP: frames and heartbeats sealed end to end.</summary>
+public sealed class SealedConnectionTests
+{
+    private static readonly PeerIdentity s_a = new(new PeerName(0x5e1a00000001), "host-a-nick", 11);
+    private static readonly PeerIdentity s_b = new(new PeerName(0x5e1a00000002), "host-b-nick", 22);
+
+    private static CancellationToken TestToken => new CancellationTokenSource(TimeSpan.FromSeconds(30)).Token;
+
+    private static async Task<(Socket Dialled, Socket Accepted)> SocketPairAsync()
+    {
+        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        listener.Listen(1);
+        var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        Task connect = client.ConnectAsync(listener.LocalEndPoint!);
+        Socket server = await listener.AcceptAsync();
+        await connect;
+        return (client, server);
+    }
+
+    [Fact]
+    public async Task Connections_WithTheSamePassword_CarrySealedFramesBothWays()
+    {
+        using HardenedPassword password = HardenedPassword.Derive("mesh password");
+        var counters = new CryptoCounters();
+        var security = new ControlSecurity(password, counters);
+        (Socket dialled, Socket accepted) = await SocketPairAsync();
+        var setupA = new ConnectionSetup(s_a, 6784, TimeProvider.System, new Random(1), security);
+        var setupB = new ConnectionSetup(s_b, 6784, TimeProvider.System, new Random(2), security);
+        Task<TcpMeshConnection> atA = setupA.RunAsync(dialled, outbound: true, "127.0.0.1:6783", TestToken);
+        Task<TcpMeshConnection> atB = setupB.RunAsync(accepted, outbound: false, "127.0.0.1:40000", TestToken);
+        TcpMeshConnection a = await atA;
+        TcpMeshConnection b = await atB;
+        Assert.True(a.Encrypted);
+        Assert.True(b.Encrypted);
+        Assert.Equal("host-b-nick", a.Remote.NickName);
+        Assert.NotNull(a.SessionKeys);
+
+        var receivedAtB = Channel.CreateUnbounded<(byte, byte[])>();
+        var receivedAtA = Channel.CreateUnbounded<(byte, byte[])>();
+        a.Start((_, tag, body) => receivedAtA.Writer.TryWrite((tag, body)), TestToken);
+        b.Start((_, tag, body) => receivedAtB.Writer.TryWrite((tag, body)), TestToken);
+        for (int i = 0; i < 100; i++)
+        {
+            a.Send((byte)FrameTag.Gossip, new byte[] { (byte)i, 1, 2, 3 });
+            b.Send((byte)FrameTag.TopologyUpdate, new byte[] { (byte)i });
+        }
+        for (int i = 0; i < 100; i++)
+        {
+            (byte tag, byte[] body) = await receivedAtB.Reader.ReadAsync(TestToken);
+            Assert.Equal((byte)FrameTag.Gossip, tag);
+            Assert.Equal(new byte[] { (byte)i, 1, 2, 3 }, body);
+            (tag, body) = await receivedAtA.Reader.ReadAsync(TestToken);
+            Assert.Equal((byte)FrameTag.TopologyUpdate, tag);
+            Assert.Equal(new byte[] { (byte)i }, body);
+        }
+        a.Close("test over");
+        Assert.Equal("test over", await a.Completion.WaitAsync(TestToken));
+        await b.Completion.WaitAsync(TestToken);
+        Assert.Equal(0, counters.AuthenticationFailures);
+    }
+
+    [Fact]
+    public async Task Connection_RecordAlteredOnTheWire_EndsTheConnection_AndIsCounted()
+    {
+        using HardenedPassword password = HardenedPassword.Derive("mesh password");
+        var counters = new CryptoCounters();
+        var security = new ControlSecurity(password, counters);
+        (Socket dialled, Socket accepted) = await SocketPairAsync();
+        // The acceptor's end is driven by hand: a real handshake, then a forged record.
+        var setupA = new ConnectionSetup(s_a, 6784, TimeProvider.System, new Random(1), security);
+        Task<TcpMeshConnection> atA = setupA.RunAsync(dialled, outbound: true, "127.0.0.1:6783", TestToken);
+        await using var stream = new NetworkStream(accepted, ownsSocket: true);
+        var reader = System.IO.Pipelines.PipeReader.Create(stream);
+        var intro = new PeerIntro(s_b.Name, s_b.NickName, s_b.Uid, 5, 6784, "test");
+        HandshakeResult atB = await Handshake.RunAsync(stream, reader, ProtocolHeader.Ours, intro, TimeSpan.FromSeconds(10),
+            TimeProvider.System, TestToken, security, outbound: false);
+        TcpMeshConnection a = await atA;
+        a.Start((_, _, _) => { }, TestToken);
+
+        byte[] record = atB.Session!.Sealer.Seal(FrameCodec.Encode(FrameTag.Gossip, "gossip"u8).AsSpan(WireFormat.FrameLengthSizeBytes));
+        record[^1] ^= 0x80;
+        await stream.WriteAsync(record, TestToken);
+
+        string reason = await a.Completion.WaitAsync(TestToken);
+        Assert.Contains("failed authentication", reason, StringComparison.Ordinal);
+        Assert.Equal(1, counters.AuthenticationFailures);
+        atB.Session.Dispose();
+        await reader.CompleteAsync();
+    }
+}
