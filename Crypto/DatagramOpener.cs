@@ -12,9 +12,7 @@ namespace Weave.Crypto;
 /// </summary>
 public sealed class DatagramOpener : IDisposable
 {
-    private readonly CipherSuite _suite;
     private readonly CryptoCounters _counters;
-    private readonly byte[] _nextKey = new byte[RecordFormat.KeySizeBytes];
     private Epoch _current;
     private Epoch? _previous;
     private Epoch? _next;
@@ -22,11 +20,9 @@ public sealed class DatagramOpener : IDisposable
     public DatagramOpener(CipherSuite suite, ReadOnlySpan<byte> key, CryptoCounters counters)
     {
         ArgumentNullException.ThrowIfNull(counters);
-        _suite = suite;
         _counters = counters;
-        _current = new Epoch(0, new RecordCipher(suite, key), new ReplayWindow());
-        Hkdf.Ratchet(key, _nextKey);
-        _next = new Epoch(1, new RecordCipher(suite, _nextKey), new ReplayWindow());
+        _current = new Epoch(0, new RatchetKey(suite, key));
+        _next = new Epoch(1, _current.Key.Next());
     }
 
     /// <summary>The sender's newest key epoch seen so far.</summary>
@@ -97,29 +93,28 @@ public sealed class DatagramOpener : IDisposable
     /// </summary>
     private void Advance(Epoch next)
     {
-        _previous?.Cipher.Dispose();
+        _previous?.Key.Dispose();
         _previous = _current;
         _current = next;
         _next = null;
         if (_current.Number < RecordFormat.MaxEpoch)
         {
-            Hkdf.Ratchet(_nextKey, _nextKey);
-            _next = new Epoch(_current.Number + 1, new RecordCipher(_suite, _nextKey), new ReplayWindow());
+            _next = new Epoch(_current.Number + 1, _current.Key.Next());
         }
     }
 
     public void Dispose()
     {
-        _previous?.Cipher.Dispose();
-        _current.Cipher.Dispose();
-        _next?.Cipher.Dispose();
-        Array.Clear(_nextKey);
+        _previous?.Key.Dispose();
+        _current.Key.Dispose();
+        _next?.Key.Dispose();
     }
 
-    private sealed class Epoch(int number, RecordCipher cipher, ReplayWindow window)
+    private sealed class Epoch(int number, RatchetKey key)
     {
         public int Number { get; } = number;
-        public RecordCipher Cipher { get; } = cipher;
-        public ReplayWindow Window { get; } = window;
+        public RatchetKey Key { get; } = key;
+        public RecordCipher Cipher => Key.Cipher;
+        public ReplayWindow Window { get; } = new();
     }
 }

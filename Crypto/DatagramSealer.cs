@@ -13,32 +13,20 @@ namespace Weave.Crypto;
 /// </summary>
 public sealed class DatagramSealer : IDisposable
 {
-    private readonly CipherSuite _suite;
-    private readonly TimeProvider _time;
-    private readonly ulong _rekeyAfter;
-    private readonly TimeSpan _rekeyAfterTime;
-    private readonly byte[] _key = new byte[RecordFormat.KeySizeBytes];
-    private RecordCipher _cipher;
+    private readonly RatchetKey _key;
+    private readonly RekeySchedule _schedule;
     private ulong _counter;
-    private long _keyStarted;
 
     public DatagramSealer(CipherSuite suite, ReadOnlySpan<byte> key, TimeProvider time,
         ulong rekeyAfterDatagrams = RecordFormat.RekeyAfterMessages, TimeSpan? rekeyAfterTime = null)
     {
-        ArgumentNullException.ThrowIfNull(time);
-        ArgumentOutOfRangeException.ThrowIfZero(rekeyAfterDatagrams);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(rekeyAfterDatagrams, RecordFormat.MaxDatagramCounter + 1);
-        _suite = suite;
-        _time = time;
-        _rekeyAfter = rekeyAfterDatagrams;
-        _rekeyAfterTime = rekeyAfterTime ?? RecordFormat.RekeyAfterTime;
-        key.CopyTo(_key);
-        _cipher = new RecordCipher(suite, _key);
-        _keyStarted = time.GetTimestamp();
+        _schedule = new RekeySchedule(time, rekeyAfterDatagrams, rekeyAfterTime);
+        _key = new RatchetKey(suite, key);
     }
 
     /// <summary>The key epoch of the next datagram.</summary>
-    public int Epoch { get; private set; }
+    public int Epoch => _key.Steps;
 
     /// <summary>
     /// Seals each datagram in place: on entry a slice covers a payload, on return the sealed
@@ -48,13 +36,13 @@ public sealed class DatagramSealer : IDisposable
     /// </summary>
     public bool TrySeal(Span<byte> buffer, Span<DatagramSlice> datagrams, ReadOnlySpan<byte> associatedData)
     {
-        if (_time.GetElapsedTime(_keyStarted) >= _rekeyAfterTime && _counter > 0 && !TryRekey())
+        if (_counter > 0 && _schedule.TimeIsUp && !TryRekey())
         {
             return false;
         }
         for (int i = 0; i < datagrams.Length; i++)
         {
-            if (_counter >= _rekeyAfter && !TryRekey())
+            if (_counter >= _schedule.AfterMessages && !TryRekey())
             {
                 return false;
             }
@@ -69,7 +57,7 @@ public sealed class DatagramSealer : IDisposable
             ulong header = ((ulong)Epoch << 48) | _counter;
             BinaryPrimitives.WriteUInt64BigEndian(datagram, header);
             Span<byte> body = datagram[RecordFormat.DatagramHeaderSizeBytes..];
-            _cipher.Seal(header, associatedData, body[..slice.Length], body);
+            _key.Cipher.Seal(header, associatedData, body[..slice.Length], body);
             _counter++;
             datagrams[i] = new DatagramSlice(start, sealedLength);
         }
@@ -82,18 +70,11 @@ public sealed class DatagramSealer : IDisposable
         {
             return false;
         }
-        Hkdf.Ratchet(_key, _key);
-        _cipher.Dispose();
-        _cipher = new RecordCipher(_suite, _key);
-        Epoch++;
+        _key.Step();
         _counter = 0;
-        _keyStarted = _time.GetTimestamp();
+        _schedule.Restart();
         return true;
     }
 
-    public void Dispose()
-    {
-        _cipher.Dispose();
-        Array.Clear(_key);
-    }
+    public void Dispose() => _key.Dispose();
 }

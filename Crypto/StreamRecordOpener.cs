@@ -18,12 +18,10 @@ public sealed class StreamRecordOpener : IDisposable
         Invalid,
     }
 
-    private readonly CipherSuite _suite;
     private readonly int _maxContentBytes;
     private readonly ulong _rekeyAfterRecords;
     private readonly CryptoCounters _counters;
-    private readonly byte[] _key = new byte[RecordFormat.KeySizeBytes];
-    private RecordCipher _cipher;
+    private readonly RatchetKey _key;
     private ulong _counter;
 
     /// <param name="maxContentBytes">Largest content accepted; a longer length prefix is refused before anything is read.</param>
@@ -31,16 +29,14 @@ public sealed class StreamRecordOpener : IDisposable
         ulong rekeyAfterRecords = RecordFormat.RekeyAfterMessages)
     {
         ArgumentNullException.ThrowIfNull(counters);
-        _suite = suite;
         _maxContentBytes = maxContentBytes;
         _counters = counters;
         _rekeyAfterRecords = rekeyAfterRecords;
-        key.CopyTo(_key);
-        _cipher = new RecordCipher(suite, _key);
+        _key = new RatchetKey(suite, key);
     }
 
     /// <summary>How many times the key moved on (for tests).</summary>
-    public int Rekeys { get; private set; }
+    public int Rekeys => _key.Steps;
 
     /// <summary>
     /// Takes the next content record off the front of <paramref name="buffer"/> (rekey records are
@@ -82,12 +78,12 @@ public sealed class StreamRecordOpener : IDisposable
             bool opened;
             if (sealedBody.IsSingleSegment)
             {
-                opened = _cipher.TryOpen(_counter, lengthBytes, sealedBody.FirstSpan, plaintext);
+                opened = _key.Cipher.TryOpen(_counter, lengthBytes, sealedBody.FirstSpan, plaintext);
             }
             else
             {
                 byte[] copy = sealedBody.ToArray();
-                opened = _cipher.TryOpen(_counter, lengthBytes, copy, plaintext);
+                opened = _key.Cipher.TryOpen(_counter, lengthBytes, copy, plaintext);
             }
             if (!opened)
             {
@@ -103,11 +99,8 @@ public sealed class StreamRecordOpener : IDisposable
                     content = plaintext.AsSpan(RecordFormat.StreamTypeSizeBytes).ToArray();
                     return Result.Record;
                 case StreamRecordType.Rekey when plaintext.Length == RecordFormat.StreamTypeSizeBytes:
-                    Hkdf.Ratchet(_key, _key);
-                    _cipher.Dispose();
-                    _cipher = new RecordCipher(_suite, _key);
+                    _key.Step();
                     _counter = 0;
-                    Rekeys++;
                     continue;
                 default:
                     _counters.CountMalformed();
@@ -117,9 +110,5 @@ public sealed class StreamRecordOpener : IDisposable
         }
     }
 
-    public void Dispose()
-    {
-        _cipher.Dispose();
-        Array.Clear(_key);
-    }
+    public void Dispose() => _key.Dispose();
 }

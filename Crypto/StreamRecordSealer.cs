@@ -13,31 +13,19 @@ namespace Weave.Crypto;
 /// </summary>
 public sealed class StreamRecordSealer : IDisposable
 {
-    private readonly CipherSuite _suite;
-    private readonly TimeProvider _time;
-    private readonly ulong _rekeyAfterRecords;
-    private readonly TimeSpan _rekeyAfterTime;
-    private readonly byte[] _key = new byte[RecordFormat.KeySizeBytes];
-    private RecordCipher _cipher;
+    private readonly RatchetKey _key;
+    private readonly RekeySchedule _schedule;
     private ulong _counter;
-    private long _keyStarted;
 
     public StreamRecordSealer(CipherSuite suite, ReadOnlySpan<byte> key, TimeProvider time,
         ulong rekeyAfterRecords = RecordFormat.RekeyAfterMessages, TimeSpan? rekeyAfterTime = null)
     {
-        ArgumentNullException.ThrowIfNull(time);
-        ArgumentOutOfRangeException.ThrowIfZero(rekeyAfterRecords);
-        _suite = suite;
-        _time = time;
-        _rekeyAfterRecords = rekeyAfterRecords;
-        _rekeyAfterTime = rekeyAfterTime ?? RecordFormat.RekeyAfterTime;
-        key.CopyTo(_key);
-        _cipher = new RecordCipher(suite, _key);
-        _keyStarted = time.GetTimestamp();
+        _schedule = new RekeySchedule(time, rekeyAfterRecords, rekeyAfterTime);
+        _key = new RatchetKey(suite, key);
     }
 
     /// <summary>How many times the key moved on (for tests and status).</summary>
-    public int Rekeys { get; private set; }
+    public int Rekeys => _key.Steps;
 
     public static int SealedSize(int contentLength) => contentLength + RecordFormat.StreamOverheadBytes;
 
@@ -46,15 +34,12 @@ public sealed class StreamRecordSealer : IDisposable
     {
         ArgumentNullException.ThrowIfNull(output);
         // The rekey record itself still goes under the old key, so the threshold leaves room for it.
-        if (_counter + 1 >= _rekeyAfterRecords || _time.GetElapsedTime(_keyStarted) >= _rekeyAfterTime)
+        if (_counter + 1 >= _schedule.AfterMessages || _schedule.TimeIsUp)
         {
             Write(StreamRecordType.Rekey, [], output);
-            Hkdf.Ratchet(_key, _key);
-            _cipher.Dispose();
-            _cipher = new RecordCipher(_suite, _key);
+            _key.Step();
             _counter = 0;
-            _keyStarted = _time.GetTimestamp();
-            Rekeys++;
+            _schedule.Restart();
         }
         Write(StreamRecordType.Content, content, output);
     }
@@ -76,14 +61,10 @@ public sealed class StreamRecordSealer : IDisposable
         Span<byte> body = record.Slice(RecordFormat.StreamLengthSizeBytes, sealedLength);
         body[0] = (byte)type;
         content.CopyTo(body[RecordFormat.StreamTypeSizeBytes..]);
-        _cipher.Seal(_counter, lengthBytes, body[..^RecordFormat.TagSizeBytes], body);
+        _key.Cipher.Seal(_counter, lengthBytes, body[..^RecordFormat.TagSizeBytes], body);
         _counter++;
         output.Advance(RecordFormat.StreamLengthSizeBytes + sealedLength);
     }
 
-    public void Dispose()
-    {
-        _cipher.Dispose();
-        Array.Clear(_key);
-    }
+    public void Dispose() => _key.Dispose();
 }

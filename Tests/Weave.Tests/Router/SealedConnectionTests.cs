@@ -15,6 +15,16 @@ public sealed class SealedConnectionTests
     private static readonly PeerIdentity s_a = new(new PeerName(0x5e1a00000001), "host-a-nick", 11);
     private static readonly PeerIdentity s_b = new(new PeerName(0x5e1a00000002), "host-b-nick", 22);
 
+    /// <summary>Argon2id once for the class: it costs a tenth of a second.</summary>
+    private static readonly Lazy<HardenedPassword> s_password = new(() => HardenedPassword.Derive("mesh password"));
+
+    private readonly CryptoCounters _counters = new();
+
+    private ControlSecurity Security => new(s_password.Value, _counters);
+
+    private Task<TcpMeshConnection> DialAsync(Socket dialled) =>
+        new ConnectionSetup(s_a, 6784, TimeProvider.System, new Random(1), Security).RunAsync(dialled, outbound: true, "127.0.0.1:6783", TestToken);
+
     private static CancellationToken TestToken => new CancellationTokenSource(TimeSpan.FromSeconds(30)).Token;
 
     private static async Task<(Socket Dialled, Socket Accepted)> SocketPairAsync()
@@ -32,14 +42,10 @@ public sealed class SealedConnectionTests
     [Fact]
     public async Task Connections_WithTheSamePassword_CarrySealedFramesBothWays()
     {
-        using HardenedPassword password = HardenedPassword.Derive("mesh password");
-        var counters = new CryptoCounters();
-        var security = new ControlSecurity(password, counters);
         (Socket dialled, Socket accepted) = await SocketPairAsync();
-        var setupA = new ConnectionSetup(s_a, 6784, TimeProvider.System, new Random(1), security);
-        var setupB = new ConnectionSetup(s_b, 6784, TimeProvider.System, new Random(2), security);
-        Task<TcpMeshConnection> atA = setupA.RunAsync(dialled, outbound: true, "127.0.0.1:6783", TestToken);
-        Task<TcpMeshConnection> atB = setupB.RunAsync(accepted, outbound: false, "127.0.0.1:40000", TestToken);
+        Task<TcpMeshConnection> atA = DialAsync(dialled);
+        Task<TcpMeshConnection> atB = new ConnectionSetup(s_b, 6784, TimeProvider.System, new Random(2), Security)
+            .RunAsync(accepted, outbound: false, "127.0.0.1:40000", TestToken);
         TcpMeshConnection a = await atA;
         TcpMeshConnection b = await atB;
         Assert.True(a.Encrypted);
@@ -68,24 +74,20 @@ public sealed class SealedConnectionTests
         a.Close("test over");
         Assert.Equal("test over", await a.Completion.WaitAsync(TestToken));
         await b.Completion.WaitAsync(TestToken);
-        Assert.Equal(0, counters.AuthenticationFailures);
+        Assert.Equal(0, _counters.AuthenticationFailures);
     }
 
     [Fact]
     public async Task Connection_RecordAlteredOnTheWire_EndsTheConnection_AndIsCounted()
     {
-        using HardenedPassword password = HardenedPassword.Derive("mesh password");
-        var counters = new CryptoCounters();
-        var security = new ControlSecurity(password, counters);
         (Socket dialled, Socket accepted) = await SocketPairAsync();
         // The acceptor's end is driven by hand: a real handshake, then a forged record.
-        var setupA = new ConnectionSetup(s_a, 6784, TimeProvider.System, new Random(1), security);
-        Task<TcpMeshConnection> atA = setupA.RunAsync(dialled, outbound: true, "127.0.0.1:6783", TestToken);
+        Task<TcpMeshConnection> atA = DialAsync(dialled);
         await using var stream = new NetworkStream(accepted, ownsSocket: true);
         var reader = System.IO.Pipelines.PipeReader.Create(stream);
         var intro = new PeerIntro(s_b.Name, s_b.NickName, s_b.Uid, 5, 6784, "test");
         HandshakeResult atB = await Handshake.RunAsync(stream, reader, ProtocolHeader.Ours, intro, TimeSpan.FromSeconds(10),
-            TimeProvider.System, TestToken, security, outbound: false);
+            TimeProvider.System, TestToken, Security, outbound: false);
         TcpMeshConnection a = await atA;
         a.Start((_, _, _) => { }, TestToken);
 
@@ -95,7 +97,7 @@ public sealed class SealedConnectionTests
 
         string reason = await a.Completion.WaitAsync(TestToken);
         Assert.Contains("failed authentication", reason, StringComparison.Ordinal);
-        Assert.Equal(1, counters.AuthenticationFailures);
+        Assert.Equal(1, _counters.AuthenticationFailures);
         atB.Session.Dispose();
         await reader.CompleteAsync();
     }
