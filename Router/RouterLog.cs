@@ -54,6 +54,12 @@ internal static partial class RouterLog
     [LoggerMessage(2022, LogLevel.Critical, "Data-plane thread {Thread} failed")]
     public static partial void DataPlaneThreadFailed(ILogger log, Exception exception, string thread);
 
+    [LoggerMessage(2023, LogLevel.Information, "Data plane: MAC {Mac} moved to our bridge from {Peer}")]
+    public static partial void MacMovedHere(ILogger log, string mac, string peer);
+
+    [LoggerMessage(2024, LogLevel.Debug, "Data plane: MAC {Mac} now behind {Peer}")]
+    public static partial void MacMoved(ILogger log, string mac, string peer);
+
     [LoggerMessage(EventId = 2030, Message = "IPAM {EventId}: {Message}")]
     public static partial void Ipam(ILogger log, LogLevel level, int eventId, string message);
 }

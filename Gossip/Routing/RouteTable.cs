@@ -24,6 +24,7 @@ public sealed class RouteTable
     private readonly Dictionary<PeerName, PeerName> _nextHops;  // destination → first hop
     private readonly PeerName[] _reachable;                      // by name, excluding Self
     private readonly ConcurrentDictionary<PeerName, PeerName[]> _broadcast = new();
+    private readonly ConcurrentDictionary<PeerName, PeerName[][]> _trees = new();  // source → children by graph index
 
     private RouteTable(PeerName self, RouteGraph graph)
     {
@@ -58,6 +59,22 @@ public sealed class RouteTable
     /// </summary>
     public IReadOnlyList<PeerName> BroadcastNextHops(PeerName source) =>
         _broadcast.GetOrAdd(source, static (s, table) => table.ComputeBroadcast(s), this);
+
+    /// <summary>
+    /// The peers <paramref name="peer"/> relays a broadcast of <paramref name="source"/> to, in
+    /// name order: the whole BFS of <see cref="BroadcastNextHops"/> run to the end, each peer
+    /// claiming its neighbours not yet reached at its turn. For <paramref name="peer"/> == Self
+    /// this equals <see cref="BroadcastNextHops"/>. The data plane asks it of a neighbour to know
+    /// whether that neighbour must relay (sleeve) or is a leaf (VXLAN is enough). Empty when either
+    /// peer is unknown or unreachable from the source. Computed once per source, then cached;
+    /// a lookup allocates nothing.
+    /// </summary>
+    public IReadOnlyList<PeerName> BroadcastChildren(PeerName source, PeerName peer)
+    {
+        PeerName[][] tree = _trees.GetOrAdd(source, static (s, table) => table.ComputeBroadcastTree(s), this);
+        int index = _graph.IndexOf(peer);
+        return index >= 0 && index < tree.Length ? tree[index] : [];
+    }
 
     /// <summary>
     /// True when both tables give the same next hop for every destination and the same broadcast
@@ -147,6 +164,49 @@ public sealed class RouteTable
             next.Clear();
         }
         return [];
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private PeerName[][] ComputeBroadcastTree(PeerName source)
+    {
+        int start = _graph.IndexOf(source);
+        if (start < 0)
+        {
+            return [];
+        }
+        int[][] links = _graph.Links;
+        var children = new PeerName[links.Length][];
+        var reached = new bool[links.Length];
+        reached[start] = true;
+        var level = new List<int> { start };
+        var next = new List<int>();
+        var claimed = new List<PeerName>();
+        while (level.Count > 0)
+        {
+            level.Sort(); // the same visiting order as ComputeBroadcast, so the same claims
+            foreach (int current in level)
+            {
+                claimed.Clear();
+                foreach (int neighbour in links[current])
+                {
+                    if (!reached[neighbour])
+                    {
+                        reached[neighbour] = true;
+                        next.Add(neighbour);
+                        claimed.Add(_graph.Names[neighbour]);
+                    }
+                }
+                claimed.Sort();
+                children[current] = [.. claimed];
+            }
+            (level, next) = (next, level);
+            next.Clear();
+        }
+        for (int i = 0; i < children.Length; i++)
+        {
+            children[i] ??= [];
+        }
+        return children;
     }
 
     private PeerName[] UnreachedNeighbours(bool[] reached)

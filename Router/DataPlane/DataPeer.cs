@@ -4,16 +4,24 @@ using Weave.Linux;
 
 namespace Weave.Router.DataPlane;
 
-/// <summary>A peer the data plane can send frames to: its name and UDP address, serialised once.</summary>
+/// <summary>
+/// A neighbour the data plane can send frames to: its name and two UDP addresses (VXLAN, and the
+/// sleeve port for relayed frames), each serialised once.
+/// </summary>
 public sealed class DataPeer
 {
-    public DataPeer(PeerName name, string display, IPEndPoint endPoint)
+    /// <param name="endPoint">Its VXLAN address (the mesh port + 1 by default).</param>
+    /// <param name="sleeveEndPoint">Its sleeve address; by default the same host at
+    /// <paramref name="endPoint"/>'s port − 1, the mesh port, where our routers put it.</param>
+    public DataPeer(PeerName name, string display, IPEndPoint endPoint, IPEndPoint? sleeveEndPoint = null)
     {
         ArgumentNullException.ThrowIfNull(endPoint);
         Name = name;
         Display = display;
         EndPoint = endPoint;
         Address = UdpEndpoint.FromIPEndPoint(endPoint);
+        SleeveEndPoint = sleeveEndPoint ?? new IPEndPoint(endPoint.Address, endPoint.Port - 1);
+        SleeveAddress = UdpEndpoint.FromIPEndPoint(SleeveEndPoint);
     }
 
     public PeerName Name { get; }
@@ -23,6 +31,11 @@ public sealed class DataPeer
 
     public IPEndPoint EndPoint { get; }
 
-    /// <summary>The endpoint as a value, compared with received sources and written into sends without allocating.</summary>
+    /// <summary>The VXLAN endpoint as a value, compared with received sources and written into sends without allocating.</summary>
     public UdpEndpoint Address { get; }
+
+    public IPEndPoint SleeveEndPoint { get; }
+
+    /// <summary>The sleeve endpoint as a value.</summary>
+    public UdpEndpoint SleeveAddress { get; }
 }

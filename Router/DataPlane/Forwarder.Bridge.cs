@@ -1,3 +1,4 @@
+using Weave.Gossip;
 using Weave.Linux;
 
 namespace Weave.Router.DataPlane;
@@ -5,8 +6,10 @@ namespace Weave.Router.DataPlane;
 /// <summary>The TAP thread: frames from the bridge to peers.</summary>
 public sealed partial class Forwarder
 {
-    // Owned by the TAP thread (or a test calling ForwardFromBridge): where super-frames are cut.
+    // Owned by the TAP thread (or a test calling ForwardFromBridge): where super-frames are cut and
+    // flooded frames copied behind a sleeve header, and the sleeve socket's send batch.
     private readonly byte[][] _segmentBuffers;
+    private readonly PacketBatch _bridgeSleeveSends;
     private int _segmentBuffersUsed;
 
     private void TapLoop()
@@ -35,15 +38,17 @@ public sealed partial class Forwarder
     /// <summary>
     /// One batch of the TAP thread: the <see cref="PacketBatch.Count"/> frames of
     /// <paramref name="frames"/> (each at the headroom of its buffer, with its offloads) go to peers
-    /// through <paramref name="sends"/>. Returns the sends handed to the transport (a GSO send of
-    /// many datagrams counts once). Allocation-free.
+    /// through <paramref name="sends"/> (VXLAN) and the sleeve socket. Returns the sends handed to
+    /// the transports (a GSO send of many datagrams counts once). Allocation-free.
     /// </summary>
     internal int ForwardFromBridge(PacketBatch frames, PacketBatch sends)
     {
-        DataPeer[] peers = _peers;
+        ForwardingPlan plan = _plan;
         ForwarderCounters counters = Counters;
-        long sentBefore = counters.DatagramsSent;
+        long sentBefore = counters.DatagramsSent + counters.SleeveDatagramsSent;
+        long now = _time.GetTimestamp();
         sends.Count = 0;
+        _bridgeSleeveSends.Count = 0;
         _segmentBuffersUsed = 0;
         for (int i = 0; i < frames.Count; i++)
         {
@@ -54,7 +59,7 @@ public sealed partial class Forwarder
                 counters.DropsTooShort++;
                 continue;
             }
-            if (_macs.Lookup(EthernetFrame.Source(frame)) is not null)
+            if (IsOwnInjection(EthernetFrame.Source(frame), now))
             {
                 counters.DropsLooped++;
                 continue;
@@ -64,8 +69,15 @@ public sealed partial class Forwarder
                 continue; // above the overlay MTU: answered with ICMP where allowed (Forwarder.TooBig.cs)
             }
             ulong destination = EthernetFrame.Destination(frame);
-            DataPeer? owner = EthernetFrame.IsGroup(destination) ? null : _macs.Lookup(destination);
-            if (owner is null && peers.Length == 0)
+            PeerName origin = default;
+            bool known = !EthernetFrame.IsGroup(destination) && _macs.TryLookup(destination, out origin, out _);
+            PeerRoute route = default;
+            if (known && !plan.TryGetRoute(origin, out route))
+            {
+                counters.DropsNoRoute++;
+                continue;
+            }
+            if (!known && plan.Flood.Length == 0)
             {
                 counters.DropsNoPeers++;
                 continue;
@@ -73,7 +85,7 @@ public sealed partial class Forwarder
             VirtioNetHeader offload = frames.Offloads[i];
             if (offload.IsGso)
             {
-                SendSegmented(frame, offload, owner, peers, sends);
+                SendSegmented(frame, offload, known, route, origin, plan, sends);
                 continue;
             }
             if (offload.NeedsChecksum && !InternetChecksum.TryCompletePartial(frame, offload.ChecksumStart, offload.ChecksumOffset))
@@ -81,35 +93,140 @@ public sealed partial class Forwarder
                 counters.DropsBadOffload++;
                 continue;
             }
-            byte[] buffer = frames.Buffers[i];
-            int start = frames.Offsets[i] - VxlanHeader.SizeBytes;
-            VxlanHeader.Write(buffer.AsSpan(start), _vni);
-            QueueTo(sends, buffer, start, frame.Length + VxlanHeader.SizeBytes, 0, owner, peers);
+            if (known)
+            {
+                SendFrame(frames.Buffers[i], frames.Offsets[i], frame.Length, route, origin, sends);
+            }
+            else
+            {
+                FloodFrame(frames.Buffers[i], frames.Offsets[i], frame.Length, plan, sends);
+            }
         }
         Flush(sends);
-        return (int)(counters.DatagramsSent - sentBefore);
+        FlushSleeve(_bridgeSleeveSends);
+        return (int)(counters.DatagramsSent + counters.SleeveDatagramsSent - sentBefore);
     }
 
     /// <summary>
-    /// Cuts a TCP super-frame into MTU-sized frames, each behind a VXLAN header, back to back in a
-    /// segment buffer: one UDP GSO send per 64 segments / 65,507 bytes (or, without GSO, one
-    /// datagram per segment).
+    /// True when <paramref name="source"/> was seen behind a peer within the loop window: the
+    /// frame is one we injected, come back. An older entry means the MAC now lives on our bridge:
+    /// the remote entry is forgotten (rare: it may log) and the frame goes on.
     /// </summary>
-    private void SendSegmented(ReadOnlySpan<byte> frame, in VirtioNetHeader offload, DataPeer? owner, DataPeer[] peers, PacketBatch sends)
+    private bool IsOwnInjection(ulong source, long now)
+    {
+        if (!_macs.TryLookup(source, out PeerName origin, out long lastSeen))
+        {
+            return false;
+        }
+        if (now - lastSeen < _loopWindowTicks)
+        {
+            return true;
+        }
+        if (_macs.Remove(source))
+        {
+            Counters.MacsMovedHere++;
+            RouterLog.MacMovedHere(_log, EthernetFrame.Format(source), origin.ToString());
+        }
+        return false;
+    }
+
+    /// <summary>A known unicast frame, in place: VXLAN to its origin when a neighbour, else sleeve to the next hop.</summary>
+    private void SendFrame(byte[] buffer, int offset, int length, in PeerRoute route, PeerName origin, PacketBatch sends)
+    {
+        if (route.Direct)
+        {
+            int start = offset - VxlanHeader.SizeBytes;
+            VxlanHeader.Write(buffer.AsSpan(start), _vni);
+            Queue(sends, buffer, start, length + VxlanHeader.SizeBytes, 0, route.Hop.Address);
+        }
+        else
+        {
+            int start = offset - SleeveHeader.SizeBytes;
+            new SleeveHeader(SleeveKind.Unicast, _self, origin).Write(buffer.AsSpan(start));
+            Queue(_bridgeSleeveSends, buffer, start, length + SleeveHeader.SizeBytes, 0, route.Hop.SleeveAddress);
+            Counters.SleeveFramesFromBridge++;
+        }
+    }
+
+    /// <summary>
+    /// A frame for everyone: VXLAN (header in place, one buffer for all) to the leaves of our
+    /// broadcast tree, and a sleeve copy naming each neighbour that relays further.
+    /// </summary>
+    private void FloodFrame(byte[] buffer, int offset, int length, ForwardingPlan plan, PacketBatch sends)
+    {
+        bool vxlanWritten = false;
+        foreach (FloodHop hop in plan.Flood)
+        {
+            if (!hop.Relays)
+            {
+                if (!vxlanWritten)
+                {
+                    VxlanHeader.Write(buffer.AsSpan(offset - VxlanHeader.SizeBytes), _vni);
+                    vxlanWritten = true;
+                }
+                Queue(sends, buffer, offset - VxlanHeader.SizeBytes, length + VxlanHeader.SizeBytes, 0, hop.Peer.Address);
+                continue;
+            }
+            byte[] copy = RentSegmentBuffer(sends);
+            new SleeveHeader(SleeveKind.Flood, _self, hop.Peer.Name).Write(copy);
+            buffer.AsSpan(offset, length).CopyTo(copy.AsSpan(SleeveHeader.SizeBytes));
+            Queue(_bridgeSleeveSends, copy, 0, length + SleeveHeader.SizeBytes, 0, hop.Peer.SleeveAddress);
+            Counters.SleeveFramesFromBridge++;
+        }
+    }
+
+    /// <summary>
+    /// Cuts a TCP super-frame into MTU-sized frames, each behind its header, back to back in a
+    /// segment buffer: one UDP GSO send per 64 segments / 65,507 bytes (or, without GSO, one
+    /// datagram per segment). A known destination gets one cut; a flood one cut for all VXLAN
+    /// leaves and one per relaying neighbour.
+    /// </summary>
+    private void SendSegmented(ReadOnlySpan<byte> frame, in VirtioNetHeader offload, bool known, in PeerRoute route,
+        PeerName origin, ForwardingPlan plan, PacketBatch sends)
     {
         if (!TcpSegmenter.TryParse(frame, offload, out TcpSuperFrame layout))
         {
             Counters.DropsBadOffload++;
             return;
         }
+        if (known)
+        {
+            Encapsulation encapsulation = route.Direct
+                ? Encapsulation.Vxlan
+                : new Encapsulation(new SleeveHeader(SleeveKind.Unicast, _self, origin));
+            Segment(frame, layout, encapsulation, route.Hop, null, sends);
+            return;
+        }
+        bool leaves = false;
+        foreach (FloodHop hop in plan.Flood)
+        {
+            if (hop.Relays)
+            {
+                Segment(frame, layout, new Encapsulation(new SleeveHeader(SleeveKind.Flood, _self, hop.Peer.Name)), hop.Peer, null, sends);
+            }
+            else
+            {
+                leaves = true;
+            }
+        }
+        if (leaves)
+        {
+            Segment(frame, layout, Encapsulation.Vxlan, null, plan.Flood, sends);
+        }
+    }
+
+    /// <summary>Segments to <paramref name="single"/>, or with VXLAN to every leaf of <paramref name="flood"/>.</summary>
+    private void Segment(ReadOnlySpan<byte> frame, in TcpSuperFrame layout, in Encapsulation encapsulation, DataPeer? single,
+        FloodHop[]? flood, PacketBatch sends)
+    {
         Span<int> lengths = stackalloc int[UdpBatch.MaxGsoSegments];
-        bool gso = _udp.SupportsSegmentation;
+        int header = encapsulation.SizeBytes;
+        bool gso = encapsulation.IsSleeve ? _sleeve.SupportsSegmentation : _udp.SupportsSegmentation;
         int next = 0;
         while (next < layout.SegmentCount)
         {
             byte[] buffer = RentSegmentBuffer(sends);
-            int count = TcpSegmenter.Segment(frame, layout, next, buffer.AsSpan(0, UdpBatch.MaxIPv4Payload),
-                VxlanHeader.SizeBytes, lengths);
+            int count = TcpSegmenter.Segment(frame, layout, next, buffer.AsSpan(0, UdpBatch.MaxIPv4Payload), header, lengths);
             if (count == 0)
             {
                 Counters.DropsBadOffload++; // a segment larger than a datagram: a bogus gso_size
@@ -118,20 +235,45 @@ public sealed partial class Forwarder
             int position = 0;
             for (int k = 0; k < count; k++)
             {
-                VxlanHeader.Write(buffer.AsSpan(position), _vni);
-                int datagram = VxlanHeader.SizeBytes + lengths[k];
+                encapsulation.Write(buffer.AsSpan(position), _vni);
+                int datagram = header + lengths[k];
                 if (!gso)
                 {
-                    QueueTo(sends, buffer, position, datagram, 0, owner, peers);
+                    QueueEncapsulated(sends, buffer, position, datagram, 0, encapsulation, single, flood);
                 }
                 position += datagram;
             }
             if (gso)
             {
-                QueueTo(sends, buffer, 0, position, count > 1 ? VxlanHeader.SizeBytes + lengths[0] : 0, owner, peers);
+                QueueEncapsulated(sends, buffer, 0, position, count > 1 ? header + lengths[0] : 0, encapsulation, single, flood);
             }
             Counters.SegmentsFromBridge += count;
             next += count;
+        }
+    }
+
+    private void QueueEncapsulated(PacketBatch sends, byte[] buffer, int offset, int length, int segmentSize,
+        in Encapsulation encapsulation, DataPeer? single, FloodHop[]? flood)
+    {
+        if (single is not null)
+        {
+            if (encapsulation.IsSleeve)
+            {
+                Queue(_bridgeSleeveSends, buffer, offset, length, segmentSize, single.SleeveAddress);
+                Counters.SleeveFramesFromBridge++;
+            }
+            else
+            {
+                Queue(sends, buffer, offset, length, segmentSize, single.Address);
+            }
+            return;
+        }
+        foreach (FloodHop hop in flood!)
+        {
+            if (!hop.Relays)
+            {
+                Queue(sends, buffer, offset, length, segmentSize, hop.Peer.Address);
+            }
         }
     }
 
@@ -141,34 +283,29 @@ public sealed partial class Forwarder
         if (_segmentBuffersUsed == _segmentBuffers.Length)
         {
             Flush(sends);
+            FlushSleeve(_bridgeSleeveSends);
             _segmentBuffersUsed = 0;
         }
         return _segmentBuffers[_segmentBuffersUsed++];
     }
 
-    private void QueueTo(PacketBatch sends, byte[] buffer, int offset, int length, int segmentSize, DataPeer? owner, DataPeer[] peers)
-    {
-        if (owner is not null)
-        {
-            Queue(sends, buffer, offset, length, segmentSize, owner);
-            return;
-        }
-        foreach (DataPeer peer in peers)
-        {
-            Queue(sends, buffer, offset, length, segmentSize, peer);
-        }
-    }
-
-    private void Queue(PacketBatch sends, byte[] buffer, int offset, int length, int segmentSize, DataPeer peer)
+    private void Queue(PacketBatch sends, byte[] buffer, int offset, int length, int segmentSize, in UdpEndpoint to)
     {
         if (sends.Count == sends.Capacity)
         {
-            Flush(sends);
+            if (ReferenceEquals(sends, _bridgeSleeveSends))
+            {
+                FlushSleeve(sends);
+            }
+            else
+            {
+                Flush(sends);
+            }
         }
         int slot = sends.Count++;
         sends.Set(slot, buffer, offset, length);
         sends.SegmentSizes[slot] = segmentSize;
-        sends.Endpoints[slot] = peer.Address;
+        sends.Endpoints[slot] = to;
     }
 
     private void Flush(PacketBatch sends)
@@ -181,5 +318,47 @@ public sealed partial class Forwarder
         Counters.DatagramsSent += sent;
         Counters.SendFailures += sends.Count - sent;
         sends.Count = 0;
+    }
+
+    private void FlushSleeve(PacketBatch sends)
+    {
+        if (sends.Count == 0)
+        {
+            return;
+        }
+        int sent = _sleeve.Send(sends);
+        Counters.SleeveDatagramsSent += sent;
+        Counters.SendFailures += sends.Count - sent;
+        sends.Count = 0;
+    }
+
+    /// <summary>The header in front of each frame we send: VXLAN, or a sleeve header.</summary>
+    private readonly struct Encapsulation
+    {
+        public static Encapsulation Vxlan => default;
+
+        private readonly SleeveHeader _sleeve;
+
+        public Encapsulation(SleeveHeader sleeve)
+        {
+            _sleeve = sleeve;
+            IsSleeve = true;
+        }
+
+        public bool IsSleeve { get; }
+
+        public int SizeBytes => IsSleeve ? SleeveHeader.SizeBytes : VxlanHeader.SizeBytes;
+
+        public void Write(Span<byte> destination, int vni)
+        {
+            if (IsSleeve)
+            {
+                _sleeve.Write(destination);
+            }
+            else
+            {
+                VxlanHeader.Write(destination, vni);
+            }
+        }
     }
 }

@@ -1,6 +1,9 @@
+using Microsoft.Extensions.Logging;
+using Weave.Gossip;
+
 namespace Weave.Router.DataPlane;
 
-/// <summary>The UDP thread: datagrams from peers to the bridge.</summary>
+/// <summary>The VXLAN thread: datagrams from neighbours to the bridge; it also expires idle MACs.</summary>
 public sealed partial class Forwarder
 {
     // Owned by the UDP thread (or a test calling ForwardFromPeers); null when the TAP takes no super-frames.
@@ -12,10 +15,18 @@ public sealed partial class Forwarder
         var frames = new PacketBatch(BridgeBatchSize, allocateBuffers: false);
         // Receive so that the first inner frame lands at the headroom, as frames read from the TAP do.
         Array.Fill(datagrams.Offsets, PacketBatch.Headroom - VxlanHeader.SizeBytes);
+        long expiryTicks = (long)(s_expiryInterval.TotalSeconds * _time.TimestampFrequency);
+        long nextExpiry = _time.GetTimestamp() + expiryTicks;
         try
         {
             while (!_stop.IsCancellationRequested)
             {
+                long now = _time.GetTimestamp();
+                if (now >= nextExpiry)
+                {
+                    ExpireIdleMacs(now);
+                    nextExpiry = now + expiryTicks;
+                }
                 datagrams.Count = _udp.Receive(datagrams, PollMilliseconds);
                 if (datagrams.Count == 0)
                 {
@@ -44,7 +55,7 @@ public sealed partial class Forwarder
     /// </summary>
     internal int ForwardFromPeers(PacketBatch datagrams, PacketBatch frames)
     {
-        DataPeer[] peers = _peers;
+        ForwardingPlan plan = _plan;
         ForwarderCounters counters = Counters;
         long now = _time.GetTimestamp();
         long writtenBefore = counters.FramesToBridge;
@@ -60,7 +71,7 @@ public sealed partial class Forwarder
                 segment = Math.Max(length, 1);
             }
             // A GRO run comes from one source.
-            DataPeer? sender = FindSender(peers, datagrams.Endpoints[i]);
+            DataPeer? sender = plan.FindByVxlanAddress(datagrams.Endpoints[i]);
             for (int at = 0; at < Math.Max(length, 1); at += segment)
             {
                 counters.DatagramsReceived++;
@@ -77,7 +88,7 @@ public sealed partial class Forwarder
                     continue;
                 }
                 ReadOnlySpan<byte> frame = datagram[VxlanHeader.SizeBytes..];
-                _macs.Learn(EthernetFrame.Source(frame), sender, now);
+                LearnSource(EthernetFrame.Source(frame), sender.Name, now);
                 // The coalescer emits up to two frames per call (the open run and this one) and leaves
                 // nothing open when it emitted two, so a flush always finds room.
                 if (frames.Count + (_coalescer is null ? 1 : 2) > frames.Capacity ||
@@ -113,15 +124,34 @@ public sealed partial class Forwarder
         _coalescer?.Recycle();
     }
 
-    private static DataPeer? FindSender(DataPeer[] peers, in Weave.Linux.UdpEndpoint source)
+    /// <summary>
+    /// Learns that <paramref name="mac"/> lives behind <paramref name="origin"/>; a MAC that moved
+    /// from another peer is counted (by the thread that learned it) and logged at debug level.
+    /// </summary>
+    private void LearnSource(ulong mac, PeerName origin, long now, bool sleeveThread = false)
     {
-        foreach (DataPeer peer in peers)
+        if (_macs.Learn(mac, origin, now))
         {
-            if (peer.Address.Equals(source))
+            if (sleeveThread)
             {
-                return peer;
+                Counters.SleeveMacMoves++;
+            }
+            else
+            {
+                Counters.MacMoves++;
+            }
+            if (_log.IsEnabled(LogLevel.Debug))
+            {
+                RouterLog.MacMoved(_log, EthernetFrame.Format(mac), origin.ToString());
             }
         }
-        return null;
+    }
+
+    /// <summary>Forgets MACs idle longer than <see cref="MacIdleTimeout"/> (one enumerator per sweep).</summary>
+    internal int ExpireIdleMacs(long now)
+    {
+        int expired = _macs.Expire(now - _macIdleTicks);
+        Counters.MacsExpired += expired;
+        return expired;
     }
 }

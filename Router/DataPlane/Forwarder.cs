@@ -1,25 +1,37 @@
 using Microsoft.Extensions.Logging;
-using System.Net;
 using Weave.Gossip;
+using Weave.Gossip.Routing;
 
 namespace Weave.Router.DataPlane;
 
 /// <summary>
-/// Carries Ethernet frames between the bridge (through the TAP device) and peers (VXLAN over UDP).
+/// Carries Ethernet frames between the bridge (through the TAP device) and peers: VXLAN over UDP
+/// to neighbours, our sleeve format (<see cref="SleeveHeader"/>) for frames relayed through them.
 /// <code>
-///   TAP thread:  read frames (TCP super-frames of up to 64 KB with offloads) → drop if the source
-///                MAC lives behind a peer (we injected it) → drop if above the overlay MTU and not
-///                to be fragmented, answering with ICMP (Forwarder.TooBig.cs) → a super-frame is cut into MTU-sized
-///                frames, each behind a VXLAN header, back to back: one UDP GSO send; a partial
-///                checksum is completed; others get the VXLAN header in their headroom → known
-///                unicast: its peer; broadcast, multicast, unknown unicast: every peer → sendmmsg
-///   UDP thread:  recvmmsg (GRO runs of datagrams) → each datagram: valid VXLAN with our VNI from a
-///                known peer's address → learn source MAC → consecutive TCP segments of one flow
-///                coalesced into super-frames (TcpCoalescer) → write frames to the TAP
+///   TAP thread:    read frames (TCP super-frames of up to 64 KB with offloads) → drop if the
+///                  source MAC was seen behind a peer in the last 10 s (we injected it; an older
+///                  entry means the MAC moved here: forget it) → drop if above the overlay MTU
+///                  and not to be fragmented, answering with ICMP (Forwarder.TooBig.cs) → known
+///                  unicast at origin P:
+///                  P a neighbour → VXLAN to P; else sleeve Unicast(us → P) to the next hop;
+///                  broadcast, multicast, unknown: our broadcast tree's neighbours, VXLAN to
+///                  leaves, sleeve Flood(us → H) to those that relay → super-frames cut into
+///                  MTU-sized frames, one header each, one UDP GSO send → sendmmsg per socket
+///   VXLAN thread:  recvmmsg (GRO runs) → valid VXLAN with our VNI from a neighbour's address →
+///                  learn source MAC → that neighbour → TCP segments coalesced (TcpCoalescer) →
+///                  TAP. VXLAN is only ever sent by the capturing peer, so it is never relayed.
+///   sleeve thread: recvmmsg → valid sleeve header from a neighbour's sleeve address → for another
+///                  peer: forward unchanged to its next hop; for us: learn source MAC → the
+///                  header's source, write to the TAP, and for a flood relay a copy to each of
+///                  our children in the source's broadcast tree (naming the child)
 /// </code>
-/// Two dedicated threads with blocking calls and preallocated batches and buffers: nothing is
-/// allocated per frame. The peer set is an immutable array swapped by the control plane.
-/// The bridge side is in Forwarder.Bridge.cs, the peer side in Forwarder.Peers.cs.
+/// Three dedicated threads with blocking calls and preallocated batches and buffers: nothing is
+/// allocated per frame. Where frames go is a <see cref="ForwardingPlan"/> swapped whole by the
+/// control plane. Two threads send on the sleeve socket (the TAP thread and the sleeve thread's
+/// relays), serialised per batch by a lock in the Linux transport; three write to the TAP (the
+/// receive threads, and the TAP thread's ICMP answers), which LinuxTapDevice allows. The parts:
+/// Forwarder.Bridge.cs (TAP thread), Forwarder.Peers.cs (VXLAN thread), Forwarder.Sleeve.cs
+/// (sleeve thread), Forwarder.TooBig.cs (the overlay MTU check).
 /// </summary>
 public sealed partial class Forwarder : IDataPlane, IDisposable
 {
@@ -29,40 +41,64 @@ public sealed partial class Forwarder : IDataPlane, IDisposable
     /// <summary>Datagrams (or GSO sends) gathered before a send (a batch of frames times the flood fan-out).</summary>
     private const int SendBatchSize = 64;
 
-    /// <summary>Buffers for cut super-frames (one per GSO send) before a send must go out.</summary>
+    /// <summary>Buffers for cut super-frames and sleeve copies (one per GSO send) before a send must go out.</summary>
     private const int SegmentBufferCount = 16;
 
     /// <summary>Frames gathered before a TAP write, and buffers for coalesced super-frames.</summary>
     private const int BridgeBatchSize = 64;
     private const int CoalesceBufferCount = 16;
 
+    /// <summary>A MAC seen behind a peer this recently and then captured from our bridge is our own
+    /// injection come back (dropped); seen longer ago, the MAC has moved to our bridge.</summary>
+    public static readonly TimeSpan LoopWindow = TimeSpan.FromSeconds(10);
+
+    /// <summary>MAC entries idle this long are forgotten (Weave's 10 minutes).</summary>
+    public static readonly TimeSpan MacIdleTimeout = TimeSpan.FromMinutes(10);
+
+    /// <summary>How often the VXLAN thread looks for idle MAC entries.</summary>
+    private static readonly TimeSpan s_expiryInterval = TimeSpan.FromSeconds(30);
+
+    private readonly PeerName _self;
     private readonly ITapDevice _tap;
     private readonly IDatagramTransport _udp;
+    private readonly IDatagramTransport _sleeve;
     private readonly int _vni;
     private readonly TimeProvider _time;
     private readonly ILogger _log;
     private readonly MacTable _macs = new();
-    private readonly Lock _peersWriteLock = new();
+    private readonly long _loopWindowTicks;
+    private readonly long _macIdleTicks;
+    private readonly Lock _planWriteLock = new();
     private readonly CancellationTokenSource _stop = new();
-    private volatile DataPeer[] _peers = [];
+    private volatile ForwardingPlan _plan;
+    private DataPeer[] _peers = [];        // guarded by _planWriteLock
+    private RouteTable? _routes;           // guarded by _planWriteLock
     private Thread? _tapThread;
     private Thread? _udpThread;
+    private Thread? _sleeveThread;
     private int _disposed;
 
-    public Forwarder(ITapDevice tap, IDatagramTransport udp, int vni, TimeProvider time, ILogger log)
+    /// <param name="self">Our peer name, written as the source of the frames we capture.</param>
+    /// <param name="udp">The VXLAN socket (UDP 6784 by default).</param>
+    /// <param name="sleeve">The sleeve socket (UDP 6783 by default, the mesh port).</param>
+    public Forwarder(PeerName self, ITapDevice tap, IDatagramTransport udp, IDatagramTransport sleeve, int vni, TimeProvider time, ILogger log)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(vni);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(vni, VxlanHeader.MaxVni);
+        ArgumentNullException.ThrowIfNull(time);
+        _self = self;
         _tap = tap;
         _udp = udp;
+        _sleeve = sleeve;
         _vni = vni;
         _time = time;
         _log = log;
-        _segmentBuffers = new byte[SegmentBufferCount][];
-        for (int i = 0; i < SegmentBufferCount; i++)
-        {
-            _segmentBuffers[i] = PacketBatch.AllocateBuffer();
-        }
+        _plan = ForwardingPlan.Empty(self);
+        _loopWindowTicks = (long)(LoopWindow.TotalSeconds * time.TimestampFrequency);
+        _macIdleTicks = (long)(MacIdleTimeout.TotalSeconds * time.TimestampFrequency);
+        _segmentBuffers = AllocateBuffers(SegmentBufferCount);
+        _relayBuffers = AllocateBuffers(SegmentBufferCount);
+        _bridgeSleeveSends = new PacketBatch(SendBatchSize, allocateBuffers: false);
         _coalescer = tap.SupportsOffloads ? new TcpCoalescer(CoalesceBufferCount) : null;
     }
 
@@ -70,26 +106,32 @@ public sealed partial class Forwarder : IDataPlane, IDisposable
 
     public MacTable Macs => _macs;
 
-    public IReadOnlyList<DataPeer> Peers => _peers;
+    public IReadOnlyList<DataPeer> Peers => _plan.Neighbours;
+
+    /// <summary>The plan the data threads follow now.</summary>
+    public ForwardingPlan Plan => _plan;
 
     public void Start()
     {
         _tapThread = new Thread(TapLoop) { Name = "bridge→peers", IsBackground = true };
-        _udpThread = new Thread(UdpLoop) { Name = "peers→bridge", IsBackground = true };
+        _udpThread = new Thread(UdpLoop) { Name = "vxlan→bridge", IsBackground = true };
+        _sleeveThread = new Thread(SleeveLoop) { Name = "sleeve→bridge", IsBackground = true };
         _tapThread.Start();
         _udpThread.Start();
+        _sleeveThread.Start();
     }
 
     public void AddPeer(DataPeer peer)
     {
         ArgumentNullException.ThrowIfNull(peer);
-        lock (_peersWriteLock)
+        lock (_planWriteLock)
         {
-            DataPeer? old = Array.Find(_peers, p => p.Name == peer.Name);
+            bool replaced = _peers.Any(p => p.Name == peer.Name);
             _peers = [.. _peers.Where(p => p.Name != peer.Name), peer];
-            if (old is not null)
+            Replan();
+            if (replaced)
             {
-                _macs.Forget(old);
+                _macs.Forget(peer.Name); // a new connection to it: what we knew may be stale
             }
         }
         RouterLog.DataPeerAdded(_log, peer.Display, peer.EndPoint);
@@ -97,7 +139,7 @@ public sealed partial class Forwarder : IDataPlane, IDisposable
 
     public void RemovePeer(PeerName name)
     {
-        lock (_peersWriteLock)
+        lock (_planWriteLock)
         {
             DataPeer? old = Array.Find(_peers, p => p.Name == name);
             if (old is null)
@@ -105,12 +147,29 @@ public sealed partial class Forwarder : IDataPlane, IDisposable
                 return;
             }
             _peers = [.. _peers.Where(p => p.Name != name)];
-            int forgotten = _macs.Forget(old);
+            Replan();
+            int forgotten = _macs.Forget(name);
             RouterLog.DataPeerRemoved(_log, old.Display, forgotten);
         }
     }
 
-    /// <summary>Stops both threads and waits for them; the devices are the caller's to dispose. Idempotent.</summary>
+    public void SetRoutes(RouteTable routes)
+    {
+        ArgumentNullException.ThrowIfNull(routes);
+        if (routes.Self != _self)
+        {
+            throw new ArgumentException($"routes of {routes.Self}, not of this peer {_self}", nameof(routes));
+        }
+        lock (_planWriteLock)
+        {
+            _routes = routes;
+            Replan();
+        }
+    }
+
+    private void Replan() => _plan = ForwardingPlan.Build(_self, _peers, _routes);
+
+    /// <summary>Stops the threads and waits for them; the devices are the caller's to dispose. Idempotent.</summary>
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
@@ -120,6 +179,17 @@ public sealed partial class Forwarder : IDataPlane, IDisposable
         _stop.Cancel();
         _tapThread?.Join();
         _udpThread?.Join();
+        _sleeveThread?.Join();
         _stop.Dispose();
+    }
+
+    private static byte[][] AllocateBuffers(int count)
+    {
+        var buffers = new byte[count][];
+        for (int i = 0; i < count; i++)
+        {
+            buffers[i] = PacketBatch.AllocateBuffer();
+        }
+        return buffers;
     }
 }

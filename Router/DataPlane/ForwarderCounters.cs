@@ -1,21 +1,30 @@
 namespace Weave.Router.DataPlane;
 
 /// <summary>
-/// Data-plane counters. Each field has a single writer (the TAP thread or the UDP thread, as
-/// noted), so increments need no atomics; readers may see a slightly stale value.
+/// Data-plane counters. Each field has a single writer (the TAP thread, the VXLAN thread or the
+/// sleeve thread, as noted), so increments need no atomics; readers may see a slightly stale value.
 /// </summary>
 public sealed class ForwarderCounters
 {
     // Written by the TAP thread.
     public long FramesFromBridge;
-    /// <summary>Sends handed to the transport: a datagram, or a GSO send of up to 64.</summary>
+    /// <summary>VXLAN sends handed to the transport: a datagram, or a GSO send of up to 64.</summary>
     public long DatagramsSent;
+    /// <summary>Sleeve sends of frames we captured (relayed unicast, floods through relaying neighbours).</summary>
+    public long SleeveDatagramsSent;
+    /// <summary>Of those, sends queued (a GSO send counts once).</summary>
+    public long SleeveFramesFromBridge;
     /// <summary>MTU-sized frames cut from super-frames.</summary>
     public long SegmentsFromBridge;
     public long SendFailures;
     public long DropsTooShort;
+    /// <summary>Our own injections come back: a source MAC seen behind a peer in the last 10 s.</summary>
     public long DropsLooped;
+    /// <summary>Source MACs known behind a peer but silent there for 10 s or more, now on our bridge.</summary>
+    public long MacsMovedHere;
     public long DropsNoPeers;
+    /// <summary>A known destination MAC whose peer we have no route to.</summary>
+    public long DropsNoRoute;
     /// <summary>A super-frame that is not TCP as announced, or a partial checksum out of the frame.</summary>
     public long DropsBadOffload;
     /// <summary>Frames above the overlay MTU that may not be fragmented (IPv4 with DF, IPv6), or
@@ -24,7 +33,7 @@ public sealed class ForwarderCounters
     /// <summary>ICMP "fragmentation needed" / ICMPv6 "packet too big" answers written to the TAP.</summary>
     public long TooBigReplies;
 
-    // Written by the UDP thread.
+    // Written by the VXLAN thread.
     /// <summary>Datagrams, counting each of a GRO run.</summary>
     public long DatagramsReceived;
     /// <summary>TAP writes accepted: a frame, or a super-frame of coalesced segments.</summary>
@@ -34,4 +43,24 @@ public sealed class ForwarderCounters
     public long DropsBadHeader;
     public long DropsUnknownSender;
     public long DropsBridgeRefused;
+    /// <summary>MACs learned behind another peer than before.</summary>
+    public long MacMoves;
+    /// <summary>MACs forgotten after 10 minutes idle.</summary>
+    public long MacsExpired;
+
+    // Written by the sleeve thread.
+    public long SleeveDatagramsReceived;
+    public long SleeveFramesToBridge;
+    /// <summary>Datagrams for another peer passed on unchanged towards it.</summary>
+    public long SleeveRelayed;
+    /// <summary>Copies of other peers' floods passed on to our children in their broadcast trees.</summary>
+    public long SleeveFloodsRelayed;
+    public long SleeveRelaysSent;
+    public long SleeveRelayFailures;
+    /// <summary>A datagram for a peer we have no route to (or whose route leads back to the sender).</summary>
+    public long SleeveDropsNoRoute;
+    public long SleeveDropsBadHeader;
+    public long SleeveDropsUnknownSender;
+    public long SleeveDropsBridgeRefused;
+    public long SleeveMacMoves;
 }

@@ -1,10 +1,12 @@
 using Weave.Gossip;
+using Weave.Gossip.Routing;
 
 namespace Weave.Router.DataPlane;
 
 /// <summary>
-/// What the control plane tells the data plane: which peers frames may go to. One seam, so a path
-/// can later be chosen per peer (userspace VXLAN, sleeve, kernel VXLAN fast path) without the
+/// What the control plane tells the data plane: which neighbours frames may go to, and the data
+/// routes (over established, symmetric links) to reach the others through them. One seam, so a
+/// path can later be chosen per peer (userspace VXLAN, sleeve, kernel VXLAN fast path) without the
 /// mesh knowing how frames travel.
 /// </summary>
 public interface IDataPlane
@@ -12,4 +14,7 @@ public interface IDataPlane
     void AddPeer(DataPeer peer);
 
     void RemovePeer(PeerName name);
+
+    /// <summary>The data routes of this peer; replaces the previous ones.</summary>
+    void SetRoutes(RouteTable routes);
 }

@@ -1,12 +1,15 @@
 using System.Collections.Concurrent;
+using Weave.Gossip;
 
 namespace Weave.Router.DataPlane;
 
 /// <summary>
-/// Which peer each remote MAC address lives behind, learned from frames received from peers.
-/// Written by the UDP receive thread (learning) and the control plane (a peer left); read by the
-/// TAP thread. Entries are updated in place, so steady-state learning allocates nothing. Expiry
-/// of idle entries comes with the full data plane; for now a peer's entries go when it does.
+/// Which peer each remote MAC address lives behind (its origin: the peer that captured frames from
+/// it, which need not be a neighbour), learned from frames received from peers, with when it was
+/// last seen. Written by the receive threads (learning, expiry) and the control plane (a peer
+/// left); read by the TAP thread. Entries are updated in place, so steady-state learning and
+/// lookups allocate nothing; two receive threads learning one MAC at once is a benign race (the
+/// last write wins, as the next frame would make it anyway).
 /// </summary>
 public sealed class MacTable
 {
@@ -14,27 +17,58 @@ public sealed class MacTable
 
     public int Count => _entries.Count;
 
-    /// <summary>Records that <paramref name="mac"/> was seen behind <paramref name="peer"/>.</summary>
-    public void Learn(ulong mac, DataPeer peer, long timestamp)
+    /// <summary>
+    /// Records that <paramref name="mac"/> was seen behind <paramref name="origin"/>; true when it
+    /// was known behind another peer before (it moved).
+    /// </summary>
+    public bool Learn(ulong mac, PeerName origin, long timestamp)
     {
         if (_entries.TryGetValue(mac, out Entry? entry))
         {
-            entry.Peer = peer;
-            entry.LastSeen = timestamp;
-            return;
+            ulong before = Volatile.Read(ref entry.Origin);
+            Volatile.Write(ref entry.Origin, origin.Value);
+            Volatile.Write(ref entry.LastSeen, timestamp);
+            return before != origin.Value;
         }
-        _entries[mac] = new Entry { Peer = peer, LastSeen = timestamp };
+        _entries[mac] = new Entry { Origin = origin.Value, LastSeen = timestamp };
+        return false;
     }
 
-    public DataPeer? Lookup(ulong mac) => _entries.TryGetValue(mac, out Entry? entry) ? entry.Peer : null;
+    public bool TryLookup(ulong mac, out PeerName origin, out long lastSeen)
+    {
+        if (_entries.TryGetValue(mac, out Entry? entry))
+        {
+            origin = new PeerName(Volatile.Read(ref entry.Origin));
+            lastSeen = Volatile.Read(ref entry.LastSeen);
+            return true;
+        }
+        origin = default;
+        lastSeen = 0;
+        return false;
+    }
 
-    /// <summary>Forgets every MAC behind <paramref name="peer"/>; returns how many.</summary>
-    public int Forget(DataPeer peer)
+    public PeerName? Lookup(ulong mac) => TryLookup(mac, out PeerName origin, out _) ? origin : null;
+
+    public bool Remove(ulong mac) => _entries.TryRemove(mac, out _);
+
+    /// <summary>Forgets every MAC behind <paramref name="origin"/>; returns how many.</summary>
+    public int Forget(PeerName origin) => RemoveWhere(static (entry, value) => Volatile.Read(ref entry.Origin) == value, origin.Value);
+
+    /// <summary>
+    /// Forgets every MAC last seen before <paramref name="timestamp"/>; returns how many. One
+    /// enumerator is allocated per call (the dictionary's), none per entry.
+    /// </summary>
+    public int Expire(long timestamp) => RemoveWhere(static (entry, before) => Volatile.Read(ref entry.LastSeen) < (long)before, (ulong)timestamp);
+
+    public IReadOnlyList<(ulong Mac, PeerName Origin)> Snapshot() =>
+        [.. _entries.Select(e => (e.Key, new PeerName(Volatile.Read(ref e.Value.Origin))))];
+
+    private int RemoveWhere(Func<Entry, ulong, bool> match, ulong argument)
     {
         int removed = 0;
         foreach (var (mac, entry) in _entries)
         {
-            if (entry.Peer == peer && _entries.TryRemove(mac, out _))
+            if (match(entry, argument) && _entries.TryRemove(new KeyValuePair<ulong, Entry>(mac, entry)))
             {
                 removed++;
             }
@@ -42,19 +76,9 @@ public sealed class MacTable
         return removed;
     }
 
-    public IReadOnlyList<(ulong Mac, DataPeer Peer)> Snapshot() =>
-        [.. _entries.Select(e => (e.Key, e.Value.Peer))];
-
     private sealed class Entry
     {
-        private volatile DataPeer _peer = null!;
-
-        public DataPeer Peer
-        {
-            get => _peer;
-            set => _peer = value;
-        }
-
-        public long LastSeen { get; set; }
+        public ulong Origin;
+        public long LastSeen;
     }
 }

@@ -49,8 +49,9 @@ public sealed class RouterHost
         ILogger log = _logs.CreateLogger("weave");
         var self = new PeerIdentity(_options.Name, _options.NickName, NextUid());
 
-        using Socket listener = Claim("TCP", () => MeshHost.Listen(new IPEndPoint(_options.Host, _options.Port)));
-        using LinuxUdpTransport udp = Claim("UDP", () => LinuxUdpTransport.Open(new IPEndPoint(_options.Host, _options.DataPort)));
+        using Socket listener = Claim("TCP", _options.Port, () => MeshHost.Listen(new IPEndPoint(_options.Host, _options.Port)));
+        using LinuxUdpTransport udp = Claim("UDP", _options.DataPort, () => LinuxUdpTransport.Open(new IPEndPoint(_options.Host, _options.DataPort)));
+        using LinuxUdpTransport sleeve = Claim("UDP", _options.Port, () => LinuxUdpTransport.Open(new IPEndPoint(_options.Host, _options.Port)));
         int mtu = ChooseMtu(log); // after the ports: a router that cannot start says only why
         using HardenedPassword? password = HardenPassword(log);
         ControlSecurity? security = password is null ? null : new ControlSecurity(password, _controlCrypto);
@@ -66,7 +67,7 @@ public sealed class RouterHost
             bool started = false;
             try
             {
-                using var forwarder = new Forwarder(new LinuxTapDevice(bridge.Tap), udp, _options.Vni, _time, log) { Mtu = mtu };
+                using var forwarder = new Forwarder(self.Name, new LinuxTapDevice(bridge.Tap), udp, sleeve, _options.Vni, _time, log) { Mtu = mtu };
                 forwarder.Start();
                 await using var mesh = new MeshHost(self, _options.DataPort, MeshOptionsFor(_options), listener, forwarder, _time, _random, log, security);
                 AttachAllocator(mesh, self);
@@ -154,7 +155,7 @@ public sealed class RouterHost
 
     private const int EADDRINUSE = 98;
 
-    private T Claim<T>(string protocol, Func<T> bind)
+    private T Claim<T>(string protocol, int port, Func<T> bind)
     {
         try
         {
@@ -162,7 +163,6 @@ public sealed class RouterHost
         }
         catch (SocketException e) when (e.SocketErrorCode == SocketError.AddressAlreadyInUse)
         {
-            int port = protocol == "TCP" ? _options.Port : _options.DataPort;
             throw new LaunchException($"{protocol} port {port} is already in use (is another router running in this network namespace?)");
         }
         catch (SocketException e)
@@ -171,7 +171,7 @@ public sealed class RouterHost
         }
         catch (LinuxError e) when (e.Errno == EADDRINUSE)
         {
-            throw new LaunchException($"{protocol} port {_options.DataPort} is already in use (is another router running in this network namespace?)");
+            throw new LaunchException($"{protocol} port {port} is already in use (is another router running in this network namespace?)");
         }
         catch (LinuxError e)
         {

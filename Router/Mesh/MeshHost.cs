@@ -47,6 +47,7 @@ public sealed partial class MeshHost : IMeshTransport, IMeshControl, IAsyncDispo
         _log = log;
         _setup = new ConnectionSetup(self, dataPort, time, random, security);
         _node = new MeshNode(self, options, this, time, random);
+        _node.DataRoutesChanged += routes => _dataPlane.SetRoutes(routes);
         _node.PeersRemoved += removed =>
         {
             foreach (PeerRecord record in removed)
@@ -77,7 +78,11 @@ public sealed partial class MeshHost : IMeshTransport, IMeshControl, IAsyncDispo
     public void Start(IEnumerable<PeerAddress> targets)
     {
         PeerAddress[] initial = [.. targets];
-        Post(() => _node.Start(initial));
+        Post(() =>
+        {
+            _node.Start(initial);
+            _dataPlane.SetRoutes(_node.DataRoutes);
+        });
         _loops.Add(Task.Run(() => MeshLoopAsync(_stop.Token)));
         _loops.Add(Task.Run(() => AcceptLoopAsync(_stop.Token)));
     }
@@ -178,7 +183,10 @@ public sealed partial class MeshHost : IMeshTransport, IMeshControl, IAsyncDispo
         }
         PeerName name = connection.Remote.Name;
         _dataPeers[name] = connection;
-        _dataPlane.AddPeer(new DataPeer(name, connection.Remote.Display, new IPEndPoint(connection.RemoteEndPoint.Address, connection.Intro.DataPort)));
+        // Our routers put VXLAN at the mesh port + 1 (the intro's DataPort) and the sleeve at the mesh port.
+        IPAddress address = connection.RemoteEndPoint.Address;
+        _dataPlane.AddPeer(new DataPeer(name, connection.Remote.Display, new IPEndPoint(address, connection.Intro.DataPort),
+            new IPEndPoint(address, connection.Intro.DataPort - 1)));
         RouterLog.ConnectionEstablished(_log, connection.Remote.Display, connection.RemoteEndPoint,
             connection.Outbound ? "outbound" : "inbound", connection.Version);
         connection.Start((c, tag, body) => Post(() => _node.OnMessage(c, tag, body)), _stop.Token);

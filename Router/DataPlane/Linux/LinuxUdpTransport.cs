@@ -11,7 +11,9 @@ namespace Weave.Router.DataPlane.Linux;
 /// a run of datagrams of one size); sendmmsg for a send batch, each slot pointing at the caller's
 /// bytes, GSO slots with UDP_SEGMENT. No copy and no allocation per call.
 /// </summary>
-/// <remarks>One thread receives and one sends (each has its own native batch).</remarks>
+/// <remarks>One thread receives; sends are serialised by a lock around the native send batch, as
+/// the sleeve socket has two senders (the TAP thread and the sleeve thread's relays). The lock is
+/// taken once per batch, not per datagram, and is uncontended on the VXLAN socket.</remarks>
 public sealed unsafe class LinuxUdpTransport : IDatagramTransport
 {
     private const int SocketBufferBytes = 16 << 20;
@@ -21,6 +23,7 @@ public sealed unsafe class LinuxUdpTransport : IDatagramTransport
     private readonly UdpBatchSocket _socket;
     private readonly UdpBatch _receive;
     private readonly UdpBatch _send;
+    private readonly Lock _sendLock = new();
 
     private LinuxUdpTransport(UdpBatchSocket socket)
     {
@@ -86,6 +89,14 @@ public sealed unsafe class LinuxUdpTransport : IDatagramTransport
     public int Send(PacketBatch batch)
     {
         ArgumentNullException.ThrowIfNull(batch);
+        lock (_sendLock)
+        {
+            return SendLocked(batch);
+        }
+    }
+
+    private int SendLocked(PacketBatch batch)
+    {
         int done = 0;
         int failed = 0;
         while (done < batch.Count)

@@ -11,6 +11,7 @@ namespace Weave.Tests.Router;
 public sealed class ForwarderTests : IDisposable
 {
     private const int Vni = 6783;
+    private static readonly PeerName Self = new(0x1);
     private const ulong LocalMac = 0x0200_0000_0001;  // a pod on our bridge
     private const ulong RemoteMacA = 0x0200_0000_00A1; // a pod behind peer A
     private const ulong RemoteMacB = 0x0200_0000_00B1; // a pod behind peer B
@@ -18,13 +19,14 @@ public sealed class ForwarderTests : IDisposable
 
     private readonly ChannelTapDevice _tap = new();
     private readonly ChannelDatagramTransport _udp = new();
+    private readonly ChannelDatagramTransport _sleeve = new();
     private readonly Forwarder _forwarder;
     private readonly DataPeer _peerA = new(new PeerName(0xA), "a(host-a)", new IPEndPoint(IPAddress.Parse("192.0.2.1"), 6784));
     private readonly DataPeer _peerB = new(new PeerName(0xB), "b(host-b)", new IPEndPoint(IPAddress.Parse("192.0.2.2"), 6784));
 
     public ForwarderTests()
     {
-        _forwarder = new Forwarder(_tap, _udp, Vni, TimeProvider.System, NullLogger.Instance);
+        _forwarder = new Forwarder(Self, _tap, _udp, _sleeve, Vni, TimeProvider.System, NullLogger.Instance);
     }
 
     public void Dispose()
@@ -32,6 +34,7 @@ public sealed class ForwarderTests : IDisposable
         _forwarder.Dispose();
         _tap.Dispose();
         _udp.Dispose();
+        _sleeve.Dispose();
     }
 
     private void StartWithPeers(params DataPeer[] peers)
@@ -96,7 +99,7 @@ public sealed class ForwarderTests : IDisposable
         _udp.Deliver(Frames.Vxlan(Vni, frame), _peerA.EndPoint);
 
         Assert.Equal(frame, TakeWritten());
-        Assert.Same(_peerA, _forwarder.Macs.Lookup(RemoteMacA));
+        Assert.Equal(_peerA.Name, _forwarder.Macs.Lookup(RemoteMacA));
         Assert.Equal(1, _forwarder.Counters.DatagramsReceived);
         WaitForCounter(() => _forwarder.Counters.FramesToBridge, 1);
     }
@@ -189,7 +192,7 @@ public sealed class ForwarderTests : IDisposable
         _forwarder.RemovePeer(_peerA.Name);
 
         Assert.Null(_forwarder.Macs.Lookup(RemoteMacA));
-        Assert.Same(_peerB, _forwarder.Macs.Lookup(RemoteMacB));
+        Assert.Equal(_peerB.Name, _forwarder.Macs.Lookup(RemoteMacB));
         Assert.Equal([_peerB], _forwarder.Peers);
         _udp.Deliver(Frames.Vxlan(Vni, Frames.Ethernet(LocalMac, RemoteMacA)), _peerA.EndPoint);
         LearnFrom(_peerB, RemoteMacB);
@@ -314,8 +317,8 @@ public sealed class ForwarderTests : IDisposable
     [Fact]
     public void Constructor_VniOutOfRange_Throws()
     {
-        Assert.Throws<ArgumentOutOfRangeException>(() => new Forwarder(_tap, _udp, -1, TimeProvider.System, NullLogger.Instance));
-        Assert.Throws<ArgumentOutOfRangeException>(() => new Forwarder(_tap, _udp, VxlanHeader.MaxVni + 1, TimeProvider.System, NullLogger.Instance));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new Forwarder(Self, _tap, _udp, _sleeve, -1, TimeProvider.System, NullLogger.Instance));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new Forwarder(Self, _tap, _udp, _sleeve, VxlanHeader.MaxVni + 1, TimeProvider.System, NullLogger.Instance));
     }
 
     /// <summary>
@@ -337,9 +340,9 @@ public sealed class ForwarderTests : IDisposable
         _udp.Record = false;
         _forwarder.AddPeer(_peerA);
         _forwarder.AddPeer(_peerB);
-        _forwarder.Macs.Learn(RemoteMacA, _peerA, 0);
-        _forwarder.Macs.Learn(RemoteMacB, _peerB, 0);
-        _forwarder.Macs.Learn(tcpDestination, _peerA, 0);
+        _forwarder.Macs.Learn(RemoteMacA, _peerA.Name, 0);
+        _forwarder.Macs.Learn(RemoteMacB, _peerB.Name, 0);
+        _forwarder.Macs.Learn(tcpDestination, _peerA.Name, 0);
 
         // Bridge → peers: broadcast, known unicast to A and B, unknown unicast (1-1500 byte
         // payloads), and TCP super-frames of 44 segments to A (each two GSO sends: 43 + 1).
@@ -370,7 +373,7 @@ public sealed class ForwarderTests : IDisposable
         datagrams.SegmentSizes[plainFrames] = segmentSize;
         datagrams.Count = plainFrames + 1;
         int rxFramesPerBatch = plainFrames + runSegments;
-        _forwarder.Macs.Learn(tcpSource, _peerA, 0);
+        _forwarder.Macs.Learn(tcpSource, _peerA.Name, 0);
 
         int batches = (framesEachWay + rxFramesPerBatch - 1) / rxFramesPerBatch;
         for (int i = 0; i < 200; i++)

@@ -21,13 +21,14 @@ public sealed class ForwarderTooBigTests : IDisposable
     private readonly DataPeer _peer = new(new PeerName(0xA), "a(host-a)", new IPEndPoint(IPAddress.Parse("192.0.2.1"), 6784));
     private readonly ChannelTapDevice _tap = new();
     private readonly ChannelDatagramTransport _udp = new();
+    private readonly ChannelDatagramTransport _sleeve = new();
     private readonly Forwarder _forwarder;
 
     public ForwarderTooBigTests()
     {
-        _forwarder = new Forwarder(_tap, _udp, Vni, TimeProvider.System, NullLogger.Instance) { Mtu = Mtu };
+        _forwarder = new Forwarder(new PeerName(0x1), _tap, _udp, _sleeve, Vni, TimeProvider.System, NullLogger.Instance) { Mtu = Mtu };
         _forwarder.AddPeer(_peer);
-        _forwarder.Macs.Learn(IpFrames.DestinationMac, _peer, 0);
+        _forwarder.Macs.Learn(IpFrames.DestinationMac, _peer.Name, 0);
     }
 
     public void Dispose() => _forwarder.Dispose();

@@ -1,4 +1,3 @@
-using System.Net;
 using Weave.Gossip;
 using Weave.Router.DataPlane;
 using Xunit;
@@ -7,8 +6,8 @@ namespace Weave.Tests.Router;
 
 public sealed class MacTableTests
 {
-    private static readonly DataPeer s_a = new(new PeerName(0xA), "a", new IPEndPoint(IPAddress.Parse("192.0.2.1"), 6784));
-    private static readonly DataPeer s_b = new(new PeerName(0xB), "b", new IPEndPoint(IPAddress.Parse("192.0.2.2"), 6784));
+    private static readonly PeerName s_a = new(0xA);
+    private static readonly PeerName s_b = new(0xB);
 
     [Fact]
     public void Lookup_Unknown_IsNull()
@@ -24,18 +23,19 @@ public sealed class MacTableTests
         var table = new MacTable();
         table.Learn(0x020000000001, s_a, timestamp: 1);
         table.Learn(0x020000000002, s_b, timestamp: 1);
-        Assert.Same(s_a, table.Lookup(0x020000000001));
-        Assert.Same(s_b, table.Lookup(0x020000000002));
+        Assert.Equal(s_a, table.Lookup(0x020000000001));
+        Assert.Equal(s_b, table.Lookup(0x020000000002));
         Assert.Equal(2, table.Count);
     }
 
     [Fact]
-    public void Learn_SameMacBehindAnotherPeer_MovesIt()
+    public void Learn_SameMacBehindAnotherPeer_MovesItAndSaysSo()
     {
         var table = new MacTable();
-        table.Learn(0x020000000001, s_a, timestamp: 1);
-        table.Learn(0x020000000001, s_b, timestamp: 2);
-        Assert.Same(s_b, table.Lookup(0x020000000001));
+        Assert.False(table.Learn(0x020000000001, s_a, timestamp: 1));
+        Assert.False(table.Learn(0x020000000001, s_a, timestamp: 2));
+        Assert.True(table.Learn(0x020000000001, s_b, timestamp: 3));
+        Assert.Equal(s_b, table.Lookup(0x020000000001));
         Assert.Equal(1, table.Count);
     }
 
@@ -49,7 +49,7 @@ public sealed class MacTableTests
         Assert.Equal(2, table.Forget(s_a));
         Assert.Null(table.Lookup(0x020000000001));
         Assert.Null(table.Lookup(0x020000000002));
-        Assert.Same(s_b, table.Lookup(0x020000000003));
+        Assert.Equal(s_b, table.Lookup(0x020000000003));
         Assert.Equal(0, table.Forget(s_a));
     }
 
@@ -60,7 +60,34 @@ public sealed class MacTableTests
         table.Learn(0x020000000001, s_a, 1);
         table.Learn(0x020000000001, s_b, 2);
         Assert.Equal(0, table.Forget(s_a));
-        Assert.Same(s_b, table.Lookup(0x020000000001));
+        Assert.Equal(s_b, table.Lookup(0x020000000001));
+    }
+
+    [Fact]
+    public void Expire_RemovesOnlyEntriesLastSeenBeforeTheCutoff()
+    {
+        var table = new MacTable();
+        table.Learn(0x020000000001, s_a, 100);
+        table.Learn(0x020000000002, s_a, 200);
+        table.Learn(0x020000000003, s_b, 50);
+        table.Learn(0x020000000003, s_b, 300); // refreshed: stays
+        Assert.Equal(1, table.Expire(150));
+        Assert.Null(table.Lookup(0x020000000001));
+        Assert.Equal(s_a, table.Lookup(0x020000000002));
+        Assert.Equal(s_b, table.Lookup(0x020000000003));
+        Assert.Equal(0, table.Expire(150));
+        Assert.True(table.TryLookup(0x020000000003, out PeerName origin, out long lastSeen));
+        Assert.Equal((s_b, 300L), (origin, lastSeen));
+    }
+
+    [Fact]
+    public void Remove_ForgetsOneMac()
+    {
+        var table = new MacTable();
+        table.Learn(0x020000000001, s_a, 1);
+        Assert.True(table.Remove(0x020000000001));
+        Assert.False(table.Remove(0x020000000001));
+        Assert.Equal(0, table.Count);
     }
 
     [Fact]

@@ -118,6 +118,63 @@ public sealed partial class RouteTableTests
     }
 
     [Property(Arbitrary = [typeof(RoutingArbitraries)])]
+    public bool BroadcastChildren_OfAllPeers_FormASpanningTreeOfThePartReachableFromTheSource(Mesh mesh)
+    {
+        PeerTopology topology = mesh.Topology();
+        foreach (bool establishedAndSymmetric in new[] { true, false })
+        {
+            var tableOf = TablesOfEveryPeer(mesh, topology, establishedAndSymmetric).ToDictionary(t => t.Self);
+            foreach (PeerName source in mesh.Names)
+            {
+                // Any peer's table sees the same topology, so draws the same tree: ask another peer's.
+                RouteTable view = tableOf[mesh.Names[^1]];
+                var claims = mesh.Names.ToDictionary(n => n, _ => 0);
+                foreach (PeerName claimer in mesh.Names)
+                {
+                    foreach (PeerName child in view.BroadcastChildren(source, claimer))
+                    {
+                        if (!Linked(topology, claimer, child, establishedAndSymmetric) || child == source)
+                        {
+                            return false;
+                        }
+                        claims[child]++;
+                    }
+                }
+                var reachable = tableOf[source].Reachable.ToHashSet();
+                if (mesh.Names.Any(n => claims[n] != (reachable.Contains(n) ? 1 : 0)))
+                {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    [Property(Arbitrary = [typeof(RoutingArbitraries)])]
+    public bool BroadcastChildren_OfAPeer_AreTheBroadcastNextHopsThatPeerComputes(Mesh mesh)
+    {
+        PeerTopology topology = mesh.Topology();
+        foreach (bool establishedAndSymmetric in new[] { true, false })
+        {
+            RouteTable[] tables = TablesOfEveryPeer(mesh, topology, establishedAndSymmetric);
+            foreach (PeerName source in mesh.Names)
+            {
+                foreach (RouteTable view in tables)
+                {
+                    foreach (RouteTable peer in tables)
+                    {
+                        if (!view.BroadcastChildren(source, peer.Self).SequenceEqual(peer.BroadcastNextHops(source)))
+                        {
+                            return false;
+                        }
+                    }
+                }
+            }
+        }
+        return true;
+    }
+
+    [Property(Arbitrary = [typeof(RoutingArbitraries)])]
     public bool Compute_IsDeterministic_RegardlessOfRecordAndLinkOrder(Mesh mesh, int seed)
     {
         PeerTopology ordered = mesh.Topology(), shuffled = mesh.Topology(new Random(seed));

@@ -1,0 +1,184 @@
+using Weave.Gossip;
+using Weave.Gossip.Routing;
+
+namespace Weave.Router.DataPlane;
+
+/// <summary>
+/// The sleeve thread: datagrams from neighbours' sleeve sockets, for us (to the bridge) or for
+/// other peers (relayed). Frames for us are written to the TAP as they came, without coalescing:
+/// relayed traffic is the exception, and it keeps this path simple.
+/// </summary>
+public sealed partial class Forwarder
+{
+    // Owned by the sleeve thread (or a test calling ForwardFromSleeve): copies of floods relayed
+    // under a new destination, and the relays' send batch.
+    private readonly byte[][] _relayBuffers;
+    private readonly PacketBatch _relaySends = new(SendBatchSize, allocateBuffers: false);
+    private int _relayBuffersUsed;
+
+    private void SleeveLoop()
+    {
+        var datagrams = new PacketBatch(_sleeve.BatchSize, allocateBuffers: true);
+        var frames = new PacketBatch(BridgeBatchSize, allocateBuffers: false);
+        // Receive so that the first inner frame lands at the headroom, as frames read from the TAP do.
+        Array.Fill(datagrams.Offsets, PacketBatch.Headroom - SleeveHeader.SizeBytes);
+        try
+        {
+            while (!_stop.IsCancellationRequested)
+            {
+                datagrams.Count = _sleeve.Receive(datagrams, PollMilliseconds);
+                if (datagrams.Count > 0)
+                {
+                    ForwardFromSleeve(datagrams, frames);
+                }
+            }
+        }
+        catch (Exception e) when (_stop.IsCancellationRequested && e is ObjectDisposedException or IOException)
+        {
+            // Shutting down.
+        }
+        catch (Exception e)
+        {
+            RouterLog.DataPlaneThreadFailed(_log, e, Thread.CurrentThread.Name ?? "");
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// One batch of the sleeve thread: each datagram (or each of a GRO run) is checked, then
+    /// relayed unchanged towards its destination, or delivered to the bridge (learning its source
+    /// MAC behind the header's source) and, for a flood, copied to our children in the source's
+    /// broadcast tree. Returns the frames the TAP accepted. Allocation-free once every source MAC
+    /// has been learned.
+    /// </summary>
+    internal int ForwardFromSleeve(PacketBatch datagrams, PacketBatch frames)
+    {
+        ForwardingPlan plan = _plan;
+        ForwarderCounters counters = Counters;
+        long now = _time.GetTimestamp();
+        long writtenBefore = counters.SleeveFramesToBridge;
+        frames.Count = 0;
+        _relaySends.Count = 0;
+        _relayBuffersUsed = 0;
+        for (int i = 0; i < datagrams.Count; i++)
+        {
+            byte[] buffer = datagrams.Buffers[i];
+            int offset = datagrams.Offsets[i];
+            int length = datagrams.Lengths[i];
+            int segment = datagrams.SegmentSizes[i];
+            if (segment <= 0 || segment > length)
+            {
+                segment = Math.Max(length, 1);
+            }
+            DataPeer? sender = plan.FindBySleeveAddress(datagrams.Endpoints[i]); // a GRO run comes from one source
+            for (int at = 0; at < Math.Max(length, 1); at += segment)
+            {
+                counters.SleeveDatagramsReceived++;
+                int start = offset + at;
+                int size = Math.Min(segment, length - at);
+                if (sender is null)
+                {
+                    counters.SleeveDropsUnknownSender++;
+                    continue;
+                }
+                ReadOnlySpan<byte> datagram = buffer.AsSpan(start, size);
+                if (!SleeveHeader.TryRead(datagram, out SleeveHeader header) ||
+                    datagram.Length < SleeveHeader.SizeBytes + EthernetFrame.HeaderSizeBytes ||
+                    header.Source == _self || header.Source == default)
+                {
+                    counters.SleeveDropsBadHeader++;
+                    continue;
+                }
+                if (header.Destination != _self)
+                {
+                    RelayUnicast(buffer, start, size, header.Destination, sender, plan);
+                    continue;
+                }
+                ReadOnlySpan<byte> frame = datagram[SleeveHeader.SizeBytes..];
+                LearnSource(EthernetFrame.Source(frame), header.Source, now, sleeveThread: true);
+                if (frames.Count == frames.Capacity)
+                {
+                    WriteSleeveFramesToBridge(frames);
+                }
+                frames.Set(frames.Count++, buffer, start + SleeveHeader.SizeBytes, frame.Length);
+                if (header.Kind == SleeveKind.Flood && plan.Routes is RouteTable routes)
+                {
+                    RelayFlood(datagram, header.Source, sender, routes.BroadcastNextHops(header.Source), plan);
+                }
+            }
+        }
+        FlushRelays();
+        WriteSleeveFramesToBridge(frames);
+        return (int)(counters.SleeveFramesToBridge - writtenBefore);
+    }
+
+    /// <summary>A datagram for another peer goes on unchanged to that peer's next hop, never back to where it came from.</summary>
+    private void RelayUnicast(byte[] buffer, int start, int size, PeerName destination, DataPeer sender, ForwardingPlan plan)
+    {
+        if (!plan.TryGetRoute(destination, out PeerRoute route) || route.Hop == sender)
+        {
+            Counters.SleeveDropsNoRoute++;
+            return;
+        }
+        QueueRelay(buffer, start, size, route.Hop);
+        Counters.SleeveRelayed++;
+    }
+
+    /// <summary>A copy of a flood, renamed for each of our children in the source's tree.</summary>
+    private void RelayFlood(ReadOnlySpan<byte> datagram, PeerName source, DataPeer sender, IReadOnlyList<PeerName> children, ForwardingPlan plan)
+    {
+        for (int c = 0; c < children.Count; c++)
+        {
+            PeerName child = children[c];
+            if (child == sender.Name || child == source || !plan.TryGetNeighbour(child, out DataPeer next))
+            {
+                Counters.SleeveDropsNoRoute++;
+                continue;
+            }
+            if (_relayBuffersUsed == _relayBuffers.Length)
+            {
+                FlushRelays();
+                _relayBuffersUsed = 0;
+            }
+            byte[] copy = _relayBuffers[_relayBuffersUsed++];
+            datagram.CopyTo(copy);
+            SleeveHeader.WriteDestination(copy, child);
+            QueueRelay(copy, 0, datagram.Length, next);
+            Counters.SleeveFloodsRelayed++;
+        }
+    }
+
+    private void QueueRelay(byte[] buffer, int offset, int length, DataPeer to)
+    {
+        if (_relaySends.Count == _relaySends.Capacity)
+        {
+            FlushRelays();
+        }
+        int slot = _relaySends.Count++;
+        _relaySends.Set(slot, buffer, offset, length);
+        _relaySends.Endpoints[slot] = to.SleeveAddress;
+    }
+
+    private void FlushRelays()
+    {
+        if (_relaySends.Count == 0)
+        {
+            return;
+        }
+        int sent = _sleeve.Send(_relaySends);
+        Counters.SleeveRelaysSent += sent;
+        Counters.SleeveRelayFailures += _relaySends.Count - sent;
+        _relaySends.Count = 0;
+    }
+
+    private void WriteSleeveFramesToBridge(PacketBatch frames)
+    {
+        if (frames.Count > 0)
+        {
+            int written = _tap.Write(frames);
+            Counters.SleeveFramesToBridge += written;
+            Counters.SleeveDropsBridgeRefused += frames.Count - written;
+        }
+        frames.Count = 0;
+    }
+}

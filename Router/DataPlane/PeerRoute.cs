@@ -1,0 +1,4 @@
+namespace Weave.Router.DataPlane;
+
+/// <summary>The neighbour that takes a peer's frames; <paramref name="Direct"/> when it is that peer.</summary>
+public readonly record struct PeerRoute(DataPeer Hop, bool Direct);

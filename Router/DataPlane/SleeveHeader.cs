@@ -1,0 +1,76 @@
+using System.Buffers.Binary;
+using Weave.Gossip;
+
+namespace Weave.Router.DataPlane;
+
+/// <summary>
+/// Our "sleeve" encapsulation on UDP 6783 (the mesh port): for frames relayed through another
+/// peer, where VXLAN cannot say who captured a frame and whom it is for.
+/// <code>
+///   0      1      2                         8                        14
+///  +------+------+-------------------------+-------------------------+--------------------
+///  | 0x57 | kind | source peer (48 bits)   | destination peer (48)   | Ethernet frame ...
+///  +------+------+-------------------------+-------------------------+--------------------
+/// </code>
+/// Byte 0 is the magic and version ('W'; a new layout takes a new value). The source is the
+/// peer that captured the frame from its bridge, the destination the peer it is for (a unicast
+/// frame's owner, or the next peer of a flood). Names are big-endian, as peers write them.
+/// </summary>
+public readonly record struct SleeveHeader(SleeveKind Kind, PeerName Source, PeerName Destination)
+{
+    public const int SizeBytes = 14;
+    public const byte Magic = 0x57;
+
+    /// <summary>UDP, IPv4 and outer Ethernet headers plus ours: what an underlay MTU loses.</summary>
+    public const int OverheadIPv4Bytes = 14 + 20 + 8 + SizeBytes;
+
+    private const ulong MaxName = (1UL << 48) - 1;
+
+    public void Write(Span<byte> destination)
+    {
+        destination[0] = Magic;
+        destination[1] = (byte)Kind;
+        WriteName(destination[2..], Source);
+        WriteName(destination[8..], Destination);
+    }
+
+    /// <summary>
+    /// True when <paramref name="datagram"/> starts with a header of a kind we handle (unicast or
+    /// flood: <see cref="SleeveKind.Heartbeat"/> is reserved and refused for now) between two
+    /// distinct peers; the frame behind it is not checked.
+    /// </summary>
+    public static bool TryRead(ReadOnlySpan<byte> datagram, out SleeveHeader header)
+    {
+        header = default;
+        if (datagram.Length < SizeBytes || datagram[0] != Magic)
+        {
+            return false;
+        }
+        var kind = (SleeveKind)datagram[1];
+        if (kind is not (SleeveKind.Unicast or SleeveKind.Flood))
+        {
+            return false;
+        }
+        PeerName source = ReadName(datagram[2..]);
+        PeerName destination = ReadName(datagram[8..]);
+        if (source == destination)
+        {
+            return false;
+        }
+        header = new SleeveHeader(kind, source, destination);
+        return true;
+    }
+
+    /// <summary>Rewrites only the destination of a header in place (a flood relayed to the next peer).</summary>
+    public static void WriteDestination(Span<byte> header, PeerName destination) => WriteName(header[8..], destination);
+
+    private static void WriteName(Span<byte> destination, PeerName name)
+    {
+        ulong value = name.Value & MaxName;
+        BinaryPrimitives.WriteUInt16BigEndian(destination, (ushort)(value >> 32));
+        BinaryPrimitives.WriteUInt32BigEndian(destination[2..], (uint)value);
+    }
+
+    private static PeerName ReadName(ReadOnlySpan<byte> source) =>
+        new(((ulong)BinaryPrimitives.ReadUInt16BigEndian(source) << 32) | BinaryPrimitives.ReadUInt32BigEndian(source[2..]));
+}

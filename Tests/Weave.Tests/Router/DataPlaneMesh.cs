@@ -1,0 +1,163 @@
+using System.Net;
+using Microsoft.Extensions.Logging.Abstractions;
+using Weave.Gossip;
+using Weave.Gossip.Routing;
+using Weave.Gossip.Topology;
+using Weave.Linux;
+using Weave.Router.DataPlane;
+using Weave.Tests.Gossip.Routing;
+using Weave.Tests.Router.Fakes;
+
+namespace Weave.Tests.Router;
+
+/// <summary>
+/// Several forwarders wired together through the in-memory fakes, one batch at a time on the test
+/// thread (no forwarder threads): a datagram one sends is delivered to the forwarder whose VXLAN
+/// or sleeve address it was sent to, until nothing is in flight. Every hop is recorded. Peer i is
+/// <see cref="TopologyBuilder.Name"/>(i) at 192.0.2.(i + 1), VXLAN on 6784, sleeve on 6783; the
+/// data routes are computed from the links as every peer would.
+/// </summary>
+internal sealed class DataPlaneMesh : IDisposable
+{
+    private const int Vni = 6783;
+
+    public DataPlaneMesh(int count, (int A, int B)[] links, TimeProvider? time = null)
+    {
+        var builder = new TopologyBuilder();
+        for (int i = 0; i < count; i++)
+        {
+            builder.Peer(i);
+        }
+        foreach (var (a, b) in links)
+        {
+            builder.Link(a, b);
+        }
+        PeerTopology topology = builder.Build();
+        Nodes = [.. Enumerable.Range(0, count).Select(i => new Node(i, time ?? TimeProvider.System))];
+        foreach (Node node in Nodes)
+        {
+            foreach (var (a, b) in links)
+            {
+                if (a == node.Index || b == node.Index)
+                {
+                    node.Forwarder.AddPeer(Nodes[a == node.Index ? b : a].AsPeer);
+                }
+            }
+            node.Forwarder.SetRoutes(RouteTable.Compute(node.Name, topology, establishedAndSymmetric: true));
+        }
+    }
+
+    public Node[] Nodes { get; }
+
+    /// <summary>Every datagram delivered: sender, receiver, and whether it went by sleeve.</summary>
+    public List<(int From, int To, bool Sleeve)> Hops { get; } = [];
+
+    /// <summary>Datagrams sent to an address no forwarder has.</summary>
+    public int Lost { get; private set; }
+
+    /// <summary>Injects <paramref name="frame"/> into <paramref name="node"/>'s bridge side and delivers until quiet.</summary>
+    public void FromBridge(int node, byte[] frame, VirtioNetHeader offload = default)
+    {
+        var frames = new PacketBatch(1, allocateBuffers: true);
+        frame.CopyTo(frames.Buffers[0], PacketBatch.Headroom);
+        frames.Offsets[0] = PacketBatch.Headroom;
+        frames.Lengths[0] = frame.Length;
+        frames.Offloads[0] = offload;
+        frames.Count = 1;
+        Nodes[node].Forwarder.ForwardFromBridge(frames, new PacketBatch(64, allocateBuffers: false));
+        Pump();
+    }
+
+    /// <summary>The frames each node wrote to its bridge since the last call.</summary>
+    public List<byte[]>[] TakeWritten() =>
+        [.. Nodes.Select(n =>
+        {
+            var written = new List<byte[]>();
+            while (n.Tap.TryTakeWritten(TimeSpan.Zero, out byte[] frame))
+            {
+                written.Add(frame);
+            }
+            return written;
+        })];
+
+    private void Pump()
+    {
+        bool moved = true;
+        while (moved)
+        {
+            moved = false;
+            foreach (Node from in Nodes)
+            {
+                while (from.Vxlan.TryTakeSend(TimeSpan.Zero, out var sent))
+                {
+                    Deliver(from, sent, sleeve: false);
+                    moved = true;
+                }
+                while (from.Sleeve.TryTakeSend(TimeSpan.Zero, out var sent))
+                {
+                    Deliver(from, sent, sleeve: true);
+                    moved = true;
+                }
+            }
+        }
+    }
+
+    private void Deliver(Node from, (byte[] Datagram, IPEndPoint To, int SegmentSize) sent, bool sleeve)
+    {
+        Node? to = Nodes.FirstOrDefault(n => (sleeve ? n.SleeveEndPoint : n.VxlanEndPoint).Equals(sent.To));
+        if (to is null)
+        {
+            Lost++;
+            return;
+        }
+        Hops.Add((from.Index, to.Index, sleeve));
+        var datagrams = new PacketBatch(1, allocateBuffers: true);
+        datagrams.Offsets[0] = PacketBatch.Headroom - (sleeve ? SleeveHeader.SizeBytes : VxlanHeader.SizeBytes);
+        sent.Datagram.CopyTo(datagrams.Buffers[0], datagrams.Offsets[0]);
+        datagrams.Lengths[0] = sent.Datagram.Length;
+        datagrams.SegmentSizes[0] = sent.SegmentSize;
+        datagrams.Endpoints[0] = UdpEndpoint.FromIPEndPoint(sleeve ? from.SleeveEndPoint : from.VxlanEndPoint);
+        datagrams.Count = 1;
+        var frames = new PacketBatch(64, allocateBuffers: false);
+        if (sleeve)
+        {
+            to.Forwarder.ForwardFromSleeve(datagrams, frames);
+        }
+        else
+        {
+            to.Forwarder.ForwardFromPeers(datagrams, frames);
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (Node node in Nodes)
+        {
+            node.Forwarder.Dispose();
+        }
+    }
+
+    internal sealed class Node
+    {
+        public Node(int index, TimeProvider time)
+        {
+            Index = index;
+            Name = TopologyBuilder.Name(index);
+            var address = IPAddress.Parse($"192.0.2.{index + 1}");
+            VxlanEndPoint = new IPEndPoint(address, 6784);
+            SleeveEndPoint = new IPEndPoint(address, 6783);
+            AsPeer = new DataPeer(Name, $"{Name}(host{index})", VxlanEndPoint, SleeveEndPoint);
+            Forwarder = new Forwarder(Name, Tap, Vxlan, Sleeve, Vni, time, NullLogger.Instance);
+        }
+
+        public int Index { get; }
+        public PeerName Name { get; }
+        public IPEndPoint VxlanEndPoint { get; }
+        public IPEndPoint SleeveEndPoint { get; }
+        public DataPeer AsPeer { get; }
+        public ChannelTapDevice Tap { get; } = new();
+        public ChannelDatagramTransport Vxlan { get; } = new();
+        public ChannelDatagramTransport Sleeve { get; } = new();
+        public Forwarder Forwarder { get; }
+    }
+}

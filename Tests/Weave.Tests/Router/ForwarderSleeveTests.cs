@@ -1,0 +1,227 @@
+using System.Net;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+using Weave.Gossip;
+using Weave.Gossip.Routing;
+using Weave.Router.DataPlane;
+using Weave.Tests.Gossip.Routing;
+using Weave.Tests.Router.Fakes;
+using Xunit;
+
+namespace Weave.Tests.Router;
+
+/// <summary>
+/// One forwarder, one batch at a time, under a fake clock: sleeve input from untrusted peers,
+/// the loop window, MAC moves and expiry, and the allocation-free sleeve path.
+/// </summary>
+public sealed class ForwarderSleeveTests : IDisposable
+{
+    private const int Vni = 6783;
+    private const ulong LocalMac = 0x0200_0000_0001;
+    private const ulong RemoteMac = 0x0200_0000_00A1;
+
+    // We are peer 1 in the chain 0 - 1 - 2.
+    private static readonly PeerName s_self = TopologyBuilder.Name(1);
+    private static readonly PeerName s_left = TopologyBuilder.Name(0);
+    private static readonly PeerName s_right = TopologyBuilder.Name(2);
+
+    private readonly FakeTimeProvider _time = new(DateTimeOffset.UnixEpoch.AddDays(1));
+    private readonly ChannelTapDevice _tap = new();
+    private readonly ChannelDatagramTransport _udp = new();
+    private readonly ChannelDatagramTransport _sleeve = new();
+    private readonly Forwarder _forwarder;
+    private readonly DataPeer _left = new(s_left, "left", new IPEndPoint(IPAddress.Parse("192.0.2.1"), 6784));
+    private readonly DataPeer _right = new(s_right, "right", new IPEndPoint(IPAddress.Parse("192.0.2.3"), 6784));
+
+    public ForwarderSleeveTests()
+    {
+        _forwarder = new Forwarder(s_self, _tap, _udp, _sleeve, Vni, _time, NullLogger.Instance);
+        _forwarder.AddPeer(_left);
+        _forwarder.AddPeer(_right);
+        _forwarder.SetRoutes(RouteTable.Compute(s_self, new TopologyBuilder().Chain(0, 1, 2).Build(), establishedAndSymmetric: true));
+    }
+
+    public void Dispose() => _forwarder.Dispose();
+
+    private static byte[] Sleeve(SleeveKind kind, PeerName source, PeerName destination, byte[] frame)
+    {
+        byte[] datagram = new byte[SleeveHeader.SizeBytes + frame.Length];
+        new SleeveHeader(kind, source, destination).Write(datagram);
+        frame.CopyTo(datagram, SleeveHeader.SizeBytes);
+        return datagram;
+    }
+
+    private int FromSleeve(IPEndPoint from, params byte[][] datagrams)
+    {
+        var batch = new PacketBatch(datagrams.Length, allocateBuffers: true);
+        for (int i = 0; i < datagrams.Length; i++)
+        {
+            batch.Offsets[i] = PacketBatch.Headroom - SleeveHeader.SizeBytes;
+            datagrams[i].CopyTo(batch.Buffers[i], batch.Offsets[i]);
+            batch.Lengths[i] = datagrams[i].Length;
+            batch.Endpoints[i] = Weave.Linux.UdpEndpoint.FromIPEndPoint(from);
+        }
+        batch.Count = datagrams.Length;
+        return _forwarder.ForwardFromSleeve(batch, new PacketBatch(64, allocateBuffers: false));
+    }
+
+    private int FromBridge(byte[] frame)
+    {
+        var frames = new PacketBatch(1, allocateBuffers: true);
+        frame.CopyTo(frames.Buffers[0], PacketBatch.Headroom);
+        frames.Offsets[0] = PacketBatch.Headroom;
+        frames.Lengths[0] = frame.Length;
+        frames.Count = 1;
+        return _forwarder.ForwardFromBridge(frames, new PacketBatch(64, allocateBuffers: false));
+    }
+
+    public static TheoryData<string, byte[]> BadSleeveDatagrams()
+    {
+        byte[] frame = Frames.Ethernet(LocalMac, 0x0200_0000_0BAD);
+        byte[] badMagic = Sleeve(SleeveKind.Unicast, TopologyBuilder.Name(0), TopologyBuilder.Name(1), frame);
+        badMagic[0] = 0x08;
+        return new TheoryData<string, byte[]>
+        {
+            { "bad magic", badMagic },
+            { "header only", Sleeve(SleeveKind.Unicast, TopologyBuilder.Name(0), TopologyBuilder.Name(1), []) },
+            { "runt frame", Sleeve(SleeveKind.Unicast, TopologyBuilder.Name(0), TopologyBuilder.Name(1), frame[..13]) },
+            { "from ourselves", Sleeve(SleeveKind.Unicast, TopologyBuilder.Name(1), TopologyBuilder.Name(2), frame) },
+            { "heartbeat kind (reserved)", Sleeve(SleeveKind.Heartbeat, TopologyBuilder.Name(0), TopologyBuilder.Name(1), frame) },
+            { "too short for a header", [0x57, 0x01, 0x02] },
+        };
+    }
+
+    [Theory]
+    [MemberData(nameof(BadSleeveDatagrams))]
+    public void FromSleeve_BadDatagram_DroppedAndCounted(string description, byte[] datagram)
+    {
+        Assert.Equal(0, FromSleeve(_left.SleeveEndPoint, datagram));
+        Assert.True(_forwarder.Counters.SleeveDropsBadHeader == 1, description);
+        Assert.Equal(0, _tap.PendingWritten);
+        Assert.Equal(0, _sleeve.PendingSent);
+        Assert.Equal(0, _forwarder.Macs.Count);
+    }
+
+    [Fact]
+    public void FromSleeve_UnknownSender_Dropped()
+    {
+        byte[] datagram = Sleeve(SleeveKind.Unicast, s_left, s_self, Frames.Ethernet(LocalMac, RemoteMac));
+        Assert.Equal(0, FromSleeve(new IPEndPoint(IPAddress.Parse("198.51.100.7"), 6783), datagram));
+        Assert.Equal(0, FromSleeve(_left.EndPoint, datagram)); // its VXLAN address is not its sleeve address
+        Assert.Equal(2, _forwarder.Counters.SleeveDropsUnknownSender);
+        Assert.Equal(0, _tap.PendingWritten);
+    }
+
+    [Fact]
+    public void FromSleeve_ForUnreachablePeer_DroppedAsNoRoute()
+    {
+        byte[] datagram = Sleeve(SleeveKind.Unicast, s_left, new PeerName(0x77), Frames.Ethernet(LocalMac, RemoteMac));
+        FromSleeve(_left.SleeveEndPoint, datagram);
+        Assert.Equal(1, _forwarder.Counters.SleeveDropsNoRoute);
+        Assert.Equal(0, _sleeve.PendingSent);
+    }
+
+    [Fact]
+    public void FromSleeve_RouteLeadsBackToSender_DroppedNotReturned()
+    {
+        byte[] datagram = Sleeve(SleeveKind.Unicast, s_right, s_left, Frames.Ethernet(LocalMac, RemoteMac));
+        FromSleeve(_left.SleeveEndPoint, datagram); // the left peer sends us a frame for itself
+        Assert.Equal(1, _forwarder.Counters.SleeveDropsNoRoute);
+        Assert.Equal(0, _sleeve.PendingSent);
+    }
+
+    [Fact]
+    public void FromSleeve_ForAnotherPeer_RelayedUnchangedAndNotDelivered()
+    {
+        byte[] datagram = Sleeve(SleeveKind.Unicast, s_left, s_right, Frames.Ethernet(LocalMac, RemoteMac));
+        FromSleeve(_left.SleeveEndPoint, datagram);
+        Assert.True(_sleeve.TryTakeSent(TimeSpan.Zero, out var sent));
+        Assert.Equal(datagram, sent.Datagram);
+        Assert.Equal(_right.SleeveEndPoint, sent.To);
+        Assert.Equal(0, _tap.PendingWritten);
+        Assert.Null(_forwarder.Macs.Lookup(RemoteMac)); // relays learn nothing
+    }
+
+    [Fact]
+    public void FromBridge_SourceSeenBehindPeerRecently_DroppedAsLooped_LaterMovedHere()
+    {
+        FromSleeve(_left.SleeveEndPoint, Sleeve(SleeveKind.Unicast, s_left, s_self, Frames.Ethernet(LocalMac, RemoteMac)));
+        Assert.Equal(s_left, _forwarder.Macs.Lookup(RemoteMac));
+
+        _time.Advance(TimeSpan.FromSeconds(9));
+        Assert.Equal(0, FromBridge(Frames.Ethernet(Frames.Broadcast, RemoteMac)));
+        Assert.Equal(1, _forwarder.Counters.DropsLooped);
+
+        _time.Advance(TimeSpan.FromSeconds(2)); // 11 s since it was last seen behind the left peer
+        Assert.Equal(2, FromBridge(Frames.Ethernet(Frames.Broadcast, RemoteMac)));
+        Assert.Equal(1, _forwarder.Counters.MacsMovedHere);
+        Assert.Null(_forwarder.Macs.Lookup(RemoteMac));
+    }
+
+    [Fact]
+    public void Learn_FromAnotherPeer_CountsAMove()
+    {
+        FromSleeve(_left.SleeveEndPoint, Sleeve(SleeveKind.Unicast, s_left, s_self, Frames.Ethernet(LocalMac, RemoteMac)));
+        FromSleeve(_right.SleeveEndPoint, Sleeve(SleeveKind.Unicast, s_right, s_self, Frames.Ethernet(LocalMac, RemoteMac)));
+        Assert.Equal(s_right, _forwarder.Macs.Lookup(RemoteMac));
+        Assert.Equal(1, _forwarder.Counters.SleeveMacMoves);
+    }
+
+    [Fact]
+    public void ExpireIdleMacs_ForgetsOnlyMacsIdleTenMinutes()
+    {
+        FromSleeve(_left.SleeveEndPoint, Sleeve(SleeveKind.Unicast, s_left, s_self, Frames.Ethernet(LocalMac, RemoteMac)));
+        _time.Advance(TimeSpan.FromMinutes(6));
+        FromSleeve(_left.SleeveEndPoint, Sleeve(SleeveKind.Unicast, s_left, s_self, Frames.Ethernet(LocalMac, RemoteMac + 1)));
+        _time.Advance(TimeSpan.FromMinutes(5));
+
+        Assert.Equal(1, _forwarder.ExpireIdleMacs(_time.GetTimestamp()));
+        Assert.Null(_forwarder.Macs.Lookup(RemoteMac));
+        Assert.Equal(s_left, _forwarder.Macs.Lookup(RemoteMac + 1));
+        Assert.Equal(1, _forwarder.Counters.MacsExpired);
+    }
+
+    [Fact]
+    public void SetRoutes_OfAnotherPeer_Throws()
+    {
+        RouteTable other = RouteTable.Compute(s_left, new TopologyBuilder().Chain(0, 1, 2).Build(), establishedAndSymmetric: true);
+        Assert.Throws<ArgumentException>(() => _forwarder.SetRoutes(other));
+    }
+
+    /// <summary>House rule 1 on the sleeve path: relaying, delivering and relaying floods allocate nothing.</summary>
+    [Fact]
+    public void FromSleeve_RelayDeliverAndFloodAfterWarmUp_AllocatesNothing()
+    {
+        _tap.Record = false;
+        _sleeve.Record = false;
+        var datagrams = new PacketBatch(3, allocateBuffers: true);
+        byte[][] inputs =
+        [
+            Sleeve(SleeveKind.Unicast, s_left, s_right, Frames.Ethernet(LocalMac, RemoteMac, payloadBytes: 1400)),
+            Sleeve(SleeveKind.Unicast, s_left, s_self, Frames.Ethernet(LocalMac, RemoteMac, payloadBytes: 1400)),
+            Sleeve(SleeveKind.Flood, s_left, s_self, Frames.Ethernet(Frames.Broadcast, RemoteMac, payloadBytes: 100)),
+        ];
+        for (int i = 0; i < inputs.Length; i++)
+        {
+            datagrams.Offsets[i] = PacketBatch.Headroom - SleeveHeader.SizeBytes;
+            inputs[i].CopyTo(datagrams.Buffers[i], datagrams.Offsets[i]);
+            datagrams.Lengths[i] = inputs[i].Length;
+            datagrams.Endpoints[i] = _left.SleeveAddress;
+        }
+        datagrams.Count = inputs.Length;
+        var frames = new PacketBatch(64, allocateBuffers: false);
+        for (int i = 0; i < 100; i++)
+        {
+            _forwarder.ForwardFromSleeve(datagrams, frames);
+        }
+        long relayedBefore = _forwarder.Counters.SleeveRelayed + _forwarder.Counters.SleeveFloodsRelayed;
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 10_000; i++)
+        {
+            _forwarder.ForwardFromSleeve(datagrams, frames);
+        }
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal(0, allocated);
+        Assert.Equal(20_000, _forwarder.Counters.SleeveRelayed + _forwarder.Counters.SleeveFloodsRelayed - relayedBefore);
+    }
+}
