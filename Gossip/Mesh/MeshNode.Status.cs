@@ -11,7 +11,9 @@ public sealed partial class MeshNode
         foreach (Link link in SortedLinks())
         {
             IMeshConnection c = link.Connection;
-            rows.Add(new ConnectionRow(c.Outbound, c.RemoteAddress, ConnectionStates.Established, c.Remote.Display) { Encrypted = c.Encrypted });
+            rows.Add(link.DataPathHealthy
+                ? new ConnectionRow(c.Outbound, c.RemoteAddress, ConnectionStates.Established, c.Remote.Display) { Encrypted = c.Encrypted }
+                : new ConnectionRow(c.Outbound, c.RemoteAddress, ConnectionStates.Pending, $"{c.Remote.Display}, {link.DataPathReason}") { Encrypted = c.Encrypted });
         }
         foreach (Target target in _targets.Values.OrderBy(t => t.Key, StringComparer.Ordinal))
         {

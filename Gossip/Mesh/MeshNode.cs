@@ -93,7 +93,7 @@ public sealed partial class MeshNode
         // A new UID under a known name is a restarted peer that knows nothing yet.
         bool strangers = !GossipRoutes.TryGetNextHop(connection.Remote.Name, out _) ||
             (_topology.TryGet(connection.Remote.Name, out PeerRecord? known) && known.Uid != connection.Remote.Uid);
-        _links[connection.Remote.Name] = new Link(connection, _time.GetUtcNow());
+        _links[connection.Remote.Name] = new Link(connection, _time.GetUtcNow()) { DataPathHealthy = !_options.RequireDataPathHealth };
         if (strangers)
         {
             _newNeighbours.Add(connection.Remote.Name);
@@ -266,7 +266,7 @@ public sealed partial class MeshNode
     private PeerRecord LocalRecord() => new(Self.Name, Self.NickName, Self.Uid, _version,
         [.. _links.Values
             .OrderBy(l => l.Connection.Remote.Name)
-            .Select(l => new ConnectionSummary(l.Connection.Remote.Name, l.Connection.RemoteAddress, l.Connection.Outbound, Established: true))]);
+            .Select(l => new ConnectionSummary(l.Connection.Remote.Name, l.Connection.RemoteAddress, l.Connection.Outbound, l.DataPathHealthy))]);
 
     /// <summary>Our connections changed: new version now, announcement shortly (coalesced).</summary>
     private void LocalChanged()
@@ -294,6 +294,36 @@ public sealed partial class MeshNode
 
     private static DateTimeOffset Min(DateTimeOffset a, DateTimeOffset b) => a < b ? a : b;
 
-    /// <summary>An accepted connection and when it was accepted.</summary>
-    private sealed record Link(IMeshConnection Connection, DateTimeOffset Since);
+    /// <summary>
+    /// The host's verdict on a connection's data path (UDP heartbeats both ways): a healthy one is
+    /// established in our record, so data routes use it; an unhealthy one is listed as not
+    /// established (pending), so data routes go around it. Returns true when that changed (our
+    /// record is re-versioned and announced, routes recalculated); false when it did not, or the
+    /// connection is not the one we keep for that peer (a late report for a closed connection).
+    /// </summary>
+    /// <param name="reason">Why it is not healthy, shown in <c>weave status connections</c>.</param>
+    public bool SetDataPathHealth(IMeshConnection connection, bool healthy, string reason)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        if (_stopped || !_links.TryGetValue(connection.Remote.Name, out Link? link) || link.Connection != connection)
+        {
+            return false;
+        }
+        link.DataPathReason = reason;
+        if (link.DataPathHealthy == healthy)
+        {
+            return false;
+        }
+        link.DataPathHealthy = healthy;
+        LocalChanged();
+        return true;
+    }
+
+    /// <summary>An accepted connection and when it was accepted; whether its data path is healthy, and if not why.</summary>
+    private sealed record Link(IMeshConnection Connection, DateTimeOffset Since)
+    {
+        public bool DataPathHealthy { get; set; }
+
+        public string DataPathReason { get; set; } = "waiting for UDP heartbeats";
+    }
 }

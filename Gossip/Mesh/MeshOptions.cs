@@ -33,6 +33,14 @@ public sealed record MeshOptions
 
     public TimeSpan MaximumRetryDelay { get; init; } = TimeSpan.FromMinutes(6);
 
+    /// <summary>
+    /// When true, a new connection counts as established in our record (and so carries data
+    /// routes) only once the host reports its data path healthy (<see cref="MeshNode.SetDataPathHealth"/>);
+    /// until then <c>weave status</c> shows it pending. The router sets it; the simulator, which
+    /// has no data plane, leaves it off and every connection is established at once.
+    /// </summary>
+    public bool RequireDataPathHealth { get; init; }
+
     /// <summary>A connection that lived this long was healthy: its target's backoff starts over.</summary>
     public TimeSpan StableConnection { get; init; } = TimeSpan.FromMinutes(1);
 }

@@ -29,5 +29,8 @@ public static class ConnectionStates
     public const string Retrying = "retrying";
     public const string Failed = "failed";
     public const string Established = "established";
+
+    /// <summary>Connected over TCP, but the data path is not (yet) healthy: data is routed around it.</summary>
+    public const string Pending = "pending";
 }
 

@@ -18,7 +18,10 @@ public static class StatusText
         int connections = status.Connections.Count;
         int established = status.EstablishedCount;
         int failed = status.Connections.Count(c => c.State == ConnectionStates.Failed);
-        string connectionDetail = failed > 0 ? $"{established} established, {failed} failed" : $"{established} established";
+        int pending = status.Connections.Count(c => c.State == ConnectionStates.Pending);
+        string connectionDetail = $"{established} established"
+            + (pending > 0 ? $", {pending} pending" : "")
+            + (failed > 0 ? $", {failed} failed" : "");
         var text = new StringBuilder();
         Line(text, "Version", router.Version);
         text.Append('\n');
