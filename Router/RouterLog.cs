@@ -60,6 +60,12 @@ internal static partial class RouterLog
     [LoggerMessage(2024, LogLevel.Debug, "Data plane: MAC {Mac} now behind {Peer}")]
     public static partial void MacMoved(ILogger log, string mac, string peer);
 
+    [LoggerMessage(2025, LogLevel.Information, "Data plane: UDP path to {Peer} healthy (heartbeats both ways on both ports)")]
+    public static partial void DataPathHealthy(ILogger log, string peer);
+
+    [LoggerMessage(2026, LogLevel.Warning, "Data plane: UDP path to {Peer} unhealthy, routing around it: {Reason}")]
+    public static partial void DataPathUnhealthy(ILogger log, string peer, string reason);
+
     [LoggerMessage(EventId = 2030, Message = "IPAM {EventId}: {Message}")]
     public static partial void Ipam(ILogger log, LogLevel level, int eventId, string message);
 }

@@ -38,4 +38,7 @@ public sealed class DataPeer
 
     /// <summary>The sleeve endpoint as a value.</summary>
     public UdpEndpoint SleeveAddress { get; }
+
+    /// <summary>Heartbeats to and from it on both ports (new with each connection).</summary>
+    public PathHealth Health { get; } = new();
 }

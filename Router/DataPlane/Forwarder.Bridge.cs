@@ -22,6 +22,7 @@ public sealed partial class Forwarder
             {
                 frames.Count = _tap.Read(frames, PollMilliseconds);
                 ForwardFromBridge(frames, sends);
+                SendHeartbeats(_time.GetTimestamp(), sends);
             }
         }
         catch (Exception e) when (_stop.IsCancellationRequested && e is ObjectDisposedException or IOException)

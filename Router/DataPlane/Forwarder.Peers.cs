@@ -88,6 +88,18 @@ public sealed partial class Forwarder
                     continue;
                 }
                 ReadOnlySpan<byte> frame = datagram[VxlanHeader.SizeBytes..];
+                if (HeartbeatBody.IsVxlanHeartbeat(frame))
+                {
+                    if (ReceiveHeartbeat(sender, frame[EthernetFrame.HeaderSizeBytes..], vxlan: true, now))
+                    {
+                        counters.HeartbeatsReceived++;
+                    }
+                    else
+                    {
+                        counters.DropsBadHeartbeat++;
+                    }
+                    continue;
+                }
                 LearnSource(EthernetFrame.Source(frame), sender.Name, now);
                 // The coalescer emits up to two frames per call (the open run and this one) and leaves
                 // nothing open when it emitted two, so a flush always finds room.

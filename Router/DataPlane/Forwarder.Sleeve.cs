@@ -82,9 +82,25 @@ public sealed partial class Forwarder
                     continue;
                 }
                 ReadOnlySpan<byte> datagram = buffer.AsSpan(start, size);
-                if (!SleeveHeader.TryRead(datagram, out SleeveHeader header) ||
-                    datagram.Length < SleeveHeader.SizeBytes + EthernetFrame.HeaderSizeBytes ||
-                    header.Source == _self || header.Source == default)
+                if (!SleeveHeader.TryRead(datagram, out SleeveHeader header))
+                {
+                    counters.SleeveDropsBadHeader++;
+                    continue;
+                }
+                if (header.Kind == SleeveKind.Heartbeat)
+                {
+                    if (header.Source == sender.Name && header.Destination == _self &&
+                        ReceiveHeartbeat(sender, datagram[SleeveHeader.SizeBytes..], vxlan: false, now))
+                    {
+                        counters.SleeveHeartbeatsReceived++;
+                    }
+                    else
+                    {
+                        counters.SleeveDropsBadHeartbeat++;
+                    }
+                    continue;
+                }
+                if (datagram.Length < SleeveHeader.SizeBytes + EthernetFrame.HeaderSizeBytes || header.Source == _self || header.Source == default)
                 {
                     counters.SleeveDropsBadHeader++;
                     continue;

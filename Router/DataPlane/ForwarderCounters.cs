@@ -25,6 +25,8 @@ public sealed class ForwarderCounters
     public long DropsNoPeers;
     /// <summary>A known destination MAC whose peer we have no route to.</summary>
     public long DropsNoRoute;
+    /// <summary>Heartbeats sent, one per port per neighbour when due.</summary>
+    public long HeartbeatsSent;
     /// <summary>A super-frame that is not TCP as announced, or a partial checksum out of the frame.</summary>
     public long DropsBadOffload;
     /// <summary>Frames above the overlay MTU that may not be fragmented (IPv4 with DF, IPv6), or
@@ -47,6 +49,9 @@ public sealed class ForwarderCounters
     public long MacMoves;
     /// <summary>MACs forgotten after 10 minutes idle.</summary>
     public long MacsExpired;
+    public long HeartbeatsReceived;
+    /// <summary>A zero-MAC frame whose body is not a heartbeat from that neighbour to us.</summary>
+    public long DropsBadHeartbeat;
 
     // Written by the sleeve thread.
     public long SleeveDatagramsReceived;
@@ -63,4 +68,6 @@ public sealed class ForwarderCounters
     public long SleeveDropsUnknownSender;
     public long SleeveDropsBridgeRefused;
     public long SleeveMacMoves;
+    public long SleeveHeartbeatsReceived;
+    public long SleeveDropsBadHeartbeat;
 }

@@ -17,4 +17,7 @@ public interface IDataPlane
 
     /// <summary>The data routes of this peer; replaces the previous ones.</summary>
     void SetRoutes(RouteTable routes);
+
+    /// <summary>A neighbour's data path became healthy, or not (with the reason). Raised on a data-plane thread.</summary>
+    event Action<DataPeer, bool, string>? DataPathHealthChanged;
 }

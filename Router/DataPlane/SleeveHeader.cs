@@ -35,9 +35,8 @@ public readonly record struct SleeveHeader(SleeveKind Kind, PeerName Source, Pee
     }
 
     /// <summary>
-    /// True when <paramref name="datagram"/> starts with a header of a kind we handle (unicast or
-    /// flood: <see cref="SleeveKind.Heartbeat"/> is reserved and refused for now) between two
-    /// distinct peers; the frame behind it is not checked.
+    /// True when <paramref name="datagram"/> starts with a header of a kind we know between two
+    /// distinct peers; what follows it is not checked.
     /// </summary>
     public static bool TryRead(ReadOnlySpan<byte> datagram, out SleeveHeader header)
     {
@@ -47,7 +46,7 @@ public readonly record struct SleeveHeader(SleeveKind Kind, PeerName Source, Pee
             return false;
         }
         var kind = (SleeveKind)datagram[1];
-        if (kind is not (SleeveKind.Unicast or SleeveKind.Flood))
+        if (kind is not (SleeveKind.Unicast or SleeveKind.Flood or SleeveKind.Heartbeat))
         {
             return false;
         }

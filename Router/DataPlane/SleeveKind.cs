@@ -10,6 +10,6 @@ public enum SleeveKind : byte
     /// relays a copy to each of its children in the source's broadcast tree.</summary>
     Flood = 2,
 
-    /// <summary>Reserved for UDP path-health heartbeats (not sent yet; received ones are dropped as bad).</summary>
+    /// <summary>A UDP path-health heartbeat between neighbours (<see cref="HeartbeatBody"/>); never relayed.</summary>
     Heartbeat = 3,
 }

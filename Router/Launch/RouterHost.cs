@@ -207,6 +207,7 @@ public sealed class RouterHost
         Port = options.Port,
         ConnectionLimit = options.ConnectionLimit,
         Discovery = options.Discovery,
+        RequireDataPathHealth = true,
     };
 
     private async Task<ApiServer> StartApiAsync(LateMeshControl control, int mtu, CancellationToken ct)

@@ -33,7 +33,7 @@ public sealed partial class MeshHost : IMeshTransport, IMeshControl, IAsyncDispo
     private readonly List<Task> _loops = [];
 
     // Owned by the mesh loop: which connection each data peer came from.
-    private readonly Dictionary<PeerName, TcpMeshConnection> _dataPeers = [];
+    private readonly Dictionary<PeerName, (TcpMeshConnection Connection, DataPeer Peer)> _dataPeers = [];
 
     /// <param name="dataPort">The UDP port of our data plane, announced in every intro.</param>
     /// <param name="security">With <c>--password</c>: every control connection is sealed; null without.</param>
@@ -48,6 +48,7 @@ public sealed partial class MeshHost : IMeshTransport, IMeshControl, IAsyncDispo
         _setup = new ConnectionSetup(self, dataPort, time, random, security);
         _node = new MeshNode(self, options, this, time, random);
         _node.DataRoutesChanged += routes => _dataPlane.SetRoutes(routes);
+        _dataPlane.DataPathHealthChanged += (peer, healthy, reason) => Post(() => OnDataPathHealth(peer, healthy, reason));
         _node.PeersRemoved += removed =>
         {
             foreach (PeerRecord record in removed)
@@ -182,11 +183,12 @@ public sealed partial class MeshHost : IMeshTransport, IMeshControl, IAsyncDispo
             return;
         }
         PeerName name = connection.Remote.Name;
-        _dataPeers[name] = connection;
         // Our routers put VXLAN at the mesh port + 1 (the intro's DataPort) and the sleeve at the mesh port.
         IPAddress address = connection.RemoteEndPoint.Address;
-        _dataPlane.AddPeer(new DataPeer(name, connection.Remote.Display, new IPEndPoint(address, connection.Intro.DataPort),
-            new IPEndPoint(address, connection.Intro.DataPort - 1)));
+        var peer = new DataPeer(name, connection.Remote.Display, new IPEndPoint(address, connection.Intro.DataPort),
+            new IPEndPoint(address, connection.Intro.DataPort - 1));
+        _dataPeers[name] = (connection, peer);
+        _dataPlane.AddPeer(peer);
         RouterLog.ConnectionEstablished(_log, connection.Remote.Display, connection.RemoteEndPoint,
             connection.Outbound ? "outbound" : "inbound", connection.Version);
         connection.Start((c, tag, body) => Post(() => _node.OnMessage(c, tag, body)), _stop.Token);
@@ -199,11 +201,28 @@ public sealed partial class MeshHost : IMeshTransport, IMeshControl, IAsyncDispo
     {
         _node.OnClosed(connection, reason);
         PeerName name = connection.Remote.Name;
-        if (_dataPeers.TryGetValue(name, out TcpMeshConnection? current) && current == connection)
+        if (_dataPeers.TryGetValue(name, out var current) && current.Connection == connection)
         {
             _dataPeers.Remove(name);
             _dataPlane.RemovePeer(name);
         }
         RouterLog.ConnectionClosed(_log, connection.Remote.Display, connection.RemoteEndPoint, reason);
+    }
+
+    /// <summary>On the mesh loop: the data plane's verdict on a neighbour's UDP path, for the connection it belongs to.</summary>
+    private void OnDataPathHealth(DataPeer peer, bool healthy, string reason)
+    {
+        if (_dataPeers.TryGetValue(peer.Name, out var current) && current.Peer == peer &&
+            _node.SetDataPathHealth(current.Connection, healthy, reason))
+        {
+            if (healthy)
+            {
+                RouterLog.DataPathHealthy(_log, peer.Display);
+            }
+            else
+            {
+                RouterLog.DataPathUnhealthy(_log, peer.Display, reason);
+            }
+        }
     }
 }

@@ -52,6 +52,9 @@ internal sealed class DataPlaneMesh : IDisposable
     /// <summary>Every datagram delivered: sender, receiver, and whether it went by sleeve.</summary>
     public List<(int From, int To, bool Sleeve)> Hops { get; } = [];
 
+    /// <summary>When set, datagrams it returns true for are lost on the way (a blocked port, a dead link).</summary>
+    public Func<(int From, int To, bool Sleeve), bool>? Drop { get; set; }
+
     /// <summary>Datagrams sent to an address no forwarder has.</summary>
     public int Lost { get; private set; }
 
@@ -65,6 +68,16 @@ internal sealed class DataPlaneMesh : IDisposable
         frames.Offloads[0] = offload;
         frames.Count = 1;
         Nodes[node].Forwarder.ForwardFromBridge(frames, new PacketBatch(64, allocateBuffers: false));
+        Pump();
+    }
+
+    /// <summary>Every node sends the heartbeats due at <paramref name="now"/>; they are delivered until quiet.</summary>
+    public void Heartbeats(long now)
+    {
+        foreach (Node node in Nodes)
+        {
+            node.Forwarder.SendHeartbeats(now, new PacketBatch(64, allocateBuffers: false));
+        }
         Pump();
     }
 
@@ -108,6 +121,10 @@ internal sealed class DataPlaneMesh : IDisposable
         if (to is null)
         {
             Lost++;
+            return;
+        }
+        if (Drop?.Invoke((from.Index, to.Index, sleeve)) == true)
+        {
             return;
         }
         Hops.Add((from.Index, to.Index, sleeve));

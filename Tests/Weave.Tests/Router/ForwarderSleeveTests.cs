@@ -86,7 +86,6 @@ public sealed class ForwarderSleeveTests : IDisposable
             { "header only", Sleeve(SleeveKind.Unicast, TopologyBuilder.Name(0), TopologyBuilder.Name(1), []) },
             { "runt frame", Sleeve(SleeveKind.Unicast, TopologyBuilder.Name(0), TopologyBuilder.Name(1), frame[..13]) },
             { "from ourselves", Sleeve(SleeveKind.Unicast, TopologyBuilder.Name(1), TopologyBuilder.Name(2), frame) },
-            { "heartbeat kind (reserved)", Sleeve(SleeveKind.Heartbeat, TopologyBuilder.Name(0), TopologyBuilder.Name(1), frame) },
             { "too short for a header", [0x57, 0x01, 0x02] },
         };
     }

@@ -35,6 +35,51 @@ public sealed class SleeveHeaderTests
     }
 
     [Fact]
+    public void TryRead_Heartbeat_IsKindThree()
+    {
+        byte[] datagram = [0x57, 0x03, 0x02, 0x11, 0x22, 0x33, 0x44, 0x55, 0x0A, 0xBB, 0xCC, 0xDD, 0xEE, 0xFF];
+        Assert.True(SleeveHeader.TryRead(datagram, out SleeveHeader header));
+        Assert.Equal(SleeveKind.Heartbeat, header.Kind);
+    }
+
+    [Fact]
+    public void HeartbeatBody_Write_IsTheDocumentedLayout()
+    {
+        byte[] body = new byte[HeartbeatBody.SizeBytes];
+        HeartbeatBody.Write(body, s_source, s_destination, HeartbeatBody.HeardSleeve | HeartbeatBody.HeardVxlan);
+        Assert.Equal(new byte[] { 0x02, 0x11, 0x22, 0x33, 0x44, 0x55, 0x0A, 0xBB, 0xCC, 0xDD, 0xEE, 0xFF, 0x03 }, body);
+        Assert.True(HeartbeatBody.TryRead(body, out PeerName sender, out PeerName receiver, out byte flags));
+        Assert.Equal((s_source, s_destination, (byte)3), (sender, receiver, flags));
+    }
+
+    [Theory]
+    [InlineData(12, 0)]    // one byte short
+    [InlineData(13, 4)]    // an unknown flag
+    [InlineData(13, 0x80)]
+    public void HeartbeatBody_TryRead_Bad_IsRefused(int length, byte flags)
+    {
+        byte[] body = new byte[length];
+        if (length == HeartbeatBody.SizeBytes)
+        {
+            body[12] = flags;
+        }
+        Assert.False(HeartbeatBody.TryRead(body, out _, out _, out _));
+    }
+
+    [Fact]
+    public void IsVxlanHeartbeat_OnlyAllZeroEthernetHeader()
+    {
+        Assert.True(HeartbeatBody.IsVxlanHeartbeat(new byte[14]));
+        Assert.False(HeartbeatBody.IsVxlanHeartbeat(new byte[13]));
+        for (int i = 0; i < 14; i++)
+        {
+            byte[] header = new byte[14];
+            header[i] = 1;
+            Assert.False(HeartbeatBody.IsVxlanHeartbeat(header));
+        }
+    }
+
+    [Fact]
     public void WriteDestination_ChangesOnlyTheDestination()
     {
         byte[] header = new byte[SleeveHeader.SizeBytes];
@@ -50,7 +95,7 @@ public sealed class SleeveHeaderTests
         { "wrong magic", [0x58, 0x01, 0x02, 0x11, 0x22, 0x33, 0x44, 0x55, 0x0A, 0xBB, 0xCC, 0xDD, 0xEE, 0xFF] },
         { "VXLAN instead", [0x08, 0, 0, 0, 0x00, 0x1A, 0x7F, 0x00, 0, 0, 0, 0, 0, 0] },
         { "kind 0", [0x57, 0x00, 0x02, 0x11, 0x22, 0x33, 0x44, 0x55, 0x0A, 0xBB, 0xCC, 0xDD, 0xEE, 0xFF] },
-        { "kind 3 (heartbeat, reserved)", [0x57, 0x03, 0x02, 0x11, 0x22, 0x33, 0x44, 0x55, 0x0A, 0xBB, 0xCC, 0xDD, 0xEE, 0xFF] },
+        { "kind 4", [0x57, 0x04, 0x02, 0x11, 0x22, 0x33, 0x44, 0x55, 0x0A, 0xBB, 0xCC, 0xDD, 0xEE, 0xFF] },
         { "kind 255", [0x57, 0xFF, 0x02, 0x11, 0x22, 0x33, 0x44, 0x55, 0x0A, 0xBB, 0xCC, 0xDD, 0xEE, 0xFF] },
         { "source is destination", [0x57, 0x01, 0x02, 0x11, 0x22, 0x33, 0x44, 0x55, 0x02, 0x11, 0x22, 0x33, 0x44, 0x55] },
     };

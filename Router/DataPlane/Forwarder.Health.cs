@@ -1,0 +1,92 @@
+using Weave.Gossip;
+
+namespace Weave.Router.DataPlane;
+
+/// <summary>
+/// Path health: heartbeats to every neighbour on both ports, sent by the TAP thread (the only
+/// sender of our own traffic), every 0.5 s until the path is healthy and every second after;
+/// received by the VXLAN and sleeve threads. A path is healthy when within 5 s we heard the peer
+/// on both ports and it says it heard us on both. Changes of the verdict go to
+/// <see cref="DataPathHealthChanged"/>, which the mesh turns into an established or pending
+/// connection, so data routes avoid a link whose UDP does not work.
+/// </summary>
+public sealed partial class Forwarder
+{
+    public static readonly TimeSpan HeartbeatIntervalPending = TimeSpan.FromMilliseconds(500);
+    public static readonly TimeSpan HeartbeatIntervalHealthy = TimeSpan.FromSeconds(1);
+    public static readonly TimeSpan HealthTimeout = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// A neighbour's data path became healthy, or not (with the reason). Raised on the TAP thread
+    /// only when the verdict changes: handlers must be quick and thread-safe (post elsewhere).
+    /// </summary>
+    public event Action<DataPeer, bool, string>? DataPathHealthChanged;
+
+    private long Ticks(TimeSpan span) => (long)(span.TotalSeconds * _time.TimestampFrequency);
+
+    /// <summary>
+    /// Sends the heartbeats that are due, through <paramref name="sends"/> (VXLAN) and the sleeve
+    /// batch, and reports changed verdicts. Returns the heartbeats sent (one per port). Allocates
+    /// only when a verdict changes (the reason text).
+    /// </summary>
+    internal int SendHeartbeats(long now, PacketBatch sends)
+    {
+        DataPeer[] neighbours = _plan.Neighbours;
+        long timeout = Ticks(HealthTimeout);
+        int sent = 0;
+        sends.Count = 0;
+        _bridgeSleeveSends.Count = 0;
+        foreach (DataPeer peer in neighbours)
+        {
+            PathHealth health = peer.Health;
+            int missing = health.Missing(now, timeout);
+            if (missing != health.LastMissing)
+            {
+                bool wasHealthy = health.LastMissing == 0;
+                health.LastMissing = missing;
+                if ((missing == 0) != wasHealthy)
+                {
+                    DataPathHealthChanged?.Invoke(peer, missing == 0, missing == 0 ? "" : PathHealth.Describe(missing, peer));
+                }
+                else if (missing != 0)
+                {
+                    DataPathHealthChanged?.Invoke(peer, false, PathHealth.Describe(missing, peer)); // a new reason
+                }
+            }
+            if (now < health.NextHeartbeatDue)
+            {
+                continue;
+            }
+            health.NextHeartbeatDue = now + Ticks(missing == 0 ? HeartbeatIntervalHealthy : HeartbeatIntervalPending);
+            byte flags = health.HeardFlags(now, timeout);
+            byte[] sleeve = health.SleeveDatagram;
+            new SleeveHeader(SleeveKind.Heartbeat, _self, peer.Name).Write(sleeve);
+            HeartbeatBody.Write(sleeve.AsSpan(SleeveHeader.SizeBytes), _self, peer.Name, flags);
+            Queue(_bridgeSleeveSends, sleeve, 0, sleeve.Length, 0, peer.SleeveAddress);
+            byte[] vxlan = health.VxlanDatagram;
+            VxlanHeader.Write(vxlan, _vni);
+            vxlan.AsSpan(VxlanHeader.SizeBytes, EthernetFrame.HeaderSizeBytes).Clear();
+            HeartbeatBody.Write(vxlan.AsSpan(VxlanHeader.SizeBytes + EthernetFrame.HeaderSizeBytes), _self, peer.Name, flags);
+            Queue(sends, vxlan, 0, vxlan.Length, 0, peer.Address);
+            sent += 2;
+        }
+        Flush(sends);
+        FlushSleeve(_bridgeSleeveSends);
+        Counters.HeartbeatsSent += sent;
+        return sent;
+    }
+
+    /// <summary>
+    /// A heartbeat body from <paramref name="sender"/> on one of its ports: it must name the
+    /// sender and us. Returns false (the caller counts it as bad) otherwise.
+    /// </summary>
+    private bool ReceiveHeartbeat(DataPeer sender, ReadOnlySpan<byte> body, bool vxlan, long now)
+    {
+        if (!HeartbeatBody.TryRead(body, out PeerName from, out PeerName to, out byte flags) || from != sender.Name || to != _self)
+        {
+            return false;
+        }
+        sender.Health.Heard(vxlan, flags, now);
+        return true;
+    }
+}
