@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Weave.Gossip.Mesh;
 using Weave.Ipam;
+using Weave.Router.DataPlane;
 
 namespace Weave.Router.Api;
 
@@ -20,8 +21,9 @@ public sealed class ApiServer : IAsyncDisposable
     private ApiServer(WebApplication app) => _app = app;
 
     /// <summary>Starts listening; throws <see cref="IOException"/> when the address is taken.</summary>
+    /// <param name="dataPlane">The data plane's state for <c>/report</c>, or null while there is none.</param>
     public static async Task<ApiServer> StartAsync(IPEndPoint endPoint, RouterInfo info, Func<bool> isReady,
-        IMeshControl mesh, IIpamControl ipam, Action<IPAddress, int> addToBridge, CancellationToken ct)
+        IMeshControl mesh, IIpamControl ipam, Action<IPAddress, int> addToBridge, Func<DataPlaneReport?> dataPlane, CancellationToken ct)
     {
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
         // The router logs for itself; the host's own console messages would break the rule that a
@@ -40,7 +42,7 @@ public sealed class ApiServer : IAsyncDisposable
             }
             MeshStatus status = await mesh.StatusAsync(ct).ConfigureAwait(false);
             IpamStatus ipamStatus = await ipam.StatusAsync(ct).ConfigureAwait(false);
-            return Results.Text(ReportJson.Render(info, status, ipamStatus), "application/json");
+            return Results.Text(ReportJson.Render(info, status, ipamStatus, dataPlane()), "application/json");
         });
         await app.StartAsync(ct).ConfigureAwait(false);
         return new ApiServer(app);

@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using Weave.Gossip.Mesh;
 using Weave.Ipam;
+using Weave.Router.DataPlane;
 
 namespace Weave.Router.Api;
 
@@ -12,7 +13,7 @@ namespace Weave.Router.Api;
 /// </summary>
 public static class ReportJson
 {
-    public static string Render(RouterInfo router, MeshStatus mesh, IpamStatus? ipam)
+    public static string Render(RouterInfo router, MeshStatus mesh, IpamStatus? ipam, DataPlaneReport? dataPlane = null)
     {
         ArgumentNullException.ThrowIfNull(router);
         ArgumentNullException.ThrowIfNull(mesh);
@@ -22,6 +23,10 @@ public static class ReportJson
             json.WriteStartObject();
             json.WriteString("Version", router.Version);
             WriteRouter(json, router, mesh);
+            if (dataPlane is not null)
+            {
+                WriteDataPlane(json, dataPlane);
+            }
             if (ipam is not null)
             {
                 WriteIpam(json, ipam);
@@ -92,6 +97,29 @@ public static class ReportJson
             json.WriteEndObject();
         }
         json.WriteEndArray();
+        json.WriteEndObject();
+    }
+
+    private static void WriteDataPlane(Utf8JsonWriter json, DataPlaneReport dataPlane)
+    {
+        json.WriteStartObject("DataPlane");
+        json.WriteStartArray("Routes");
+        foreach (DataPlaneRoute route in dataPlane.Routes)
+        {
+            json.WriteStartObject();
+            json.WriteString("Peer", route.Peer);
+            json.WriteString("Via", route.Via);
+            json.WriteString("Encapsulation", route.Encapsulation);
+            json.WriteEndObject();
+        }
+        json.WriteEndArray();
+        json.WriteNumber("MACs", dataPlane.Macs);
+        json.WriteStartObject("Counters");
+        foreach (var (name, value) in dataPlane.Counters)
+        {
+            json.WriteNumber(name, value);
+        }
+        json.WriteEndObject();
         json.WriteEndObject();
     }
 

@@ -111,6 +111,12 @@ public sealed partial class Forwarder : IDataPlane, IDisposable
     /// <summary>The plan the data threads follow now.</summary>
     public ForwardingPlan Plan => _plan;
 
+    /// <summary>A snapshot for <c>/report</c>.</summary>
+    public DataPlaneReport Report() => new(
+        [.. _plan.AllRoutes().Select(r => new DataPlaneRoute(r.Destination.ToString(), r.Route.Hop.Display, r.Route.Direct ? "vxlan" : "sleeve"))],
+        _macs.Count,
+        Counters.Snapshot());
+
     public void Start()
     {
         _tapThread = new Thread(TapLoop) { Name = "bridge→peers", IsBackground = true };

@@ -70,4 +70,47 @@ public sealed class ForwarderCounters
     public long SleeveMacMoves;
     public long SleeveHeartbeatsReceived;
     public long SleeveDropsBadHeartbeat;
+
+    /// <summary>Every counter by name, for the report and metrics (listed by hand: no reflection under Native AOT).</summary>
+    public (string Name, long Value)[] Snapshot() =>
+    [
+        (nameof(FramesFromBridge), FramesFromBridge),
+        (nameof(DatagramsSent), DatagramsSent),
+        (nameof(SleeveDatagramsSent), SleeveDatagramsSent),
+        (nameof(SleeveFramesFromBridge), SleeveFramesFromBridge),
+        (nameof(SegmentsFromBridge), SegmentsFromBridge),
+        (nameof(SendFailures), SendFailures),
+        (nameof(DropsTooShort), DropsTooShort),
+        (nameof(DropsLooped), DropsLooped),
+        (nameof(MacsMovedHere), MacsMovedHere),
+        (nameof(DropsNoPeers), DropsNoPeers),
+        (nameof(DropsNoRoute), DropsNoRoute),
+        (nameof(HeartbeatsSent), HeartbeatsSent),
+        (nameof(DropsBadOffload), DropsBadOffload),
+        (nameof(DropsTooBig), DropsTooBig),
+        (nameof(TooBigReplies), TooBigReplies),
+        (nameof(DatagramsReceived), DatagramsReceived),
+        (nameof(FramesToBridge), FramesToBridge),
+        (nameof(SegmentsCoalesced), SegmentsCoalesced),
+        (nameof(DropsBadHeader), DropsBadHeader),
+        (nameof(DropsUnknownSender), DropsUnknownSender),
+        (nameof(DropsBridgeRefused), DropsBridgeRefused),
+        (nameof(MacMoves), MacMoves),
+        (nameof(MacsExpired), MacsExpired),
+        (nameof(HeartbeatsReceived), HeartbeatsReceived),
+        (nameof(DropsBadHeartbeat), DropsBadHeartbeat),
+        (nameof(SleeveDatagramsReceived), SleeveDatagramsReceived),
+        (nameof(SleeveFramesToBridge), SleeveFramesToBridge),
+        (nameof(SleeveRelayed), SleeveRelayed),
+        (nameof(SleeveFloodsRelayed), SleeveFloodsRelayed),
+        (nameof(SleeveRelaysSent), SleeveRelaysSent),
+        (nameof(SleeveRelayFailures), SleeveRelayFailures),
+        (nameof(SleeveDropsNoRoute), SleeveDropsNoRoute),
+        (nameof(SleeveDropsBadHeader), SleeveDropsBadHeader),
+        (nameof(SleeveDropsUnknownSender), SleeveDropsUnknownSender),
+        (nameof(SleeveDropsBridgeRefused), SleeveDropsBridgeRefused),
+        (nameof(SleeveMacMoves), SleeveMacMoves),
+        (nameof(SleeveHeartbeatsReceived), SleeveHeartbeatsReceived),
+        (nameof(SleeveDropsBadHeartbeat), SleeveDropsBadHeartbeat),
+    ];
 }

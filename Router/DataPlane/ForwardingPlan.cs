@@ -76,6 +76,10 @@ public sealed class ForwardingPlan
     /// <summary>Where a frame we capture for an unknown, broadcast or multicast MAC goes.</summary>
     public FloodHop[] Flood { get; }
 
+    /// <summary>Every destination and how it is reached, in name order (for the report).</summary>
+    public IReadOnlyList<(PeerName Destination, PeerRoute Route)> AllRoutes() =>
+        [.. _routes.OrderBy(r => r.Key).Select(r => (r.Key, r.Value))];
+
     public bool TryGetRoute(PeerName destination, out PeerRoute route) => _routes.TryGetValue(destination, out route);
 
     public bool TryGetNeighbour(PeerName name, out DataPeer neighbour) => _neighbours.TryGetValue(name, out neighbour!);

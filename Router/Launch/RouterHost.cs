@@ -28,6 +28,7 @@ public sealed class RouterHost
     private readonly Random _random;
     private readonly CryptoCounters _controlCrypto = new();
     private volatile bool _ready;
+    private volatile Forwarder? _forwarder;
 
     public RouterHost(RouterOptions options, ILoggerFactory logs, TimeProvider time, Random random)
     {
@@ -69,6 +70,7 @@ public sealed class RouterHost
             {
                 using var forwarder = new Forwarder(self.Name, new LinuxTapDevice(bridge.Tap), udp, sleeve, _options.Vni, _time, log) { Mtu = mtu };
                 forwarder.Start();
+                _forwarder = forwarder;
                 await using var mesh = new MeshHost(self, _options.DataPort, MeshOptionsFor(_options), listener, forwarder, _time, _random, log, security);
                 AttachAllocator(mesh, self);
                 mesh.Start(_options.Peers);
@@ -82,6 +84,7 @@ public sealed class RouterHost
                 RouterLog.ShuttingDown(log, "signal");
                 _ready = false;
                 meshControl.Mesh = null;
+                _forwarder = null;
             }
             catch when (!started)
             {
@@ -223,7 +226,7 @@ public sealed class RouterHost
                 TrustedSubnets = _options.TrustedSubnets,
                 ControlCrypto = _options.Encrypted ? _controlCrypto : null,
             };
-            return await ApiServer.StartAsync(_options.HttpEndPoint, info, () => _ready, control, control, AddToBridge, ct).ConfigureAwait(false);
+            return await ApiServer.StartAsync(_options.HttpEndPoint, info, () => _ready, control, control, AddToBridge, () => _forwarder?.Report(), ct).ConfigureAwait(false);
         }
         catch (IOException e)
         {
