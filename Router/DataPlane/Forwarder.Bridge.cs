@@ -16,24 +16,12 @@ public sealed partial class Forwarder
     {
         var frames = new PacketBatch(_tap.BatchSize, allocateBuffers: true);
         var sends = new PacketBatch(SendBatchSize, allocateBuffers: false);
-        try
+        RunUntilStopped(() =>
         {
-            while (!_stop.IsCancellationRequested)
-            {
-                frames.Count = _tap.Read(frames, PollMilliseconds);
-                ForwardFromBridge(frames, sends);
-                SendHeartbeats(_time.GetTimestamp(), sends);
-            }
-        }
-        catch (Exception e) when (_stop.IsCancellationRequested && e is ObjectDisposedException or IOException)
-        {
-            // Shutting down: the device went away under a blocking read.
-        }
-        catch (Exception e)
-        {
-            RouterLog.DataPlaneThreadFailed(_log, e, Thread.CurrentThread.Name ?? "");
-            throw;
-        }
+            frames.Count = _tap.Read(frames, PollMilliseconds);
+            ForwardFromBridge(frames, sends);
+            SendHeartbeats(_time.GetTimestamp(), sends);
+        });
     }
 
     /// <summary>
@@ -309,29 +297,9 @@ public sealed partial class Forwarder
         sends.Endpoints[slot] = to;
     }
 
-    private void Flush(PacketBatch sends)
-    {
-        if (sends.Count == 0)
-        {
-            return;
-        }
-        int sent = _udp.Send(sends);
-        Counters.DatagramsSent += sent;
-        Counters.SendFailures += sends.Count - sent;
-        sends.Count = 0;
-    }
+    private void Flush(PacketBatch sends) => Send(_udp, sends, ref Counters.DatagramsSent, ref Counters.SendFailures);
 
-    private void FlushSleeve(PacketBatch sends)
-    {
-        if (sends.Count == 0)
-        {
-            return;
-        }
-        int sent = _sleeve.Send(sends);
-        Counters.SleeveDatagramsSent += sent;
-        Counters.SendFailures += sends.Count - sent;
-        sends.Count = 0;
-    }
+    private void FlushSleeve(PacketBatch sends) => Send(_sleeve, sends, ref Counters.SleeveDatagramsSent, ref Counters.SendFailures);
 
     /// <summary>The header in front of each frame we send: VXLAN, or a sleeve header.</summary>
     private readonly struct Encapsulation

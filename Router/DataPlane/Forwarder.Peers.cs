@@ -15,35 +15,22 @@ public sealed partial class Forwarder
         var frames = new PacketBatch(BridgeBatchSize, allocateBuffers: false);
         // Receive so that the first inner frame lands at the headroom, as frames read from the TAP do.
         Array.Fill(datagrams.Offsets, PacketBatch.Headroom - VxlanHeader.SizeBytes);
-        long expiryTicks = (long)(s_expiryInterval.TotalSeconds * _time.TimestampFrequency);
+        long expiryTicks = Ticks(s_expiryInterval);
         long nextExpiry = _time.GetTimestamp() + expiryTicks;
-        try
+        RunUntilStopped(() =>
         {
-            while (!_stop.IsCancellationRequested)
+            long now = _time.GetTimestamp();
+            if (now >= nextExpiry)
             {
-                long now = _time.GetTimestamp();
-                if (now >= nextExpiry)
-                {
-                    ExpireIdleMacs(now);
-                    nextExpiry = now + expiryTicks;
-                }
-                datagrams.Count = _udp.Receive(datagrams, PollMilliseconds);
-                if (datagrams.Count == 0)
-                {
-                    continue;
-                }
+                ExpireIdleMacs(now);
+                nextExpiry = now + expiryTicks;
+            }
+            datagrams.Count = _udp.Receive(datagrams, PollMilliseconds);
+            if (datagrams.Count > 0)
+            {
                 ForwardFromPeers(datagrams, frames);
             }
-        }
-        catch (Exception e) when (_stop.IsCancellationRequested && e is ObjectDisposedException or IOException)
-        {
-            // Shutting down.
-        }
-        catch (Exception e)
-        {
-            RouterLog.DataPlaneThreadFailed(_log, e, Thread.CurrentThread.Name ?? "");
-            throw;
-        }
+        });
     }
 
     /// <summary>
@@ -65,11 +52,7 @@ public sealed partial class Forwarder
             byte[] buffer = datagrams.Buffers[i];
             int offset = datagrams.Offsets[i];
             int length = datagrams.Lengths[i];
-            int segment = datagrams.SegmentSizes[i];
-            if (segment <= 0 || segment > length)
-            {
-                segment = Math.Max(length, 1);
-            }
+            int segment = SegmentSize(datagrams, i);
             // A GRO run comes from one source.
             DataPeer? sender = plan.FindByVxlanAddress(datagrams.Endpoints[i]);
             for (int at = 0; at < Math.Max(length, 1); at += segment)

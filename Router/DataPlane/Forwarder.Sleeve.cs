@@ -22,26 +22,14 @@ public sealed partial class Forwarder
         var frames = new PacketBatch(BridgeBatchSize, allocateBuffers: false);
         // Receive so that the first inner frame lands at the headroom, as frames read from the TAP do.
         Array.Fill(datagrams.Offsets, PacketBatch.Headroom - SleeveHeader.SizeBytes);
-        try
+        RunUntilStopped(() =>
         {
-            while (!_stop.IsCancellationRequested)
+            datagrams.Count = _sleeve.Receive(datagrams, PollMilliseconds);
+            if (datagrams.Count > 0)
             {
-                datagrams.Count = _sleeve.Receive(datagrams, PollMilliseconds);
-                if (datagrams.Count > 0)
-                {
-                    ForwardFromSleeve(datagrams, frames);
-                }
+                ForwardFromSleeve(datagrams, frames);
             }
-        }
-        catch (Exception e) when (_stop.IsCancellationRequested && e is ObjectDisposedException or IOException)
-        {
-            // Shutting down.
-        }
-        catch (Exception e)
-        {
-            RouterLog.DataPlaneThreadFailed(_log, e, Thread.CurrentThread.Name ?? "");
-            throw;
-        }
+        });
     }
 
     /// <summary>
@@ -65,11 +53,7 @@ public sealed partial class Forwarder
             byte[] buffer = datagrams.Buffers[i];
             int offset = datagrams.Offsets[i];
             int length = datagrams.Lengths[i];
-            int segment = datagrams.SegmentSizes[i];
-            if (segment <= 0 || segment > length)
-            {
-                segment = Math.Max(length, 1);
-            }
+            int segment = SegmentSize(datagrams, i);
             DataPeer? sender = plan.FindBySleeveAddress(datagrams.Endpoints[i]); // a GRO run comes from one source
             for (int at = 0; at < Math.Max(length, 1); at += segment)
             {
@@ -175,17 +159,7 @@ public sealed partial class Forwarder
         _relaySends.Endpoints[slot] = to.SleeveAddress;
     }
 
-    private void FlushRelays()
-    {
-        if (_relaySends.Count == 0)
-        {
-            return;
-        }
-        int sent = _sleeve.Send(_relaySends);
-        Counters.SleeveRelaysSent += sent;
-        Counters.SleeveRelayFailures += _relaySends.Count - sent;
-        _relaySends.Count = 0;
-    }
+    private void FlushRelays() => Send(_sleeve, _relaySends, ref Counters.SleeveRelaysSent, ref Counters.SleeveRelayFailures);
 
     private void WriteSleeveFramesToBridge(PacketBatch frames)
     {

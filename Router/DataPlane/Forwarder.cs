@@ -189,6 +189,48 @@ public sealed partial class Forwarder : IDataPlane, IDisposable
         _stop.Dispose();
     }
 
+    /// <summary>A data thread's body: <paramref name="iteration"/> until the forwarder stops; a failure is logged and ends the thread.</summary>
+    private void RunUntilStopped(Action iteration)
+    {
+        try
+        {
+            while (!_stop.IsCancellationRequested)
+            {
+                iteration();
+            }
+        }
+        catch (Exception e) when (_stop.IsCancellationRequested && e is ObjectDisposedException or IOException)
+        {
+            // Shutting down: a device went away under a blocking call.
+        }
+        catch (Exception e)
+        {
+            RouterLog.DataPlaneThreadFailed(_log, e, Thread.CurrentThread.Name ?? "");
+            throw;
+        }
+    }
+
+    /// <summary>Hands a send batch to a transport, counts what went and what did not, and empties it.</summary>
+    private static void Send(IDatagramTransport transport, PacketBatch sends, ref long sent, ref long failed)
+    {
+        if (sends.Count == 0)
+        {
+            return;
+        }
+        int accepted = transport.Send(sends);
+        sent += accepted;
+        failed += sends.Count - accepted;
+        sends.Count = 0;
+    }
+
+    /// <summary>The size to split a received slot at: its GRO segment size, or the whole slot (at least 1) when it is one datagram.</summary>
+    private static int SegmentSize(PacketBatch datagrams, int slot)
+    {
+        int length = datagrams.Lengths[slot];
+        int segment = datagrams.SegmentSizes[slot];
+        return segment <= 0 || segment > length ? Math.Max(length, 1) : segment;
+    }
+
     private static byte[][] AllocateBuffers(int count)
     {
         var buffers = new byte[count][];

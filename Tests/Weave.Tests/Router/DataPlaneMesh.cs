@@ -61,13 +61,7 @@ internal sealed class DataPlaneMesh : IDisposable
     /// <summary>Injects <paramref name="frame"/> into <paramref name="node"/>'s bridge side and delivers until quiet.</summary>
     public void FromBridge(int node, byte[] frame, VirtioNetHeader offload = default)
     {
-        var frames = new PacketBatch(1, allocateBuffers: true);
-        frame.CopyTo(frames.Buffers[0], PacketBatch.Headroom);
-        frames.Offsets[0] = PacketBatch.Headroom;
-        frames.Lengths[0] = frame.Length;
-        frames.Offloads[0] = offload;
-        frames.Count = 1;
-        Nodes[node].Forwarder.ForwardFromBridge(frames, new PacketBatch(64, allocateBuffers: false));
+        Nodes[node].Forwarder.ForwardFromBridge(Frames.FromBridge(frame, offload), new PacketBatch(64, allocateBuffers: false));
         Pump();
     }
 

@@ -40,16 +40,8 @@ public sealed class ForwarderOffloadTests : IDisposable
         return forwarder;
     }
 
-    private int FromBridge(byte[] frame, VirtioNetHeader offload)
-    {
-        var frames = new PacketBatch(1, allocateBuffers: true);
-        frame.CopyTo(frames.Buffers[0], PacketBatch.Headroom);
-        frames.Offsets[0] = PacketBatch.Headroom;
-        frames.Lengths[0] = frame.Length;
-        frames.Offloads[0] = offload;
-        frames.Count = 1;
-        return _forwarder.ForwardFromBridge(frames, new PacketBatch(64, allocateBuffers: false));
-    }
+    private int FromBridge(byte[] frame, VirtioNetHeader offload) =>
+        _forwarder.ForwardFromBridge(Frames.FromBridge(frame, offload), new PacketBatch(64, allocateBuffers: false));
 
     private int FromPeer(DataPeer peer, params (byte[] Data, int SegmentSize)[] slots)
     {

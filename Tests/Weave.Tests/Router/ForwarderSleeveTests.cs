@@ -65,15 +65,7 @@ public sealed class ForwarderSleeveTests : IDisposable
         return _forwarder.ForwardFromSleeve(batch, new PacketBatch(64, allocateBuffers: false));
     }
 
-    private int FromBridge(byte[] frame)
-    {
-        var frames = new PacketBatch(1, allocateBuffers: true);
-        frame.CopyTo(frames.Buffers[0], PacketBatch.Headroom);
-        frames.Offsets[0] = PacketBatch.Headroom;
-        frames.Lengths[0] = frame.Length;
-        frames.Count = 1;
-        return _forwarder.ForwardFromBridge(frames, new PacketBatch(64, allocateBuffers: false));
-    }
+    private int FromBridge(byte[] frame) => _forwarder.ForwardFromBridge(Frames.FromBridge(frame), new PacketBatch(64, allocateBuffers: false));
 
     public static TheoryData<string, byte[]> BadSleeveDatagrams()
     {

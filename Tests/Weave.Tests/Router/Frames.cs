@@ -26,6 +26,18 @@ internal static class Frames
         return datagram;
     }
 
+    /// <summary>A batch of one frame as the TAP delivers it: at the headroom, with its offloads.</summary>
+    public static PacketBatch FromBridge(byte[] frame, Weave.Linux.VirtioNetHeader offload = default)
+    {
+        var frames = new PacketBatch(1, allocateBuffers: true);
+        frame.CopyTo(frames.Buffers[0], PacketBatch.Headroom);
+        frames.Offsets[0] = PacketBatch.Headroom;
+        frames.Lengths[0] = frame.Length;
+        frames.Offloads[0] = offload;
+        frames.Count = 1;
+        return frames;
+    }
+
     private static void WriteMac(Span<byte> destination, ulong mac)
     {
         BinaryPrimitives.WriteUInt16BigEndian(destination, (ushort)(mac >> 32));
