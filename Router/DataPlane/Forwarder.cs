@@ -168,8 +168,28 @@ public sealed partial class Forwarder : IDataPlane, IDisposable
         }
         lock (_planWriteLock)
         {
+            RouteTable? before = _routes;
             _routes = routes;
             Replan();
+            if (before is not null)
+            {
+                ForgetUnreachable(before, routes);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Forgets the MACs of peers the new routes no longer reach (and that are not neighbours):
+    /// frames for them flood again instead of being dropped for want of a route until expiry.
+    /// </summary>
+    private void ForgetUnreachable(RouteTable before, RouteTable after)
+    {
+        foreach (PeerName peer in before.Reachable)
+        {
+            if (!after.TryGetNextHop(peer, out _) && !_plan.TryGetRoute(peer, out _))
+            {
+                _macs.Forget(peer);
+            }
         }
     }
 

@@ -144,6 +144,22 @@ public sealed class ForwarderRoutingTests
     }
 
     [Fact]
+    public void RoutesLoseAPeer_ItsMacsAreForgotten()
+    {
+        using var mesh = new DataPlaneMesh(3, [(0, 1), (1, 2)]);
+        mesh.FromBridge(2, Frames.Ethernet(Frames.Broadcast, MacOf(2)));
+        mesh.FromBridge(1, Frames.Ethernet(Frames.Broadcast, MacOf(1)));
+        Forwarder first = mesh.Nodes[0].Forwarder;
+        Assert.Equal(mesh.Nodes[2].Name, first.Macs.Lookup(MacOf(2)));
+
+        // Peer 2 is gone from the topology: its MACs go, the neighbour's stay.
+        first.SetRoutes(Weave.Gossip.Routing.RouteTable.Compute(mesh.Nodes[0].Name,
+            new Weave.Tests.Gossip.Routing.TopologyBuilder().Chain(0, 1).Build(), establishedAndSymmetric: true));
+        Assert.Null(first.Macs.Lookup(MacOf(2)));
+        Assert.Equal(mesh.Nodes[1].Name, first.Macs.Lookup(MacOf(1)));
+    }
+
+    [Fact]
     public void PeerLeaves_ItsMacsAreForgottenAndFramesForThemFlood()
     {
         using var mesh = new DataPlaneMesh(3, [(0, 1), (1, 2)]);
