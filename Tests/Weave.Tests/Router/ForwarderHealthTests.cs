@@ -98,6 +98,36 @@ public sealed class ForwarderHealthTests : IDisposable
     }
 
     [Fact]
+    public void SendHeartbeats_SteadyHealthyState_AllocatesNothing()
+    {
+        Run(TimeSpan.FromSeconds(2));
+        DataPlaneMesh.Node node = _mesh.Nodes[0];
+        node.Vxlan.Record = false;
+        node.Sleeve.Record = false;
+        var sends = new PacketBatch(64, allocateBuffers: false);
+        // Calls 1 ms apart, three seconds in all per round: inside the 5 s timeout however late the
+        // peer's last heartbeat came, so the verdict stays and nothing is reported.
+        long step = _time.TimestampFrequency / 1000;
+        long now = _time.GetTimestamp();
+        node.Forwarder.SendHeartbeats(now, sends);
+        var rounds = new List<long>();
+        long sentBefore = node.Forwarder.Counters.HeartbeatsSent;
+        for (int round = 0; round < 3 && (rounds.Count == 0 || rounds[^1] != 0); round++)
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 1000; i++)
+            {
+                now += step;
+                node.Forwarder.SendHeartbeats(now, sends);
+            }
+            rounds.Add(GC.GetAllocatedBytesForCurrentThread() - before);
+        }
+        Assert.True(rounds[^1] == 0, $"bytes allocated per second of heartbeats: {string.Join(", ", rounds)}");
+        Assert.Single(node.Forwarder.Plan.Neighbours);
+        Assert.InRange(node.Forwarder.Counters.HeartbeatsSent - sentBefore, 2 * rounds.Count - 2, 2 * rounds.Count + 2); // once a second, two ports
+    }
+
+    [Fact]
     public void Heartbeat_NamingAnotherPeer_DroppedAsBad()
     {
         DataPlaneMesh.Node node = _mesh.Nodes[0];

@@ -206,13 +206,19 @@ public sealed class ForwarderSleeveTests : IDisposable
             _forwarder.ForwardFromSleeve(datagrams, frames);
         }
         long relayedBefore = _forwarder.Counters.SleeveRelayed + _forwarder.Counters.SleeveFloodsRelayed;
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 10_000; i++)
+        // A background tier-1 recompile can land on this thread once, on a loaded machine; an
+        // allocation on the per-packet path shows in every round.
+        var rounds = new List<long>();
+        for (int round = 0; round < 5 && (rounds.Count == 0 || rounds[^1] != 0); round++)
         {
-            _forwarder.ForwardFromSleeve(datagrams, frames);
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 10_000; i++)
+            {
+                _forwarder.ForwardFromSleeve(datagrams, frames);
+            }
+            rounds.Add(GC.GetAllocatedBytesForCurrentThread() - before);
         }
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-        Assert.Equal(0, allocated);
-        Assert.Equal(20_000, _forwarder.Counters.SleeveRelayed + _forwarder.Counters.SleeveFloodsRelayed - relayedBefore);
+        Assert.True(rounds[^1] == 0, $"bytes allocated per round of 30,000 datagrams: {string.Join(", ", rounds)}");
+        Assert.Equal(rounds.Count * 20_000L, _forwarder.Counters.SleeveRelayed + _forwarder.Counters.SleeveFloodsRelayed - relayedBefore);
     }
 }
