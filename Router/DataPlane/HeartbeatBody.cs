@@ -32,8 +32,8 @@ public static class HeartbeatBody
 
     public static void Write(Span<byte> destination, PeerName sender, PeerName receiver, byte flags)
     {
-        WriteName(destination, sender);
-        WriteName(destination[6..], receiver);
+        sender.WriteBytes(destination);
+        receiver.WriteBytes(destination[6..]);
         destination[12] = flags;
     }
 
@@ -46,8 +46,8 @@ public static class HeartbeatBody
         {
             return false;
         }
-        sender = ReadName(body);
-        receiver = ReadName(body[6..]);
+        sender = PeerName.FromBytes(body[..PeerName.SizeBytes]);
+        receiver = PeerName.FromBytes(body.Slice(6, PeerName.SizeBytes));
         flags = body[12];
         return true;
     }
@@ -58,13 +58,4 @@ public static class HeartbeatBody
         BinaryPrimitives.ReadUInt64LittleEndian(frame) == 0 &&
         BinaryPrimitives.ReadUInt32LittleEndian(frame[8..]) == 0 &&
         BinaryPrimitives.ReadUInt16LittleEndian(frame[12..]) == 0;
-
-    private static void WriteName(Span<byte> destination, PeerName name)
-    {
-        BinaryPrimitives.WriteUInt16BigEndian(destination, (ushort)(name.Value >> 32));
-        BinaryPrimitives.WriteUInt32BigEndian(destination[2..], (uint)name.Value);
-    }
-
-    private static PeerName ReadName(ReadOnlySpan<byte> source) =>
-        new(((ulong)BinaryPrimitives.ReadUInt16BigEndian(source) << 32) | BinaryPrimitives.ReadUInt32BigEndian(source[2..]));
 }

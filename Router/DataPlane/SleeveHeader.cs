@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using Weave.Gossip;
 
 namespace Weave.Router.DataPlane;
@@ -24,14 +23,12 @@ public readonly record struct SleeveHeader(SleeveKind Kind, PeerName Source, Pee
     /// <summary>UDP, IPv4 and outer Ethernet headers plus ours: what an underlay MTU loses.</summary>
     public const int OverheadIPv4Bytes = 14 + 20 + 8 + SizeBytes;
 
-    private const ulong MaxName = (1UL << 48) - 1;
-
     public void Write(Span<byte> destination)
     {
         destination[0] = Magic;
         destination[1] = (byte)Kind;
-        WriteName(destination[2..], Source);
-        WriteName(destination[8..], Destination);
+        Source.WriteBytes(destination[2..]);
+        Destination.WriteBytes(destination[8..]);
     }
 
     /// <summary>
@@ -50,8 +47,8 @@ public readonly record struct SleeveHeader(SleeveKind Kind, PeerName Source, Pee
         {
             return false;
         }
-        PeerName source = ReadName(datagram[2..]);
-        PeerName destination = ReadName(datagram[8..]);
+        PeerName source = PeerName.FromBytes(datagram.Slice(2, PeerName.SizeBytes));
+        PeerName destination = PeerName.FromBytes(datagram.Slice(8, PeerName.SizeBytes));
         if (source == destination)
         {
             return false;
@@ -61,15 +58,5 @@ public readonly record struct SleeveHeader(SleeveKind Kind, PeerName Source, Pee
     }
 
     /// <summary>Rewrites only the destination of a header in place (a flood relayed to the next peer).</summary>
-    public static void WriteDestination(Span<byte> header, PeerName destination) => WriteName(header[8..], destination);
-
-    private static void WriteName(Span<byte> destination, PeerName name)
-    {
-        ulong value = name.Value & MaxName;
-        BinaryPrimitives.WriteUInt16BigEndian(destination, (ushort)(value >> 32));
-        BinaryPrimitives.WriteUInt32BigEndian(destination[2..], (uint)value);
-    }
-
-    private static PeerName ReadName(ReadOnlySpan<byte> source) =>
-        new(((ulong)BinaryPrimitives.ReadUInt16BigEndian(source) << 32) | BinaryPrimitives.ReadUInt32BigEndian(source[2..]));
+    public static void WriteDestination(Span<byte> header, PeerName destination) => destination.WriteBytes(header[8..]);
 }

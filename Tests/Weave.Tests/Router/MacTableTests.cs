@@ -106,12 +106,20 @@ public sealed class MacTableTests
         var table = new MacTable();
         table.Learn(0x020000000001, s_a, 1);
         table.Learn(0x020000000001, s_b, 2);
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 10_000; i++)
+        // A background tier-1 recompile can land on this thread once, on a loaded machine; an
+        // allocation per learn or lookup shows in every round.
+        var rounds = new List<long>();
+        for (int round = 0; round < 3 && (rounds.Count == 0 || rounds[^1] != 0); round++)
         {
-            table.Learn(0x020000000001, (i & 1) == 0 ? s_a : s_b, i);
-            _ = table.Lookup(0x020000000001);
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 10_000; i++)
+            {
+                table.Learn(0x020000000001, (i & 1) == 0 ? s_a : s_b, i);
+                _ = table.TryLookup(0x020000000001, out _, out _);
+                _ = table.Lookup(0x020000000001);
+            }
+            rounds.Add(GC.GetAllocatedBytesForCurrentThread() - before);
         }
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.True(rounds[^1] == 0, $"bytes allocated per round of 10,000: {string.Join(", ", rounds)}");
     }
 }
