@@ -1,0 +1,165 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using Weave.Lab;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace Weave.EndToEnd;
+
+/// <summary>
+/// Issue 5's end-to-end checks on three hosts: every pod reaches every pod (directly and through a
+/// relay), a broadcast reaches each host exactly once, a blocked direct path relays through the
+/// third host and returns to direct once unblocked, and TCP survives 1 % loss on the underlay.
+/// </summary>
+public sealed class DataPlane3Tests(ITestOutputHelper output)
+{
+    /// <summary>An address no pod has: ARP for it is broadcast and never answered.</summary>
+    private const string Nobody = "10.32.99.99";
+
+    private const int TransferPort = 5201;
+
+    [RootFact]
+    public void FullMesh_EveryPodPingsEveryPod()
+    {
+        RootFactAttribute.Require();
+        using var overlay = ThreeHostOverlay.StartFullMesh(output.WriteLine);
+        AssertAllPairsReach(overlay);
+    }
+
+    [RootFact]
+    public void Chain_EveryPodPingsEveryPod_ThroughTheMiddleHost()
+    {
+        RootFactAttribute.Require();
+        using var overlay = ThreeHostOverlay.StartChain(output.WriteLine);
+        Assert.Null(overlay.ConnectionState(0, 2)); // no direct connection: host1 and host3 talk through host2
+        AssertAllPairsReach(overlay);
+    }
+
+    [RootFact]
+    public void FullMesh_ArpBroadcast_ReachesEachHostOnce() => AssertArpReachesEachHostOnce(chain: false);
+
+    [RootFact]
+    public void Chain_ArpBroadcast_ReachesEachHostOnce() => AssertArpReachesEachHostOnce(chain: true);
+
+    [RootFact]
+    public void DirectUdpBlocked_TrafficRelaysThroughThirdHost_AndReturnsToDirect()
+    {
+        RootFactAttribute.Require();
+        using var overlay = ThreeHostOverlay.StartFullMesh(output.WriteLine);
+        LabHost host1 = overlay.Hosts[0], host3 = overlay.Hosts[2];
+        LabPod pod1 = overlay.PodOn(0), pod3 = overlay.PodOn(2);
+        overlay.AssertReaches(pod1, pod3);
+
+        // Drop every UDP datagram between host1 and host3 in host1's namespace; TCP (the control
+        // connection) stays up, so only the routers' heartbeats can tell that the path is dead.
+        string address3 = host3.UnderlayAddress.ToString();
+        Nft(host1, "add", "table", "inet", "wvblock");
+        Nft(host1, "add", "chain", "inet", "wvblock", "in", "{ type filter hook input priority 0 ; }");
+        Nft(host1, "add", "chain", "inet", "wvblock", "out", "{ type filter hook output priority 0 ; }");
+        Nft(host1, "add", "rule", "inet", "wvblock", "in", "ip", "saddr", address3, "meta", "l4proto", "udp", "drop");
+        Nft(host1, "add", "rule", "inet", "wvblock", "out", "ip", "daddr", address3, "meta", "l4proto", "udp", "drop");
+
+        Assert.True(Eventually.True(() => overlay.ConnectionState(0, 2) is { } state && state != "established", ThreeHostOverlay.Within),
+            $"host1 still shows its connection to host3 established with UDP between them blocked.\n{overlay.Diagnostics()}");
+        Assert.Equal("established", overlay.ConnectionState(0, 1));
+        overlay.AssertReaches(pod1, pod3);
+        overlay.AssertReaches(pod3, pod1);
+
+        Nft(host1, "delete", "table", "inet", "wvblock");
+        Assert.True(Eventually.True(() => overlay.ConnectionState(0, 2) == "established" && overlay.ConnectionState(2, 0) == "established", ThreeHostOverlay.Within),
+            $"host1 and host3 did not show their connection established again after UDP was unblocked.\n{overlay.Diagnostics()}");
+        overlay.AssertReaches(pod1, pod3);
+        overlay.AssertReaches(pod3, pod1);
+    }
+
+    [RootFact]
+    public async Task OnePercentUnderlayLoss_TcpTransferArrivesIntact()
+    {
+        RootFactAttribute.Require();
+        using var overlay = ThreeHostOverlay.StartFullMesh(output.WriteLine);
+        LabHost host1 = overlay.Hosts[0];
+        overlay.AssertReaches(overlay.PodOn(0), overlay.PodOn(1));
+
+        // 1 % of everything host1 sends or receives on the underlay is dropped at random.
+        Nft(host1, "add", "table", "inet", "wvloss");
+        Nft(host1, "add", "chain", "inet", "wvloss", "in", "{ type filter hook input priority 0 ; }");
+        Nft(host1, "add", "chain", "inet", "wvloss", "out", "{ type filter hook output priority 0 ; }");
+        Nft(host1, "add", "rule", "inet", "wvloss", "in", "iifname", "eth0", "numgen", "random", "mod", "100", "==", "0", "counter", "drop");
+        Nft(host1, "add", "rule", "inet", "wvloss", "out", "oifname", "eth0", "numgen", "random", "mod", "100", "==", "0", "counter", "drop");
+
+        byte[] data = RandomNumberGenerator.GetBytes(20 * 1024 * 1024);
+        (long received, string hash) = await PodTransfer.TcpAsync(overlay.PodOn(1), overlay.PodOn(0), data, TransferPort, TimeSpan.FromSeconds(180));
+        Assert.Equal(data.Length, received);
+        Assert.Equal(Convert.ToHexString(SHA256.HashData(data)), hash);
+
+        // The loss really happened: the rules dropped packets.
+        CommandResult counters = host1.Exec("nft", "list", "table", "inet", "wvloss").EnsureSuccess();
+        output.WriteLine(counters.Stdout);
+        Assert.Matches(@"packets [1-9]\d* bytes", counters.Stdout);
+    }
+
+    private static void AssertAllPairsReach(ThreeHostOverlay overlay)
+    {
+        foreach (LabPod from in overlay.Pods)
+        {
+            foreach (LabPod to in overlay.Pods)
+            {
+                if (from != to)
+                {
+                    overlay.AssertReaches(from, to);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// One ARP request from a pod on host1 for an address nobody has: every other pod (the second
+    /// pod on host1 through the bridge, the pods on host2 and host3 through the overlay) sees it
+    /// exactly once, never a copy sent back or delivered twice.
+    /// </summary>
+    private void AssertArpReachesEachHostOnce(bool chain)
+    {
+        RootFactAttribute.Require();
+        using ThreeHostOverlay overlay = chain ? ThreeHostOverlay.StartChain(output.WriteLine) : ThreeHostOverlay.StartFullMesh(output.WriteLine);
+        LabPod sender = overlay.PodOn(0);
+        // Every pod's peers are known and every path works before we count.
+        foreach (LabPod pod in overlay.Pods.Where(p => p != sender))
+        {
+            overlay.AssertReaches(sender, pod);
+        }
+
+        List<(LabPod Pod, LabProcess Capture)> captures = [];
+        try
+        {
+            foreach (LabPod pod in overlay.Pods.Where(p => p != sender))
+            {
+                LabProcess capture = pod.Start("tcpdump", "-i", "eth0", "-n", "-l", "-p", "arp");
+                captures.Add((pod, capture));
+                Assert.True(Eventually.True(() => capture.Stderr.Contains("listening on", StringComparison.Ordinal) || capture.HasExited, TimeSpan.FromSeconds(10)) && !capture.HasExited,
+                    $"tcpdump did not start in {pod.Name}: {capture.Output}");
+            }
+
+            // One broadcast request only: no retries.
+            sender.Exec("sysctl", "-q", "-w", "net.ipv4.neigh.eth0.mcast_solicit=1").EnsureSuccess();
+            sender.Exec("sysctl", "-q", "-w", "net.ipv4.neigh.eth0.app_solicit=0").EnsureSuccess();
+            sender.Exec("ping", "-c", "1", "-W", "1", Nobody); // fails: nobody answers
+            Thread.Sleep(TimeSpan.FromSeconds(2)); // a duplicate would arrive within this
+        }
+        finally
+        {
+            foreach ((_, LabProcess capture) in captures)
+            {
+                capture.Stop();
+            }
+        }
+
+        foreach ((LabPod pod, LabProcess capture) in captures)
+        {
+            int seen = capture.Stdout.Split('\n').Count(line => line.Contains($"who-has {Nobody}", StringComparison.Ordinal));
+            Assert.True(seen == 1,
+                string.Create(CultureInfo.InvariantCulture, $"{pod.Name} on {pod.Host.Name} saw the ARP request {seen} times, not once:\n{capture.Stdout}\n{overlay.Diagnostics()}"));
+        }
+    }
+
+    private static void Nft(LabHost host, params string[] args) => host.Exec(["nft", .. args]).EnsureSuccess();
+}
