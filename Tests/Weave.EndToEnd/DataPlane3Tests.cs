@@ -33,6 +33,12 @@ public sealed class DataPlane3Tests(ITestOutputHelper output)
         using var overlay = ThreeHostOverlay.StartChain(output.WriteLine);
         Assert.Null(overlay.ConnectionState(0, 2)); // no direct connection: host1 and host3 talk through host2
         AssertAllPairsReach(overlay);
+
+        // host2 relayed unicast and floods (ARP) in the sleeve format; host1 sends to host3 through it.
+        Assert.True(overlay.Counter(1, "SleeveRelayed") > 0, $"host2 relayed no unicast.\n{overlay.Diagnostics()}");
+        Assert.True(overlay.Counter(1, "SleeveFloodsRelayed") > 0, $"host2 relayed no flood.\n{overlay.Diagnostics()}");
+        Assert.Equal(0, overlay.Counter(1, "SleeveDropsBadHeader"));
+        Assert.Equal(("sleeve", overlay.Hosts[1].PeerName), NameOnly(overlay.Route(0, 2)));
     }
 
     [RootFact]
@@ -62,12 +68,17 @@ public sealed class DataPlane3Tests(ITestOutputHelper output)
         Assert.True(Eventually.True(() => overlay.ConnectionState(0, 2) is { } state && state != "established", ThreeHostOverlay.Within),
             $"host1 still shows its connection to host3 established with UDP between them blocked.\n{overlay.Diagnostics()}");
         Assert.Equal("established", overlay.ConnectionState(0, 1));
+        long relayedBefore = overlay.Counter(1, "SleeveRelayed");
         overlay.AssertReaches(pod1, pod3);
         overlay.AssertReaches(pod3, pod1);
+        Assert.Equal(("sleeve", overlay.Hosts[1].PeerName), NameOnly(overlay.Route(0, 2)));
+        Assert.True(overlay.Counter(1, "SleeveRelayed") > relayedBefore, $"host2 relayed nothing while host1–host3 was blocked.\n{overlay.Diagnostics()}");
 
         Nft(host1, "delete", "table", "inet", "wvblock");
         Assert.True(Eventually.True(() => overlay.ConnectionState(0, 2) == "established" && overlay.ConnectionState(2, 0) == "established", ThreeHostOverlay.Within),
             $"host1 and host3 did not show their connection established again after UDP was unblocked.\n{overlay.Diagnostics()}");
+        Assert.True(Eventually.True(() => overlay.Route(0, 2)?.Encapsulation == "vxlan", ThreeHostOverlay.Within),
+            $"host1 still does not send to host3 directly: {overlay.Route(0, 2)}.\n{overlay.Diagnostics()}");
         overlay.AssertReaches(pod1, pod3);
         overlay.AssertReaches(pod3, pod1);
     }
@@ -160,6 +171,10 @@ public sealed class DataPlane3Tests(ITestOutputHelper output)
                 string.Create(CultureInfo.InvariantCulture, $"{pod.Name} on {pod.Host.Name} saw the ARP request {seen} times, not once:\n{capture.Stdout}\n{overlay.Diagnostics()}"));
         }
     }
+
+    /// <summary>The route with its next hop's name alone (reports show <c>name(nickname)</c>).</summary>
+    private static (string Encapsulation, string Via)? NameOnly((string Encapsulation, string Via)? route) =>
+        route is { } r ? (r.Encapsulation, r.Via.Split('(')[0]) : null;
 
     private static void Nft(LabHost host, params string[] args) => host.Exec(["nft", .. args]).EnsureSuccess();
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Text;
+using System.Text.Json;
 using Weave.Lab;
 using Xunit;
 
@@ -100,6 +101,36 @@ internal sealed class ThreeHostOverlay : IDisposable
         LabHost target = Hosts[to];
         return MeshStatusText.Connections(result.Stdout)
             .FirstOrDefault(r => r.IsTo(target.Name, target.UnderlayAddress.ToString()))?.State;
+    }
+
+    /// <summary>Host <paramref name="host"/>'s <c>GET /report</c>.</summary>
+    public JsonDocument Report(int host)
+    {
+        using var api = new RouterApi(Hosts[host]);
+        RouterApi.Reply reply = api.Get("/report");
+        Assert.True(reply.Ok, reply.ToString());
+        return JsonDocument.Parse(reply.Body);
+    }
+
+    /// <summary>A data-plane counter from host <paramref name="host"/>'s report.</summary>
+    public long Counter(int host, string name)
+    {
+        using JsonDocument report = Report(host);
+        return report.RootElement.GetProperty("DataPlane").GetProperty("Counters").GetProperty(name).GetInt64();
+    }
+
+    /// <summary>How host <paramref name="from"/> sends to host <paramref name="to"/>'s peer: (<c>vxlan</c> or <c>sleeve</c>, the next hop's name), or null when it has no route.</summary>
+    public (string Encapsulation, string Via)? Route(int from, int to)
+    {
+        using JsonDocument report = Report(from);
+        foreach (JsonElement route in report.RootElement.GetProperty("DataPlane").GetProperty("Routes").EnumerateArray())
+        {
+            if (route.GetProperty("Peer").GetString() == Hosts[to].PeerName)
+            {
+                return (route.GetProperty("Encapsulation").GetString() ?? "", route.GetProperty("Via").GetString() ?? "");
+            }
+        }
+        return null;
     }
 
     /// <summary>Every router's status, connections and output, for failure messages.</summary>
