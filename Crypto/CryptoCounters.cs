@@ -19,6 +19,14 @@ public sealed class CryptoCounters
     /// <summary>Records or datagrams too short, too long, or of an unknown key epoch or type.</summary>
     public long Malformed => Interlocked.Read(ref _malformed);
 
+    /// <summary>Every counter by name, for metrics (listed by hand: no reflection under Native AOT).</summary>
+    public (string Name, long Value)[] Snapshot() =>
+    [
+        (nameof(AuthenticationFailures), AuthenticationFailures),
+        (nameof(Replays), Replays),
+        (nameof(Malformed), Malformed),
+    ];
+
     internal void CountAuthenticationFailure() => Interlocked.Increment(ref _authenticationFailures);
 
     internal void CountReplay() => Interlocked.Increment(ref _replays);

@@ -1,0 +1,93 @@
+using Weave.Crypto;
+using Weave.Gossip.Mesh;
+using Weave.Ipam;
+using Weave.Router.DataPlane;
+
+namespace Weave.Router.Api;
+
+/// <summary>
+/// What <c>/metrics</c> exports, as metric families: Weave Net's names where we have the same
+/// figure, ours for the data plane and crypto. Counters are taken generically from the snapshots
+/// (a counter added there appears here without a change); a figure we cannot compute is left out.
+/// </summary>
+public static class RouterMetrics
+{
+    private static readonly string[] s_connectionStates =
+    [
+        ConnectionStates.Established, ConnectionStates.Pending, ConnectionStates.Connecting,
+        ConnectionStates.Retrying, ConnectionStates.Failed,
+    ];
+
+    public static IEnumerable<MetricFamily> From(RouterInfo info, MeshStatus mesh, IpamStatus ipam, DataPlaneReport? dataPlane, ProcessStats? process)
+    {
+        ArgumentNullException.ThrowIfNull(info);
+        ArgumentNullException.ThrowIfNull(mesh);
+        ArgumentNullException.ThrowIfNull(ipam);
+        yield return Connections(mesh);
+        yield return MetricFamily.Gauge("weave_peers", "Number of peers in the mesh, ourselves included.", mesh.Peers.Count);
+        foreach (MetricFamily family in Ipam(ipam))
+        {
+            yield return family;
+        }
+        if (dataPlane is not null)
+        {
+            yield return MetricFamily.Gauge("weave_dataplane_macs", "MAC addresses known behind other peers.", dataPlane.Macs);
+            foreach (MetricFamily family in Counters("weave_dataplane_", dataPlane.Counters, "Data-plane counter"))
+            {
+                yield return family;
+            }
+        }
+        if (info.ControlCrypto is { } control)
+        {
+            foreach (MetricFamily family in Crypto("control", control))
+            {
+                yield return family;
+            }
+        }
+        if (process is not null)
+        {
+            yield return MetricFamily.Gauge("process_resident_memory_bytes", "Resident memory size in bytes.", process.ResidentBytes);
+            yield return MetricFamily.Counter("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.", process.CpuSeconds);
+            yield return MetricFamily.Gauge("process_start_time_seconds", "Start time of the process since unix epoch in seconds.", process.StartTimeSeconds);
+        }
+    }
+
+    /// <summary>
+    /// Every state and both encryption values, zeros included, so a series does not vanish when
+    /// its last connection goes. Weave's <c>type</c> label (fastdp/sleeve) is left out: a
+    /// connection here has no single type, each peer's route chooses VXLAN or sleeve.
+    /// </summary>
+    private static MetricFamily Connections(MeshStatus mesh)
+    {
+        var samples = new List<MetricSample>();
+        foreach (string state in s_connectionStates)
+        {
+            foreach (bool encrypted in (bool[])[false, true])
+            {
+                int count = mesh.Connections.Count(c => c.State == state && c.Encrypted == encrypted);
+                samples.Add(new MetricSample([("state", state), ("encryption", encrypted ? "yes" : "no")], count));
+            }
+        }
+        return new MetricFamily("weave_connections", "Number of peer-to-peer connections.", "gauge", samples);
+    }
+
+    private static IEnumerable<MetricFamily> Ipam(IpamStatus ipam)
+    {
+        yield return new MetricFamily("weave_ips", "Number of IP addresses.", "gauge",
+        [
+            new MetricSample([("state", "local-used")], ipam.Allocated),
+            new MetricSample([("state", "local-free")], ipam.Free),
+        ]);
+        yield return MetricFamily.Gauge("weave_max_ips", "Size of IP address space used by allocator.", ipam.Range.Size);
+        List<IpamPeerShare> unreachable = [.. ipam.Peers.Where(p => !p.Reachable)];
+        yield return MetricFamily.Gauge("weave_ipam_unreachable_count", "Number of unreachable peers.", unreachable.Count);
+        yield return MetricFamily.Gauge("weave_ipam_unreachable_percentage", "Percentage of IP addresses owned by unreachable peers.", unreachable.Sum(p => p.Percent));
+        yield return MetricFamily.Gauge("weave_ipam_pending_requests", "Allocations and claims waiting for space or a ring (Weave counted them apart).", ipam.PendingRequests);
+    }
+
+    private static IEnumerable<MetricFamily> Crypto(string plane, CryptoCounters counters) =>
+        Counters($"weave_crypto_{plane}_", counters.Snapshot(), $"Records the {plane} plane's crypto dropped:");
+
+    private static IEnumerable<MetricFamily> Counters(string prefix, IEnumerable<(string Name, long Value)> counters, string help) =>
+        counters.Select(c => MetricFamily.Counter($"{prefix}{MetricsText.SnakeCase(c.Name)}_total", $"{help} {c.Name}.", c.Value));
+}

@@ -1,0 +1,96 @@
+using Weave.Crypto;
+using Weave.Gossip;
+using Weave.Gossip.Mesh;
+using Weave.Ipam;
+using Weave.Router.Api;
+using Weave.Router.DataPlane;
+using Xunit;
+
+namespace Weave.Tests.Router;
+
+/// <summary>What <c>/metrics</c> exports from the mesh, IPAM, data-plane and crypto figures.</summary>
+public sealed class RouterMetricsTests
+{
+    private static readonly PeerName s_self = new(0x5e1a00000001);
+    private static readonly PeerName s_other = new(0x5e1a00000002);
+    private static readonly PeerName s_gone = new(0x5e1a00000003);
+
+    private static string Render(RouterInfo info, DataPlaneReport? dataPlane = null, ProcessStats? process = null)
+    {
+        var mesh = new MeshStatus(new PeerIdentity(s_self, "host1", 1),
+        [
+            new ConnectionRow(true, "10.0.0.2:6783", ConnectionStates.Established, "peer") { Encrypted = true },
+            new ConnectionRow(false, "10.0.0.3:40000", ConnectionStates.Established, "peer"),
+            new ConnectionRow(true, "10.0.0.4:6783", ConnectionStates.Failed, "refused"),
+        ],
+        [new PeerRow("a", []), new PeerRow("b", []), new PeerRow("c", [])], []);
+        var ipam = new IpamStatus(Cidr.Parse("10.32.0.0/12"), Cidr.Parse("10.32.0.0/12"), "consensus", "ready", true,
+        [
+            new IpamPeerShare(s_self, "host1", 524288, 50, 0, true, true),
+            new IpamPeerShare(s_other, "host2", 262144, 25, 0, true, false),
+            new IpamPeerShare(s_gone, "host3", 262144, 25, 0, false, false),
+        ], 524285, 3, 2, null, 0, []);
+        return MetricsText.Render(RouterMetrics.From(info, mesh, ipam, dataPlane, process));
+    }
+
+    [Fact]
+    public void From_Mesh_CountsConnectionsByStateAndEncryption_AndPeers()
+    {
+        string text = Render(new RouterInfo("1.0.0", "1..1"));
+
+        Assert.Contains("weave_connections{state=\"established\",encryption=\"no\"} 1\n", text, StringComparison.Ordinal);
+        Assert.Contains("weave_connections{state=\"established\",encryption=\"yes\"} 1\n", text, StringComparison.Ordinal);
+        Assert.Contains("weave_connections{state=\"failed\",encryption=\"no\"} 1\n", text, StringComparison.Ordinal);
+        Assert.Contains("weave_connections{state=\"pending\",encryption=\"no\"} 0\n", text, StringComparison.Ordinal);
+        Assert.Contains("weave_peers 3\n", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void From_Ipam_ExportsWeavesFigures()
+    {
+        string text = Render(new RouterInfo("1.0.0", "1..1"));
+
+        Assert.Contains("weave_ips{state=\"local-used\"} 3\n", text, StringComparison.Ordinal);
+        Assert.Contains("weave_ips{state=\"local-free\"} 524285\n", text, StringComparison.Ordinal);
+        Assert.Contains("weave_max_ips 1048576\n", text, StringComparison.Ordinal);
+        Assert.Contains("weave_ipam_unreachable_count 1\n", text, StringComparison.Ordinal);
+        Assert.Contains("weave_ipam_unreachable_percentage 25\n", text, StringComparison.Ordinal);
+        Assert.Contains("weave_ipam_pending_requests 2\n", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void From_DataPlane_RendersEveryCounterGenerically()
+    {
+        var report = new DataPlaneReport([], 7, [("FramesFromBridge", 10), ("SomeCounterAddedLater", 4)]);
+
+        string text = Render(new RouterInfo("1.0.0", "1..1"), report);
+
+        Assert.Contains("# TYPE weave_dataplane_frames_from_bridge_total counter\nweave_dataplane_frames_from_bridge_total 10\n", text, StringComparison.Ordinal);
+        Assert.Contains("\nweave_dataplane_some_counter_added_later_total 4\n", text, StringComparison.Ordinal);
+        Assert.Contains("\nweave_dataplane_macs 7\n", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void From_ControlCrypto_OnlyWithAPassword()
+    {
+        Assert.DoesNotContain("weave_crypto_control_", Render(new RouterInfo("1.0.0", "1..1")), StringComparison.Ordinal);
+
+        string text = Render(new RouterInfo("1.0.0", "1..1") { ControlCrypto = new CryptoCounters() });
+
+        Assert.Contains("# TYPE weave_crypto_control_authentication_failures_total counter\nweave_crypto_control_authentication_failures_total 0\n", text, StringComparison.Ordinal);
+        Assert.Contains("\nweave_crypto_control_replays_total 0\n", text, StringComparison.Ordinal);
+        Assert.Contains("\nweave_crypto_control_malformed_total 0\n", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void From_Process_ExportsTheBasics_OrLeavesThemOut()
+    {
+        Assert.DoesNotContain("process_", Render(new RouterInfo("1.0.0", "1..1")), StringComparison.Ordinal);
+
+        string text = Render(new RouterInfo("1.0.0", "1..1"), process: new ProcessStats(4096, 1.5, 1700000000.5));
+
+        Assert.Contains("\nprocess_resident_memory_bytes 4096\n", text, StringComparison.Ordinal);
+        Assert.Contains("# TYPE process_cpu_seconds_total counter\nprocess_cpu_seconds_total 1.5\n", text, StringComparison.Ordinal);
+        Assert.Contains("\nprocess_start_time_seconds 1700000000.5\n", text, StringComparison.Ordinal);
+    }
+}
