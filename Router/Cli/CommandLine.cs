@@ -82,6 +82,7 @@ public static class CommandLine
         var host = new Option<string?>("--host") { Description = "Address to listen on (default: all)" };
         var mtu = new Option<int?>("--mtu") { Description = "Overlay MTU of the bridge and pods (default: the underlay link's MTU less 56 bytes of encapsulation)" };
         var httpAddr = new Option<string?>("--http-addr") { Description = "Local HTTP API address (default 127.0.0.1:6784)" };
+        var metricsAddr = new Option<string?>("--metrics-addr") { Description = "Prometheus /metrics address (default 127.0.0.1:6782; off or empty: none)" };
         var dataDir = new Option<string?>("--data-dir") { Description = $"Directory of state kept across restarts (default {RouterOptions.DefaultDataDirectory})" };
         var connLimit = new Option<int>("--conn-limit") { Description = "Most connections to other peers; 0 means unlimited", DefaultValueFactory = _ => RouterOptions.DefaultConnectionLimit };
         var noDiscovery = new Option<bool>("--no-discovery") { Description = "Dial only the given peers, not the peers they are connected to" };
@@ -96,7 +97,7 @@ public static class CommandLine
         var peers = new Argument<string[]>("PEER") { Arity = ArgumentArity.ZeroOrMore, Description = "Peers to connect to, as host[:port]" };
         var launch = new Command("launch", "Run the router in the foreground")
         {
-            name, nickname, port, host, mtu, httpAddr, dataDir, connLimit, noDiscovery, ipallocRange, ipallocDefaultSubnet, ipallocInit,
+            name, nickname, port, host, mtu, httpAddr, metricsAddr, dataDir, connLimit, noDiscovery, ipallocRange, ipallocDefaultSubnet, ipallocInit,
             password, passwordFile, trustedSubnets, logLevel, peers,
         };
         launch.SetAction(async (parsed, _) =>
@@ -109,6 +110,7 @@ public static class CommandLine
                 Host = parsed.GetValue(host),
                 Mtu = parsed.GetValue(mtu),
                 HttpAddr = parsed.GetValue(httpAddr),
+                MetricsAddr = parsed.GetValue(metricsAddr),
                 DataDir = parsed.GetValue(dataDir),
                 ConnLimit = parsed.GetValue(connLimit),
                 NoDiscovery = parsed.GetValue(noDiscovery),

@@ -14,6 +14,9 @@ public sealed record LaunchFlags
     public string? Host { get; init; }
     public int? Mtu { get; init; }
     public string? HttpAddr { get; init; }
+
+    /// <summary><c>--metrics-addr</c>: ip:port, or <c>off</c> or empty for no metrics listener.</summary>
+    public string? MetricsAddr { get; init; }
     public string? DataDir { get; init; }
     public int ConnLimit { get; init; } = RouterOptions.DefaultConnectionLimit;
     public bool NoDiscovery { get; init; }
@@ -75,6 +78,7 @@ public static class LaunchOptions
         {
             throw new LaunchException($"invalid --http-addr '{httpAddr}': expected ip:port");
         }
+        IPEndPoint? metrics = MetricsEndPoint(flags.MetricsAddr);
         if (flags.ConnLimit < 0)
         {
             throw new LaunchException($"invalid --conn-limit {flags.ConnLimit}: expected 0 (unlimited) or more");
@@ -111,6 +115,7 @@ public static class LaunchOptions
             Port = port,
             Mtu = flags.Mtu,
             HttpEndPoint = http,
+            MetricsEndPoint = metrics,
             Peers = targets,
             DataDirectory = dataDirectory,
             ConnectionLimit = flags.ConnLimit,
@@ -154,6 +159,24 @@ public static class LaunchOptions
             throw new LaunchException($"invalid {error}");
         }
         return (range, defaultSubnet, init);
+    }
+
+    /// <summary><c>--metrics-addr</c>: the default when not given, null when <c>off</c> or empty.</summary>
+    private static IPEndPoint? MetricsEndPoint(string? given)
+    {
+        if (given is null)
+        {
+            return RouterOptions.DefaultMetricsEndPoint;
+        }
+        if (given.Length == 0 || given == "off")
+        {
+            return null;
+        }
+        if (!IPEndPoint.TryParse(given, out IPEndPoint? endPoint) || endPoint.Port == 0)
+        {
+            throw new LaunchException($"invalid --metrics-addr '{given}': expected ip:port, or off");
+        }
+        return endPoint;
     }
 
     /// <summary>The absolute form of <c>--data-dir</c> (default /var/lib/weave).</summary>

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
 using Weave.Crypto;
 using Weave.Gossip;
@@ -57,9 +58,17 @@ public sealed class RouterHost
         using HardenedPassword? password = HardenPassword(log);
         ControlSecurity? security = password is null ? null : new ControlSecurity(password, _controlCrypto);
         var meshControl = new LateMeshControl();
-        ApiServer api = await StartApiAsync(meshControl, mtu, stop).ConfigureAwait(false);
+        RouterInfo info = InfoFor(mtu);
+        ApiServer api = await ServeAsync("the HTTP API", _options.HttpEndPoint, () =>
+            ApiServer.StartAsync(_options.HttpEndPoint, info, () => _ready, meshControl, meshControl, AddToBridge, () => _forwarder?.Report(), stop)).ConfigureAwait(false);
+        MetricsServer? metrics = null;
         try
         {
+            if (_options.MetricsEndPoint is { } metricsEndPoint)
+            {
+                metrics = await ServeAsync("metrics", metricsEndPoint, () =>
+                    MetricsServer.StartAsync(metricsEndPoint, info, () => _ready, meshControl, meshControl, () => _forwarder?.Report(), stop)).ConfigureAwait(false);
+            }
             BridgeSetup bridge = SetUpBridge(mtu);
             if (bridge.CreatedBridge)
             {
@@ -100,6 +109,10 @@ public sealed class RouterHost
         }
         finally
         {
+            if (metrics is not null)
+            {
+                await metrics.DisposeAsync().ConfigureAwait(false);
+            }
             await api.DisposeAsync().ConfigureAwait(false);
         }
     }
@@ -213,27 +226,30 @@ public sealed class RouterHost
         RequireDataPathHealth = true,
     };
 
-    private async Task<ApiServer> StartApiAsync(LateMeshControl control, int mtu, CancellationToken ct)
+    private RouterInfo InfoFor(int mtu) => Info with
+    {
+        MeshPort = _options.Port,
+        Discovery = _options.Discovery,
+        Mtu = mtu,
+        Encryption = _options.Encrypted,
+        TrustedSubnets = _options.TrustedSubnets,
+        ControlCrypto = _options.Encrypted ? _controlCrypto : null,
+    };
+
+    /// <summary>Starts one of the HTTP listeners; an address in use becomes one clear line.</summary>
+    private static async Task<T> ServeAsync<T>(string what, IPEndPoint endPoint, Func<Task<T>> start)
     {
         try
         {
-            RouterInfo info = Info with
-            {
-                MeshPort = _options.Port,
-                Discovery = _options.Discovery,
-                Mtu = mtu,
-                Encryption = _options.Encrypted,
-                TrustedSubnets = _options.TrustedSubnets,
-                ControlCrypto = _options.Encrypted ? _controlCrypto : null,
-            };
-            return await ApiServer.StartAsync(_options.HttpEndPoint, info, () => _ready, control, control, AddToBridge, () => _forwarder?.Report(), ct).ConfigureAwait(false);
+            return await start().ConfigureAwait(false);
         }
         catch (IOException e)
         {
-            string why = e.InnerException is SocketException { SocketErrorCode: SocketError.AddressAlreadyInUse }
+            // Kestrel wraps the socket's error in its own AddressInUseException.
+            string why = e.InnerException is AddressInUseException or SocketException { SocketErrorCode: SocketError.AddressAlreadyInUse }
                 ? "address already in use"
                 : e.Message;
-            throw new LaunchException($"cannot serve the HTTP API on {_options.HttpEndPoint}: {why}");
+            throw new LaunchException($"cannot serve {what} on {endPoint}: {why}");
         }
     }
 

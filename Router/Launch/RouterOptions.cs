@@ -21,6 +21,7 @@ public sealed record RouterOptions
     public const int DefaultVni = 6783;
 
     public static readonly IPEndPoint DefaultHttpEndPoint = new(IPAddress.Loopback, 6784);
+    public static readonly IPEndPoint DefaultMetricsEndPoint = new(IPAddress.Loopback, 6782);
 
     /// <summary>Where the router keeps state across restarts (the peer name now; IPAM later).</summary>
     public const string DefaultDataDirectory = "/var/lib/weave";
@@ -47,6 +48,10 @@ public sealed record RouterOptions
     public int? Mtu { get; init; }
     public int Vni { get; init; } = DefaultVni;
     public IPEndPoint HttpEndPoint { get; init; } = DefaultHttpEndPoint;
+
+    /// <summary>Where Prometheus' <c>/metrics</c> is served; null for nowhere (<c>--metrics-addr=off</c>).</summary>
+    public IPEndPoint? MetricsEndPoint { get; init; } = DefaultMetricsEndPoint;
+
     public string Bridge { get; init; } = DefaultBridge;
     public string Tap { get; init; } = DefaultTap;
     public IReadOnlyList<PeerAddress> Peers { get; init; } = [];

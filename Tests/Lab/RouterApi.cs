@@ -15,8 +15,12 @@ public sealed class RouterApi : IDisposable
 
     private readonly HttpClient _client;
 
+    /// <summary>The router's metrics port (<c>--metrics-addr</c>'s default).</summary>
+    public const int MetricsPort = 6782;
+
     /// <param name="connections">Most pooled connections, i.e. concurrent requests on the wire.</param>
-    public RouterApi(LabHost host, int connections = int.MaxValue)
+    /// <param name="port">The port on 127.0.0.1: the API's 6784, or <see cref="MetricsPort"/>.</param>
+    public RouterApi(LabHost host, int connections = int.MaxValue, int port = 6784)
     {
         ArgumentNullException.ThrowIfNull(host);
         Host = host;
@@ -31,7 +35,7 @@ public sealed class RouterApi : IDisposable
                 Socket socket = host.Run(() => new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true });
                 try
                 {
-                    await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, 6784), ct);
+                    await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port), ct);
                     return new NetworkStream(socket, ownsSocket: true);
                 }
                 catch
@@ -41,7 +45,7 @@ public sealed class RouterApi : IDisposable
                 }
             },
         };
-        _client = new HttpClient(handler) { BaseAddress = new Uri("http://127.0.0.1:6784"), Timeout = RequestTimeout };
+        _client = new HttpClient(handler) { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = RequestTimeout };
     }
 
     public LabHost Host { get; }
@@ -52,7 +56,10 @@ public sealed class RouterApi : IDisposable
         try
         {
             using HttpResponseMessage response = await _client.SendAsync(request);
-            return new Reply(method, path, (int)response.StatusCode, await response.Content.ReadAsStringAsync());
+            return new Reply(method, path, (int)response.StatusCode, await response.Content.ReadAsStringAsync())
+            {
+                ContentType = response.Content.Headers.ContentType?.ToString(),
+            };
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException or IOException)
         {
@@ -74,6 +81,8 @@ public sealed class RouterApi : IDisposable
     public sealed record Reply(HttpMethod Method, string Path, int Status, string Body)
     {
         public bool Ok => Status is >= 200 and < 300;
+
+        public string? ContentType { get; init; }
 
         public override string ToString() => $"{Method} {Path} -> {Status}: {Body.TrimEnd()}";
     }

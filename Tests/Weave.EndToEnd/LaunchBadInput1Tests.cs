@@ -51,6 +51,35 @@ public sealed class LaunchBadInput1Tests(ITestOutputHelper output)
         AssertFailsCleanly(host, host.StartRouter(), mentioning: "6783");
     }
 
+    [RootFact]
+    public void Launch_MetricsPortInUse_FailsWithOneLine()
+    {
+        RootFactAttribute.Require();
+        using var lab = NetLab.Create(1, output.WriteLine);
+        LabHost host = lab.Hosts[0];
+        using Socket squatter = host.Run(() =>
+        {
+            var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            socket.Bind(new IPEndPoint(IPAddress.Loopback, 6782));
+            socket.Listen(1);
+            return socket;
+        });
+
+        // The HTTP listeners start after the MTU is chosen, which logs at info (as for the API's
+        // port): --host and --log-level warning leave the reason as the one line.
+        AssertFailsCleanly(host, host.StartRouter("--host", host.UnderlayAddress.ToString(), "--log-level", "warning"), mentioning: "cannot serve metrics on 127.0.0.1:6782: address already in use");
+    }
+
+    [RootFact]
+    public void Launch_BadMetricsAddr_FailsWithOneLine()
+    {
+        RootFactAttribute.Require();
+        using var lab = NetLab.Create(1, output.WriteLine);
+        LabHost host = lab.Hosts[0];
+
+        AssertFailsCleanly(host, host.StartRouter("--metrics-addr", "localhost"), mentioning: "invalid --metrics-addr 'localhost'");
+    }
+
     private static void AssertFailsCleanly(LabHost host, LabProcess router, string mentioning)
     {
         bool exited = router.WaitForExit(s_exitWithin);

@@ -218,6 +218,26 @@ public sealed class LaunchOptionsTests
     }
 
     [Theory]
+    [InlineData("127.0.0.1")]
+    [InlineData("127.0.0.1:0")]
+    [InlineData("localhost:6782")]
+    [InlineData("Off")]
+    [InlineData("127.0.0.1:65536")]
+    public void From_InvalidMetricsAddr_NamesFlagAndValue(string metricsAddr)
+    {
+        Assert.Equal($"invalid --metrics-addr '{metricsAddr}': expected ip:port, or off", Error(() => From(new LaunchFlags { MetricsAddr = metricsAddr })));
+    }
+
+    [Fact]
+    public void From_MetricsAddr_DefaultsToLoopback6782_OffOrEmptyDisables_ElseParsed()
+    {
+        Assert.Equal(new IPEndPoint(IPAddress.Loopback, 6782), From(new LaunchFlags()).MetricsEndPoint);
+        Assert.Null(From(new LaunchFlags { MetricsAddr = "off" }).MetricsEndPoint);
+        Assert.Null(From(new LaunchFlags { MetricsAddr = "" }).MetricsEndPoint);
+        Assert.Equal(new IPEndPoint(IPAddress.Parse("0.0.0.0"), 9100), From(new LaunchFlags { MetricsAddr = "0.0.0.0:9100" }).MetricsEndPoint);
+    }
+
+    [Theory]
     [InlineData("--bogus")]
     [InlineData("-x")]
     public void From_PeerLooksLikeAFlag_UnknownFlag(string peer)
