@@ -1,8 +1,6 @@
 using System.Net;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Logging;
 using Weave.Gossip.Mesh;
 using Weave.Ipam;
 using Weave.Router.DataPlane;
@@ -25,12 +23,7 @@ public sealed class ApiServer : IAsyncDisposable
     public static async Task<ApiServer> StartAsync(IPEndPoint endPoint, RouterInfo info, Func<bool> isReady,
         IMeshControl mesh, IIpamControl ipam, Action<IPAddress, int> addToBridge, Func<DataPlaneReport?> dataPlane, CancellationToken ct)
     {
-        WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
-        // The router logs for itself; the host's own console messages would break the rule that a
-        // failed start prints exactly one line.
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseKestrel(kestrel => kestrel.Listen(endPoint));
-        WebApplication app = builder.Build();
+        WebApplication app = LocalWebApp.Create(endPoint);
 
         app.MapMeshEndpoints(mesh, isReady, info, async ct => StatusText.IpamSummary(await ipam.StatusAsync(ct).ConfigureAwait(false)));
         app.MapIpamEndpoints(ipam, isReady, addToBridge);
@@ -48,9 +41,5 @@ public sealed class ApiServer : IAsyncDisposable
         return new ApiServer(app);
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        await _app.StopAsync().ConfigureAwait(false);
-        await _app.DisposeAsync().ConfigureAwait(false);
-    }
+    public ValueTask DisposeAsync() => LocalWebApp.StopAsync(_app);
 }

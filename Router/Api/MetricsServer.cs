@@ -1,8 +1,6 @@
 using System.Net;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Logging;
 using Weave.Gossip.Mesh;
 using Weave.Ipam;
 using Weave.Router.DataPlane;
@@ -24,10 +22,7 @@ public sealed class MetricsServer : IAsyncDisposable
     public static async Task<MetricsServer> StartAsync(IPEndPoint endPoint, RouterInfo info, Func<bool> isReady,
         IMeshControl mesh, IIpamControl ipam, Func<DataPlaneReport?> dataPlane, CancellationToken ct)
     {
-        WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders(); // a failed start prints exactly one line, the router's
-        builder.WebHost.UseKestrel(kestrel => kestrel.Listen(endPoint));
-        WebApplication app = builder.Build();
+        WebApplication app = LocalWebApp.Create(endPoint);
         app.MapGet("/metrics", async (CancellationToken ct) =>
         {
             if (!isReady())
@@ -43,9 +38,5 @@ public sealed class MetricsServer : IAsyncDisposable
         return new MetricsServer(app);
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        await _app.StopAsync().ConfigureAwait(false);
-        await _app.DisposeAsync().ConfigureAwait(false);
-    }
+    public ValueTask DisposeAsync() => LocalWebApp.StopAsync(_app);
 }

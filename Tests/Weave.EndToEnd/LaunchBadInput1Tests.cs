@@ -40,13 +40,7 @@ public sealed class LaunchBadInput1Tests(ITestOutputHelper output)
         RootFactAttribute.Require();
         using var lab = NetLab.Create(1, output.WriteLine);
         LabHost host = lab.Hosts[0];
-        using Socket squatter = host.Run(() =>
-        {
-            var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            socket.Bind(new IPEndPoint(IPAddress.Any, 6783));
-            socket.Listen(1);
-            return socket;
-        });
+        using Socket squatter = Squat(host, new IPEndPoint(IPAddress.Any, 6783));
 
         AssertFailsCleanly(host, host.StartRouter(), mentioning: "6783");
     }
@@ -57,13 +51,7 @@ public sealed class LaunchBadInput1Tests(ITestOutputHelper output)
         RootFactAttribute.Require();
         using var lab = NetLab.Create(1, output.WriteLine);
         LabHost host = lab.Hosts[0];
-        using Socket squatter = host.Run(() =>
-        {
-            var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            socket.Bind(new IPEndPoint(IPAddress.Loopback, 6782));
-            socket.Listen(1);
-            return socket;
-        });
+        using Socket squatter = Squat(host, new IPEndPoint(IPAddress.Loopback, 6782));
 
         // The HTTP listeners start after the MTU is chosen, which logs at info (as for the API's
         // port): --host and --log-level warning leave the reason as the one line.
@@ -79,6 +67,15 @@ public sealed class LaunchBadInput1Tests(ITestOutputHelper output)
 
         AssertFailsCleanly(host, host.StartRouter("--metrics-addr", "localhost"), mentioning: "invalid --metrics-addr 'localhost'");
     }
+
+    /// <summary>A TCP listener on the host's <paramref name="endPoint"/>, so the router finds it taken.</summary>
+    private static Socket Squat(LabHost host, IPEndPoint endPoint) => host.Run(() =>
+    {
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        socket.Bind(endPoint);
+        socket.Listen(1);
+        return socket;
+    });
 
     private static void AssertFailsCleanly(LabHost host, LabProcess router, string mentioning)
     {
