@@ -104,14 +104,16 @@ public static class TcpSegmenter
     /// their Ethernet frame lengths into <paramref name="frameLengths"/>. Stops at the last segment,
     /// or at the first that does not fit in either span; returns how many it wrote. Since every
     /// segment but the last is the same size, the output is a ready UDP GSO send with a segment
-    /// size of <paramref name="headroom"/> + the first frame length.
+    /// size of <paramref name="headroom"/> + the first frame length + <paramref name="tailroom"/>
+    /// (bytes left untouched after each frame, e.g. for an AEAD tag).
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">firstSegment or headroom is out of range.</exception>
     /// <exception cref="ArgumentException">The frame is shorter than the layout says.</exception>
     public static int Segment(ReadOnlySpan<byte> frame, in TcpSuperFrame layout, int firstSegment,
-        Span<byte> output, int headroom, Span<int> frameLengths)
+        Span<byte> output, int headroom, Span<int> frameLengths, int tailroom = 0)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(headroom);
+        ArgumentOutOfRangeException.ThrowIfNegative(tailroom);
         ArgumentOutOfRangeException.ThrowIfNegative(firstSegment);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(firstSegment, layout.SegmentCount);
         if (frame.Length < layout.FrameLength || layout.SegmentSize <= 0)
@@ -135,7 +137,7 @@ public static class TcpSegmenter
         {
             int payloadLength = layout.SegmentPayloadLength(index);
             int frameLength = headerLength + payloadLength;
-            if (output.Length - position < headroom + frameLength)
+            if (output.Length - position < headroom + frameLength + tailroom)
             {
                 break;
             }
@@ -174,7 +176,7 @@ public static class TcpSegmenter
             BinaryPrimitives.WriteUInt16BigEndian(segmentTcp[16..], InternetChecksum.Finish(InternetChecksum.Add(segmentTcp, sum)));
 
             frameLengths[written] = frameLength;
-            position += headroom + frameLength;
+            position += headroom + frameLength + tailroom;
         }
         return written;
     }

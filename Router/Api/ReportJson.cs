@@ -52,6 +52,15 @@ public static class ReportJson
             json.WriteNumber("Malformed", crypto.Malformed);
             json.WriteEndObject();
         }
+        if (router.DataCrypto is { } data)
+        {
+            // Sealed sleeve datagrams dropped since start; plaintext refused is in the data plane's counters.
+            json.WriteStartObject("DataCrypto");
+            json.WriteNumber("AuthenticationFailures", data.AuthenticationFailures);
+            json.WriteNumber("Replays", data.Replays);
+            json.WriteNumber("Malformed", data.Malformed);
+            json.WriteEndObject();
+        }
         json.WriteBoolean("PeerDiscovery", router.Discovery);
         if (router.Mtu is int mtu)
         {

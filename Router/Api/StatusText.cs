@@ -154,4 +154,7 @@ public sealed record RouterInfo(string Version, string ProtocolRange)
 
     /// <summary>What the control plane's record layers dropped; null without a password.</summary>
     public Weave.Crypto.CryptoCounters? ControlCrypto { get; init; }
+
+    /// <summary>What the data plane's openers dropped (sealed sleeve datagrams); null without a password.</summary>
+    public Weave.Crypto.CryptoCounters? DataCrypto { get; init; }
 }

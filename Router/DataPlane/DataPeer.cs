@@ -6,14 +6,16 @@ namespace Weave.Router.DataPlane;
 
 /// <summary>
 /// A neighbour the data plane can send frames to: its name and two UDP addresses (VXLAN, and the
-/// sleeve port for relayed frames), each serialised once.
+/// sleeve port for relayed frames), each serialised once. With <see cref="Sealing"/> (a password)
+/// everything to and from it is a sealed sleeve datagram: its VXLAN port is neither used nor heard.
 /// </summary>
 public sealed class DataPeer
 {
     /// <param name="endPoint">Its VXLAN address (the mesh port + 1 by default).</param>
     /// <param name="sleeveEndPoint">Its sleeve address; by default the same host at
     /// <paramref name="endPoint"/>'s port − 1, the mesh port, where our routers put it.</param>
-    public DataPeer(PeerName name, string display, IPEndPoint endPoint, IPEndPoint? sleeveEndPoint = null)
+    /// <param name="sealing">The connection's data keys when the data between us is sealed; null for plaintext.</param>
+    public DataPeer(PeerName name, string display, IPEndPoint endPoint, IPEndPoint? sleeveEndPoint = null, DataSealing? sealing = null)
     {
         ArgumentNullException.ThrowIfNull(endPoint);
         Name = name;
@@ -22,7 +24,14 @@ public sealed class DataPeer
         Address = UdpEndpoint.FromIPEndPoint(endPoint);
         SleeveEndPoint = sleeveEndPoint ?? new IPEndPoint(endPoint.Address, endPoint.Port - 1);
         SleeveAddress = UdpEndpoint.FromIPEndPoint(SleeveEndPoint);
+        Sealing = sealing;
+        Health = new PathHealth(requireVxlan: sealing is null);
     }
+
+    /// <summary>The data keys when our data is sealed, else null.</summary>
+    public DataSealing? Sealing { get; }
+
+    public bool Seals => Sealing is not null;
 
     public PeerName Name { get; }
 
@@ -39,6 +48,6 @@ public sealed class DataPeer
     /// <summary>The sleeve endpoint as a value.</summary>
     public UdpEndpoint SleeveAddress { get; }
 
-    /// <summary>Heartbeats to and from it on both ports (new with each connection).</summary>
-    public PathHealth Health { get; } = new();
+    /// <summary>Heartbeats to and from it on both ports, or only the sleeve's when sealed (new with each connection).</summary>
+    public PathHealth Health { get; }
 }

@@ -1,3 +1,4 @@
+using Weave.Crypto;
 using Weave.Gossip;
 using Weave.Linux;
 
@@ -130,10 +131,10 @@ public sealed partial class Forwarder
         }
         else
         {
-            int start = offset - SleeveHeader.SizeBytes;
-            new SleeveHeader(SleeveKind.Unicast, _self, origin).Write(buffer.AsSpan(start));
-            Queue(_bridgeSleeveSends, buffer, start, length + SleeveHeader.SizeBytes, 0, route.Hop.SleeveAddress);
-            Counters.SleeveFramesFromBridge++;
+            DataPeer hop = route.Hop;
+            int start = offset - SleeveHeader.PayloadOffset(hop.Seals);
+            new SleeveHeader(SleeveKind.Unicast, _self, origin, hop.Seals).Write(buffer.AsSpan(start));
+            QueueSleeve(buffer, start, length, hop);
         }
     }
 
@@ -157,10 +158,9 @@ public sealed partial class Forwarder
                 continue;
             }
             byte[] copy = RentSegmentBuffer(sends);
-            new SleeveHeader(SleeveKind.Flood, _self, hop.Peer.Name).Write(copy);
-            buffer.AsSpan(offset, length).CopyTo(copy.AsSpan(SleeveHeader.SizeBytes));
-            Queue(_bridgeSleeveSends, copy, 0, length + SleeveHeader.SizeBytes, 0, hop.Peer.SleeveAddress);
-            Counters.SleeveFramesFromBridge++;
+            new SleeveHeader(SleeveKind.Flood, _self, hop.Peer.Name, hop.Peer.Seals).Write(copy);
+            buffer.AsSpan(offset, length).CopyTo(copy.AsSpan(SleeveHeader.PayloadOffset(hop.Peer.Seals)));
+            QueueSleeve(copy, 0, length, hop.Peer);
         }
     }
 
@@ -182,7 +182,7 @@ public sealed partial class Forwarder
         {
             Encapsulation encapsulation = route.Direct
                 ? Encapsulation.Vxlan
-                : new Encapsulation(new SleeveHeader(SleeveKind.Unicast, _self, origin));
+                : new Encapsulation(new SleeveHeader(SleeveKind.Unicast, _self, origin, route.Hop.Seals));
             Segment(frame, layout, encapsulation, route.Hop, null, sends);
             return;
         }
@@ -191,7 +191,7 @@ public sealed partial class Forwarder
         {
             if (hop.Relays)
             {
-                Segment(frame, layout, new Encapsulation(new SleeveHeader(SleeveKind.Flood, _self, hop.Peer.Name)), hop.Peer, null, sends);
+                Segment(frame, layout, new Encapsulation(new SleeveHeader(SleeveKind.Flood, _self, hop.Peer.Name, hop.Peer.Seals)), hop.Peer, null, sends);
             }
             else
             {
@@ -204,18 +204,24 @@ public sealed partial class Forwarder
         }
     }
 
-    /// <summary>Segments to <paramref name="single"/>, or with VXLAN to every leaf of <paramref name="flood"/>.</summary>
+    /// <summary>
+    /// Segments to <paramref name="single"/>, or with VXLAN to every leaf of <paramref name="flood"/>.
+    /// Sealed segments leave room for the tag behind each frame and are sealed in one call per GSO
+    /// send; the overhead is the same for each, so the segments stay of equal size.
+    /// </summary>
     private void Segment(ReadOnlySpan<byte> frame, in TcpSuperFrame layout, in Encapsulation encapsulation, DataPeer? single,
         FloodHop[]? flood, PacketBatch sends)
     {
         Span<int> lengths = stackalloc int[UdpBatch.MaxGsoSegments];
+        Span<DatagramSlice> payloads = stackalloc DatagramSlice[UdpBatch.MaxGsoSegments];
         int header = encapsulation.SizeBytes;
+        int tail = encapsulation.TailBytes;
         bool gso = encapsulation.IsSleeve ? _sleeve.SupportsSegmentation : _udp.SupportsSegmentation;
         int next = 0;
         while (next < layout.SegmentCount)
         {
             byte[] buffer = RentSegmentBuffer(sends);
-            int count = TcpSegmenter.Segment(frame, layout, next, buffer.AsSpan(0, UdpBatch.MaxIPv4Payload), header, lengths);
+            int count = TcpSegmenter.Segment(frame, layout, next, buffer.AsSpan(0, UdpBatch.MaxIPv4Payload), header, lengths, tail);
             if (count == 0)
             {
                 Counters.DropsBadOffload++; // a segment larger than a datagram: a bogus gso_size
@@ -225,16 +231,24 @@ public sealed partial class Forwarder
             for (int k = 0; k < count; k++)
             {
                 encapsulation.Write(buffer.AsSpan(position), _vni);
-                int datagram = header + lengths[k];
-                if (!gso)
-                {
-                    QueueEncapsulated(sends, buffer, position, datagram, 0, encapsulation, single, flood);
-                }
-                position += datagram;
+                payloads[k] = new DatagramSlice(position + header, lengths[k]);
+                position += header + lengths[k] + tail;
+            }
+            if (tail > 0 && !single!.Sealing!.TrySeal(buffer, payloads[..count], buffer.AsSpan(0, SleeveHeader.SizeBytes)))
+            {
+                Counters.DropsSealFailed += count;
+                return;
             }
             if (gso)
             {
-                QueueEncapsulated(sends, buffer, 0, position, count > 1 ? header + lengths[0] : 0, encapsulation, single, flood);
+                QueueEncapsulated(sends, buffer, 0, position, count > 1 ? header + lengths[0] + tail : 0, encapsulation, single, flood);
+            }
+            else
+            {
+                for (int k = 0, at = 0; k < count; at += header + lengths[k] + tail, k++)
+                {
+                    QueueEncapsulated(sends, buffer, at, header + lengths[k] + tail, 0, encapsulation, single, flood);
+                }
             }
             Counters.SegmentsFromBridge += count;
             next += count;
@@ -301,7 +315,7 @@ public sealed partial class Forwarder
 
     private void FlushSleeve(PacketBatch sends) => Send(_sleeve, sends, ref Counters.SleeveDatagramsSent, ref Counters.SendFailures);
 
-    /// <summary>The header in front of each frame we send: VXLAN, or a sleeve header.</summary>
+    /// <summary>The header in front of each frame we send: VXLAN, or a sleeve header (sealed or not).</summary>
     private readonly struct Encapsulation
     {
         public static Encapsulation Vxlan => default;
@@ -316,7 +330,11 @@ public sealed partial class Forwarder
 
         public bool IsSleeve { get; }
 
-        public int SizeBytes => IsSleeve ? SleeveHeader.SizeBytes : VxlanHeader.SizeBytes;
+        /// <summary>Bytes in front of the frame: the header, and the sealer's epoch and counter when sealed.</summary>
+        public int SizeBytes => !IsSleeve ? VxlanHeader.SizeBytes : SleeveHeader.PayloadOffset(_sleeve.Sealed);
+
+        /// <summary>Bytes behind the frame: the AEAD tag when sealed.</summary>
+        public int TailBytes => IsSleeve && _sleeve.Sealed ? RecordFormat.TagSizeBytes : 0;
 
         public void Write(Span<byte> destination, int vni)
         {

@@ -3,10 +3,11 @@ using Weave.Gossip;
 namespace Weave.Router.DataPlane;
 
 /// <summary>
-/// Path health: heartbeats to every neighbour on both ports, sent by the TAP thread (the only
+/// Path health: heartbeats to every neighbour on both ports (only the sleeve's, sealed, to a
+/// neighbour whose data is sealed), sent by the TAP thread (the only
 /// sender of our own traffic), every 0.5 s until the path is healthy and every second after;
 /// received by the VXLAN and sleeve threads. A path is healthy when within 5 s we heard the peer
-/// on both ports and it says it heard us on both. Changes of the verdict go to
+/// on both ports (or the sleeve's alone when sealed) and it says it heard us on them. Changes of the verdict go to
 /// <see cref="DataPathHealthChanged"/>, which the mesh turns into an established or pending
 /// connection, so data routes avoid a link whose UDP does not work.
 /// </summary>
@@ -60,15 +61,25 @@ public sealed partial class Forwarder
             health.NextHeartbeatDue = now + Ticks(missing == 0 ? HeartbeatIntervalHealthy : HeartbeatIntervalPending);
             byte flags = health.HeardFlags(now, timeout);
             byte[] sleeve = health.SleeveDatagram;
-            new SleeveHeader(SleeveKind.Heartbeat, _self, peer.Name).Write(sleeve);
-            HeartbeatBody.Write(sleeve.AsSpan(SleeveHeader.SizeBytes), _self, peer.Name, flags);
-            Queue(_bridgeSleeveSends, sleeve, 0, sleeve.Length, 0, peer.SleeveAddress);
+            new SleeveHeader(SleeveKind.Heartbeat, _self, peer.Name, peer.Seals).Write(sleeve);
+            HeartbeatBody.Write(sleeve.AsSpan(SleeveHeader.PayloadOffset(peer.Seals)), _self, peer.Name, flags);
+            if (!TrySealOne(sleeve, 0, HeartbeatBody.SizeBytes, peer, out int sleeveLength))
+            {
+                Counters.DropsSealFailed++;
+                continue;
+            }
+            Queue(_bridgeSleeveSends, sleeve, 0, sleeveLength, 0, peer.SleeveAddress);
+            sent++;
+            if (peer.Seals)
+            {
+                continue; // sealed data uses the sleeve port alone
+            }
             byte[] vxlan = health.VxlanDatagram;
             VxlanHeader.Write(vxlan, _vni);
             vxlan.AsSpan(VxlanHeader.SizeBytes, EthernetFrame.HeaderSizeBytes).Clear();
             HeartbeatBody.Write(vxlan.AsSpan(VxlanHeader.SizeBytes + EthernetFrame.HeaderSizeBytes), _self, peer.Name, flags);
             Queue(sends, vxlan, 0, vxlan.Length, 0, peer.Address);
-            sent += 2;
+            sent++;
         }
         Flush(sends);
         FlushSleeve(_bridgeSleeveSends);

@@ -70,6 +70,11 @@ public sealed partial class Forwarder
                     counters.DropsUnknownSender++;
                     continue;
                 }
+                if (sender.Seals)
+                {
+                    counters.DropsPlaintextRefused++; // its data must come sealed, on the sleeve port
+                    continue;
+                }
                 ReadOnlySpan<byte> frame = datagram[VxlanHeader.SizeBytes..];
                 if (HeartbeatBody.IsVxlanHeartbeat(frame))
                 {

@@ -1,3 +1,4 @@
+using Weave.Crypto;
 using Weave.Gossip;
 using Weave.Gossip.Routing;
 
@@ -6,7 +7,9 @@ namespace Weave.Router.DataPlane;
 /// <summary>
 /// The sleeve thread: datagrams from neighbours' sleeve sockets, for us (to the bridge) or for
 /// other peers (relayed). Frames for us are written to the TAP as they came, without coalescing:
-/// relayed traffic is the exception, and it keeps this path simple.
+/// relayed traffic is the exception, and it keeps this path simple. From a neighbour that seals,
+/// each datagram is opened (in place, with that neighbour's keys) before anything else is read
+/// from it but the header; a relayed one is sealed again for the next hop.
 /// </summary>
 public sealed partial class Forwarder
 {
@@ -20,7 +23,8 @@ public sealed partial class Forwarder
     {
         var datagrams = new PacketBatch(_sleeve.BatchSize, allocateBuffers: true);
         var frames = new PacketBatch(BridgeBatchSize, allocateBuffers: false);
-        // Receive so that the first inner frame lands at the headroom, as frames read from the TAP do.
+        // Receive so that the first inner frame lands at the headroom, as frames read from the TAP do
+        // (a sealed one a little further on, behind the epoch and counter).
         Array.Fill(datagrams.Offsets, PacketBatch.Headroom - SleeveHeader.SizeBytes);
         RunUntilStopped(() =>
         {
@@ -65,16 +69,34 @@ public sealed partial class Forwarder
                     counters.SleeveDropsUnknownSender++;
                     continue;
                 }
-                ReadOnlySpan<byte> datagram = buffer.AsSpan(start, size);
-                if (!SleeveHeader.TryRead(datagram, out SleeveHeader header))
+                if (!SleeveHeader.TryRead(buffer.AsSpan(start, size), out SleeveHeader header))
                 {
                     counters.SleeveDropsBadHeader++;
                     continue;
                 }
+                if (header.Sealed != sender.Seals)
+                {
+                    // Plaintext from a peer that must seal (or sealed from one that does not).
+                    counters.SleeveDropsSealMismatch++;
+                    continue;
+                }
+                int payloadStart = start + SleeveHeader.SizeBytes;
+                int payloadLength = size - SleeveHeader.SizeBytes;
+                if (sender.Sealing is DataSealing sealing)
+                {
+                    if (sealing.Open(buffer, start, size, out DatagramSlice opened) != DatagramOpenStatus.Opened)
+                    {
+                        counters.SleeveDropsUnopened++; // why: SealingCounters
+                        continue;
+                    }
+                    payloadStart = opened.Offset;
+                    payloadLength = opened.Length;
+                }
+                ReadOnlySpan<byte> payload = buffer.AsSpan(payloadStart, payloadLength);
                 if (header.Kind == SleeveKind.Heartbeat)
                 {
                     if (header.Source == sender.Name && header.Destination == _self &&
-                        ReceiveHeartbeat(sender, datagram[SleeveHeader.SizeBytes..], vxlan: false, now))
+                        ReceiveHeartbeat(sender, payload, vxlan: false, now))
                     {
                         counters.SleeveHeartbeatsReceived++;
                     }
@@ -84,26 +106,25 @@ public sealed partial class Forwarder
                     }
                     continue;
                 }
-                if (datagram.Length < SleeveHeader.SizeBytes + EthernetFrame.HeaderSizeBytes || header.Source == _self || header.Source == default)
+                if (payload.Length < EthernetFrame.HeaderSizeBytes || header.Source == _self || header.Source == default)
                 {
                     counters.SleeveDropsBadHeader++;
                     continue;
                 }
                 if (header.Destination != _self)
                 {
-                    RelayUnicast(buffer, start, size, header.Destination, sender, plan);
+                    RelayUnicast(buffer, start, header, payload, sender, plan);
                     continue;
                 }
-                ReadOnlySpan<byte> frame = datagram[SleeveHeader.SizeBytes..];
-                LearnSource(EthernetFrame.Source(frame), header.Source, now, sleeveThread: true);
+                LearnSource(EthernetFrame.Source(payload), header.Source, now, sleeveThread: true);
                 if (frames.Count == frames.Capacity)
                 {
                     WriteSleeveFramesToBridge(frames);
                 }
-                frames.Set(frames.Count++, buffer, start + SleeveHeader.SizeBytes, frame.Length);
+                frames.Set(frames.Count++, buffer, payloadStart, payloadLength);
                 if (header.Kind == SleeveKind.Flood && plan.Routes is RouteTable routes)
                 {
-                    RelayFlood(datagram, header.Source, sender, routes.BroadcastNextHops(header.Source), plan);
+                    RelayFlood(payload, header.Source, sender, routes.BroadcastNextHops(header.Source), plan);
                 }
             }
         }
@@ -112,20 +133,37 @@ public sealed partial class Forwarder
         return (int)(counters.SleeveFramesToBridge - writtenBefore);
     }
 
-    /// <summary>A datagram for another peer goes on unchanged to that peer's next hop, never back to where it came from.</summary>
-    private void RelayUnicast(byte[] buffer, int start, int size, PeerName destination, DataPeer sender, ForwardingPlan plan)
+    /// <summary>
+    /// A datagram for another peer goes on to that peer's next hop, never back to where it came
+    /// from: unchanged between plaintext links; sealed again in place with the next hop's keys
+    /// between sealed ones (hop by hop, as Weave did); copied where the two differ.
+    /// </summary>
+    private void RelayUnicast(byte[] buffer, int start, in SleeveHeader header, ReadOnlySpan<byte> frame, DataPeer sender, ForwardingPlan plan)
     {
-        if (!plan.TryGetRoute(destination, out PeerRoute route) || route.Hop == sender)
+        if (!plan.TryGetRoute(header.Destination, out PeerRoute route) || route.Hop == sender)
         {
             Counters.SleeveDropsNoRoute++;
             return;
         }
-        QueueRelay(buffer, start, size, route.Hop);
+        DataPeer next = route.Hop;
+        if (next.Seals != sender.Seals)
+        {
+            QueueRelayCopy(header with { Sealed = next.Seals }, frame, next);
+        }
+        else if (TrySealOne(buffer, start, frame.Length, next, out int length))
+        {
+            QueueRelay(buffer, start, length, next);
+        }
+        else
+        {
+            Counters.SleeveDropsSealFailed++;
+            return;
+        }
         Counters.SleeveRelayed++;
     }
 
-    /// <summary>A copy of a flood, renamed for each of our children in the source's tree.</summary>
-    private void RelayFlood(ReadOnlySpan<byte> datagram, PeerName source, DataPeer sender, IReadOnlyList<PeerName> children, ForwardingPlan plan)
+    /// <summary>A copy of a flood, renamed for each of our children in the source's tree (and sealed for it when it seals).</summary>
+    private void RelayFlood(ReadOnlySpan<byte> frame, PeerName source, DataPeer sender, IReadOnlyList<PeerName> children, ForwardingPlan plan)
     {
         for (int c = 0; c < children.Count; c++)
         {
@@ -135,17 +173,31 @@ public sealed partial class Forwarder
                 Counters.SleeveDropsNoRoute++;
                 continue;
             }
-            if (_relayBuffersUsed == _relayBuffers.Length)
+            if (QueueRelayCopy(new SleeveHeader(SleeveKind.Flood, source, child, next.Seals), frame, next))
             {
-                FlushRelays();
-                _relayBuffersUsed = 0;
+                Counters.SleeveFloodsRelayed++;
             }
-            byte[] copy = _relayBuffers[_relayBuffersUsed++];
-            datagram.CopyTo(copy);
-            SleeveHeader.WriteDestination(copy, child);
-            QueueRelay(copy, 0, datagram.Length, next);
-            Counters.SleeveFloodsRelayed++;
         }
+    }
+
+    /// <summary>Queues <paramref name="frame"/> behind <paramref name="header"/> in a relay buffer, sealed when <paramref name="to"/> seals.</summary>
+    private bool QueueRelayCopy(in SleeveHeader header, ReadOnlySpan<byte> frame, DataPeer to)
+    {
+        if (_relayBuffersUsed == _relayBuffers.Length)
+        {
+            FlushRelays();
+            _relayBuffersUsed = 0;
+        }
+        byte[] copy = _relayBuffers[_relayBuffersUsed++];
+        header.Write(copy);
+        frame.CopyTo(copy.AsSpan(SleeveHeader.PayloadOffset(header.Sealed)));
+        if (!TrySealOne(copy, 0, frame.Length, to, out int length))
+        {
+            Counters.SleeveDropsSealFailed++;
+            return false;
+        }
+        QueueRelay(copy, 0, length, to);
+        return true;
     }
 
     private void QueueRelay(byte[] buffer, int offset, int length, DataPeer to)

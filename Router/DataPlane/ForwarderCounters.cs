@@ -34,6 +34,8 @@ public sealed class ForwarderCounters
     public long DropsTooBig;
     /// <summary>ICMP "fragmentation needed" / ICMPv6 "packet too big" answers written to the TAP.</summary>
     public long TooBigReplies;
+    /// <summary>Datagrams not sent because a neighbour's data keys are used up (after years: never in practice).</summary>
+    public long DropsSealFailed;
 
     // Written by the VXLAN thread.
     /// <summary>Datagrams, counting each of a GRO run.</summary>
@@ -52,6 +54,8 @@ public sealed class ForwarderCounters
     public long HeartbeatsReceived;
     /// <summary>A zero-MAC frame whose body is not a heartbeat from that neighbour to us.</summary>
     public long DropsBadHeartbeat;
+    /// <summary>VXLAN from a neighbour whose data must come sealed (with a password).</summary>
+    public long DropsPlaintextRefused;
 
     // Written by the sleeve thread.
     public long SleeveDatagramsReceived;
@@ -70,6 +74,12 @@ public sealed class ForwarderCounters
     public long SleeveMacMoves;
     public long SleeveHeartbeatsReceived;
     public long SleeveDropsBadHeartbeat;
+    /// <summary>Plaintext sleeve from a neighbour that must seal, or sealed from one that does not.</summary>
+    public long SleeveDropsSealMismatch;
+    /// <summary>Sealed datagrams that did not open (why: the data plane's crypto counters).</summary>
+    public long SleeveDropsUnopened;
+    /// <summary>Relays not sent because the next hop's data keys are used up.</summary>
+    public long SleeveDropsSealFailed;
 
     /// <summary>Every counter by name, for the report and metrics (listed by hand: no reflection under Native AOT).</summary>
     public (string Name, long Value)[] Snapshot() =>
@@ -89,6 +99,7 @@ public sealed class ForwarderCounters
         (nameof(DropsBadOffload), DropsBadOffload),
         (nameof(DropsTooBig), DropsTooBig),
         (nameof(TooBigReplies), TooBigReplies),
+        (nameof(DropsSealFailed), DropsSealFailed),
         (nameof(DatagramsReceived), DatagramsReceived),
         (nameof(FramesToBridge), FramesToBridge),
         (nameof(SegmentsCoalesced), SegmentsCoalesced),
@@ -99,6 +110,7 @@ public sealed class ForwarderCounters
         (nameof(MacsExpired), MacsExpired),
         (nameof(HeartbeatsReceived), HeartbeatsReceived),
         (nameof(DropsBadHeartbeat), DropsBadHeartbeat),
+        (nameof(DropsPlaintextRefused), DropsPlaintextRefused),
         (nameof(SleeveDatagramsReceived), SleeveDatagramsReceived),
         (nameof(SleeveFramesToBridge), SleeveFramesToBridge),
         (nameof(SleeveRelayed), SleeveRelayed),
@@ -112,5 +124,8 @@ public sealed class ForwarderCounters
         (nameof(SleeveMacMoves), SleeveMacMoves),
         (nameof(SleeveHeartbeatsReceived), SleeveHeartbeatsReceived),
         (nameof(SleeveDropsBadHeartbeat), SleeveDropsBadHeartbeat),
+        (nameof(SleeveDropsSealMismatch), SleeveDropsSealMismatch),
+        (nameof(SleeveDropsUnopened), SleeveDropsUnopened),
+        (nameof(SleeveDropsSealFailed), SleeveDropsSealFailed),
     ];
 }

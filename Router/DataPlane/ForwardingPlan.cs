@@ -14,6 +14,8 @@ namespace Weave.Router.DataPlane;
 ///   further (sleeve, naming it) or is a leaf (VXLAN);</item>
 /// <item>the data route table, for relaying other peers' floods down their trees.</item>
 /// </list>
+/// A neighbour whose data is sealed is never sent VXLAN: its frames go by sleeve (a unicast naming
+/// the neighbour itself, a flood naming it as the next peer), which carries the seal.
 /// A neighbour the route table does not list yet (its record has not come back by gossip, or no
 /// routes are set) is still sent to directly: a TCP connection is up, so the path is presumed good,
 /// as before routes existed. Immutable.
@@ -37,22 +39,22 @@ public sealed class ForwardingPlan
             {
                 if (routes.TryGetNextHop(destination, out PeerName hop) && _neighbours.TryGetValue(hop, out DataPeer? via))
                 {
-                    _routes[destination] = new PeerRoute(via, Direct: hop == destination);
+                    _routes[destination] = new PeerRoute(via, Direct: hop == destination && !via.Seals);
                 }
             }
             foreach (PeerName hop in routes.BroadcastNextHops(self))
             {
                 if (_neighbours.TryGetValue(hop, out DataPeer? via))
                 {
-                    flood.Add(new FloodHop(via, Relays: routes.BroadcastChildren(self, hop).Count > 0));
+                    flood.Add(new FloodHop(via, Relays: via.Seals || routes.BroadcastChildren(self, hop).Count > 0));
                 }
             }
         }
         foreach (DataPeer neighbour in neighbours)
         {
-            if (_routes.TryAdd(neighbour.Name, new PeerRoute(neighbour, Direct: true)))
+            if (_routes.TryAdd(neighbour.Name, new PeerRoute(neighbour, Direct: !neighbour.Seals)))
             {
-                flood.Add(new FloodHop(neighbour, Relays: false)); // not in the routes at all: no tree reaches it
+                flood.Add(new FloodHop(neighbour, Relays: neighbour.Seals)); // not in the routes at all: no tree reaches it
             }
         }
         Flood = [.. flood];

@@ -18,6 +18,9 @@ public interface IDataPlane
     /// <summary>The data routes of this peer; replaces the previous ones.</summary>
     void SetRoutes(RouteTable routes);
 
+    /// <summary>What the openers of sealed neighbours (<see cref="DataSealing"/>) count their drops into.</summary>
+    Weave.Crypto.CryptoCounters SealingCounters { get; }
+
     /// <summary>A neighbour's data path became healthy, or not (with the reason). Raised on a data-plane thread.</summary>
     event Action<DataPeer, bool, string>? DataPathHealthChanged;
 }

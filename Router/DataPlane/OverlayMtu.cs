@@ -10,6 +10,8 @@ namespace Weave.Router.DataPlane;
 /// </code>
 /// The overlay MTU is the underlay's less the largest overhead a frame may meet (the sleeve's, so
 /// a peer can move from VXLAN to sleeve without the MTU changing): 1500 → 1444, 9000 → 8944.
+/// With a password the data is sealed (SleeveHeader, docs/encryption.md), which costs
+/// <see cref="SealingBytes"/> more: 1500 → 1420, 9000 → 8920.
 /// </summary>
 public static class OverlayMtu
 {
@@ -25,20 +27,24 @@ public static class OverlayMtu
     /// <summary>The larger of the VXLAN and sleeve headers.</summary>
     public const int EncapsulationHeaderBytes = SleeveHeaderBytes > VxlanHeader.SizeBytes ? SleeveHeaderBytes : VxlanHeader.SizeBytes;
 
-    /// <summary>What sealing adds per datagram: 0 while there is no encryption. The encryption
-    /// issue sets it to its nonce or sequence number plus the 16-byte AEAD tag.</summary>
-    public const int SealingBytes = 0;
+    /// <summary>What sealing adds per datagram: the key epoch and counter (8) and the AEAD tag (16).</summary>
+    public const int SealingBytes = Weave.Crypto.RecordFormat.DatagramOverheadBytes;
 
     public const int InnerEthernetHeaderBytes = 14;
 
-    /// <summary>What an underlay MTU loses to encapsulation: 56 bytes today.</summary>
-    public const int OverheadBytes = OuterIPv4HeaderBytes + UdpHeaderBytes + EncapsulationHeaderBytes + SealingBytes + InnerEthernetHeaderBytes;
+    /// <summary>What an underlay MTU loses to encapsulation without sealing: 56 bytes.</summary>
+    public const int OverheadBytes = OuterIPv4HeaderBytes + UdpHeaderBytes + EncapsulationHeaderBytes + InnerEthernetHeaderBytes;
+
+    /// <summary>...and with sealing (a password): 80 bytes.</summary>
+    public const int SealedOverheadBytes = OverheadBytes + SealingBytes;
+
+    public static int Overhead(bool sealedData) => sealedData ? SealedOverheadBytes : OverheadBytes;
 
     /// <summary>The smallest MTU every IPv4 host must accept (RFC 791). IPv6 pods need 1280.</summary>
     public const int Min = 576;
 
     /// <summary>The largest overlay MTU whose frames still fit one UDP datagram (65,507 bytes of
-    /// IPv4 payload) behind our largest header; also the MTU of the router's TAP device.</summary>
+    /// IPv4 payload) behind our largest header, sealed; also the MTU of the router's TAP device.</summary>
     public const int Max = UdpBatch.MaxIPv4Payload - EncapsulationHeaderBytes - SealingBytes - InnerEthernetHeaderBytes;
 
     /// <summary>The Weave Net default for an underlay of unknown MTU: what 1500 leaves.</summary>
@@ -46,5 +52,5 @@ public static class OverlayMtu
 
     /// <summary>The overlay MTU for an underlay link of <paramref name="underlayMtu"/>, at most <see cref="Max"/>
     /// (a loopback underlay of 65,536 would exceed what one datagram carries).</summary>
-    public static int FromUnderlay(int underlayMtu) => Math.Min(underlayMtu - OverheadBytes, Max);
+    public static int FromUnderlay(int underlayMtu, bool sealedData = false) => Math.Min(underlayMtu - Overhead(sealedData), Max);
 }

@@ -10,8 +10,11 @@ namespace Weave.Router.DataPlane;
 /// wins, and both are fresh); the TAP thread the sending schedule, its verdict, and the prebuilt
 /// heartbeat datagrams (pinned: the Linux transport sends from them).
 /// </summary>
-public sealed class PathHealth
+public sealed class PathHealth(bool requireVxlan = true)
 {
+    /// <summary>Whether the VXLAN port counts: not between peers that seal, which use the sleeve port alone.</summary>
+    public bool RequireVxlan { get; } = requireVxlan;
+
     /// <summary>What the TAP thread last concluded (bits of what is missing; 0 = healthy), or -1 before its first verdict.</summary>
     internal int LastMissing = -1;
 
@@ -27,7 +30,8 @@ public sealed class PathHealth
     public const int MissingPeerHeardSleeve = 4;
     public const int MissingPeerHeardVxlan = 8;
 
-    internal byte[] SleeveDatagram { get; } = GC.AllocateArray<byte>(HeartbeatBody.SleeveDatagramBytes, pinned: true);
+    /// <summary>Room for a sealed heartbeat; a plaintext one uses the first <see cref="HeartbeatBody.SleeveDatagramBytes"/>.</summary>
+    internal byte[] SleeveDatagram { get; } = GC.AllocateArray<byte>(HeartbeatBody.SleeveDatagramBytes + Weave.Crypto.RecordFormat.DatagramOverheadBytes, pinned: true);
 
     internal byte[] VxlanDatagram { get; } = GC.AllocateArray<byte>(HeartbeatBody.VxlanDatagramBytes, pinned: true);
 
@@ -52,10 +56,11 @@ public sealed class PathHealth
     public int Missing(long now, long timeout)
     {
         int claim = Recent(Volatile.Read(ref _lastClaimAt), now, timeout) ? Volatile.Read(ref _lastClaim) : 0;
-        return (Recent(Volatile.Read(ref _heardSleeve), now, timeout) ? 0 : MissingSleeve) |
+        int missing = (Recent(Volatile.Read(ref _heardSleeve), now, timeout) ? 0 : MissingSleeve) |
             (Recent(Volatile.Read(ref _heardVxlan), now, timeout) ? 0 : MissingVxlan) |
             ((claim & HeartbeatBody.HeardSleeve) != 0 ? 0 : MissingPeerHeardSleeve) |
             ((claim & HeartbeatBody.HeardVxlan) != 0 ? 0 : MissingPeerHeardVxlan);
+        return RequireVxlan ? missing : missing & ~(MissingVxlan | MissingPeerHeardVxlan);
     }
 
     /// <summary>Why a path with these Missing* bits is not healthy, for <c>weave status connections</c>.</summary>

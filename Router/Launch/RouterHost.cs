@@ -28,6 +28,7 @@ public sealed class RouterHost
     private readonly TimeProvider _time;
     private readonly Random _random;
     private readonly CryptoCounters _controlCrypto = new();
+    private readonly CryptoCounters _dataCrypto = new();
     private volatile bool _ready;
     private volatile Forwarder? _forwarder;
 
@@ -77,7 +78,7 @@ public sealed class RouterHost
             bool started = false;
             try
             {
-                using var forwarder = new Forwarder(self.Name, new LinuxTapDevice(bridge.Tap), udp, sleeve, _options.Vni, _time, log) { Mtu = mtu };
+                using var forwarder = new Forwarder(self.Name, new LinuxTapDevice(bridge.Tap), udp, sleeve, _options.Vni, _time, log) { Mtu = mtu, SealingCounters = _dataCrypto };
                 forwarder.Start();
                 _forwarder = forwarder;
                 await using var mesh = new MeshHost(self, _options.DataPort, MeshOptionsFor(_options), listener, forwarder, _time, _random, log, security);
@@ -234,6 +235,7 @@ public sealed class RouterHost
         Encryption = _options.Encrypted,
         TrustedSubnets = _options.TrustedSubnets,
         ControlCrypto = _options.Encrypted ? _controlCrypto : null,
+        DataCrypto = _options.Encrypted ? _dataCrypto : null,
     };
 
     /// <summary>Starts one of the HTTP listeners; an address in use becomes one clear line.</summary>

@@ -185,8 +185,10 @@ public sealed partial class MeshHost : IMeshTransport, IMeshControl, IAsyncDispo
         PeerName name = connection.Remote.Name;
         // Our routers put VXLAN at the mesh port + 1 (the intro's DataPort) and the sleeve at the mesh port.
         IPAddress address = connection.RemoteEndPoint.Address;
+        // With a password the connection's data keys seal everything between us (docs/encryption.md).
+        DataSealing? sealing = connection.SessionKeys is { } keys ? DataSealing.FromKeys(keys, _time, _dataPlane.SealingCounters) : null;
         var peer = new DataPeer(name, connection.Remote.Display, new IPEndPoint(address, connection.Intro.DataPort),
-            new IPEndPoint(address, connection.Intro.DataPort - 1));
+            new IPEndPoint(address, connection.Intro.DataPort - 1), sealing);
         _dataPeers[name] = (connection, peer);
         _dataPlane.AddPeer(peer);
         RouterLog.ConnectionEstablished(_log, connection.Remote.Display, connection.RemoteEndPoint,

@@ -27,7 +27,7 @@ public sealed class Mtu2Tests(ITestOutputHelper output)
         foreach (LabHost host in new[] { overlay.Host1, overlay.Host2 })
         {
             Assert.Equal(1444, host.BridgeMtu());
-            Assert.Equal(65479, Ip.Mtu(host.Namespace, TapName)); // the router sees too-big frames to answer them
+            Assert.Equal(65455, Ip.Mtu(host.Namespace, TapName)); // the router sees too-big frames to answer them
         }
         Assert.Equal(1444, Ip.Mtu(overlay.Pod2.Namespace, "eth0"));
         Assert.Contains("Overlay MTU 1444: eth0 (holding --host 192.168.231.11) has MTU 1500, less 56 bytes of encapsulation", overlay.Router1.Output, StringComparison.Ordinal);

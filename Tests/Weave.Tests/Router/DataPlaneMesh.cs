@@ -1,5 +1,7 @@
 using System.Net;
+using System.Security.Cryptography;
 using Microsoft.Extensions.Logging.Abstractions;
+using Weave.Crypto;
 using Weave.Gossip;
 using Weave.Gossip.Routing;
 using Weave.Gossip.Topology;
@@ -15,13 +17,15 @@ namespace Weave.Tests.Router;
 /// thread (no forwarder threads): a datagram one sends is delivered to the forwarder whose VXLAN
 /// or sleeve address it was sent to, until nothing is in flight. Every hop is recorded. Peer i is
 /// <see cref="TopologyBuilder.Name"/>(i) at 192.0.2.(i + 1), VXLAN on 6784, sleeve on 6783; the
-/// data routes are computed from the links as every peer would.
+/// data routes are computed from the links as every peer would. With <c>sealed</c>, each link has
+/// its own data keys (one per direction, as a password's handshake gives), so every datagram
+/// between neighbours is a sealed sleeve datagram.
 /// </summary>
 internal sealed class DataPlaneMesh : IDisposable
 {
     private const int Vni = 6783;
 
-    public DataPlaneMesh(int count, (int A, int B)[] links, TimeProvider? time = null)
+    public DataPlaneMesh(int count, (int A, int B)[] links, TimeProvider? time = null, bool sealedLinks = false)
     {
         var builder = new TopologyBuilder();
         for (int i = 0; i < count; i++)
@@ -33,14 +37,26 @@ internal sealed class DataPlaneMesh : IDisposable
             builder.Link(a, b);
         }
         PeerTopology topology = builder.Build();
-        Nodes = [.. Enumerable.Range(0, count).Select(i => new Node(i, time ?? TimeProvider.System))];
+        time ??= TimeProvider.System;
+        Nodes = [.. Enumerable.Range(0, count).Select(i => new Node(i, time))];
+        var keys = new Dictionary<(int From, int To), byte[]>();
+        foreach (var (a, b) in links)
+        {
+            keys[(a, b)] = RandomNumberGenerator.GetBytes(RecordFormat.KeySizeBytes);
+            keys[(b, a)] = RandomNumberGenerator.GetBytes(RecordFormat.KeySizeBytes);
+        }
         foreach (Node node in Nodes)
         {
             foreach (var (a, b) in links)
             {
                 if (a == node.Index || b == node.Index)
                 {
-                    node.Forwarder.AddPeer(Nodes[a == node.Index ? b : a].AsPeer);
+                    Node other = Nodes[a == node.Index ? b : a];
+                    DataSealing? sealing = sealedLinks
+                        ? new DataSealing(new DatagramSealer(CipherSuite.ChaCha20Poly1305, keys[(node.Index, other.Index)], time),
+                            new DatagramOpener(CipherSuite.ChaCha20Poly1305, keys[(other.Index, node.Index)], node.Forwarder.SealingCounters))
+                        : null;
+                    node.Forwarder.AddPeer(new DataPeer(other.Name, other.AsPeer.Display, other.VxlanEndPoint, other.SleeveEndPoint, sealing));
                 }
             }
             node.Forwarder.SetRoutes(RouteTable.Compute(node.Name, topology, establishedAndSymmetric: true));
@@ -51,6 +67,9 @@ internal sealed class DataPlaneMesh : IDisposable
 
     /// <summary>Every datagram delivered: sender, receiver, and whether it went by sleeve.</summary>
     public List<(int From, int To, bool Sleeve)> Hops { get; } = [];
+
+    /// <summary>The bytes of every datagram delivered (or dropped by <see cref="Drop"/>), in order: what a capture on the underlay sees.</summary>
+    public List<(int From, int To, bool Sleeve, byte[] Datagram)> Wire { get; } = [];
 
     /// <summary>When set, datagrams it returns true for are lost on the way (a blocked port, a dead link).</summary>
     public Func<(int From, int To, bool Sleeve), bool>? Drop { get; set; }
@@ -117,11 +136,25 @@ internal sealed class DataPlaneMesh : IDisposable
             Lost++;
             return;
         }
+        Wire.Add((from.Index, to.Index, sleeve, sent.Datagram));
         if (Drop?.Invoke((from.Index, to.Index, sleeve)) == true)
         {
             return;
         }
         Hops.Add((from.Index, to.Index, sleeve));
+        Deliver(from, to, sent.Datagram, sent.SegmentSize, sleeve);
+    }
+
+    /// <summary>Delivers raw bytes as if <paramref name="from"/> sent them (a replay, a forgery), then whatever they cause.</summary>
+    public void Inject(int from, int to, byte[] datagram, bool sleeve)
+    {
+        Deliver(Nodes[from], Nodes[to], datagram, 0, sleeve);
+        Pump();
+    }
+
+    private static void Deliver(Node from, Node to, byte[] datagram, int segmentSize, bool sleeve)
+    {
+        var sent = (Datagram: datagram, SegmentSize: segmentSize);
         var datagrams = new PacketBatch(1, allocateBuffers: true);
         datagrams.Offsets[0] = PacketBatch.Headroom - (sleeve ? SleeveHeader.SizeBytes : VxlanHeader.SizeBytes);
         sent.Datagram.CopyTo(datagrams.Buffers[0], datagrams.Offsets[0]);

@@ -20,8 +20,27 @@ public sealed class OverlayMtuChoiceTests
         Assert.Equal(20 + 8 + 14 + 14, OverlayMtu.OverheadBytes);
         Assert.Equal(1444, OverlayMtu.FromUnderlay(1500));
         Assert.Equal(8944, OverlayMtu.FromUnderlay(9000));
-        Assert.Equal(65_507 - 14 - 14, OverlayMtu.Max);
+        Assert.Equal(65_507 - 14 - 24 - 14, OverlayMtu.Max); // a sealed frame of this size still fits a datagram
         Assert.Equal(OverlayMtu.Max, OverlayMtu.FromUnderlay(65_536)); // a loopback underlay
+    }
+
+    [Fact]
+    public void SealedOverhead_AddsTheEpochCounterAndTag()
+    {
+        Assert.Equal(56 + 8 + 16, OverlayMtu.SealedOverheadBytes);
+        Assert.Equal(1420, OverlayMtu.FromUnderlay(1500, sealedData: true));
+        Assert.Equal(8920, OverlayMtu.FromUnderlay(9000, sealedData: true));
+    }
+
+    [Fact]
+    public void Choose_WithPassword_LeavesRoomForSealing()
+    {
+        var links = new Links { Default = s_eth0 };
+
+        OverlayMtuChoice choice = OverlayMtuChoice.Choose(Options() with { Password = "s3cret"u8.ToArray() }, links);
+
+        Assert.Equal(1420, choice.Mtu);
+        Assert.Equal("eth0 (the default route) has MTU 1500, less 80 bytes of encapsulation", choice.Origin);
     }
 
     [Fact]
