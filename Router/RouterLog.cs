@@ -24,10 +24,10 @@ internal static partial class RouterLog
     [LoggerMessage(2005, LogLevel.Warning, "Overlay MTU {Mtu}: {Origin}")]
     public static partial void OverlayMtuAssumed(ILogger log, int mtu, string origin);
 
-    [LoggerMessage(2006, LogLevel.Information, "Encryption enabled: password hardened with Argon2id ({MemoryMiB} MiB, {Passes} passes) in {Milliseconds} ms; control connections are sealed ({Ciphers} offered). The data plane (VXLAN) is NOT encrypted yet")]
+    [LoggerMessage(2006, LogLevel.Information, "Encryption enabled: password hardened with Argon2id ({MemoryMiB} MiB, {Passes} passes) in {Milliseconds} ms; control connections and the data plane (sleeve on UDP, no VXLAN) are sealed ({Ciphers} offered)")]
     public static partial void EncryptionEnabled(ILogger log, int memoryMiB, int passes, long milliseconds, string ciphers);
 
-    [LoggerMessage(2007, LogLevel.Warning, "--trusted-subnets {Subnets} noted but not applied yet: data-plane encryption is not built yet")]
+    [LoggerMessage(2007, LogLevel.Warning, "--trusted-subnets {Subnets} noted but not applied yet: data to every peer is sealed")]
     public static partial void TrustedSubnetsNotApplied(ILogger log, string subnets);
 
     [LoggerMessage(2010, LogLevel.Information, "Connection to {Peer} at {Address} established ({Direction}, protocol version {Version})")]

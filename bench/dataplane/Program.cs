@@ -16,6 +16,9 @@ using Weave.Lab;
 //      and a pod `kpodN` (10.200.0.N/24) whose veth hangs on that bridge. Torn down afterwards.
 //   2. the router: `out/weave launch` on both hosts (host2 targeting host1), pods `podN` at
 //      10.32.0.N/12 on the bridge `weave` the router creates (addresses set by the lab, no CNI).
+//   3. with --encrypted, the router again with `--password` (every datagram sealed, sleeve on UDP
+//      6783, overlay MTU 1420): the routers and pods of 2 are removed first, pods `epodN` added.
+//      Compared with kernel VXLAN and with wireguard-go's 3.2 Gbit/s measured here (issue 6).
 //
 // For each: ping RTT from pod2 to pod1 (--pings, default 100, every --ping-interval 0.05 s) as
 // avg / p50 / p99; then iperf3 TCP pod2 → pod1 with 1 stream and with --streams (default 4),
@@ -40,16 +43,10 @@ int runs = 3;
 int streams = 4;
 int pings = 100;
 double pingInterval = 0.05;
-var rest = new List<string>();
-foreach (string arg in args)
-{
-    if (arg == "--encrypted")
-    {
-        Console.WriteLine("dataplane --encrypted: not available yet (issue 6); skipped");
-        return 0;
-    }
-    rest.Add(arg);
-}
+// wireguard-go (newer, with offloads) measured on this machine in the same topology (issue 6).
+const double WireGuardGoGbps = 3.2;
+bool encrypted = args.Contains("--encrypted");
+var rest = args.Where(a => a != "--encrypted").ToList();
 for (int i = 0; i < rest.Count; i += 2)
 {
     if (i + 1 >= rest.Count)
@@ -107,6 +104,7 @@ Console.WriteLine($"iperf3 TCP pod2 → pod1: 1 and {streams} streams, {runs} ×
 
 Setup? kernel = null;
 Setup? router = null;
+Setup? sealedRouter = null;
 string runName;
 int exitCode = 0;
 using (NetLab lab = NetLab.Create(2))
@@ -131,28 +129,27 @@ using (NetLab lab = NetLab.Create(2))
 
         // 2. The router.
         Console.WriteLine("\n== router (out/weave launch on both hosts, host2 targeting host1)");
-        LabProcess router1 = host1.StartRouter();
-        LabProcess router2 = host2.StartRouter(host1.UnderlayAddress.ToString());
-        LabProcess[] routers = [router1, router2];
-        foreach ((LabHost host, LabProcess process) in new[] { (host1, router1), (host2, router2) })
-        {
-            if (!Eventually.True(() => process.HasExited || host.Links().Contains(LabHost.Bridge), TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(50))
-                || process.HasExited)
-            {
-                throw new InvalidOperationException($"{host.Name}: no bridge {LabHost.Bridge} within 30 s (router {(process.HasExited ? $"exited {process.ExitCode}" : "running")}):\n{process.Output}");
-            }
-        }
-        Match ready = Regex.Match(router1.Output, @"MTU (\d+)");
-        Console.WriteLine($"routers up (pids {router1.Pid}, {router2.Pid}); router1 reports MTU {(ready.Success ? ready.Groups[1].Value : "?")}");
-        LabPod pod1 = host1.AddPod("pod1", "10.32.0.1/12");
-        LabPod pod2 = host2.AddPod("pod2", "10.32.0.2/12");
+        (LabProcess[] routers, LabPod pod1, LabPod pod2) = StartRouters(host1, host2, "pod", []);
         router = Measure("router", pod1, pod2, routers);
-        foreach (LabProcess process in routers)
+        CheckRunning(routers);
+        if (encrypted)
         {
-            if (process.HasExited)
+            foreach (LabProcess process in routers)
             {
-                throw new InvalidOperationException($"{process} exited {process.ExitCode} during the benchmark:\n{process.Output}");
+                process.Stop();
             }
+            foreach (LabPod pod in new[] { pod1, pod2 })
+            {
+                Ip.In(pod.Host.Namespace, "link", "del", pod.HostLink);
+                if (pod.Host.Links().Contains(LabHost.Bridge))
+                {
+                    Ip.In(pod.Host.Namespace, "link", "del", LabHost.Bridge);
+                }
+            }
+            Console.WriteLine("\n== router, encrypted (--password on both hosts; the plaintext routers, pods and bridges removed)");
+            (LabProcess[] sealedRouters, LabPod epod1, LabPod epod2) = StartRouters(host1, host2, "epod", ["--password", "bench-data-plane"]);
+            sealedRouter = Measure("router, encrypted", epod1, epod2, sealedRouters);
+            CheckRunning(sealedRouters);
         }
     }
     catch (Exception e) when (e is InvalidOperationException or TimeoutException or JsonException or FormatException)
@@ -167,17 +164,26 @@ if (kernel is not null && router is not null)
     string loadAfter = LoadAverage();
     string pingNote = $"{pings} pings every {pingInterval.ToString(CultureInfo.InvariantCulture)} s";
     var table = new StringBuilder();
-    table.Append("| pod → pod, 2 hosts | kernel VXLAN | router | router ÷ kernel |\n|---|---:|---:|---:|\n");
-    Row(table, $"TCP 1 stream (Gbit/s, median of {runs} × {seconds} s)", Median(kernel.Single), Median(router.Single), "0.00");
-    Row(table, $"TCP {streams} streams (Gbit/s, median of {runs} × {seconds} s)", Median(kernel.Multi), Median(router.Multi), "0.00");
-    Row(table, "CPU per gigabit, 1 stream (core-seconds, whole machine, median)", Median(kernel.SingleCpuPerGigabit), Median(router.SingleCpuPerGigabit), "0.000");
-    Row(table, $"CPU per gigabit, {streams} streams (core-seconds, whole machine, median)", Median(kernel.MultiCpuPerGigabit), Median(router.MultiCpuPerGigabit), "0.000");
-    Row(table, $"ping RTT avg (ms, {pingNote})", kernel.Ping.Avg, router.Ping.Avg, "0.000");
-    Row(table, "ping RTT p50 (ms)", kernel.Ping.P50, router.Ping.P50, "0.000");
-    Row(table, "ping RTT p99 (ms)", kernel.Ping.P99, router.Ping.P99, "0.000");
+    Setup? sealedOrNull = sealedRouter;
+    table.Append(sealedOrNull is null
+        ? "| pod → pod, 2 hosts | kernel VXLAN | router | router ÷ kernel |\n|---|---:|---:|---:|\n"
+        : "| pod → pod, 2 hosts | kernel VXLAN | router | router ÷ kernel | router, encrypted | encrypted ÷ kernel |\n|---|---:|---:|---:|---:|---:|\n");
+    void Line(string label, Func<Setup, double> value, string format) => Row(table, label, value(kernel), value(router), sealedOrNull is null ? null : value(sealedOrNull), format);
+    Line($"TCP 1 stream (Gbit/s, median of {runs} × {seconds} s)", s => Median(s.Single), "0.00");
+    Line($"TCP {streams} streams (Gbit/s, median of {runs} × {seconds} s)", s => Median(s.Multi), "0.00");
+    Line("CPU per gigabit, 1 stream (core-seconds, whole machine, median)", s => Median(s.SingleCpuPerGigabit), "0.000");
+    Line($"CPU per gigabit, {streams} streams (core-seconds, whole machine, median)", s => Median(s.MultiCpuPerGigabit), "0.000");
+    Line($"ping RTT avg (ms, {pingNote})", s => s.Ping.Avg, "0.000");
+    Line("ping RTT p50 (ms)", s => s.Ping.P50, "0.000");
+    Line("ping RTT p99 (ms)", s => s.Ping.P99, "0.000");
+    if (sealedOrNull is not null)
+    {
+        table.Append(CultureInfo.InvariantCulture,
+            $"\nencrypted ÷ wireguard-go ({WireGuardGoGbps} Gbit/s, issue 6): 1 stream {Median(sealedOrNull.Single) / WireGuardGoGbps:0.00}, {streams} streams {Median(sealedOrNull.Multi) / WireGuardGoGbps:0.00}\n");
+    }
 
     var details = new StringBuilder();
-    foreach (Setup setup in new[] { kernel, router })
+    foreach (Setup setup in sealedRouter is null ? new[] { kernel, router } : new[] { kernel, router, sealedRouter })
     {
         details.Append(CultureInfo.InvariantCulture, $"- {setup.Name}: 1 stream {Runs(setup.Single)} Gbit/s (retransmits {string.Join(" / ", setup.SingleRetransmits)}); ");
         details.Append(CultureInfo.InvariantCulture, $"{streams} streams {Runs(setup.Multi)} Gbit/s (retransmits {string.Join(" / ", setup.MultiRetransmits)}); ");
@@ -316,8 +322,46 @@ static IperfResult Iperf(LabPod server, LabPod client, int parallel, int seconds
     }
 }
 
-static void Row(StringBuilder table, string label, double kernel, double router, string format) =>
-    table.Append(CultureInfo.InvariantCulture, $"| {label} | {kernel.ToString(format, CultureInfo.InvariantCulture)} | {router.ToString(format, CultureInfo.InvariantCulture)} | {(router / kernel).ToString("0.00", CultureInfo.InvariantCulture)} |\n");
+static void CheckRunning(LabProcess[] routers)
+{
+    foreach (LabProcess process in routers)
+    {
+    if (process.HasExited)
+    {
+        throw new InvalidOperationException($"{process} exited {process.ExitCode} during the benchmark:\n{process.Output}");
+    }
+    }
+}
+
+static (LabProcess[] Routers, LabPod Pod1, LabPod Pod2) StartRouters(LabHost host1, LabHost host2, string podPrefix, string[] flags)
+{
+    LabProcess router1 = host1.StartRouter(flags);
+    LabProcess router2 = host2.StartRouter([.. flags, host1.UnderlayAddress.ToString()]);
+    LabProcess[] routers = [router1, router2];
+    foreach ((LabHost host, LabProcess process) in new[] { (host1, router1), (host2, router2) })
+    {
+        if (!Eventually.True(() => process.HasExited || host.Links().Contains(LabHost.Bridge), TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(50))
+            || process.HasExited)
+        {
+            throw new InvalidOperationException($"{host.Name}: no bridge {LabHost.Bridge} within 30 s (router {(process.HasExited ? $"exited {process.ExitCode}" : "running")}):\n{process.Output}");
+        }
+    }
+    Match ready = Regex.Match(router1.Output, @"MTU (\d+)");
+    Console.WriteLine($"routers up (pids {router1.Pid}, {router2.Pid}); router1 reports MTU {(ready.Success ? ready.Groups[1].Value : "?")}");
+    LabPod pod1 = host1.AddPod(podPrefix + "1", "10.32.0.1/12");
+    LabPod pod2 = host2.AddPod(podPrefix + "2", "10.32.0.2/12");
+    return (routers, pod1, pod2);
+}
+
+static void Row(StringBuilder table, string label, double kernel, double router, double? sealedRouter, string format)
+{
+    table.Append(CultureInfo.InvariantCulture, $"| {label} | {kernel.ToString(format, CultureInfo.InvariantCulture)} | {router.ToString(format, CultureInfo.InvariantCulture)} | {(router / kernel).ToString("0.00", CultureInfo.InvariantCulture)} |");
+    if (sealedRouter is double value)
+    {
+        table.Append(CultureInfo.InvariantCulture, $" {value.ToString(format, CultureInfo.InvariantCulture)} | {(value / kernel).ToString("0.00", CultureInfo.InvariantCulture)} |");
+    }
+    table.Append('\n');
+}
 
 static string Runs(List<double> values) => string.Join(" / ", values.Select(v => v.ToString("0.00", CultureInfo.InvariantCulture)));
 
