@@ -9,6 +9,9 @@ public sealed partial class Forwarder
     // Owned by the UDP thread (or a test calling ForwardFromPeers); null when the TAP takes no super-frames.
     private readonly TcpCoalescer? _coalescer;
 
+    // The same for the sleeve thread: sealed traffic all arrives by sleeve, so it is coalesced too.
+    private readonly TcpCoalescer? _sleeveCoalescer;
+
     private void UdpLoop()
     {
         var datagrams = new PacketBatch(_udp.BatchSize, allocateBuffers: true);
@@ -89,39 +92,48 @@ public sealed partial class Forwarder
                     continue;
                 }
                 LearnSource(EthernetFrame.Source(frame), sender.Name, now);
-                // The coalescer emits up to two frames per call (the open run and this one) and leaves
-                // nothing open when it emitted two, so a flush always finds room.
-                if (frames.Count + (_coalescer is null ? 1 : 2) > frames.Capacity ||
-                    (_coalescer is not null && !_coalescer.HasFreeBuffer))
-                {
-                    WriteToBridge(frames);
-                }
-                int frameOffset = offset + at + VxlanHeader.SizeBytes;
-                if (_coalescer is null)
-                {
-                    frames.Set(frames.Count++, buffer, frameOffset, frame.Length);
-                }
-                else if (_coalescer.Add(frames, buffer, frameOffset, frame.Length))
+                if (AddForBridge(_coalescer, frames, buffer, offset + at + VxlanHeader.SizeBytes, frame.Length,
+                    ref counters.FramesToBridge, ref counters.DropsBridgeRefused))
                 {
                     counters.SegmentsCoalesced++;
                 }
             }
         }
-        WriteToBridge(frames);
+        WriteToBridge(_coalescer, frames, ref counters.FramesToBridge, ref counters.DropsBridgeRefused);
         return (int)(counters.FramesToBridge - writtenBefore);
     }
 
-    private void WriteToBridge(PacketBatch frames)
+    /// <summary>
+    /// Queues a frame for the TAP, through <paramref name="coalescer"/> when the TAP takes
+    /// super-frames, writing what is queued first when full. True when the frame merged into the
+    /// one before it. The coalescer emits up to two frames per call (the open run and this one)
+    /// and leaves nothing open when it emitted two, so a flush always finds room.
+    /// </summary>
+    private bool AddForBridge(TcpCoalescer? coalescer, PacketBatch frames, byte[] buffer, int offset, int length, ref long written, ref long refused)
     {
-        _coalescer?.Flush(frames);
+        if (frames.Count + (coalescer is null ? 1 : 2) > frames.Capacity || (coalescer is not null && !coalescer.HasFreeBuffer))
+        {
+            WriteToBridge(coalescer, frames, ref written, ref refused);
+        }
+        if (coalescer is null)
+        {
+            frames.Set(frames.Count++, buffer, offset, length);
+            return false;
+        }
+        return coalescer.Add(frames, buffer, offset, length);
+    }
+
+    private void WriteToBridge(TcpCoalescer? coalescer, PacketBatch frames, ref long written, ref long refused)
+    {
+        coalescer?.Flush(frames);
         if (frames.Count > 0)
         {
-            int written = _tap.Write(frames);
-            Counters.FramesToBridge += written;
-            Counters.DropsBridgeRefused += frames.Count - written;
+            int accepted = _tap.Write(frames);
+            written += accepted;
+            refused += frames.Count - accepted;
         }
         frames.Count = 0;
-        _coalescer?.Recycle();
+        coalescer?.Recycle();
     }
 
     /// <summary>

@@ -6,8 +6,8 @@ namespace Weave.Router.DataPlane;
 
 /// <summary>
 /// The sleeve thread: datagrams from neighbours' sleeve sockets, for us (to the bridge) or for
-/// other peers (relayed). Frames for us are written to the TAP as they came, without coalescing:
-/// relayed traffic is the exception, and it keeps this path simple. From a neighbour that seals,
+/// other peers (relayed). Frames for us are coalesced into TCP super-frames as on the VXLAN
+/// thread (with a password all traffic comes this way). From a neighbour that seals,
 /// each datagram is opened (in place, with that neighbour's keys) before anything else is read
 /// from it but the header; a relayed one is sealed again for the next hop.
 /// </summary>
@@ -117,11 +117,11 @@ public sealed partial class Forwarder
                     continue;
                 }
                 LearnSource(EthernetFrame.Source(payload), header.Source, now, sleeveThread: true);
-                if (frames.Count == frames.Capacity)
+                if (AddForBridge(_sleeveCoalescer, frames, buffer, payloadStart, payloadLength,
+                    ref counters.SleeveFramesToBridge, ref counters.SleeveDropsBridgeRefused))
                 {
-                    WriteSleeveFramesToBridge(frames);
+                    counters.SleeveSegmentsCoalesced++;
                 }
-                frames.Set(frames.Count++, buffer, payloadStart, payloadLength);
                 if (header.Kind == SleeveKind.Flood && plan.Routes is RouteTable routes)
                 {
                     RelayFlood(payload, header.Source, sender, routes.BroadcastNextHops(header.Source), plan);
@@ -129,7 +129,7 @@ public sealed partial class Forwarder
             }
         }
         FlushRelays();
-        WriteSleeveFramesToBridge(frames);
+        WriteToBridge(_sleeveCoalescer, frames, ref counters.SleeveFramesToBridge, ref counters.SleeveDropsBridgeRefused);
         return (int)(counters.SleeveFramesToBridge - writtenBefore);
     }
 
@@ -212,15 +212,4 @@ public sealed partial class Forwarder
     }
 
     private void FlushRelays() => Send(_sleeve, _relaySends, ref Counters.SleeveRelaysSent, ref Counters.SleeveRelayFailures);
-
-    private void WriteSleeveFramesToBridge(PacketBatch frames)
-    {
-        if (frames.Count > 0)
-        {
-            int written = _tap.Write(frames);
-            Counters.SleeveFramesToBridge += written;
-            Counters.SleeveDropsBridgeRefused += frames.Count - written;
-        }
-        frames.Count = 0;
-    }
 }

@@ -100,6 +100,7 @@ public sealed partial class Forwarder : IDataPlane, IDisposable
         _relayBuffers = AllocateBuffers(SegmentBufferCount);
         _bridgeSleeveSends = new PacketBatch(SendBatchSize, allocateBuffers: false);
         _coalescer = tap.SupportsOffloads ? new TcpCoalescer(CoalesceBufferCount) : null;
+        _sleeveCoalescer = tap.SupportsOffloads ? new TcpCoalescer(CoalesceBufferCount) : null;
     }
 
     public ForwarderCounters Counters { get; } = new();

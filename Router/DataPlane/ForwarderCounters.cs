@@ -80,6 +80,8 @@ public sealed class ForwarderCounters
     public long SleeveDropsUnopened;
     /// <summary>Relays not sent because the next hop's data keys are used up.</summary>
     public long SleeveDropsSealFailed;
+    /// <summary>Frames for us merged into the super-frame before them.</summary>
+    public long SleeveSegmentsCoalesced;
 
     /// <summary>Every counter by name, for the report and metrics (listed by hand: no reflection under Native AOT).</summary>
     public (string Name, long Value)[] Snapshot() =>
@@ -127,5 +129,6 @@ public sealed class ForwarderCounters
         (nameof(SleeveDropsSealMismatch), SleeveDropsSealMismatch),
         (nameof(SleeveDropsUnopened), SleeveDropsUnopened),
         (nameof(SleeveDropsSealFailed), SleeveDropsSealFailed),
+        (nameof(SleeveSegmentsCoalesced), SleeveSegmentsCoalesced),
     ];
 }

@@ -23,6 +23,7 @@ public sealed class ForwarderSealingTests
     private const ulong Mac1 = 0x0200_0000_00A1;
     private const ulong Mac2 = 0x0200_0000_00A2;
     private const byte Pattern = 0xC7;
+    private const int TcpHeadersBytes = 14 + 20 + 20; // Ethernet, IPv4, TCP without options
 
     private static bool Contains(byte[] haystack, byte[] needle) => haystack.AsSpan().IndexOf(needle) >= 0;
 
@@ -73,7 +74,11 @@ public sealed class ForwarderSealingTests
         Assert.True(sleeve);
         byte[][] segments = TcpTraffic.Segments(super);
         Assert.Equal(segments.Sum(s => s.Length + SleeveHeader.SealedOverheadBytes), datagram.Length);
-        Assert.Equal(segments, mesh.TakeWritten()[1]);
+        // Opened and coalesced again at the receiver: one super-frame with the same TCP payload.
+        byte[] arrived = Assert.Single(mesh.TakeWritten()[1]);
+        Assert.Equal(super.Length, arrived.Length);
+        Assert.Equal(super.AsSpan(TcpHeadersBytes).ToArray(), arrived.AsSpan(TcpHeadersBytes).ToArray());
+        Assert.Equal(segments.Length - 1, mesh.Nodes[1].Forwarder.Counters.SleeveSegmentsCoalesced);
         Assert.Equal(0, mesh.Nodes[1].Forwarder.SealingCounters.AuthenticationFailures);
     }
 
@@ -187,7 +192,7 @@ public sealed class ForwarderSealingTests
 
     /// <summary>
     /// House rule 1 with sealing: 100,000 frames each way (super-frames cut and sealed in GSO sends
-    /// towards the peer, sealed datagrams opened towards the bridge) allocate nothing.
+    /// towards the peer, sealed TCP segments opened and coalesced towards the bridge) allocate nothing.
     /// </summary>
     [Fact]
     public void SealedBothWays_100000Frames_AllocatesNothing()
@@ -195,6 +200,7 @@ public sealed class ForwarderSealingTests
         const int plainFrames = 16;
         const int superFrames = 2;
         const int segmentsPerSuperFrame = 40;
+        const int inboundSegments = 40; // one super-frame of at most 64 KB
         const ulong remoteMac = 0x0200_0000_00B1;
         TimeProvider time = TimeProvider.System;
         byte[] toPeer = RandomNumberGenerator.GetBytes(32), fromPeer = RandomNumberGenerator.GetBytes(32);
@@ -224,29 +230,30 @@ public sealed class ForwarderSealingTests
         frames.Count = plainFrames + superFrames;
         var sends = new PacketBatch(64, allocateBuffers: false);
 
-        var datagrams = new PacketBatch(plainFrames, allocateBuffers: true);
+        var datagrams = new PacketBatch(inboundSegments, allocateBuffers: true);
         byte[] header = new byte[SleeveHeader.SizeBytes];
         new SleeveHeader(SleeveKind.Unicast, other, self, Sealed: true).Write(header);
-        byte[] inbound = Frames.Ethernet(Mac0, remoteMac, payloadBytes: 1400);
+        // A TCP stream's segments, coalesced again into one super-frame per batch on the way to the TAP.
+        byte[][] inbound = TcpTraffic.Segments(TcpTraffic.SuperFrame(Mac0, remoteMac, inboundSegments * TcpTraffic.Mss));
         var toBridge = new PacketBatch(64, allocateBuffers: false);
         void SealInbound()
         {
-            for (int i = 0; i < plainFrames; i++)
+            for (int i = 0; i < inboundSegments; i++)
             {
                 byte[] buffer = datagrams.Buffers[i];
                 int start = PacketBatch.Headroom - SleeveHeader.SizeBytes;
                 header.CopyTo(buffer, start);
-                inbound.CopyTo(buffer, start + SleeveHeader.SealedPayloadOffset);
-                Span<DatagramSlice> slice = [new DatagramSlice(start + SleeveHeader.SealedPayloadOffset, inbound.Length)];
+                inbound[i].CopyTo(buffer, start + SleeveHeader.SealedPayloadOffset);
+                Span<DatagramSlice> slice = [new DatagramSlice(start + SleeveHeader.SealedPayloadOffset, inbound[i].Length)];
                 Assert.True(peerSealing.TrySeal(buffer, slice, header));
-                datagrams.Set(i, buffer, start, inbound.Length + SleeveHeader.SealedOverheadBytes);
+                datagrams.Set(i, buffer, start, inbound[i].Length + SleeveHeader.SealedOverheadBytes);
                 datagrams.Endpoints[i] = peer.SleeveAddress;
             }
-            datagrams.Count = plainFrames;
+            datagrams.Count = inboundSegments;
         }
 
         int framesPerBatch = plainFrames + (superFrames * segmentsPerSuperFrame);
-        int batches = (100_000 + framesPerBatch - 1) / framesPerBatch;
+        int batches = (100_000 + Math.Min(framesPerBatch, inboundSegments) - 1) / Math.Min(framesPerBatch, inboundSegments);
         for (int i = 0; i < 100; i++)
         {
             forwarder.ForwardFromBridge(frames, sends);
@@ -255,6 +262,7 @@ public sealed class ForwarderSealingTests
         }
         long segmentsBefore = forwarder.Counters.SegmentsFromBridge;
         long writtenBefore = forwarder.Counters.SleeveFramesToBridge;
+        long coalescedBefore = forwarder.Counters.SleeveSegmentsCoalesced;
         var rounds = new List<long>();
         for (int round = 0; round < 5 && (rounds.Count == 0 || rounds[^1] != 0); round++)
         {
@@ -268,9 +276,10 @@ public sealed class ForwarderSealingTests
             rounds.Add(GC.GetAllocatedBytesForCurrentThread() - before);
         }
 
-        Assert.True(rounds[^1] == 0, $"bytes allocated per round of {batches * framesPerBatch:N0} frames out: {string.Join(", ", rounds)}");
+        Assert.True(rounds[^1] == 0, $"bytes allocated per round of {batches * framesPerBatch:N0} frames out and {batches * inboundSegments:N0} in: {string.Join(", ", rounds)}");
         Assert.Equal(rounds.Count * (long)batches * superFrames * segmentsPerSuperFrame, forwarder.Counters.SegmentsFromBridge - segmentsBefore);
-        Assert.Equal(rounds.Count * (long)batches * plainFrames, forwarder.Counters.SleeveFramesToBridge - writtenBefore);
+        Assert.Equal(rounds.Count * (long)batches, forwarder.Counters.SleeveFramesToBridge - writtenBefore);
+        Assert.Equal(rounds.Count * (long)batches * (inboundSegments - 1), forwarder.Counters.SleeveSegmentsCoalesced - coalescedBefore);
         Assert.Equal(0, forwarder.SealingCounters.AuthenticationFailures + forwarder.SealingCounters.Replays);
         Assert.Equal(0, udp.SendCount);
     }
