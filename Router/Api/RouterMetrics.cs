@@ -44,6 +44,13 @@ public static class RouterMetrics
                 yield return family;
             }
         }
+        if (info.DataCrypto is { } data)
+        {
+            foreach (MetricFamily family in Crypto("data", data))
+            {
+                yield return family;
+            }
+        }
         if (process is not null)
         {
             yield return MetricFamily.Gauge("process_resident_memory_bytes", "Resident memory size in bytes.", process.ResidentBytes);

@@ -80,6 +80,18 @@ public sealed class RouterMetricsTests
         Assert.Contains("# TYPE weave_crypto_control_authentication_failures_total counter\nweave_crypto_control_authentication_failures_total 0\n", text, StringComparison.Ordinal);
         Assert.Contains("\nweave_crypto_control_replays_total 0\n", text, StringComparison.Ordinal);
         Assert.Contains("\nweave_crypto_control_malformed_total 0\n", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("weave_crypto_data_", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void From_DataCrypto_OnlyWithAPassword()
+    {
+        Assert.DoesNotContain("weave_crypto_data_", Render(new RouterInfo("1.0.0", "1..1")), StringComparison.Ordinal);
+
+        string text = Render(new RouterInfo("1.0.0", "1..1") { DataCrypto = new CryptoCounters() });
+
+        Assert.Contains("# TYPE weave_crypto_data_authentication_failures_total counter\nweave_crypto_data_authentication_failures_total 0\n", text, StringComparison.Ordinal);
+        Assert.Contains("\nweave_crypto_data_replays_total 0\n", text, StringComparison.Ordinal);
     }
 
     [Fact]
