@@ -54,7 +54,14 @@ public sealed partial class Forwarder
                 counters.DropsLooped++;
                 continue;
             }
-            if (DroppedAsTooBig(frame, frames.Offloads[i]))
+            VirtioNetHeader offload = frames.Offloads[i];
+            TcpSuperFrame layout = default;
+            if (offload.IsGso && !TcpSegmenter.TryParse(frame, offload, out layout))
+            {
+                counters.DropsBadOffload++;
+                continue;
+            }
+            if (offload.IsGso ? DroppedAsTooBig(frame, layout) : DroppedAsTooBig(frame))
             {
                 continue; // above the overlay MTU: answered with ICMP where allowed (Forwarder.TooBig.cs)
             }
@@ -72,10 +79,9 @@ public sealed partial class Forwarder
                 counters.DropsNoPeers++;
                 continue;
             }
-            VirtioNetHeader offload = frames.Offloads[i];
             if (offload.IsGso)
             {
-                SendSegmented(frame, offload, known, route, origin, plan, sends);
+                SendSegmented(frame, layout, known, route, origin, plan, sends);
                 continue;
             }
             if (offload.NeedsChecksum && !InternetChecksum.TryCompletePartial(frame, offload.ChecksumStart, offload.ChecksumOffset))
@@ -170,14 +176,9 @@ public sealed partial class Forwarder
     /// datagram per segment). A known destination gets one cut; a flood one cut for all VXLAN
     /// leaves and one per relaying neighbour.
     /// </summary>
-    private void SendSegmented(ReadOnlySpan<byte> frame, in VirtioNetHeader offload, bool known, in PeerRoute route,
+    private void SendSegmented(ReadOnlySpan<byte> frame, in TcpSuperFrame layout, bool known, in PeerRoute route,
         PeerName origin, ForwardingPlan plan, PacketBatch sends)
     {
-        if (!TcpSegmenter.TryParse(frame, offload, out TcpSuperFrame layout))
-        {
-            Counters.DropsBadOffload++;
-            return;
-        }
         if (known)
         {
             Encapsulation encapsulation = route.Direct

@@ -37,12 +37,16 @@ public sealed partial class Forwarder
     /// <summary>True when the frame was too big for the overlay and is dropped (answered with ICMP
     /// when that is allowed). Plain frames within the MTU cost one comparison.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private bool DroppedAsTooBig(ReadOnlySpan<byte> frame, in VirtioNetHeader offload) =>
-        (offload.IsGso || frame.Length > _mtu + EthernetFrame.HeaderSizeBytes) && DropIfTooBig(frame, offload);
+    private bool DroppedAsTooBig(ReadOnlySpan<byte> frame) =>
+        frame.Length > _mtu + EthernetFrame.HeaderSizeBytes && DropIfTooBig(frame, OversizeFrame.Classify(frame, default, _mtu));
 
-    private bool DropIfTooBig(ReadOnlySpan<byte> frame, in VirtioNetHeader offload)
+    /// <summary>The same for a super-frame its caller has parsed once (the layout then cuts it).</summary>
+    private bool DroppedAsTooBig(ReadOnlySpan<byte> frame, in TcpSuperFrame layout) =>
+        DropIfTooBig(frame, OversizeFrame.ClassifySuperFrame(frame, layout, _mtu));
+
+    private bool DropIfTooBig(ReadOnlySpan<byte> frame, OversizeVerdict verdict)
     {
-        switch (OversizeFrame.Classify(frame, offload, _mtu))
+        switch (verdict)
         {
             case OversizeVerdict.TooBig:
                 Counters.DropsTooBig++;

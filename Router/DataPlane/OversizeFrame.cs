@@ -35,19 +35,29 @@ public static class OversizeFrame
 
     public static OversizeVerdict Classify(ReadOnlySpan<byte> frame, in VirtioNetHeader offload, int mtu)
     {
+        if (!offload.IsGso)
+        {
+            return Verdict(frame, superFrameSegment: -1, mtu);
+        }
+        return TcpSegmenter.TryParse(frame, offload, out TcpSuperFrame layout)
+            ? ClassifySuperFrame(frame, layout, mtu)
+            : OversizeVerdict.Forward; // not a valid super-frame: the segmenter drops and counts it
+    }
+
+    /// <summary>A TCP super-frame already parsed by <see cref="TcpSegmenter.TryParse"/>: one segment's
+    /// IP packet (gso_size plus the IP and TCP headers) is measured.</summary>
+    public static OversizeVerdict ClassifySuperFrame(ReadOnlySpan<byte> frame, in TcpSuperFrame layout, int mtu) =>
+        Verdict(frame, layout.HeaderLength - layout.NetworkOffset + layout.SegmentSize, mtu);
+
+    /// <param name="superFrameSegment">One segment's IP packet length for a super-frame; -1 for a plain frame.</param>
+    private static OversizeVerdict Verdict(ReadOnlySpan<byte> frame, int superFrameSegment, int mtu)
+    {
         if (!TryFindNetworkLayer(frame, out int networkOffset, out ushort etherType))
         {
             return OversizeVerdict.Forward;
         }
-        int packetLength = frame.Length - networkOffset;
-        if (offload.IsGso)
-        {
-            if (!TcpSegmenter.TryParse(frame, offload, out TcpSuperFrame layout))
-            {
-                return OversizeVerdict.Forward; // not a valid super-frame: the segmenter drops and counts it
-            }
-            packetLength = layout.HeaderLength - layout.NetworkOffset + layout.SegmentSize;
-        }
+        bool superFrame = superFrameSegment >= 0;
+        int packetLength = superFrame ? superFrameSegment : frame.Length - networkOffset;
         if (packetLength <= mtu)
         {
             return OversizeVerdict.Forward;
@@ -65,7 +75,7 @@ public static class OversizeFrame
         {
             return OversizeVerdict.TooBig;
         }
-        return offload.IsGso ? OversizeVerdict.Undeliverable : OversizeVerdict.Forward;
+        return superFrame ? OversizeVerdict.Undeliverable : OversizeVerdict.Forward;
     }
 
     /// <summary>Where the IP header starts (14, or 18 behind one 802.1Q tag) and the EtherType
