@@ -1,7 +1,7 @@
 using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Weave.Router.Api;
 
@@ -10,11 +10,14 @@ internal static class LocalWebApp
 {
     public static WebApplication Create(IPEndPoint endPoint)
     {
-        WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
-        // The router logs for itself; the host's own console messages would break the rule that a
-        // failed start prints exactly one line.
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseKestrel(kestrel => kestrel.Listen(endPoint));
+        // The empty builder, not the slim one: the slim builder reads appsettings*.json from the
+        // working directory (which could add Kestrel endpoints) and watches that directory with
+        // inotify for the router's whole life, two threads waking on every file written there.
+        // Nor does it add console logging: the router logs for itself, and a failed start must
+        // print exactly one line.
+        WebApplicationBuilder builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
+        builder.Services.AddRoutingCore();
+        builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel => kestrel.Listen(endPoint));
         return builder.Build();
     }
 
