@@ -17,7 +17,9 @@ public static partial class Handshake
     /// both headers, the agreed version and both intros (dialer first); then a key confirmation each
     /// way before anything else: the first sealed record, carrying the private part of the intro.
     /// Both ends send theirs before reading, so with different passwords both fail to open the
-    /// other's and both report <see cref="AuthenticationFailed"/>.
+    /// other's and both report <see cref="AuthenticationFailed"/>. The intros' <c>Trusted</c> features
+    /// are in the transcript: a man in the middle who flips one (to make the data plaintext) leaves
+    /// the ends with different keys, and the confirmation fails.
     /// </summary>
     private static async Task<HandshakeResult> SecureAsync(Stream stream, PipeReader reader, Exchange exchange,
         EphemeralKey ephemeral, ControlSecurity security, TimeProvider time, CancellationToken ct)
@@ -58,7 +60,7 @@ public static partial class Handshake
             {
                 throw new ProtocolException(error);
             }
-            return new HandshakeResult(exchange.Version, remote!) { Session = session };
+            return new HandshakeResult(exchange.Version, remote!) { Session = session, LocalTrusted = exchange.Local.Trusted };
         }
         catch
         {

@@ -8,6 +8,12 @@ public sealed record HandshakeResult(byte Version, PeerIntro Remote)
 {
     /// <summary>The connection's record layers and keys; null on a connection without a password.</summary>
     public ControlSession? Session { get; init; }
+
+    /// <summary>Our intro said <c>Trusted</c> (we trust the peer's address).</summary>
+    public bool LocalTrusted { get; init; }
+
+    /// <summary>The data between us is sealed: a password, and not both ends trusting the other (<see cref="DataTrust"/>).</summary>
+    public bool DataSealed => DataTrust.IsDataSealed(Session is not null, LocalTrusted, Remote.Trusted);
 }
 
 /// <summary>
@@ -67,7 +73,7 @@ public static partial class Handshake
                 {
                     throw new ProtocolException("encryption mismatch: the peer has a password and we have none (set the same --password on every peer)");
                 }
-                return new HandshakeResult(version, remote);
+                return new HandshakeResult(version, remote) { LocalTrusted = local.Trusted };
             }
             if (!remote!.WantsEncryption)
             {

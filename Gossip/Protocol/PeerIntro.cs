@@ -11,6 +11,8 @@ namespace Weave.Gossip.Protocol;
 /// With a password the intro also carries the connection's ephemeral X25519 public key and the
 /// cipher offer, and leaves out what the handshake needs not see in clear (nickname, software):
 /// those travel sealed in the key confirmation (<see cref="EncodePrivate"/>).
+/// <see cref="Trusted"/> (Weave's feature) travels in clear in every intro, so with a password it is
+/// bound into the handshake transcript like every other byte of the intro.
 /// </summary>
 public sealed record PeerIntro(PeerName Name, string NickName, ulong Uid, ulong ConnectionId, int DataPort, string Software)
 {
@@ -22,6 +24,7 @@ public sealed record PeerIntro(PeerName Name, string NickName, ulong Uid, ulong 
     private const string SoftwareKey = "Software";
     private const string EncryptionKey = "Encryption";
     private const string CiphersKey = "Ciphers";
+    private const string TrustedKey = "Trusted";
 
     /// <summary>The ephemeral X25519 public key (32 bytes) when the peer has a password; null without one.</summary>
     public ReadOnlyMemory<byte>? PublicKey { get; init; }
@@ -31,6 +34,13 @@ public sealed record PeerIntro(PeerName Name, string NickName, ulong Uid, ulong 
 
     public bool WantsEncryption => PublicKey is not null;
 
+    /// <summary>
+    /// The sender trusts our underlay address (it lies inside one of its <c>--trusted-subnets</c>):
+    /// our data may travel between us unencrypted if we trust it too. Sent as <c>true</c> or
+    /// <c>false</c>, as Weave did; a peer that sends nothing (an older one) counts as not trusting.
+    /// </summary>
+    public bool Trusted { get; init; }
+
     public byte[] Encode()
     {
         var features = new List<(string Key, string Value)>
@@ -39,6 +49,7 @@ public sealed record PeerIntro(PeerName Name, string NickName, ulong Uid, ulong 
             (UidKey, Uid.ToString(CultureInfo.InvariantCulture)),
             (ConnIdKey, ConnectionId.ToString(CultureInfo.InvariantCulture)),
             (DataPortKey, DataPort.ToString(CultureInfo.InvariantCulture)),
+            (TrustedKey, Trusted ? "true" : "false"),
         };
         if (PublicKey is { } key)
         {
@@ -197,7 +208,13 @@ public sealed record PeerIntro(PeerName Name, string NickName, ulong Uid, ulong 
         }
         string nick = features.GetValueOrDefault(NickNameKey) ?? "";
         string software = features.GetValueOrDefault(SoftwareKey) ?? "";
-        intro = new PeerIntro(name, nick, uid, connId, dataPort, software);
+        bool trusted = false;
+        if (features.TryGetValue(TrustedKey, out string? trustedText) && !TryParseTrusted(trustedText, out trusted))
+        {
+            error = $"intro: invalid Trusted '{Truncate(trustedText)}' (expected true or false)";
+            return false;
+        }
+        intro = new PeerIntro(name, nick, uid, connId, dataPort, software) { Trusted = trusted };
         if (features.TryGetValue(EncryptionKey, out string? keyText))
         {
             if (keyText.Length != 64 || !TryHex(keyText, out byte[] key))
@@ -223,6 +240,13 @@ public sealed record PeerIntro(PeerName Name, string NickName, ulong Uid, ulong 
         value = "";
         error = $"intro lacks required feature '{key}'";
         return false;
+    }
+
+    /// <summary>Weave wrote Go's <c>fmt.Sprint(bool)</c>: exactly <c>true</c> or <c>false</c>.</summary>
+    private static bool TryParseTrusted(string text, out bool trusted)
+    {
+        trusted = text == "true";
+        return trusted || text == "false";
     }
 
     private static bool TryHex(string text, out byte[] bytes)

@@ -19,6 +19,7 @@ public sealed class PeerIntroTests
         ["ConnID"] = "678",
         ["DataPort"] = "6784",
         ["Software"] = "weave-cs 0.1.0",
+        ["Trusted"] = "false",
     };
 
     private static byte[] Serialize<T>(T value) => MessagePackSerializer.Serialize(value);
@@ -50,7 +51,7 @@ public sealed class PeerIntroTests
     public void Encode_Sample_IsAMapOfStringsWithStableKeys()
     {
         byte[] body = s_sample.Encode();
-        Assert.Equal(0x86, body[0]); // fixmap with six entries
+        Assert.Equal(0x87, body[0]); // fixmap with seven entries
         var map = MessagePackSerializer.Deserialize<Dictionary<string, string>>(body);
         Assert.Equal(ValidMap(), map);
     }
@@ -87,6 +88,36 @@ public sealed class PeerIntroTests
         Assert.True(decoded.TryAddPrivate(sealedIntro.EncodePrivate(), out PeerIntro? completed, out error), error);
         Assert.Equal(s_sample.NickName, completed!.NickName);
         Assert.Equal(s_sample.Software, completed.Software);
+    }
+
+    [Theory]
+    [InlineData(true, false)]
+    [InlineData(true, true)]
+    [InlineData(false, true)]
+    public void EncodeTryDecode_Trusted_RoundTrips_WithAndWithoutPassword(bool trusted, bool withKey)
+    {
+        PeerIntro intro = s_sample with { Trusted = trusted };
+        if (withKey)
+        {
+            intro = intro with { PublicKey = new byte[32], Ciphers = "chacha20poly1305" };
+        }
+        byte[] encoded = intro.Encode();
+
+        Assert.True(PeerIntro.TryDecode(encoded, out PeerIntro? decoded, out string error), error);
+        Assert.Equal(trusted, decoded!.Trusted);
+        Assert.Equal(trusted ? "true" : "false", MessagePackSerializer.Deserialize<Dictionary<string, string>>(encoded)["Trusted"]);
+        // The sealed part of the intro does not carry it, so completing the intro keeps it.
+        Assert.True(decoded.TryAddPrivate(intro.EncodePrivate(), out PeerIntro? completed, out error), error);
+        Assert.Equal(trusted, completed!.Trusted);
+    }
+
+    [Fact]
+    public void TryDecode_TrustedAbsent_AnOlderPeer_DoesNotTrust()
+    {
+        Dictionary<string, string> map = ValidMap();
+        map.Remove("Trusted");
+        Assert.True(PeerIntro.TryDecode(Serialize(map), out PeerIntro? decoded, out string error), error);
+        Assert.False(decoded!.Trusted);
     }
 
     [Theory]
@@ -140,6 +171,10 @@ public sealed class PeerIntroTests
     [InlineData("Name", "5e:1a:00:00:00")]
     [InlineData("Name", "not a name")]
     [InlineData("Name", "")]
+    [InlineData("Trusted", "yes")]
+    [InlineData("Trusted", "True")]
+    [InlineData("Trusted", "1")]
+    [InlineData("Trusted", "")]
     public void TryDecode_InvalidValue_NamesFeatureAndValue(string key, string value)
     {
         Dictionary<string, string> map = ValidMap();
@@ -247,9 +282,9 @@ public sealed class PeerIntroTests
     public void TryDecode_DuplicateKey_FailsWithoutThrowing()
     {
         byte[] one = Serialize(ValidMap());
-        // Same six pairs followed by a repeat of the first: a fixmap of seven.
+        // The same pairs followed by a repeat of the first: a fixmap of one more.
         byte[] firstPair = Serialize(new Dictionary<string, string> { ["Name"] = "5e:1a:00:00:00:01" })[1..];
-        byte[] body = [0x87, .. one[1..], .. firstPair];
+        byte[] body = [(byte)(0x80 | (ValidMap().Count + 1)), .. one[1..], .. firstPair];
         Assert.False(PeerIntro.TryDecode(body, out _, out _));
     }
 

@@ -156,6 +156,45 @@ public sealed class SecureHandshakeTests : IClassFixture<SecureHandshakeTests.Pa
         Assert.StartsWith(Handshake.AuthenticationFailed, atDialer.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(true, true, false)]
+    [InlineData(true, false, true)]
+    [InlineData(false, true, true)]
+    public async Task TrustedIntros_DataSealedUnlessBothTrust_ControlSessionAlways(bool aliceTrusts, bool bobTrusts, bool dataSealed)
+    {
+        await using LoopbackPair pair = await LoopbackPair.ConnectAsync();
+        Task<HandshakeResult> dialer = Run(pair.Dialer, s_alice with { Trusted = aliceTrusts }, _passwords.Right, outbound: true);
+        Task<HandshakeResult> acceptor = Run(pair.Acceptor, s_bob with { Trusted = bobTrusts }, _passwords.Right, outbound: false);
+        HandshakeResult atDialer = await dialer;
+        HandshakeResult atAcceptor = await acceptor;
+
+        Assert.Equal(bobTrusts, atDialer.Remote.Trusted);
+        Assert.Equal(aliceTrusts, atAcceptor.Remote.Trusted);
+        Assert.Equal(dataSealed, atDialer.DataSealed);
+        Assert.Equal(dataSealed, atAcceptor.DataSealed);
+        Assert.NotNull(atDialer.Session);
+        Assert.NotNull(atAcceptor.Session);
+        atDialer.Session.Dispose();
+        atAcceptor.Session.Dispose();
+    }
+
+    [Fact]
+    public async Task TrustedFlippedByAManInTheMiddle_ToGetPlaintextData_FailsAuthentication()
+    {
+        // Neither end trusts the other; the relay claims both do, which would turn the data plane to plaintext.
+        static byte[] ClaimTrusted(byte[] intro)
+        {
+            Assert.True(PeerIntro.TryDecode(intro, out PeerIntro? decoded, out _));
+            Assert.False(decoded!.Trusted);
+            return (decoded with { Trusted = true }).Encode();
+        }
+        await using TamperingRelay relay = await TamperingRelay.StartAsync(dialerIntro: ClaimTrusted, acceptorIntro: ClaimTrusted);
+        Task<HandshakeResult> dialer = Run(relay.Dialer, s_alice, _passwords.Right, outbound: true);
+        Task<HandshakeResult> acceptor = Run(relay.Acceptor, s_bob, _passwords.Right, outbound: false);
+        Assert.StartsWith(Handshake.AuthenticationFailed, (await Assert.ThrowsAsync<ProtocolException>(() => dialer)).Message, StringComparison.Ordinal);
+        Assert.StartsWith(Handshake.AuthenticationFailed, (await Assert.ThrowsAsync<ProtocolException>(() => acceptor)).Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task SealedHandshake_ShowsNoNicknameOnTheWire()
     {
