@@ -24,14 +24,20 @@ internal static partial class RouterLog
     [LoggerMessage(2005, LogLevel.Warning, "Overlay MTU {Mtu}: {Origin}")]
     public static partial void OverlayMtuAssumed(ILogger log, int mtu, string origin);
 
-    [LoggerMessage(2006, LogLevel.Information, "Encryption enabled: password hardened with Argon2id ({MemoryMiB} MiB, {Passes} passes) in {Milliseconds} ms; control connections and the data plane (sleeve on UDP, no VXLAN) are sealed ({Ciphers} offered)")]
+    [LoggerMessage(2006, LogLevel.Information, "Encryption enabled: password hardened with Argon2id ({MemoryMiB} MiB, {Passes} passes) in {Milliseconds} ms; control connections are sealed, and so is the data plane (sleeve on UDP, no VXLAN) except between peers that trust each other by --trusted-subnets ({Ciphers} offered)")]
     public static partial void EncryptionEnabled(ILogger log, int memoryMiB, int passes, long milliseconds, string ciphers);
 
-    [LoggerMessage(2007, LogLevel.Warning, "--trusted-subnets {Subnets} noted but not applied yet: data to every peer is sealed")]
-    public static partial void TrustedSubnetsNotApplied(ILogger log, string subnets);
+    [LoggerMessage(2007, LogLevel.Information, "Trusted subnets {Subnets}: data to a peer there that trusts our address too goes unencrypted (control stays sealed)")]
+    public static partial void TrustedSubnets(ILogger log, string subnets);
+
+    [LoggerMessage(2008, LogLevel.Warning, "--trusted-subnets {Subnets} has no effect without a password: data to every peer is unencrypted")]
+    public static partial void TrustedSubnetsWithoutPassword(ILogger log, string subnets);
 
     [LoggerMessage(2010, LogLevel.Information, "Connection to {Peer} at {Address} established ({Direction}, protocol version {Version})")]
     public static partial void ConnectionEstablished(ILogger log, string peer, IPEndPoint address, string direction, int version);
+
+    [LoggerMessage(2015, LogLevel.Information, "Data to {Peer} goes unencrypted: both ends trust each other's address (--trusted-subnets); control stays sealed")]
+    public static partial void DataUnencryptedTrusted(ILogger log, string peer);
 
     [LoggerMessage(2011, LogLevel.Information, "Connection to {Peer} at {Address} closed: {Reason}")]
     public static partial void ConnectionClosed(ILogger log, string peer, IPEndPoint address, string reason);

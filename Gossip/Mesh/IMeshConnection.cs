@@ -18,7 +18,11 @@ public interface IMeshConnection
     /// <summary>The same value at both ends (XOR of both sides' random connection IDs).</summary>
     ulong ConnectionUid { get; }
 
-    /// <summary>Frames are sealed with the session's keys (both ends have the password).</summary>
+    /// <summary>
+    /// The data between us is sealed: both ends have the password and not both trust the other's
+    /// address (<c>--trusted-subnets</c>); shown as <c>encrypted</c> in status. With a password the
+    /// control frames are sealed either way.
+    /// </summary>
     bool Encrypted => false;
 
     /// <summary>Queues one message (a frame tag and its body) for the peer.</summary>

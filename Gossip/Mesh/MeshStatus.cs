@@ -3,7 +3,7 @@ namespace Weave.Gossip.Mesh;
 /// <summary>One row of <c>weave status connections</c>: an established connection or a target being tried.</summary>
 public sealed record ConnectionRow(bool Outbound, string Address, string State, string Info)
 {
-    /// <summary>An established connection whose frames are sealed.</summary>
+    /// <summary>A connection whose data is sealed (a password, and not both ends trusting each other: <c>encrypted</c>).</summary>
     public bool Encrypted { get; init; }
 }
 

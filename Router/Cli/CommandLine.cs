@@ -91,7 +91,7 @@ public static class CommandLine
         var ipallocInit = new Option<string?>("--ipalloc-init") { Description = "How the range is first split: consensus[=N] (default, N = initial peers), seed=NAME,... or observer" };
         var password = new Option<string?>("--password") { Description = "Encrypt and authenticate traffic between peers with this password (default $WEAVE_PASSWORD); every peer needs the same one" };
         var passwordFile = new Option<string?>("--password-file") { Description = "Read the password from this file (one trailing newline is ignored)" };
-        var trustedSubnets = new Option<string?>("--trusted-subnets") { Description = "Comma-separated CIDRs of peers whose data may go unencrypted (not applied yet: all data is sealed)" };
+        var trustedSubnets = new Option<string?>("--trusted-subnets") { Description = "Comma-separated CIDRs of peers whose data may go unencrypted: with a password, data between two peers goes as plain VXLAN when each one's address is in the other's trusted subnets (control stays encrypted)" };
         var logLevel = new Option<string>("--log-level") { Description = "debug, info, warning or error", DefaultValueFactory = _ => "info" };
         logLevel.AcceptOnlyFromAmong("debug", "info", "warning", "error");
         var peers = new Argument<string[]>("PEER") { Arity = ArgumentArity.ZeroOrMore, Description = "Peers to connect to, as host[:port]" };

@@ -81,7 +81,8 @@ public sealed class RouterHost
                 using var forwarder = new Forwarder(self.Name, new LinuxTapDevice(bridge.Tap), udp, sleeve, _options.Vni, _time, log) { Mtu = mtu, SealingCounters = _dataCrypto };
                 forwarder.Start();
                 _forwarder = forwarder;
-                await using var mesh = new MeshHost(self, _options.DataPort, MeshOptionsFor(_options), listener, forwarder, _time, _random, log, security);
+                await using var mesh = new MeshHost(self, _options.DataPort, MeshOptionsFor(_options), listener, forwarder, _time, _random, log, security,
+                    new SubnetTrust(_options.TrustedSubnets));
                 AttachAllocator(mesh, self);
                 mesh.Start(_options.Peers);
                 meshControl.Mesh = mesh;
@@ -124,12 +125,13 @@ public sealed class RouterHost
     /// </summary>
     private HardenedPassword? HardenPassword(ILogger log)
     {
-        if (_options.TrustedSubnets.Count > 0)
-        {
-            RouterLog.TrustedSubnetsNotApplied(log, string.Join(',', _options.TrustedSubnets));
-        }
+        string trusted = string.Join(',', _options.TrustedSubnets);
         if (_options.Password is not { } password)
         {
+            if (_options.TrustedSubnets.Count > 0)
+            {
+                RouterLog.TrustedSubnetsWithoutPassword(log, trusted);
+            }
             return null;
         }
         HardenedPassword hardened;
@@ -143,6 +145,10 @@ public sealed class RouterHost
         }
         RouterLog.EncryptionEnabled(log, HardenedPassword.MemoryKiB / 1024, HardenedPassword.Passes, (long)hardened.Cost.TotalMilliseconds,
             CipherSuites.Offer(CipherSuites.Supported));
+        if (_options.TrustedSubnets.Count > 0)
+        {
+            RouterLog.TrustedSubnets(log, trusted);
+        }
         return hardened;
     }
 

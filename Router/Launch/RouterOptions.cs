@@ -84,13 +84,19 @@ public sealed record RouterOptions
 
     /// <summary>
     /// <c>--password</c>, <c>--password-file</c> or <c>$WEAVE_PASSWORD</c> as UTF-8 bytes: control
-    /// connections are sealed. Null: no encryption.
+    /// connections are sealed, and so is the data to every peer but those <see cref="TrustedSubnets"/>
+    /// lets through in clear. Null: no encryption.
     /// </summary>
     public byte[]? Password { get; init; }
 
     public bool Encrypted => Password is not null;
 
-    /// <summary><c>--trusted-subnets</c>: kept and shown in status; not applied yet (the data plane is not sealed yet).</summary>
+    /// <summary>
+    /// <c>--trusted-subnets</c>: with a password, the data to a peer whose TCP address is inside one
+    /// of these goes unencrypted when that peer trusts our address too (each side says so in its
+    /// intro); control connections stay sealed. Without a password nothing is sealed anyway. Shown
+    /// in status as <c>TrustedSubnets</c>.
+    /// </summary>
     public IReadOnlyList<IPNetwork> TrustedSubnets { get; init; } = [];
 
     /// <summary>Where the allocator keeps its ring and allocations.</summary>

@@ -1,4 +1,5 @@
 using System.IO.Pipelines;
+using System.Net;
 using System.Net.Sockets;
 using Weave.Gossip;
 using Weave.Gossip.Protocol;
@@ -8,7 +9,9 @@ namespace Weave.Router.Mesh;
 /// <summary>
 /// Turns a fresh TCP socket (dialled or accepted) into a <see cref="TcpMeshConnection"/> by
 /// running the handshake. Whether the mesh wants the connection (ourselves, a name collision, a
-/// duplicate, the limit) is the mesh node's decision, made next.
+/// duplicate, the limit) is the mesh node's decision, made next. Our intro says whether we trust
+/// the peer's address (<see cref="SubnetTrust"/>), which with the peer's word decides whether the
+/// data between us is sealed.
 /// </summary>
 public sealed class ConnectionSetup
 {
@@ -17,15 +20,19 @@ public sealed class ConnectionSetup
     private readonly TimeProvider _time;
     private readonly Random _random;
     private readonly ControlSecurity? _security;
+    private readonly SubnetTrust _trust;
 
     /// <param name="security">The password and ciphers of a router with <c>--password</c>; null without one.</param>
-    public ConnectionSetup(PeerIdentity self, int dataPort, TimeProvider time, Random random, ControlSecurity? security = null)
+    /// <param name="trust"><c>--trusted-subnets</c>; none when null.</param>
+    public ConnectionSetup(PeerIdentity self, int dataPort, TimeProvider time, Random random, ControlSecurity? security = null,
+        SubnetTrust? trust = null)
     {
         _self = self;
         _dataPort = dataPort;
         _time = time;
         _random = random;
         _security = security;
+        _trust = trust ?? SubnetTrust.None;
     }
 
     /// <summary>Software name and version sent in the intro, for diagnostics.</summary>
@@ -40,7 +47,9 @@ public sealed class ConnectionSetup
         var stream = new NetworkStream(socket, ownsSocket: false);
         PipeReader reader = PipeReader.Create(stream, new StreamPipeReaderOptions(leaveOpen: true));
         ulong connectionId = NextConnectionId();
-        var intro = new PeerIntro(_self.Name, _self.NickName, _self.Uid, connectionId, _dataPort, Software);
+        // The TCP peer's address, dialled or accepted, as Weave judged it.
+        bool trusted = socket.RemoteEndPoint is IPEndPoint remote && _trust.Trusts(remote.Address);
+        var intro = new PeerIntro(_self.Name, _self.NickName, _self.Uid, connectionId, _dataPort, Software) { Trusted = trusted };
         try
         {
             HandshakeResult result = await Handshake.RunAsync(stream, reader, ProtocolHeader.Ours, intro,

@@ -37,15 +37,16 @@ public sealed partial class MeshHost : IMeshTransport, IMeshControl, IAsyncDispo
 
     /// <param name="dataPort">The UDP port of our data plane, announced in every intro.</param>
     /// <param name="security">With <c>--password</c>: every control connection is sealed; null without.</param>
+    /// <param name="trust"><c>--trusted-subnets</c>: peers there may get our data unencrypted if they trust us too.</param>
     public MeshHost(PeerIdentity self, int dataPort, MeshOptions options, Socket listener, IDataPlane dataPlane, TimeProvider time, Random random, ILogger log,
-        ControlSecurity? security = null)
+        ControlSecurity? security = null, SubnetTrust? trust = null)
     {
         ArgumentNullException.ThrowIfNull(self);
         _listener = listener;
         _dataPlane = dataPlane;
         _time = time;
         _log = log;
-        _setup = new ConnectionSetup(self, dataPort, time, random, security);
+        _setup = new ConnectionSetup(self, dataPort, time, random, security, trust);
         _node = new MeshNode(self, options, this, time, random);
         _node.DataRoutesChanged += routes => _dataPlane.SetRoutes(routes);
         _dataPlane.DataPathHealthChanged += (peer, healthy, reason) => Post(() => OnDataPathHealth(peer, healthy, reason));
@@ -185,14 +186,20 @@ public sealed partial class MeshHost : IMeshTransport, IMeshControl, IAsyncDispo
         PeerName name = connection.Remote.Name;
         // Our routers put VXLAN at the mesh port + 1 (the intro's DataPort) and the sleeve at the mesh port.
         IPAddress address = connection.RemoteEndPoint.Address;
-        // With a password the connection's data keys seal everything between us (docs/encryption.md).
-        DataSealing? sealing = connection.SessionKeys is { } keys ? DataSealing.FromKeys(keys, _time, _dataPlane.SealingCounters) : null;
+        // With a password the connection's data keys seal everything between us, unless both ends
+        // trust each other's address: then it has none and our data goes as without a password
+        // (docs/encryption.md).
+        DataSealing? sealing = connection.DataKeys is { } keys ? DataSealing.FromKeys(keys, _time, _dataPlane.SealingCounters) : null;
         var peer = new DataPeer(name, connection.Remote.Display, new IPEndPoint(address, connection.Intro.DataPort),
             new IPEndPoint(address, connection.Intro.DataPort - 1), sealing);
         _dataPeers[name] = (connection, peer);
         _dataPlane.AddPeer(peer);
         RouterLog.ConnectionEstablished(_log, connection.Remote.Display, connection.RemoteEndPoint,
             connection.Outbound ? "outbound" : "inbound", connection.Version);
+        if (connection.ControlSealed && !connection.Encrypted)
+        {
+            RouterLog.DataUnencryptedTrusted(_log, connection.Remote.Display);
+        }
         connection.Start((c, tag, body) => Post(() => _node.OnMessage(c, tag, body)), _stop.Token);
         _ = connection.Completion.ContinueWith(
             t => Post(() => OnClosed(connection, t.Result)),

@@ -28,6 +28,7 @@ public sealed class TcpMeshConnection : IMeshConnection
     private readonly Channel<byte[]> _outgoing = Channel.CreateUnbounded<byte[]>(new UnboundedChannelOptions { SingleReader = true });
     private readonly TaskCompletionSource<string> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly ControlSession? _session;
+    private readonly bool _dataSealed;
     private string? _closeReason;
 
     public TcpMeshConnection(Socket socket, NetworkStream stream, PipeReader reader, HandshakeResult handshake,
@@ -43,6 +44,7 @@ public sealed class TcpMeshConnection : IMeshConnection
         Remote = new PeerIdentity(Intro.Name, Intro.NickName, Intro.Uid);
         Version = handshake.Version;
         _session = handshake.Session;
+        _dataSealed = handshake.DataSealed;
         Outbound = outbound;
         RemoteEndPoint = (IPEndPoint)socket.RemoteEndPoint!;
         RemoteAddress = remoteAddress;
@@ -61,11 +63,20 @@ public sealed class TcpMeshConnection : IMeshConnection
     public IPEndPoint RemoteEndPoint { get; }
     public ulong ConnectionUid { get; }
 
-    /// <summary>Frames are sealed (both ends have the password).</summary>
-    public bool Encrypted => _session is not null;
+    /// <summary>
+    /// The data between us is sealed: both ends have the password and not both trust the other's
+    /// address (<see cref="DataTrust"/>). What <c>weave status connections</c> shows as <c>encrypted</c>.
+    /// </summary>
+    public bool Encrypted => _dataSealed;
 
-    /// <summary>The session's keys (the data plane's among them); null without a password.</summary>
-    public Weave.Crypto.SessionKeys? SessionKeys => _session?.Keys;
+    /// <summary>Control frames are sealed (both ends have the password), whatever the data plane does.</summary>
+    public bool ControlSealed => _session is not null;
+
+    /// <summary>
+    /// The session's keys for the data plane when the data between us is sealed; null without a
+    /// password or when both ends trust each other (Weave: "the overlay gets no session key").
+    /// </summary>
+    public Weave.Crypto.SessionKeys? DataKeys => _dataSealed ? _session?.Keys : null;
 
     /// <summary>Completes with the reason once the connection is gone.</summary>
     public Task<string> Completion => _completion.Task;

@@ -19,13 +19,14 @@ namespace Weave.Tests.Router;
 /// <see cref="TopologyBuilder.Name"/>(i) at 192.0.2.(i + 1), VXLAN on 6784, sleeve on 6783; the
 /// data routes are computed from the links as every peer would. With <c>sealed</c>, each link has
 /// its own data keys (one per direction, as a password's handshake gives), so every datagram
-/// between neighbours is a sealed sleeve datagram.
+/// between neighbours is a sealed sleeve datagram, except over <c>trustedLinks</c>: links whose
+/// ends trust each other (<c>--trusted-subnets</c>) get no keys, as the mesh hands them over.
 /// </summary>
 internal sealed class DataPlaneMesh : IDisposable
 {
     private const int Vni = 6783;
 
-    public DataPlaneMesh(int count, (int A, int B)[] links, TimeProvider? time = null, bool sealedLinks = false)
+    public DataPlaneMesh(int count, (int A, int B)[] links, TimeProvider? time = null, bool sealedLinks = false, (int A, int B)[]? trustedLinks = null)
     {
         var builder = new TopologyBuilder();
         for (int i = 0; i < count; i++)
@@ -52,7 +53,8 @@ internal sealed class DataPlaneMesh : IDisposable
                 if (a == node.Index || b == node.Index)
                 {
                     Node other = Nodes[a == node.Index ? b : a];
-                    DataSealing? sealing = sealedLinks
+                    bool trusted = trustedLinks is not null && (trustedLinks.Contains((a, b)) || trustedLinks.Contains((b, a)));
+                    DataSealing? sealing = sealedLinks && !trusted
                         ? new DataSealing(new DatagramSealer(CipherSuite.ChaCha20Poly1305, keys[(node.Index, other.Index)], time),
                             new DatagramOpener(CipherSuite.ChaCha20Poly1305, keys[(other.Index, node.Index)], node.Forwarder.SealingCounters))
                         : null;

@@ -51,7 +51,7 @@ public sealed class SealedConnectionTests
         Assert.True(a.Encrypted);
         Assert.True(b.Encrypted);
         Assert.Equal("host-b-nick", a.Remote.NickName);
-        Assert.NotNull(a.SessionKeys);
+        Assert.NotNull(a.DataKeys);
 
         var receivedAtB = Channel.CreateUnbounded<(byte, byte[])>();
         var receivedAtA = Channel.CreateUnbounded<(byte, byte[])>();
@@ -75,6 +75,61 @@ public sealed class SealedConnectionTests
         Assert.Equal("test over", await a.Completion.WaitAsync(TestToken));
         await b.Completion.WaitAsync(TestToken);
         Assert.Equal(0, _counters.AuthenticationFailures);
+    }
+
+    private static SubnetTrust Trust(bool loopback) =>
+        new([IPNetwork.Parse(loopback ? "127.0.0.0/8" : "10.0.0.0/8")]);
+
+    private async Task<(TcpMeshConnection A, TcpMeshConnection B)> ConnectAsync(bool aTrustsLoopback, bool bTrustsLoopback, bool password = true)
+    {
+        (Socket dialled, Socket accepted) = await SocketPairAsync();
+        ControlSecurity? security = password ? Security : null;
+        Task<TcpMeshConnection> atA = new ConnectionSetup(s_a, 6784, TimeProvider.System, new Random(1), security, Trust(aTrustsLoopback))
+            .RunAsync(dialled, outbound: true, "127.0.0.1:6783", TestToken);
+        Task<TcpMeshConnection> atB = new ConnectionSetup(s_b, 6784, TimeProvider.System, new Random(2), security, Trust(bTrustsLoopback))
+            .RunAsync(accepted, outbound: false, "127.0.0.1:40000", TestToken);
+        return (await atA, await atB);
+    }
+
+    /// <summary>Each end judges the other's loopback address by its own --trusted-subnets and says so in its intro.</summary>
+    [Theory]
+    [InlineData(true, true, false)]
+    [InlineData(true, false, true)]
+    [InlineData(false, true, true)]
+    [InlineData(false, false, true)]
+    public async Task TrustedSubnets_DataUnsealedOnlyWhenBothEndsTrustTheOther_ControlSealedAlways(bool aTrusts, bool bTrusts, bool dataSealed)
+    {
+        (TcpMeshConnection a, TcpMeshConnection b) = await ConnectAsync(aTrusts, bTrusts);
+
+        Assert.Equal(bTrusts, a.Intro.Trusted);
+        Assert.Equal(aTrusts, b.Intro.Trusted);
+        foreach (TcpMeshConnection end in new[] { a, b })
+        {
+            Assert.Equal(dataSealed, end.Encrypted);
+            Assert.Equal(dataSealed, end.DataKeys is not null);
+            Assert.True(end.ControlSealed);
+        }
+        // The control plane still works (sealed) over a link whose data goes in clear.
+        var received = Channel.CreateUnbounded<byte[]>();
+        b.Start((_, _, body) => received.Writer.TryWrite(body), TestToken);
+        a.Start((_, _, _) => { }, TestToken);
+        a.Send((byte)FrameTag.Gossip, new byte[] { 7, 7 });
+        Assert.Equal(new byte[] { 7, 7 }, await received.Reader.ReadAsync(TestToken));
+        a.Close("test over");
+        await b.Completion.WaitAsync(TestToken);
+        Assert.Equal(0, _counters.AuthenticationFailures);
+    }
+
+    [Fact]
+    public async Task TrustedSubnets_WithoutPassword_NothingIsSealed()
+    {
+        (TcpMeshConnection a, TcpMeshConnection b) = await ConnectAsync(true, true, password: false);
+
+        Assert.True(a.Intro.Trusted);
+        Assert.False(a.Encrypted || b.Encrypted || a.ControlSealed || b.ControlSealed);
+        Assert.Null(a.DataKeys);
+        a.Discard();
+        b.Discard();
     }
 
     [Fact]
