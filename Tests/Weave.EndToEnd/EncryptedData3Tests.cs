@@ -29,8 +29,8 @@ public sealed class EncryptedData3Tests(ITestOutputHelper output)
         string host1Address = host1.UnderlayAddress.ToString();
         string sleeveCapture = Path.Combine(lab.TempDirectory, "host1-udp-6783.pcap");
         string vxlanCapture = Path.Combine(lab.TempDirectory, "host1-udp-6784.pcap");
-        LabProcess sleeveDump = StartCapture(host1, "eth0", sleeveCapture, "udp", "port", "6783");
-        LabProcess vxlanDump = StartCapture(host1, "eth0", vxlanCapture, "udp", "port", "6784");
+        LabProcess sleeveDump = PacketCapture.Start(host1, "eth0", sleeveCapture, "udp", "port", "6783");
+        LabProcess vxlanDump = PacketCapture.Start(host1, "eth0", vxlanCapture, "udp", "port", "6784");
 
         LabProcess router1 = host1.StartRouter("--password", "data-secret", "--host", host1Address);
         LabProcess router2 = host2.StartRouter("--password", "data-secret", host1Address);
@@ -44,7 +44,7 @@ public sealed class EncryptedData3Tests(ITestOutputHelper output)
         LabPod pod2 = host2.AddPod("pod2", "10.32.0.2/12");
         LabPod pod3 = host3.AddPod("pod3", "10.32.0.3/12");
         string bridgeCapture = Path.Combine(lab.TempDirectory, "host1-bridge.pcap");
-        LabProcess bridgeDump = StartCapture(host1, LabHost.Bridge, bridgeCapture, "ip");
+        LabProcess bridgeDump = PacketCapture.Start(host1, LabHost.Bridge, bridgeCapture, "ip");
 
         Assert.True(pod1.WaitForPing(pod2.Address, s_within), $"pod1 got no reply from pod2:\n{pod1.Ping(pod2.Address)}\n{Diagnostics()}");
         CommandResult ping = pod1.Exec("ping", "-n", "-c", "5", "-i", "0.2", "-s", "200", "-p", PingPattern, pod2.Address.ToString());
@@ -61,49 +61,25 @@ public sealed class EncryptedData3Tests(ITestOutputHelper output)
 
         Assert.False(pod3.Ping(pod1.Address, count: 3).Succeeded, "the wrong-password host's pod reaches pod1");
         Assert.False(pod3.Ping(pod2.Address, count: 3).Succeeded, "the wrong-password host's pod reaches pod2");
-        string connections = RunOk(host1, "status", "connections");
+        string connections = WeaveCli.RunOk(host1, "status", "connections");
         Assert.Contains(MeshStatusText.Connections(connections), r => r.Established && r.Info.StartsWith("encrypted ", StringComparison.Ordinal) &&
             r.Info.Contains(host2.Name, StringComparison.Ordinal));
         Assert.DoesNotContain(MeshStatusText.Connections(connections), r => r.Established && r.Info.Contains(host3.Name, StringComparison.Ordinal));
-        string report = RunOk(host1, "report");
+        string report = WeaveCli.RunOk(host1, "report");
         Assert.Contains("\"DataCrypto\"", report, StringComparison.Ordinal);
         Assert.Contains("\"DropsPlaintextRefused\"", report, StringComparison.Ordinal);
 
-        byte[] sleeve = StopCapture(sleeveDump, sleeveCapture);
-        byte[] vxlan = StopCapture(vxlanDump, vxlanCapture);
-        byte[] bridge = StopCapture(bridgeDump, bridgeCapture);
+        byte[] sleeve = PacketCapture.Stop(sleeveDump, sleeveCapture);
+        byte[] vxlan = PacketCapture.Stop(vxlanDump, vxlanCapture);
+        byte[] bridge = PacketCapture.Stop(bridgeDump, bridgeCapture);
         output.WriteLine($"captured {sleeve.Length:N0} bytes on UDP 6783, {vxlan.Length:N0} on UDP 6784 (underlay), {bridge.Length:N0} on the bridge");
         byte[] pattern = Convert.FromHexString(PingPattern);
         Assert.True(sleeve.Length > TransferBytes, "the transfer did not cross the underlay on UDP 6783");
-        Assert.True(vxlan.Length <= PcapHeaderBytes, $"{vxlan.Length - PcapHeaderBytes} bytes of VXLAN between sealing peers");
+        Assert.True(vxlan.Length <= PacketCapture.HeaderBytes, $"{vxlan.Length - PacketCapture.HeaderBytes} bytes of VXLAN between sealing peers");
         Assert.True(sleeve.AsSpan().IndexOf(pattern) < 0, "the ping pattern is visible on the underlay");
         Assert.True(sleeve.AsSpan().IndexOf(marker) < 0, "the TCP payload's marker is visible on the underlay");
         // The search can fail: inside the overlay the same traffic is in clear.
         Assert.True(bridge.AsSpan().IndexOf(pattern) >= 0, "the ping pattern should show on host1's bridge");
         Assert.True(bridge.AsSpan().IndexOf(marker) >= 0, "the TCP marker should show on host1's bridge");
-    }
-
-    private const int PcapHeaderBytes = 24;
-
-    private static LabProcess StartCapture(LabHost host, string device, string path, params string[] filter)
-    {
-        LabProcess tcpdump = host.Start("tcpdump", ["-i", device, "-n", "--immediate-mode", "-U", "-s", "0", "-w", path, .. filter]);
-        Assert.True(Eventually.True(() => tcpdump.Output.Contains("listening on", StringComparison.Ordinal) || tcpdump.HasExited, TimeSpan.FromSeconds(10)),
-            $"tcpdump did not start:\n{tcpdump.Output}");
-        Assert.False(tcpdump.HasExited, tcpdump.Output);
-        return tcpdump;
-    }
-
-    private static byte[] StopCapture(LabProcess tcpdump, string path)
-    {
-        tcpdump.Stop();
-        return File.ReadAllBytes(path);
-    }
-
-    private static string RunOk(LabHost host, params string[] args)
-    {
-        CommandResult result = host.RunWeave(args);
-        Assert.True(result.Succeeded, result.ToString());
-        return result.Stdout;
     }
 }

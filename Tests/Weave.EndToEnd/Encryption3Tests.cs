@@ -24,7 +24,7 @@ public sealed class Encryption3Tests(ITestOutputHelper output)
         string passwordFile = Path.Combine(lab.TempDirectory, "password");
         File.WriteAllText(passwordFile, "mesh-secret\n");
         string capture = Path.Combine(lab.TempDirectory, "host1-6783.pcap");
-        LabProcess tcpdump = StartCapture(host1, capture);
+        LabProcess tcpdump = PacketCapture.Start(host1, "any", capture, "tcp", "port", "6783");
 
         LabProcess router1 = host1.StartRouter("--password", "mesh-secret");
         LabProcess router2 = host2.StartRouter("--password-file", passwordFile, host1.UnderlayAddress.ToString());
@@ -36,20 +36,20 @@ public sealed class Encryption3Tests(ITestOutputHelper output)
         Assert.True(Eventually.True(() => AuthenticationFailed(router1, host3Address) && AuthenticationFailed(router3, host1Address), s_within),
             $"both ends of the wrong-password connection should log 'authentication failed' with the other's address:\nrouter1:\n{router1.Output}\nrouter3:\n{router3.Output}");
 
-        string status = RunOk(host1, "status");
+        string status = WeaveCli.RunOk(host1, "status");
         Assert.Contains("     Encryption: enabled", status, StringComparison.Ordinal);
         Assert.Equal(2, MeshStatusText.Peers(status));
-        Assert.Equal(1, MeshStatusText.Peers(RunOk(host3, "status")));
-        Assert.DoesNotContain(MeshStatusText.Connections(RunOk(host3, "status", "connections")), r => r.Established);
-        Assert.DoesNotContain(MeshStatusText.Connections(RunOk(host1, "status", "connections")), r => r.IsTo(host3.Name, host3Address) && r.Established);
-        string report = RunOk(host1, "report");
+        Assert.Equal(1, MeshStatusText.Peers(WeaveCli.RunOk(host3, "status")));
+        Assert.DoesNotContain(MeshStatusText.Connections(WeaveCli.RunOk(host3, "status", "connections")), r => r.Established);
+        Assert.DoesNotContain(MeshStatusText.Connections(WeaveCli.RunOk(host1, "status", "connections")), r => r.IsTo(host3.Name, host3Address) && r.Established);
+        string report = WeaveCli.RunOk(host1, "report");
         Assert.Contains("\"ControlCrypto\"", report, StringComparison.Ordinal);
         Assert.Contains("\"AuthenticationFailures\"", report, StringComparison.Ordinal);
 
         // Let gossip flow both ways for a while (the peers' topology reaches each other) before looking.
-        Assert.True(Eventually.True(() => MeshStatusText.Peers(RunOk(host2, "status")) == 2 && new FileInfo(capture).Length > 4000, s_within),
+        Assert.True(Eventually.True(() => MeshStatusText.Peers(WeaveCli.RunOk(host2, "status")) == 2 && new FileInfo(capture).Length > 4000, s_within),
             $"no gossip captured:\n{Describe(host2)}");
-        byte[] captured = StopCapture(tcpdump, capture);
+        byte[] captured = PacketCapture.Stop(tcpdump, capture);
         output.WriteLine($"captured {captured.Length} bytes of TCP 6783 on host1");
         foreach (string nickname in new[] { host1.Name, host2.Name, host3.Name })
         {
@@ -61,13 +61,13 @@ public sealed class Encryption3Tests(ITestOutputHelper output)
         router1.Stop();
         router2.Stop();
         router3.Stop();
-        LabProcess plainCapture = StartCapture(host1, capture + ".plain");
+        LabProcess plainCapture = PacketCapture.Start(host1, "any", capture + ".plain", "tcp", "port", "6783");
         LabProcess plain1 = host1.StartRouter();
         LabProcess plain2 = host2.StartRouter(host1.UnderlayAddress.ToString());
         Assert.True(Eventually.True(() => Joined(host1, host2, encrypted: false), s_within), $"plaintext routers did not join:\n{plain1.Output}\n{plain2.Output}");
         Assert.True(Eventually.True(() => File.ReadAllBytes(capture + ".plain").AsSpan().IndexOf(Encoding.ASCII.GetBytes(host2.Name)) >= 0, s_within),
             "a plaintext capture should show host2's nickname");
-        _ = StopCapture(plainCapture, capture + ".plain");
+        _ = PacketCapture.Stop(plainCapture, capture + ".plain");
     }
 
     [RootFact]
@@ -83,24 +83,9 @@ public sealed class Encryption3Tests(ITestOutputHelper output)
                 router1.Output.Contains("encryption mismatch: we have a password and the peer has none", StringComparison.Ordinal) &&
                 router2.Output.Contains("encryption mismatch: the peer has a password and we have none", StringComparison.Ordinal), s_within),
             $"both routers should refuse with a clear message:\nrouter1:\n{router1.Output}\nrouter2:\n{router2.Output}");
-        Assert.DoesNotContain(MeshStatusText.Connections(RunOk(host1, "status", "connections")), r => r.Established);
-        Assert.DoesNotContain(MeshStatusText.Connections(RunOk(host2, "status", "connections")), r => r.Established);
-        Assert.Contains("     Encryption: disabled", RunOk(host2, "status"), StringComparison.Ordinal);
-    }
-
-    private static LabProcess StartCapture(LabHost host, string path)
-    {
-        LabProcess tcpdump = host.Start("tcpdump", "-i", "any", "-n", "--immediate-mode", "-U", "-s", "0", "-w", path, "tcp", "port", "6783");
-        Assert.True(Eventually.True(() => tcpdump.Output.Contains("listening on", StringComparison.Ordinal) || tcpdump.HasExited, TimeSpan.FromSeconds(10)),
-            $"tcpdump did not start:\n{tcpdump.Output}");
-        Assert.False(tcpdump.HasExited, tcpdump.Output);
-        return tcpdump;
-    }
-
-    private static byte[] StopCapture(LabProcess tcpdump, string path)
-    {
-        tcpdump.Stop();
-        return File.ReadAllBytes(path);
+        Assert.DoesNotContain(MeshStatusText.Connections(WeaveCli.RunOk(host1, "status", "connections")), r => r.Established);
+        Assert.DoesNotContain(MeshStatusText.Connections(WeaveCli.RunOk(host2, "status", "connections")), r => r.Established);
+        Assert.Contains("     Encryption: disabled", WeaveCli.RunOk(host2, "status"), StringComparison.Ordinal);
     }
 
     private static bool AuthenticationFailed(LabProcess router, string otherAddress) =>
@@ -114,13 +99,6 @@ public sealed class Encryption3Tests(ITestOutputHelper output)
         return connections.Succeeded && MeshStatusText.Connections(connections.Stdout).Any(r => r.Established &&
             r.Info.Contains($"{other.PeerName}({other.Name})", StringComparison.Ordinal) &&
             (!encrypted || r.Info.StartsWith("encrypted ", StringComparison.Ordinal)));
-    }
-
-    private static string RunOk(LabHost host, params string[] args)
-    {
-        CommandResult result = host.RunWeave(args);
-        Assert.True(result.Succeeded, result.ToString());
-        return result.Stdout;
     }
 
     private static string Describe(LabHost host) =>

@@ -1,0 +1,29 @@
+using Weave.Lab;
+using Xunit;
+
+namespace Weave.EndToEnd;
+
+/// <summary>tcpdump in a lab namespace writing a pcap file, for tests that look for bytes on the wire.</summary>
+internal static class PacketCapture
+{
+    /// <summary>The pcap file header alone: nothing was captured.</summary>
+    public const int HeaderBytes = 24;
+
+    /// <summary>Starts capturing on <paramref name="device"/> of <paramref name="node"/> into <paramref name="path"/>; returns once tcpdump listens.</summary>
+    public static LabProcess Start(LabNode node, string device, string path, params string[] filter)
+    {
+        LabProcess tcpdump = node.Start("tcpdump", ["-i", device, "-n", "--immediate-mode", "-U", "-s", "0", "-w", path, .. filter]);
+        Assert.True(Eventually.True(() => tcpdump.Output.Contains("listening on", StringComparison.Ordinal) || tcpdump.HasExited, TimeSpan.FromSeconds(10)),
+            $"tcpdump did not start:\n{tcpdump.Output}");
+        Assert.False(tcpdump.HasExited, tcpdump.Output);
+        return tcpdump;
+    }
+
+    /// <summary>Stops the capture and returns the file's bytes.</summary>
+    public static byte[] Stop(LabProcess tcpdump, string path)
+    {
+        ArgumentNullException.ThrowIfNull(tcpdump);
+        tcpdump.Stop();
+        return File.ReadAllBytes(path);
+    }
+}
