@@ -1,0 +1,122 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Weave.Lab;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace Weave.EndToEnd;
+
+/// <summary>
+/// <c>--trusted-subnets</c> on real routers: three hosts with one password. host1 and host2 trust
+/// each other's underlay address (a /32 each), host3 trusts host1 but host1 does not trust host3
+/// (one-sided trust). The same ping (with a pattern) and the same TCP transfer (with a marker) go
+/// from host1's pod to host2's and to host3's; host1's underlay capture shows them in clear as
+/// VXLAN on UDP 6784 towards host2 and shows neither towards host3 (sealed sleeve on 6783, no
+/// VXLAN). Status says <c>unencrypted</c> for host1–host2 and <c>encrypted</c> for host1–host3 on
+/// both ends; the overlay MTU stays the sealed one (1500 − 80).
+/// </summary>
+public sealed class TrustedSubnets3Tests(ITestOutputHelper output)
+{
+    private static readonly TimeSpan s_within = TimeSpan.FromSeconds(60);
+    private const string PingPattern = "7a1e57edc0ffee42";
+    private const int TransferBytes = 2 * 1024 * 1024;
+
+    [RootFact]
+    public async Task MutuallyTrustedPair_DataInClearAsVxlan_OneSidedTrust_StaysSealed()
+    {
+        RootFactAttribute.Require();
+        using var lab = NetLab.Create(3, output.WriteLine);
+        LabHost host1 = lab.Hosts[0], host2 = lab.Hosts[1], host3 = lab.Hosts[2];
+        string address1 = host1.UnderlayAddress.ToString(), address2 = host2.UnderlayAddress.ToString(), address3 = host3.UnderlayAddress.ToString();
+        string vxlan12Path = Path.Combine(lab.TempDirectory, "host1-host2-udp-6784.pcap");
+        string link13Path = Path.Combine(lab.TempDirectory, "host1-host3-udp.pcap");
+        string vxlan13Path = Path.Combine(lab.TempDirectory, "host1-host3-udp-6784.pcap");
+        LabProcess vxlan12Dump = PacketCapture.Start(host1, "eth0", vxlan12Path, "udp", "port", "6784", "and", "host", address2);
+        LabProcess link13Dump = PacketCapture.Start(host1, "eth0", link13Path, "udp", "and", "host", address3);
+        LabProcess vxlan13Dump = PacketCapture.Start(host1, "eth0", vxlan13Path, "udp", "port", "6784", "and", "host", address3);
+
+        LabProcess router1 = host1.StartRouter("--password", "site-secret", "--trusted-subnets", $"{address2}/32", "--host", address1);
+        LabProcess router2 = host2.StartRouter("--password", "site-secret", "--trusted-subnets", $"{address1}/32", address1);
+        LabProcess router3 = host3.StartRouter("--password", "site-secret", "--trusted-subnets", $"{address1}/32", address1);
+        string Diagnostics() => string.Join("\n", new[] { (host1, router1), (host2, router2), (host3, router3) }.Select(h =>
+            $"{h.Item1.Name}:\n{h.Item1.RunWeave("status", "connections")}\n{h.Item2.Output}"));
+        foreach (LabHost host in lab.Hosts)
+        {
+            Assert.True(Eventually.True(() => host.Links().Contains(LabHost.Bridge), s_within), $"no bridge on {host.Name}:\n{Diagnostics()}");
+        }
+        LabPod pod1 = host1.AddPod("pod1", "10.32.0.1/12");
+        LabPod pod2 = host2.AddPod("pod2", "10.32.0.2/12");
+        LabPod pod3 = host3.AddPod("pod3", "10.32.0.3/12");
+
+        Assert.True(Eventually.True(() => Encryption(host1, host2) == "unencrypted" && Encryption(host2, host1) == "unencrypted" &&
+                Encryption(host1, host3) == "encrypted" && Encryption(host3, host1) == "encrypted", s_within),
+            $"expected host1–host2 established unencrypted and host1–host3 established encrypted on both ends:\n{Diagnostics()}");
+        Assert.True(pod1.WaitForPing(pod2.Address, s_within), $"pod1 got no reply from pod2:\n{pod1.Ping(pod2.Address)}\n{Diagnostics()}");
+        Assert.True(pod1.WaitForPing(pod3.Address, s_within), $"pod1 got no reply from pod3:\n{pod1.Ping(pod3.Address)}\n{Diagnostics()}");
+
+        byte[] data = RandomNumberGenerator.GetBytes(TransferBytes);
+        byte[] marker = Encoding.ASCII.GetBytes("~weave-trusted-data-marker~");
+        for (int at = 0; at + marker.Length <= data.Length; at += 4096)
+        {
+            marker.CopyTo(data, at);
+        }
+        foreach ((LabPod peerPod, int port) in new[] { (pod2, 5202), (pod3, 5203) })
+        {
+            // Full-size packets that may not be fragmented: the sealed overlay MTU fits either way.
+            CommandResult ping = pod1.Exec("ping", "-n", "-c", "3", "-i", "0.2", "-M", "do", "-s", "1392", "-p", PingPattern, peerPod.Address.ToString());
+            Assert.True(ping.Succeeded, $"{ping}\n{Diagnostics()}");
+            (long received, string hash) = await PodTransfer.TcpAsync(peerPod, pod1, data, port, TimeSpan.FromSeconds(120));
+            Assert.Equal(TransferBytes, received);
+            Assert.Equal(Convert.ToHexString(SHA256.HashData(data)), hash);
+        }
+
+        Assert.Equal(("vxlan", host2), Route(host1, host2, lab));
+        Assert.Equal(("sleeve", host3), Route(host1, host3, lab));
+        Assert.Equal(1420, host1.BridgeMtu()); // the sealed overlay MTU: a route may cross an untrusted hop later
+        Assert.Contains($" TrustedSubnets: {address2}/32", WeaveCli.RunOk(host1, "status"), StringComparison.Ordinal);
+        Assert.Contains(router1.Output.Split('\n'), line => line.Contains("goes unencrypted", StringComparison.Ordinal) && line.Contains($"({host2.Name})", StringComparison.Ordinal));
+        Assert.DoesNotContain(router1.Output.Split('\n'), line => line.Contains("goes unencrypted", StringComparison.Ordinal) && line.Contains($"({host3.Name})", StringComparison.Ordinal));
+
+        byte[] vxlan12 = PacketCapture.Stop(vxlan12Dump, vxlan12Path);
+        byte[] link13 = PacketCapture.Stop(link13Dump, link13Path);
+        byte[] vxlan13 = PacketCapture.Stop(vxlan13Dump, vxlan13Path);
+        output.WriteLine($"captured on host1's underlay: {vxlan12.Length:N0} bytes of VXLAN with host2, {link13.Length:N0} of UDP with host3 ({vxlan13.Length:N0} VXLAN)");
+        byte[] pattern = Convert.FromHexString(PingPattern);
+        Assert.True(vxlan12.Length > TransferBytes, "the transfer with host2 did not cross the underlay as VXLAN");
+        Assert.True(vxlan12.AsSpan().IndexOf(pattern) >= 0, "the ping pattern should be in clear in the VXLAN between trusted peers");
+        Assert.True(vxlan12.AsSpan().IndexOf(marker) >= 0, "the TCP marker should be in clear in the VXLAN between trusted peers");
+        Assert.True(link13.Length > TransferBytes, "the transfer with host3 did not cross the underlay");
+        Assert.True(vxlan13.Length <= PacketCapture.HeaderBytes, $"{vxlan13.Length - PacketCapture.HeaderBytes} bytes of VXLAN between host1 and host3");
+        Assert.True(link13.AsSpan().IndexOf(pattern) < 0, "the ping pattern is visible between host1 and host3 (one-sided trust)");
+        Assert.True(link13.AsSpan().IndexOf(marker) < 0, "the TCP marker is visible between host1 and host3 (one-sided trust)");
+    }
+
+    /// <summary><c>encrypted</c> or <c>unencrypted</c> from <paramref name="host"/>'s established connection to <paramref name="other"/>, else null.</summary>
+    private static string? Encryption(LabHost host, LabHost other)
+    {
+        CommandResult connections = host.RunWeave("status", "connections");
+        MeshStatusText.Row? row = connections.Succeeded
+            ? MeshStatusText.Connections(connections.Stdout).FirstOrDefault(r => r.Established && r.Info.Contains($"{other.PeerName}({other.Name})", StringComparison.Ordinal))
+            : null;
+        return row?.Info.Split(' ')[0];
+    }
+
+    /// <summary>How <paramref name="from"/>'s data plane sends to <paramref name="to"/>: the encapsulation and the next hop.</summary>
+    private static (string Encapsulation, LabHost Via)? Route(LabHost from, LabHost to, NetLab lab)
+    {
+        using var api = new RouterApi(from);
+        RouterApi.Reply reply = api.Get("/report");
+        Assert.True(reply.Ok, reply.ToString());
+        using JsonDocument report = JsonDocument.Parse(reply.Body);
+        foreach (JsonElement route in report.RootElement.GetProperty("DataPlane").GetProperty("Routes").EnumerateArray())
+        {
+            if (route.GetProperty("Peer").GetString() == to.PeerName)
+            {
+                string via = route.GetProperty("Via").GetString() ?? "";
+                return (route.GetProperty("Encapsulation").GetString() ?? "", lab.Hosts.First(h => via.StartsWith(h.PeerName, StringComparison.Ordinal)));
+            }
+        }
+        return null;
+    }
+}
