@@ -49,12 +49,8 @@ public sealed class EncryptedData3Tests(ITestOutputHelper output)
         Assert.True(pod1.WaitForPing(pod2.Address, s_within), $"pod1 got no reply from pod2:\n{pod1.Ping(pod2.Address)}\n{Diagnostics()}");
         CommandResult ping = pod1.Exec("ping", "-n", "-c", "5", "-i", "0.2", "-s", "200", "-p", PingPattern, pod2.Address.ToString());
         Assert.True(ping.Succeeded, ping.ToString());
-        byte[] data = RandomNumberGenerator.GetBytes(TransferBytes);
         byte[] marker = Encoding.ASCII.GetBytes("~weave-sealed-data-marker~");
-        for (int at = 0; at + marker.Length <= data.Length; at += 4096)
-        {
-            marker.CopyTo(data, at);
-        }
+        byte[] data = PodTransfer.MarkedData(TransferBytes, marker);
         (long received, string hash) = await PodTransfer.TcpAsync(pod2, pod1, data, 5201, TimeSpan.FromSeconds(120));
         Assert.Equal(TransferBytes, received);
         Assert.Equal(Convert.ToHexString(SHA256.HashData(data)), hash);

@@ -9,6 +9,21 @@ namespace Weave.EndToEnd;
 internal static class PodTransfer
 {
     /// <summary>
+    /// <paramref name="length"/> random bytes with <paramref name="marker"/> at the start of every
+    /// 4 KiB: a transfer whose bytes a capture can look for (found in clear, or not when sealed).
+    /// </summary>
+    public static byte[] MarkedData(int length, byte[] marker)
+    {
+        ArgumentNullException.ThrowIfNull(marker);
+        byte[] data = RandomNumberGenerator.GetBytes(length);
+        for (int at = 0; at + marker.Length <= data.Length; at += 4096)
+        {
+            marker.CopyTo(data, at);
+        }
+        return data;
+    }
+
+    /// <summary>
     /// Sends <paramref name="data"/> from <paramref name="client"/> to <paramref name="server"/>
     /// (listening on <paramref name="port"/>) and returns how many bytes arrived and the SHA-256 of
     /// what arrived, as hex. The sockets are opened inside the pods' namespaces and keep them; the

@@ -55,12 +55,8 @@ public sealed class TrustedSubnets3Tests(ITestOutputHelper output)
         Assert.True(pod1.WaitForPing(pod2.Address, s_within), $"pod1 got no reply from pod2:\n{pod1.Ping(pod2.Address)}\n{Diagnostics()}");
         Assert.True(pod1.WaitForPing(pod3.Address, s_within), $"pod1 got no reply from pod3:\n{pod1.Ping(pod3.Address)}\n{Diagnostics()}");
 
-        byte[] data = RandomNumberGenerator.GetBytes(TransferBytes);
         byte[] marker = Encoding.ASCII.GetBytes("~weave-trusted-data-marker~");
-        for (int at = 0; at + marker.Length <= data.Length; at += 4096)
-        {
-            marker.CopyTo(data, at);
-        }
+        byte[] data = PodTransfer.MarkedData(TransferBytes, marker);
         foreach ((LabPod peerPod, int port) in new[] { (pod2, 5202), (pod3, 5203) })
         {
             // Full-size packets that may not be fragmented: the sealed overlay MTU fits either way.
