@@ -5,12 +5,15 @@ namespace Weave.Crypto;
 
 /// <summary>
 /// One AEAD key and the calls the record layers make with it. Sealing and opening work in place
-/// (the ciphertext may start where the plaintext does) and allocate nothing.
+/// (the ciphertext may start where the plaintext does) and allocate nothing. AES-256-GCM keeps
+/// its expanded key (<see cref="AesGcmKey"/>); ChaCha20-Poly1305, whose key needs no expansion,
+/// goes through NSec.
 /// </summary>
 public sealed class RecordCipher : IDisposable
 {
     private readonly AeadAlgorithm _aead;
-    private readonly Key _key;
+    private readonly Key? _key;
+    private readonly AesGcmKey? _aesGcm;
 
     public RecordCipher(CipherSuite suite, ReadOnlySpan<byte> key)
     {
@@ -20,18 +23,35 @@ public sealed class RecordCipher : IDisposable
         }
         Suite = suite;
         _aead = CipherSuites.Algorithm(suite);
-        _key = Key.Import(_aead, key, KeyBlobFormat.RawSymmetricKey);
+        if (suite == CipherSuite.Aes256Gcm)
+        {
+            _aesGcm = AesGcmKey.Create(key);
+        }
+        else
+        {
+            _key = Key.Import(_aead, key, KeyBlobFormat.RawSymmetricKey);
+        }
     }
 
     public CipherSuite Suite { get; }
 
     /// <summary>Writes <paramref name="plaintext"/>'s ciphertext and the tag to <paramref name="sealedOutput"/> (16 bytes longer).</summary>
-    public void Seal(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> associatedData, ReadOnlySpan<byte> plaintext, Span<byte> sealedOutput) =>
-        _aead.Encrypt(_key, nonce, associatedData, plaintext, sealedOutput);
+    public void Seal(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> associatedData, ReadOnlySpan<byte> plaintext, Span<byte> sealedOutput)
+    {
+        if (_aesGcm is not null)
+        {
+            _aesGcm.Seal(nonce, associatedData, plaintext, sealedOutput);
+        }
+        else
+        {
+            _aead.Encrypt(_key!, nonce, associatedData, plaintext, sealedOutput);
+        }
+    }
 
     /// <summary>False when the tag does not match: wrong key, tampered bytes, wrong nonce or associated data.</summary>
     public bool TryOpen(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> associatedData, ReadOnlySpan<byte> sealedInput, Span<byte> plaintext) =>
-        sealedInput.Length >= RecordFormat.TagSizeBytes && _aead.Decrypt(_key, nonce, associatedData, sealedInput, plaintext);
+        sealedInput.Length >= RecordFormat.TagSizeBytes &&
+        (_aesGcm?.TryOpen(nonce, associatedData, sealedInput, plaintext) ?? _aead.Decrypt(_key!, nonce, associatedData, sealedInput, plaintext));
 
     public void Seal(ulong counter, ReadOnlySpan<byte> associatedData, ReadOnlySpan<byte> plaintext, Span<byte> sealedOutput)
     {
@@ -54,5 +74,9 @@ public sealed class RecordCipher : IDisposable
         BinaryPrimitives.WriteUInt64BigEndian(nonce[4..], counter);
     }
 
-    public void Dispose() => _key.Dispose();
+    public void Dispose()
+    {
+        _key?.Dispose();
+        _aesGcm?.Dispose();
+    }
 }
