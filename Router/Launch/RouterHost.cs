@@ -139,9 +139,12 @@ public sealed class RouterHost
         {
             hardened = HardenedPassword.Derive(password);
         }
-        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException or TypeInitializationException)
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException or TypeInitializationException or PlatformNotSupportedException)
         {
-            throw new LaunchException($"encryption needs libsodium.so beside the weave binary ({AppContext.BaseDirectory}): {e.Message}");
+            // NSec reports a missing library as "platform not supported" around the loader's
+            // several-line message: the first line of the innermost one is what helps.
+            string cause = e.GetBaseException().Message.Split('\n')[0].TrimEnd(' ', ':');
+            throw new LaunchException($"encryption needs libsodium.so beside the weave binary ({AppContext.BaseDirectory}): {cause}");
         }
         RouterLog.EncryptionEnabled(log, HardenedPassword.MemoryKiB / 1024, HardenedPassword.Passes, (long)hardened.Cost.TotalMilliseconds,
             CipherSuites.Offer(CipherSuites.Supported));

@@ -68,6 +68,24 @@ public sealed class LaunchBadInput1Tests(ITestOutputHelper output)
         AssertFailsCleanly(host, host.StartRouter("--metrics-addr", "localhost"), mentioning: "invalid --metrics-addr 'localhost'");
     }
 
+    [RootFact]
+    public void Launch_PasswordWithoutLibsodiumBesideTheBinary_FailsWithOneLine()
+    {
+        RootFactAttribute.Require();
+        using var lab = NetLab.Create(1, output.WriteLine);
+        LabHost host = lab.Hosts[0];
+        // The binary alone, as a careless install would leave it (the lab's directory is removed with it).
+        string alone = Path.Combine(lab.TempDirectory, "weave-alone");
+        Directory.CreateDirectory(alone);
+        string binary = Path.Combine(alone, "weave");
+        File.Copy(Repo.RequireWeaveBinary(), binary);
+
+        LabProcess router = host.Start(binary, "launch", "--name", host.PeerName, "--data-dir", host.DataDirectory,
+            "--password", "secret", "--host", host.UnderlayAddress.ToString(), "--log-level", "warning");
+
+        AssertFailsCleanly(host, router, mentioning: "encryption needs libsodium.so beside the weave binary");
+    }
+
     /// <summary>A TCP listener on the host's <paramref name="endPoint"/>, so the router finds it taken.</summary>
     private static Socket Squat(LabHost host, IPEndPoint endPoint) => host.Run(() =>
     {
