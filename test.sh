@@ -14,8 +14,8 @@ projects=(
 # ip(8) builds the lab; ping, iperf3, tcpdump and nft are the end-to-end tests' and debugging's
 # tools; ps/pgrep/kill (procps) and fuser/killall (psmisc) inspect what is left behind; Debian's
 # CNI plugins (portmap, chained after weave-net; bridge and host-local for bench/cni) and the
-# iptables that portmap runs.
-packages=(iproute2 iputils-ping iperf3 tcpdump nftables procps psmisc containernetworking-plugins iptables)
+# iptables that portmap runs; socat is bench/dataplane's naive TAP↔UDP forwarder (the ping yardstick).
+packages=(iproute2 iputils-ping iperf3 tcpdump nftables procps psmisc containernetworking-plugins iptables socat)
 
 started=$(date +%s)
 

@@ -16,6 +16,10 @@ using Weave.Lab;
 //      and a pod `kpodN` (10.200.0.N/24) whose veth hangs on that bridge. Torn down afterwards.
 //   2. the router: `out/weave launch` on both hosts (host2 targeting host1), pods `podN` at
 //      10.32.0.N/12 on the bridge `weave` the router creates (addresses set by the lab, no CNI).
+//   2b. socat, issue 5's naive userspace forwarder and the yardstick of its ping goal: one
+//      `socat TUN,tun-type=tap UDP-DATAGRAM` per host (TAP `sct-tap` on a bridge `sct-br`, UDP 6790
+//      to the other host) and a pod `spodN` (10.201.0.N/24); ping only. Skipped when socat is not
+//      installed (./test.sh installs it). Torn down afterwards.
 //   3. with --encrypted, the router again with `--password` (every datagram sealed, sleeve on UDP
 //      6783, overlay MTU 1420): the routers and pods of 2 are removed first, pods `epodN` added.
 //      Compared with kernel VXLAN and with wireguard-go's 3.2 Gbit/s measured here (issue 6).
@@ -36,6 +40,9 @@ const string KernelVxlan = "vxlan-bench";
 // both sides carry frames of the same size.
 const int KernelVxlanMtu = 1444;
 const int IperfPort = 5201;
+const string SocatBridge = "sct-br";
+const string SocatTap = "sct-tap";
+const int SocatPort = 6790;
 const double ClockTicks = 100; // CLK_TCK on Linux x86-64: /proc/<pid>/stat counts CPU time in 1/100 s
 
 int seconds = 10;
@@ -103,6 +110,7 @@ Console.WriteLine($"router: {weave} (built {File.GetLastWriteTimeUtc(weave):yyyy
 Console.WriteLine($"iperf3 TCP pod2 → pod1: 1 and {streams} streams, {runs} × {seconds} s each; ping: {pings} every {pingInterval.ToString(CultureInfo.InvariantCulture)} s");
 
 Setup? kernel = null;
+PingStats? socatPing = null;
 Setup? router = null;
 Setup? sealedRouter = null;
 string runName;
@@ -126,6 +134,30 @@ using (NetLab lab = NetLab.Create(2))
             }
         }
         Console.WriteLine($"kernel VXLAN setup removed ({KernelVxlan}, {KernelBridge}, the kpods' veths)");
+
+        // 2b. socat, for the ping goal's yardstick.
+        if (Command.Run(TimeSpan.FromSeconds(5), "sh", ["-c", "command -v socat"]).ExitCode == 0)
+        {
+            Console.WriteLine($"\n== socat TAP↔UDP forwarder (TAP {SocatTap} on bridge {SocatBridge}, UDP {SocatPort} to the other host; ping only)");
+            var socats = new List<LabProcess>();
+            LabPod spod1 = AddSocatHost(host1, host2, "spod1", "10.201.0.1/24", socats);
+            LabPod spod2 = AddSocatHost(host2, host1, "spod2", "10.201.0.2/24", socats);
+            socatPing = ReachAndPing("socat", spod1, spod2, [.. socats]);
+            foreach (LabProcess socat in socats)
+            {
+                socat.Stop();
+            }
+            foreach (LabPod pod in new[] { spod1, spod2 })
+            {
+                Ip.In(pod.Host.Namespace, "link", "del", pod.HostLink);
+                Ip.In(pod.Host.Namespace, "link", "del", SocatBridge);
+            }
+            Console.WriteLine($"socat setup removed (socat, {SocatBridge}, the spods' veths)");
+        }
+        else
+        {
+            Console.WriteLine("\n== socat TAP↔UDP forwarder: skipped, socat is not installed (./test.sh installs it)");
+        }
 
         // 2. The router.
         Console.WriteLine("\n== router (out/weave launch on both hosts, host2 targeting host1)");
@@ -176,6 +208,11 @@ if (kernel is not null && router is not null)
     Line($"ping RTT avg (ms, {pingNote})", s => s.Ping.Avg, "0.000");
     Line("ping RTT p50 (ms)", s => s.Ping.P50, "0.000");
     Line("ping RTT p99 (ms)", s => s.Ping.P99, "0.000");
+    if (socatPing is not null)
+    {
+        table.Append(CultureInfo.InvariantCulture,
+            $"\nrouter ping ÷ socat TAP↔UDP forwarder's in the same run (issue 5's goal: ≤ 1): p50 {router.Ping.P50:0.000} / {socatPing.P50:0.000} ms = {router.Ping.P50 / socatPing.P50:0.00}, avg {router.Ping.Avg:0.000} / {socatPing.Avg:0.000} ms = {router.Ping.Avg / socatPing.Avg:0.00}, p99 {router.Ping.P99:0.000} / {socatPing.P99:0.000} ms\n");
+    }
     if (sealedOrNull is not null)
     {
         table.Append(CultureInfo.InvariantCulture,
@@ -231,20 +268,54 @@ static LabPod AddKernelHost(LabHost host, LabHost other, string podName, string 
     return pod;
 }
 
-Setup Measure(string name, LabPod server, LabPod client, LabProcess[] routers)
+// One socat per host: a TAP on a bridge of its own, and UDP to the other host; a pod on the bridge
+// (moved there from the lab's `weave`, which is removed again, as for kernel VXLAN).
+static LabPod AddSocatHost(LabHost host, LabHost other, string podName, string cidr, List<LabProcess> socats)
+{
+    string ns = host.Namespace;
+    Ip.In(ns, "link", "add", SocatBridge, "type", "bridge");
+    Ip.In(ns, "link", "set", SocatBridge, "up");
+    string port = SocatPort.ToString(CultureInfo.InvariantCulture);
+    socats.Add(host.Start("socat", $"TUN,tun-type=tap,tun-name={SocatTap},iff-up",
+        $"UDP-DATAGRAM:{other.UnderlayAddress}:{port},bind={host.UnderlayAddress}:{port}"));
+    var appeared = Stopwatch.StartNew();
+    while (!host.Links().Contains(SocatTap))
+    {
+        if (appeared.Elapsed > TimeSpan.FromSeconds(10))
+        {
+            throw new InvalidOperationException($"{host.Name}: socat made no {SocatTap} within 10 s\n{socats[^1].Output}");
+        }
+        Thread.Sleep(50);
+    }
+    Ip.In(ns, "link", "set", SocatTap, "master", SocatBridge);
+    LabPod pod = host.AddPod(podName, cidr, KernelVxlanMtu);
+    Ip.In(ns, "link", "set", pod.HostLink, "nomaster");
+    Ip.In(ns, "link", "set", pod.HostLink, "master", SocatBridge, "up");
+    Ip.In(ns, "link", "del", LabHost.Bridge);
+    Console.WriteLine($"{host.Name}: socat {SocatTap} ↔ UDP {other.UnderlayAddress}:{port}, pod {podName} at {cidr} on {SocatBridge}");
+    return pod;
+}
+
+// Waits until the two pods reach each other both ways, then pings from the client to the server.
+PingStats ReachAndPing(string name, LabPod server, LabPod client, LabProcess[] processes)
 {
     foreach ((LabPod from, LabPod to) in new[] { (client, server), (server, client) })
     {
         if (!from.WaitForPing(to.Address, TimeSpan.FromSeconds(30)))
         {
-            throw new InvalidOperationException($"{name}: {from.Name} got no ping reply from {to.Name} ({to.Address}) within 30 s\n{string.Join("\n", routers.Select(r => r.Output))}");
+            throw new InvalidOperationException($"{name}: {from.Name} got no ping reply from {to.Name} ({to.Address}) within 30 s\n{string.Join("\n", processes.Select(r => r.Output))}");
         }
     }
     Console.WriteLine($"{name}: {client.Name} ({client.Address}) and {server.Name} ({server.Address}) reach each other");
 
     PingStats ping = Ping(client, server.Address, pings, pingInterval);
     Console.WriteLine($"{name}: ping {ping.Received}/{ping.Sent}: avg {ping.Avg:0.000} p50 {ping.P50:0.000} p99 {ping.P99:0.000} max {ping.Max:0.000} ms");
+    return ping;
+}
 
+Setup Measure(string name, LabPod server, LabPod client, LabProcess[] routers)
+{
+    PingStats ping = ReachAndPing(name, server, client, routers);
     var setup = new Setup(name, ping);
     foreach (int parallel in new[] { 1, streams })
     {
