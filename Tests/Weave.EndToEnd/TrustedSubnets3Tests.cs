@@ -88,6 +88,70 @@ public sealed class TrustedSubnets3Tests(ITestOutputHelper output)
         Assert.True(link13.AsSpan().IndexOf(marker) < 0, "the TCP marker is visible between host1 and host3 (one-sided trust)");
     }
 
+    /// <summary>
+    /// Trust is per hop: host1 and host2 trust each other, host3 trusts nobody. With UDP between
+    /// host1 and host2 blocked, their traffic relays through host3, and both hops (host1–host3,
+    /// host3–host2) are sealed: host3's underlay capture carries the whole transfer but neither the
+    /// ping pattern nor the TCP marker, and no VXLAN at all. (With host3 trusted both ways as well,
+    /// the marker does show at the relay: the check can fail.)
+    /// </summary>
+    [RootFact]
+    public async Task TrustedPair_RelayedThroughAnUntrustedHost_IsSealedOnBothHops()
+    {
+        RootFactAttribute.Require();
+        using var lab = NetLab.Create(3, output.WriteLine);
+        LabHost host1 = lab.Hosts[0], host2 = lab.Hosts[1], host3 = lab.Hosts[2];
+        string address1 = host1.UnderlayAddress.ToString(), address2 = host2.UnderlayAddress.ToString();
+        LabProcess router1 = host1.StartRouter("--password", "site-secret", "--trusted-subnets", $"{address2}/32", "--host", address1);
+        LabProcess router2 = host2.StartRouter("--password", "site-secret", "--trusted-subnets", $"{address1}/32", address1);
+        LabProcess router3 = host3.StartRouter("--password", "site-secret", address1);
+        string Diagnostics() => string.Join("\n", new[] { (host1, router1), (host2, router2), (host3, router3) }.Select(h =>
+            $"{h.Item1.Name}:\n{h.Item1.RunWeave("status", "connections")}\n{h.Item2.Output}"));
+        foreach (LabHost host in lab.Hosts)
+        {
+            Assert.True(Eventually.True(() => host.Links().Contains(LabHost.Bridge), s_within), $"no bridge on {host.Name}:\n{Diagnostics()}");
+        }
+        LabPod pod1 = host1.AddPod("pod1", "10.32.0.1/12");
+        LabPod pod2 = host2.AddPod("pod2", "10.32.0.2/12");
+        Assert.True(Eventually.True(() => Encryption(host1, host2) == "unencrypted" && Encryption(host2, host1) == "unencrypted" &&
+                Encryption(host1, host3) == "encrypted" && Encryption(host2, host3) == "encrypted", s_within),
+            $"expected host1–host2 established unencrypted and both to host3 established encrypted:\n{Diagnostics()}");
+        Assert.True(pod1.WaitForPing(pod2.Address, s_within), $"pod1 got no reply from pod2:\n{pod1.Ping(pod2.Address)}\n{Diagnostics()}");
+
+        // UDP between host1 and host2 dropped in host1's namespace (TCP, the control connection, stays).
+        Nft(host1, "add", "table", "inet", "wvblock");
+        Nft(host1, "add", "chain", "inet", "wvblock", "in", "{ type filter hook input priority 0 ; }");
+        Nft(host1, "add", "chain", "inet", "wvblock", "out", "{ type filter hook output priority 0 ; }");
+        Nft(host1, "add", "rule", "inet", "wvblock", "in", "ip", "saddr", address2, "meta", "l4proto", "udp", "drop");
+        Nft(host1, "add", "rule", "inet", "wvblock", "out", "ip", "daddr", address2, "meta", "l4proto", "udp", "drop");
+        Assert.True(Eventually.True(() => Route(host1, host2, lab) == ("sleeve", host3) && Route(host2, host1, lab) == ("sleeve", host3), s_within),
+            $"host1 and host2 do not relay through host3: {Route(host1, host2, lab)} / {Route(host2, host1, lab)}\n{Diagnostics()}");
+
+        string relayPath = Path.Combine(lab.TempDirectory, "host3-udp.pcap");
+        string relayVxlanPath = Path.Combine(lab.TempDirectory, "host3-udp-6784.pcap");
+        LabProcess relayDump = PacketCapture.Start(host3, "eth0", relayPath, "udp");
+        LabProcess relayVxlanDump = PacketCapture.Start(host3, "eth0", relayVxlanPath, "udp", "port", "6784");
+        CommandResult ping = pod1.Exec("ping", "-n", "-c", "3", "-i", "0.2", "-M", "do", "-s", "1392", "-p", PingPattern, pod2.Address.ToString());
+        Assert.True(ping.Succeeded, $"{ping}\n{Diagnostics()}");
+        byte[] marker = Encoding.ASCII.GetBytes("~weave-relayed-trusted-marker~");
+        byte[] data = PodTransfer.MarkedData(TransferBytes, marker);
+        (long received, string hash) = await PodTransfer.TcpAsync(pod2, pod1, data, 5204, TimeSpan.FromSeconds(120));
+        Assert.Equal(TransferBytes, received);
+        Assert.Equal(Convert.ToHexString(SHA256.HashData(data)), hash);
+        Assert.Equal(("sleeve", host3), Route(host1, host2, lab)); // still relayed: the capture saw it all
+
+        byte[] relayed = PacketCapture.Stop(relayDump, relayPath);
+        byte[] relayedVxlan = PacketCapture.Stop(relayVxlanDump, relayVxlanPath);
+        output.WriteLine($"captured on host3's underlay: {relayed.Length:N0} bytes of UDP ({relayedVxlan.Length:N0} VXLAN)");
+        // More than one hop's worth, not two: tcpdump may drop some of a fast transfer.
+        Assert.True(relayed.Length > TransferBytes, "the transfer did not cross host3's underlay");
+        Assert.True(relayedVxlan.Length <= PacketCapture.HeaderBytes, $"{relayedVxlan.Length - PacketCapture.HeaderBytes} bytes of VXLAN at the untrusted relay");
+        Assert.True(relayed.AsSpan().IndexOf(Convert.FromHexString(PingPattern)) < 0, "the ping pattern is visible at the untrusted relay");
+        Assert.True(relayed.AsSpan().IndexOf(marker) < 0, "the TCP marker is visible at the untrusted relay");
+    }
+
+    private static void Nft(LabHost host, params string[] args) => host.Exec(["nft", .. args]).EnsureSuccess();
+
     /// <summary><c>encrypted</c> or <c>unencrypted</c> from <paramref name="host"/>'s established connection to <paramref name="other"/>, else null.</summary>
     private static string? Encryption(LabHost host, LabHost other)
     {
