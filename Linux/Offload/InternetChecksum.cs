@@ -119,15 +119,24 @@ public static class InternetChecksum
     }
 
     /// <summary>The one's complement sum of host-order 16-bit words, unfolded in 64 bits.</summary>
-    private static ulong SumHostOrder(ReadOnlySpan<byte> data)
+    private static ulong SumHostOrder(ReadOnlySpan<byte> data) =>
+        Vector256.IsHardwareAccelerated ? SumHostOrderVector256(data)
+        : Vector128.IsHardwareAccelerated ? SumHostOrderVector128(data)
+        : SumTail(data, 0, 0);
+
+    /// <summary>
+    /// <see cref="SumHostOrder"/> 32 bytes at a time: what the JIT runs where AVX2 is present (the
+    /// unit tests); the Native AOT router never does (its x86-64 baseline has no AVX).
+    /// </summary>
+    internal static ulong SumHostOrderVector256(ReadOnlySpan<byte> data)
     {
         ref byte start = ref MemoryMarshal.GetReference(data);
         int length = data.Length;
         int i = 0;
         ulong sum = 0;
-        // Each 64-bit lane takes 32-bit words: with spans under 2 GB no lane can overflow.
-        if (Vector256.IsHardwareAccelerated && length >= 64)
+        if (length >= 64)
         {
+            // Each 64-bit lane takes 32-bit words: with spans under 2 GB no lane can overflow.
             Vector256<ulong> a = Vector256<ulong>.Zero;
             Vector256<ulong> b = Vector256<ulong>.Zero;
             for (; i <= length - 32; i += 32)
@@ -138,8 +147,24 @@ public static class InternetChecksum
             }
             sum = Vector256.Sum(a + b);
         }
-        else if (Vector128.IsHardwareAccelerated && length >= 32)
+        return SumTail(data, i, sum);
+    }
+
+    /// <summary>
+    /// <see cref="SumHostOrder"/> 16 bytes at a time (SSE2): what the Native AOT router runs, the
+    /// checksum of every segment it cuts and of every segment it coalesces, so tests call it
+    /// directly. (A mask-and-shift loop with four accumulators measured only 7 % faster on
+    /// 1448-byte segments: at ~30 GB/s in cache, the router's cost is the memory, not the loop.)
+    /// </summary>
+    internal static ulong SumHostOrderVector128(ReadOnlySpan<byte> data)
+    {
+        ref byte start = ref MemoryMarshal.GetReference(data);
+        int length = data.Length;
+        int i = 0;
+        ulong sum = 0;
+        if (length >= 32)
         {
+            // Each 64-bit lane takes 32-bit words: with spans under 2 GB no lane can overflow.
             Vector128<ulong> a = Vector128<ulong>.Zero;
             Vector128<ulong> b = Vector128<ulong>.Zero;
             for (; i <= length - 16; i += 16)
@@ -150,6 +175,15 @@ public static class InternetChecksum
             }
             sum = Vector128.Sum(a + b);
         }
+        return SumTail(data, i, sum);
+    }
+
+    /// <summary>Adds the bytes of <paramref name="data"/> from <paramref name="i"/> on to
+    /// <paramref name="sum"/>, 8 bytes at a time, then the odd remainder. Alone, the scalar sum.</summary>
+    internal static ulong SumTail(ReadOnlySpan<byte> data, int i, ulong sum)
+    {
+        ref byte start = ref MemoryMarshal.GetReference(data);
+        int length = data.Length;
         for (; i <= length - 8; i += 8)
         {
             sum = AddWithCarry(sum, Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref start, i)));
@@ -171,6 +205,13 @@ public static class InternetChecksum
             sum = AddWithCarry(sum, BitConverter.IsLittleEndian ? last : (ulong)last << 8);
         }
         return sum;
+    }
+
+    /// <summary>The checksum to store for a host-order sum (as <see cref="Compute"/> finishes it).</summary>
+    internal static ushort FinishHostOrder(ulong sum)
+    {
+        ushort hostOrder = Fold64(sum);
+        return Finish(BitConverter.IsLittleEndian ? BinaryPrimitives.ReverseEndianness(hostOrder) : hostOrder);
     }
 
     /// <summary>64-bit one's complement addition: a carry out of the top wraps to the bottom.</summary>
