@@ -1,4 +1,5 @@
 using Weave.Crypto;
+using Weave.Linux;
 using Weave.Gossip;
 using Weave.Gossip.Routing;
 
@@ -200,8 +201,24 @@ public sealed partial class Forwarder
         return true;
     }
 
+    /// <summary>
+    /// Queues a relayed datagram. One that directly follows the previous one in the same buffer, to
+    /// the same next hop and no longer than it (the next datagram of a GRO run, relayed unchanged
+    /// or sealed again in place) becomes one more segment of the previous slot's UDP GSO send: a
+    /// run relays in one send, as it arrived in one receive.
+    /// </summary>
     private void QueueRelay(byte[] buffer, int offset, int length, DataPeer to)
     {
+        int last = _relaySends.Count - 1;
+        if (last >= 0 && _sleeve.SupportsSegmentation && ExtendsGsoSend(_relaySends, last, buffer, offset, length, to.SleeveAddress))
+        {
+            if (_relaySends.SegmentSizes[last] == 0)
+            {
+                _relaySends.SegmentSizes[last] = _relaySends.Lengths[last];
+            }
+            _relaySends.Lengths[last] += length;
+            return;
+        }
         if (_relaySends.Count == _relaySends.Capacity)
         {
             FlushRelays();
@@ -209,6 +226,18 @@ public sealed partial class Forwarder
         int slot = _relaySends.Count++;
         _relaySends.Set(slot, buffer, offset, length);
         _relaySends.Endpoints[slot] = to.SleeveAddress;
+    }
+
+    /// <summary>Whether a datagram at <paramref name="offset"/> can join send <paramref name="slot"/>
+    /// as its next GSO segment: right behind it in the same buffer, to the same address, every
+    /// segment so far full-sized, no longer than one, within the kernel's segment and size caps.</summary>
+    private static bool ExtendsGsoSend(PacketBatch sends, int slot, byte[] buffer, int offset, int length, UdpEndpoint to)
+    {
+        int total = sends.Lengths[slot];
+        int segment = sends.SegmentSizes[slot] > 0 ? sends.SegmentSizes[slot] : total;
+        return sends.Buffers[slot] == buffer && sends.Offsets[slot] + total == offset && sends.Endpoints[slot] == to &&
+            length <= segment && total % segment == 0 && total / segment < UdpBatch.MaxGsoSegments &&
+            total + length <= UdpBatch.MaxIPv4Payload;
     }
 
     private void FlushRelays() => Send(_sleeve, _relaySends, ref Counters.SleeveRelaysSent, ref Counters.SleeveRelayFailures);

@@ -232,7 +232,7 @@ public sealed class ForwarderOffloadTests : IDisposable
         Assert.Equal(1, FromPeer(_peerA, (run, segmentSize)));
 
         var (frame, offload) = Assert.Single(Written());
-        AssertCoalesced(segments, frame, offload);
+        TcpTraffic.AssertCoalesced(segments, frame, offload);
         Assert.Equal(segments.Length - 1, _forwarder.Counters.SegmentsCoalesced);
         Assert.Equal(segments.Length, _forwarder.Counters.DatagramsReceived);
     }
@@ -247,7 +247,7 @@ public sealed class ForwarderOffloadTests : IDisposable
         Assert.Equal(1, FromPeer(_peerA, first, second));
 
         var (frame, offload) = Assert.Single(Written());
-        AssertCoalesced(segments, frame, offload);
+        TcpTraffic.AssertCoalesced(segments, frame, offload);
     }
 
     [Fact]
@@ -260,8 +260,8 @@ public sealed class ForwarderOffloadTests : IDisposable
 
         var written = Written();
         Assert.Equal(2, written.Count);
-        AssertCoalesced(segments[..3], written[0].Frame, written[0].Offload);
-        AssertCoalesced(segments[4..], written[1].Frame, written[1].Offload);
+        TcpTraffic.AssertCoalesced(segments[..3], written[0].Frame, written[0].Offload);
+        TcpTraffic.AssertCoalesced(segments[4..], written[1].Frame, written[1].Offload);
     }
 
     [Fact]
@@ -278,7 +278,7 @@ public sealed class ForwarderOffloadTests : IDisposable
         Assert.Equal(default, written[0].Offload);
         Assert.Equal(segments[1], written[1].Frame);
         Assert.Equal(default, written[1].Offload);
-        AssertCoalesced(segments[2..], written[2].Frame, written[2].Offload);
+        TcpTraffic.AssertCoalesced(segments[2..], written[2].Frame, written[2].Offload);
     }
 
     [Fact]
@@ -309,8 +309,8 @@ public sealed class ForwarderOffloadTests : IDisposable
         var written = Written();
         Assert.Equal(2, written.Count);
         int firstCount = (65_535 - 20 - 32) / TcpTraffic.Mss; // 45 segments fit one IPv4 packet
-        AssertCoalesced(segments[..firstCount], written[0].Frame, written[0].Offload);
-        AssertCoalesced(segments[firstCount..], written[1].Frame, written[1].Offload);
+        TcpTraffic.AssertCoalesced(segments[..firstCount], written[0].Frame, written[0].Offload);
+        TcpTraffic.AssertCoalesced(segments[firstCount..], written[1].Frame, written[1].Offload);
     }
 
     [Fact]
@@ -330,40 +330,4 @@ public sealed class ForwarderOffloadTests : IDisposable
     /// valid, finishing its partial checksum gives a valid TCP checksum, and cutting it again
     /// gives back exactly the segments it was made of.
     /// </summary>
-    private static void AssertCoalesced(byte[][] segments, byte[] frame, VirtioNetHeader offload)
-    {
-        if (segments.Length == 1)
-        {
-            Assert.Equal(segments[0], frame);
-            Assert.Equal(default, offload);
-            return;
-        }
-        int mss = segments[0].Length - TcpTraffic.HeaderLength;
-        Assert.Equal(VirtioNetHeader.GsoTcpV4, offload.GsoType);
-        Assert.True(offload.NeedsChecksum);
-        Assert.Equal(mss, offload.GsoSize);
-        Assert.Equal(TcpTraffic.HeaderLength, offload.HeaderLength);
-        Assert.Equal(34, offload.ChecksumStart);
-        Assert.Equal(16, offload.ChecksumOffset);
-        Assert.Equal(TcpTraffic.HeaderLength + segments.Sum(s => s.Length - TcpTraffic.HeaderLength), frame.Length);
-        Assert.True(InternetChecksum.IsValidIPv4Header(frame.AsSpan(14)));
-        Assert.Equal(TcpTraffic.Sequence(segments[0]), TcpTraffic.Sequence(frame));
-
-        byte[] complete = (byte[])frame.Clone();
-        Assert.True(InternetChecksum.TryCompletePartial(complete, offload.ChecksumStart, offload.ChecksumOffset));
-        Assert.True(TcpTraffic.TcpChecksumIsValid(complete));
-
-        Assert.True(TcpSegmenter.TryParse(frame, offload, out TcpSuperFrame layout));
-        byte[] output = new byte[segments.Sum(s => s.Length)];
-        int[] lengths = new int[segments.Length];
-        Assert.Equal(segments.Length, TcpSegmenter.Segment(frame, layout, 0, output, 0, lengths));
-        int position = 0;
-        for (int i = 0; i < segments.Length; i++)
-        {
-            byte[] again = output.AsSpan(position, lengths[i]).ToArray();
-            // The IPv4 identification of a re-cut segment counts from the first; the originals did too.
-            Assert.Equal(segments[i], again);
-            position += lengths[i];
-        }
-    }
 }

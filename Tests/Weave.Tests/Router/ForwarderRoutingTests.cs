@@ -108,11 +108,13 @@ public sealed class ForwarderRoutingTests
         Assert.Equal([0, 1, 0], mesh.TakeWritten().Select(w => w.Count));
     }
 
-    [Fact]
-    public void SuperFrame_ToPeerBehindRelay_TravelsAsSleeveSegmentsAndArrivesIntact()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)] // sealed: the relay opens each datagram and seals it again in place
+    public void SuperFrame_ToPeerBehindRelay_TravelsAsSleeveSegmentsAndArrivesIntact(bool sealedLinks)
     {
         const int segments = 20;
-        using var mesh = new DataPlaneMesh(3, [(0, 1), (1, 2)]);
+        using var mesh = new DataPlaneMesh(3, [(0, 1), (1, 2)], sealedLinks: sealedLinks);
         mesh.FromBridge(2, Frames.Ethernet(Frames.Broadcast, MacOf(2)));
         mesh.TakeWritten();
         mesh.Hops.Clear();
@@ -120,16 +122,14 @@ public sealed class ForwarderRoutingTests
         byte[] super = TcpTraffic.SuperFrame(MacOf(2), MacOf(0), segments * TcpTraffic.Mss);
         mesh.FromBridge(0, super, TcpTraffic.Gso());
 
-        // One GSO send to the relay; the relay passes each datagram of the GRO run on by itself.
-        Assert.Equal([(0, 1, true), .. Enumerable.Repeat((1, 2, true), segments)], mesh.Hops);
-        List<byte[]> arrived = mesh.TakeWritten()[2];
+        // One GSO send to the relay, and the relay passes the GRO run on in one GSO send too.
+        Assert.Equal([(0, 1, true), (1, 2, true)], mesh.Hops);
+        // ...and arrives as one GRO run, coalesced into one super-frame again.
+        Assert.True(mesh.Nodes[2].Tap.TryTakeWrittenWithOffload(TimeSpan.Zero, out var arrived));
+        Assert.Equal(0, mesh.Nodes[2].Tap.PendingWritten);
         byte[][] expected = TcpTraffic.Segments(super);
-        Assert.Equal(segments, arrived.Count);
-        for (int i = 0; i < segments; i++)
-        {
-            Assert.Equal(expected[i], arrived[i]);
-            Assert.True(TcpTraffic.TcpChecksumIsValid(arrived[i]));
-        }
+        Assert.All(expected, segment => Assert.True(TcpTraffic.TcpChecksumIsValid(segment)));
+        TcpTraffic.AssertCoalesced(expected, arrived.Frame, arrived.Offload);
         Assert.Equal(segments, mesh.Nodes[1].Forwarder.Counters.SleeveRelayed);
     }
 

@@ -134,6 +134,55 @@ public sealed class ForwarderSleeveTests : IDisposable
     }
 
     [Fact]
+    public void FromSleeve_AGroRunForAnotherPeer_RelayedAsOneGsoSend()
+    {
+        // Five datagrams of one GRO run (the last shorter), all for the right peer.
+        byte[][] run = [.. Enumerable.Range(0, 5).Select(i => Sleeve(SleeveKind.Unicast, s_left, s_right,
+            Frames.Ethernet(LocalMac, RemoteMac, payloadBytes: i < 4 ? 1200 : 700, fill: (byte)i)))];
+        int segment = run[0].Length;
+
+        FromSleeveRun(_left.SleeveEndPoint, segment, run);
+
+        Assert.True(_sleeve.TryTakeSend(TimeSpan.Zero, out var sent));
+        Assert.Equal(_right.SleeveEndPoint, sent.To);
+        Assert.Equal(segment, sent.SegmentSize);
+        Assert.Equal(run.SelectMany(d => d).ToArray(), sent.Datagram);
+        Assert.Equal(0, _sleeve.PendingSent); // one send, not five
+        Assert.Equal(5, _forwarder.Counters.SleeveRelayed);
+    }
+
+    [Fact]
+    public void FromSleeve_AGroRunForTwoPeers_EachContiguousPartIsItsOwnSend()
+    {
+        // Datagrams for the right peer, one for us in the middle, then more for the right peer.
+        byte[] toRight = Sleeve(SleeveKind.Unicast, s_left, s_right, Frames.Ethernet(LocalMac, RemoteMac, payloadBytes: 1000));
+        byte[] toUs = Sleeve(SleeveKind.Unicast, s_left, s_self, Frames.Ethernet(LocalMac, RemoteMac, payloadBytes: 1000));
+
+        FromSleeveRun(_left.SleeveEndPoint, toRight.Length, toRight, toRight, toUs, toRight);
+
+        Assert.True(_sleeve.TryTakeSend(TimeSpan.Zero, out var first));
+        Assert.Equal((toRight.Length, 2 * toRight.Length), (first.SegmentSize, first.Datagram.Length));
+        Assert.True(_sleeve.TryTakeSend(TimeSpan.Zero, out var second));
+        Assert.Equal(toRight, second.Datagram);
+        Assert.Equal(0, _sleeve.PendingSent);
+        Assert.Equal(1, _tap.PendingWritten);
+    }
+
+    /// <summary>One receive slot holding a GRO run: the datagrams back to back, split every <paramref name="segment"/> bytes.</summary>
+    private int FromSleeveRun(IPEndPoint from, int segment, params byte[][] datagrams)
+    {
+        var batch = new PacketBatch(1, allocateBuffers: true);
+        byte[] run = [.. datagrams.SelectMany(d => d)];
+        batch.Offsets[0] = PacketBatch.Headroom - SleeveHeader.SizeBytes;
+        run.CopyTo(batch.Buffers[0], batch.Offsets[0]);
+        batch.Lengths[0] = run.Length;
+        batch.SegmentSizes[0] = segment;
+        batch.Endpoints[0] = Weave.Linux.UdpEndpoint.FromIPEndPoint(from);
+        batch.Count = 1;
+        return _forwarder.ForwardFromSleeve(batch, new PacketBatch(64, allocateBuffers: false));
+    }
+
+    [Fact]
     public void FromBridge_SourceSeenBehindPeerRecently_DroppedAsLooped_LaterMovedHere()
     {
         FromSleeve(_left.SleeveEndPoint, Sleeve(SleeveKind.Unicast, s_left, s_self, Frames.Ethernet(LocalMac, RemoteMac)));
