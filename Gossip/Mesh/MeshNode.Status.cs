@@ -38,7 +38,7 @@ public sealed partial class MeshNode
                 new PeerLink(c.Outbound, c.RemoteAddress, DisplayOf(c.Remote), c.Established))]));
         }
         string[] direct = [.. _targets.Values.Where(t => t.Direct).Select(t => t.Key).Order(StringComparer.Ordinal)];
-        return new MeshStatus(Self, rows, peers, direct);
+        return new MeshStatus(Self, rows, peers, direct) { ConnectionTerminations = _connectionTerminations };
     }
 
     private string DisplayOf(PeerName name) =>

@@ -29,6 +29,7 @@ public sealed partial class MeshNode
 
     /// <summary>Accepted connections by remote peer name: at most one per peer.</summary>
     private readonly Dictionary<PeerName, Link> _links = [];
+    private long _connectionTerminations; // established connections that ended, for weave_connection_terminations_total
 
     private ulong _version;
     private bool _stopped;
@@ -178,6 +179,7 @@ public sealed partial class MeshNode
     private void RemoveLink(Link link, string reason)
     {
         _links.Remove(link.Connection.Remote.Name);
+        _connectionTerminations++;
         OnOutboundClosed(link, reason);
         LocalChanged();
     }

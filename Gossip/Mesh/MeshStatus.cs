@@ -20,6 +20,10 @@ public sealed record MeshStatus(
     IReadOnlyList<string> Targets)
 {
     public int EstablishedCount => Connections.Count(c => c.State == ConnectionStates.Established);
+
+    /// <summary>Established connections that have ended since the start, whatever the reason (Weave's
+    /// <c>weave_connection_terminations_total</c>).</summary>
+    public long ConnectionTerminations { get; init; }
 }
 
 /// <summary>Connection states with Weave's names, so operators' scripts and habits keep working.</summary>

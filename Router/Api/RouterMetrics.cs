@@ -24,6 +24,7 @@ public static class RouterMetrics
         ArgumentNullException.ThrowIfNull(mesh);
         ArgumentNullException.ThrowIfNull(ipam);
         yield return Connections(mesh);
+        yield return MetricFamily.Counter("weave_connection_terminations_total", "Number of peer-to-peer connections terminated.", mesh.ConnectionTerminations);
         yield return MetricFamily.Gauge("weave_peers", "Number of peers in the mesh, ourselves included.", mesh.Peers.Count);
         foreach (MetricFamily family in Ipam(ipam))
         {

@@ -33,6 +33,12 @@ public sealed class Metrics2Tests(ITestOutputHelper output)
         Assert.True(Value(reply.Body, "weave_dataplane_frames_from_bridge_total") > 0, reply.Body);
         Assert.Contains("weave_max_ips 1048576\n", reply.Body, StringComparison.Ordinal); // the default range, 10.32.0.0/12
         Assert.True(Value(reply.Body, "process_resident_memory_bytes") > 1_000_000, reply.Body);
+        Assert.Contains("weave_connection_terminations_total 0\n", reply.Body, StringComparison.Ordinal);
+
+        // host2's router stops: host1 counts the connection's end.
+        overlay.Router2.Stop();
+        Assert.True(Eventually.True(() => Value(metrics.Get("/metrics").Body, "weave_connection_terminations_total") == 1, TwoHostOverlay.Within),
+            metrics.Get("/metrics").Body);
     }
 
     [RootFact]

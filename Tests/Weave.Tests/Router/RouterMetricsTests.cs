@@ -23,7 +23,7 @@ public sealed class RouterMetricsTests
             new ConnectionRow(false, "10.0.0.3:40000", ConnectionStates.Established, "peer"),
             new ConnectionRow(true, "10.0.0.4:6783", ConnectionStates.Failed, "refused"),
         ],
-        [new PeerRow("a", []), new PeerRow("b", []), new PeerRow("c", [])], []);
+        [new PeerRow("a", []), new PeerRow("b", []), new PeerRow("c", [])], []) { ConnectionTerminations = 7 };
         var ipam = new IpamStatus(Cidr.Parse("10.32.0.0/12"), Cidr.Parse("10.32.0.0/12"), "consensus", "ready", true,
         [
             new IpamPeerShare(s_self, "host1", 524288, 50, 0, true, true),
@@ -43,6 +43,7 @@ public sealed class RouterMetricsTests
         Assert.Contains("weave_connections{state=\"failed\",encryption=\"no\"} 1\n", text, StringComparison.Ordinal);
         Assert.Contains("weave_connections{state=\"pending\",encryption=\"no\"} 0\n", text, StringComparison.Ordinal);
         Assert.Contains("weave_peers 3\n", text, StringComparison.Ordinal);
+        Assert.Contains("# TYPE weave_connection_terminations_total counter\nweave_connection_terminations_total 7\n", text, StringComparison.Ordinal);
     }
 
     [Fact]

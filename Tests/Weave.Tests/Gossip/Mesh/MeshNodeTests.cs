@@ -133,8 +133,13 @@ public sealed class MeshNodeTests
         var removed = new List<PeerName>();
         a.PeersRemoved += records => removed.AddRange(records.Select(r => r.Name));
 
+        Assert.Equal(0, b.Status().ConnectionTerminations);
+
         mesh.Connections.Single(x => x.Node == b && x.Connection.Remote.Name == c.Self.Name).Connection.Close("test");
         mesh.Pump(TimeSpan.FromMilliseconds(500));
+        Assert.Equal(1, b.Status().ConnectionTerminations); // counted on both ends
+        Assert.Equal(1, c.Status().ConnectionTerminations);
+        Assert.Equal(0, a.Status().ConnectionTerminations);
         Assert.Empty(removed);
         Assert.True(a.Topology.TryGet(c.Self.Name, out _), "removed before the grace period");
 
