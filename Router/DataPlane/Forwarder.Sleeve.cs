@@ -210,7 +210,8 @@ public sealed partial class Forwarder
     private void QueueRelay(byte[] buffer, int offset, int length, DataPeer to)
     {
         int last = _relaySends.Count - 1;
-        if (last >= 0 && _sleeve.SupportsSegmentation && ExtendsGsoSend(_relaySends, last, buffer, offset, length, to.SleeveAddress))
+        if (last >= 0 && _sleeve.SupportsSegmentation && length <= MaxRelaySegmentBytes &&
+            ExtendsGsoSend(_relaySends, last, buffer, offset, length, to.SleeveAddress))
         {
             if (_relaySends.SegmentSizes[last] == 0)
             {
@@ -227,6 +228,14 @@ public sealed partial class Forwarder
         _relaySends.Set(slot, buffer, offset, length);
         _relaySends.Endpoints[slot] = to.SleeveAddress;
     }
+
+    /// <summary>
+    /// The largest datagram our own sends carry (an overlay-MTU frame, sleeve header and sealing).
+    /// Larger ones, from a peer with a larger MTU, are relayed one per slot: a GSO segment above the
+    /// path MTU fails the whole send (EINVAL), where a lone datagram is fragmented by the kernel
+    /// (path MTU discovery is off on these sockets).
+    /// </summary>
+    private int MaxRelaySegmentBytes => _mtu + EthernetFrame.HeaderSizeBytes + SleeveHeader.SealedOverheadBytes;
 
     /// <summary>Whether a datagram at <paramref name="offset"/> can join send <paramref name="slot"/>
     /// as its next GSO segment: right behind it in the same buffer, to the same address, every

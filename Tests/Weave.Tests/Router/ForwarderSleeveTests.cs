@@ -168,8 +168,31 @@ public sealed class ForwarderSleeveTests : IDisposable
         Assert.Equal(1, _tap.PendingWritten);
     }
 
+    [Fact]
+    public void FromSleeve_AGroRunOfDatagramsAboveOurOwnSize_RelayedOnePerSend()
+    {
+        // A peer with a larger MTU than ours: its datagrams might not fit our path as GSO segments.
+        using var small = new Forwarder(s_self, new ChannelTapDevice(), new ChannelDatagramTransport(), _sleeve, Vni, _time, NullLogger.Instance) { Mtu = 1000 };
+        small.AddPeer(_left);
+        small.AddPeer(_right);
+        small.SetRoutes(RouteTable.Compute(s_self, new TopologyBuilder().Chain(0, 1, 2).Build(), establishedAndSymmetric: true));
+        byte[] big = Sleeve(SleeveKind.Unicast, s_left, s_right, Frames.Ethernet(LocalMac, RemoteMac, payloadBytes: 1200));
+
+        FromSleeveRun(small, _left.SleeveEndPoint, big.Length, big, big, big);
+
+        for (int i = 0; i < 3; i++)
+        {
+            Assert.True(_sleeve.TryTakeSend(TimeSpan.Zero, out var sent));
+            Assert.Equal(big, sent.Datagram);
+            Assert.Equal(0, sent.SegmentSize);
+        }
+        Assert.Equal(0, _sleeve.PendingSent);
+    }
+
     /// <summary>One receive slot holding a GRO run: the datagrams back to back, split every <paramref name="segment"/> bytes.</summary>
-    private int FromSleeveRun(IPEndPoint from, int segment, params byte[][] datagrams)
+    private int FromSleeveRun(IPEndPoint from, int segment, params byte[][] datagrams) => FromSleeveRun(_forwarder, from, segment, datagrams);
+
+    private static int FromSleeveRun(Forwarder forwarder, IPEndPoint from, int segment, params byte[][] datagrams)
     {
         var batch = new PacketBatch(1, allocateBuffers: true);
         byte[] run = [.. datagrams.SelectMany(d => d)];
@@ -179,7 +202,7 @@ public sealed class ForwarderSleeveTests : IDisposable
         batch.SegmentSizes[0] = segment;
         batch.Endpoints[0] = Weave.Linux.UdpEndpoint.FromIPEndPoint(from);
         batch.Count = 1;
-        return _forwarder.ForwardFromSleeve(batch, new PacketBatch(64, allocateBuffers: false));
+        return forwarder.ForwardFromSleeve(batch, new PacketBatch(64, allocateBuffers: false));
     }
 
     [Fact]
