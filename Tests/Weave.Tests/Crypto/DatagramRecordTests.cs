@@ -84,16 +84,23 @@ public sealed class DatagramRecordTests
         Assert.True(sealer.TrySeal(batch.Buffer, slices, s_peers));
         opener.Open(batch.Buffer, slices, s_peers, results);
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int round = 0; round < 100_000 / 64; round++)
+        // Rounds of 100,000 datagrams until one allocates nothing (at most 5): the runtime may tier
+        // up a method during the first, which is not the record layer allocating; a real
+        // allocation per call shows in every round.
+        var rounds = new List<long>();
+        for (int attempt = 0; attempt < 5 && (rounds.Count == 0 || rounds[^1] != 0); attempt++)
         {
-            template.CopyTo(slices);
-            sealer.TrySeal(batch.Buffer, slices, s_peers);
-            opener.Open(batch.Buffer, slices, s_peers, results);
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int round = 0; round < 100_000 / 64; round++)
+            {
+                template.CopyTo(slices);
+                sealer.TrySeal(batch.Buffer, slices, s_peers);
+                opener.Open(batch.Buffer, slices, s_peers, results);
+            }
+            rounds.Add(GC.GetAllocatedBytesForCurrentThread() - before);
         }
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
 
-        Assert.Equal(0, allocated);
+        Assert.True(rounds[^1] == 0, $"bytes allocated per round of 100,000 datagrams: {string.Join(", ", rounds)}");
         Assert.All(results, r => Assert.Equal(DatagramOpenStatus.Opened, r));
     }
 

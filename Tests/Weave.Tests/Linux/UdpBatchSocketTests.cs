@@ -166,12 +166,19 @@ public sealed class UdpBatchSocketTests
         long received = Exchange(a, b, send, receive, 200); // warm up: JIT, tiering
         Assert.Equal(200 * 8, received);
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        received = Exchange(a, b, send, receive, 10_000);
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        // Rounds of 10,000 until one allocates nothing (at most 5): the runtime may still tier up
+        // a method during the first (seen once on a loaded machine: 7,952 bytes), which is not
+        // the data path allocating. A real allocation per batch shows in every round.
+        var rounds = new List<long>();
+        for (int round = 0; round < 5 && (rounds.Count == 0 || rounds[^1] != 0); round++)
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            received = Exchange(a, b, send, receive, 10_000);
+            rounds.Add(GC.GetAllocatedBytesForCurrentThread() - before);
+            Assert.Equal(10_000 * 8, received);
+        }
 
-        Assert.Equal(10_000 * 8, received);
-        Assert.Equal(0, allocated);
+        Assert.True(rounds[^1] == 0, $"bytes allocated per round of 10,000 batches: {string.Join(", ", rounds)}");
     }
 
     private static long Exchange(UdpBatchSocket a, UdpBatchSocket b, UdpBatch send, UdpBatch receive, int rounds)
