@@ -58,12 +58,7 @@ public sealed class DataPlane3Tests(ITestOutputHelper output)
 
         // Drop every UDP datagram between host1 and host3 in host1's namespace; TCP (the control
         // connection) stays up, so only the routers' heartbeats can tell that the path is dead.
-        string address3 = host3.UnderlayAddress.ToString();
-        Nft(host1, "add", "table", "inet", "wvblock");
-        Nft(host1, "add", "chain", "inet", "wvblock", "in", "{ type filter hook input priority 0 ; }");
-        Nft(host1, "add", "chain", "inet", "wvblock", "out", "{ type filter hook output priority 0 ; }");
-        Nft(host1, "add", "rule", "inet", "wvblock", "in", "ip", "saddr", address3, "meta", "l4proto", "udp", "drop");
-        Nft(host1, "add", "rule", "inet", "wvblock", "out", "ip", "daddr", address3, "meta", "l4proto", "udp", "drop");
+        UnderlayFilter.BlockUdp(host1, host3);
 
         Assert.True(Eventually.True(() => overlay.ConnectionState(0, 2) is { } state && state != "established", ThreeHostOverlay.Within),
             $"host1 still shows its connection to host3 established with UDP between them blocked.\n{overlay.Diagnostics()}");
@@ -74,7 +69,7 @@ public sealed class DataPlane3Tests(ITestOutputHelper output)
         Assert.Equal(("sleeve", overlay.Hosts[1].PeerName), NameOnly(overlay.Route(0, 2)));
         Assert.True(overlay.Counter(1, "SleeveRelayed") > relayedBefore, $"host2 relayed nothing while host1–host3 was blocked.\n{overlay.Diagnostics()}");
 
-        Nft(host1, "delete", "table", "inet", "wvblock");
+        UnderlayFilter.UnblockUdp(host1);
         Assert.True(Eventually.True(() => overlay.ConnectionState(0, 2) == "established" && overlay.ConnectionState(2, 0) == "established", ThreeHostOverlay.Within),
             $"host1 and host3 did not show their connection established again after UDP was unblocked.\n{overlay.Diagnostics()}");
         Assert.True(Eventually.True(() => overlay.Route(0, 2)?.Encapsulation == "vxlan", ThreeHostOverlay.Within),
@@ -92,11 +87,7 @@ public sealed class DataPlane3Tests(ITestOutputHelper output)
         overlay.AssertReaches(overlay.PodOn(0), overlay.PodOn(1));
 
         // 1 % of everything host1 sends or receives on the underlay is dropped at random.
-        Nft(host1, "add", "table", "inet", "wvloss");
-        Nft(host1, "add", "chain", "inet", "wvloss", "in", "{ type filter hook input priority 0 ; }");
-        Nft(host1, "add", "chain", "inet", "wvloss", "out", "{ type filter hook output priority 0 ; }");
-        Nft(host1, "add", "rule", "inet", "wvloss", "in", "iifname", "eth0", "numgen", "random", "mod", "100", "==", "0", "counter", "drop");
-        Nft(host1, "add", "rule", "inet", "wvloss", "out", "oifname", "eth0", "numgen", "random", "mod", "100", "==", "0", "counter", "drop");
+        UnderlayFilter.RandomLoss(host1, oneIn: 100);
 
         byte[] data = RandomNumberGenerator.GetBytes(20 * 1024 * 1024);
         (long received, string hash) = await PodTransfer.TcpAsync(overlay.PodOn(1), overlay.PodOn(0), data, TransferPort, TimeSpan.FromSeconds(180));
@@ -104,9 +95,9 @@ public sealed class DataPlane3Tests(ITestOutputHelper output)
         Assert.Equal(Convert.ToHexString(SHA256.HashData(data)), hash);
 
         // The loss really happened: the rules dropped packets.
-        CommandResult counters = host1.Exec("nft", "list", "table", "inet", "wvloss").EnsureSuccess();
-        output.WriteLine(counters.Stdout);
-        Assert.Matches(@"packets [1-9]\d* bytes", counters.Stdout);
+        string counters = UnderlayFilter.ListLoss(host1);
+        output.WriteLine(counters);
+        Assert.Matches(@"packets [1-9]\d* bytes", counters);
     }
 
     private static void AssertAllPairsReach(ThreeHostOverlay overlay)
@@ -175,6 +166,4 @@ public sealed class DataPlane3Tests(ITestOutputHelper output)
     /// <summary>The route with its next hop's name alone (reports show <c>name(nickname)</c>).</summary>
     private static (string Encapsulation, string Via)? NameOnly((string Encapsulation, string Via)? route) =>
         route is { } r ? (r.Encapsulation, r.Via.Split('(')[0]) : null;
-
-    private static void Nft(LabHost host, params string[] args) => host.Exec(["nft", .. args]).EnsureSuccess();
 }

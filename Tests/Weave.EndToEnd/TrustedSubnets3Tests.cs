@@ -36,24 +36,16 @@ public sealed class TrustedSubnets3Tests(ITestOutputHelper output)
         LabProcess link13Dump = PacketCapture.Start(host1, "eth0", link13Path, "udp", "and", "host", address3);
         LabProcess vxlan13Dump = PacketCapture.Start(host1, "eth0", vxlan13Path, "udp", "port", "6784", "and", "host", address3);
 
-        LabProcess router1 = host1.StartRouter("--password", "site-secret", "--trusted-subnets", $"{address2}/32", "--host", address1);
-        LabProcess router2 = host2.StartRouter("--password", "site-secret", "--trusted-subnets", $"{address1}/32", address1);
-        LabProcess router3 = host3.StartRouter("--password", "site-secret", "--trusted-subnets", $"{address1}/32", address1);
-        string Diagnostics() => string.Join("\n", new[] { (host1, router1), (host2, router2), (host3, router3) }.Select(h =>
-            $"{h.Item1.Name}:\n{h.Item1.RunWeave("status", "connections")}\n{h.Item2.Output}"));
-        foreach (LabHost host in lab.Hosts)
-        {
-            Assert.True(Eventually.True(() => host.Links().Contains(LabHost.Bridge), s_within), $"no bridge on {host.Name}:\n{Diagnostics()}");
-        }
+        (LabProcess[] routers, Func<string> diagnostics) = StartRouters(lab, $"{address2}/32", $"{address1}/32", $"{address1}/32");
         LabPod pod1 = host1.AddPod("pod1", "10.32.0.1/12");
         LabPod pod2 = host2.AddPod("pod2", "10.32.0.2/12");
         LabPod pod3 = host3.AddPod("pod3", "10.32.0.3/12");
 
         Assert.True(Eventually.True(() => Encryption(host1, host2) == "unencrypted" && Encryption(host2, host1) == "unencrypted" &&
                 Encryption(host1, host3) == "encrypted" && Encryption(host3, host1) == "encrypted", s_within),
-            $"expected host1–host2 established unencrypted and host1–host3 established encrypted on both ends:\n{Diagnostics()}");
-        Assert.True(pod1.WaitForPing(pod2.Address, s_within), $"pod1 got no reply from pod2:\n{pod1.Ping(pod2.Address)}\n{Diagnostics()}");
-        Assert.True(pod1.WaitForPing(pod3.Address, s_within), $"pod1 got no reply from pod3:\n{pod1.Ping(pod3.Address)}\n{Diagnostics()}");
+            $"expected host1–host2 established unencrypted and host1–host3 established encrypted on both ends:\n{diagnostics()}");
+        Assert.True(pod1.WaitForPing(pod2.Address, s_within), $"pod1 got no reply from pod2:\n{pod1.Ping(pod2.Address)}\n{diagnostics()}");
+        Assert.True(pod1.WaitForPing(pod3.Address, s_within), $"pod1 got no reply from pod3:\n{pod1.Ping(pod3.Address)}\n{diagnostics()}");
 
         byte[] marker = Encoding.ASCII.GetBytes("~weave-trusted-data-marker~");
         byte[] data = PodTransfer.MarkedData(TransferBytes, marker);
@@ -61,7 +53,7 @@ public sealed class TrustedSubnets3Tests(ITestOutputHelper output)
         {
             // Full-size packets that may not be fragmented: the sealed overlay MTU fits either way.
             CommandResult ping = pod1.Exec("ping", "-n", "-c", "3", "-i", "0.2", "-M", "do", "-s", "1392", "-p", PingPattern, peerPod.Address.ToString());
-            Assert.True(ping.Succeeded, $"{ping}\n{Diagnostics()}");
+            Assert.True(ping.Succeeded, $"{ping}\n{diagnostics()}");
             (long received, string hash) = await PodTransfer.TcpAsync(peerPod, pod1, data, port, TimeSpan.FromSeconds(120));
             Assert.Equal(TransferBytes, received);
             Assert.Equal(Convert.ToHexString(SHA256.HashData(data)), hash);
@@ -71,8 +63,8 @@ public sealed class TrustedSubnets3Tests(ITestOutputHelper output)
         Assert.Equal(("sleeve", host3), Route(host1, host3, lab));
         Assert.Equal(1420, host1.BridgeMtu()); // the sealed overlay MTU: a route may cross an untrusted hop later
         Assert.Contains($" TrustedSubnets: {address2}/32", WeaveCli.RunOk(host1, "status"), StringComparison.Ordinal);
-        Assert.Contains(router1.Output.Split('\n'), line => line.Contains("goes unencrypted", StringComparison.Ordinal) && line.Contains($"({host2.Name})", StringComparison.Ordinal));
-        Assert.DoesNotContain(router1.Output.Split('\n'), line => line.Contains("goes unencrypted", StringComparison.Ordinal) && line.Contains($"({host3.Name})", StringComparison.Ordinal));
+        Assert.Contains(routers[0].Output.Split('\n'), line => line.Contains("goes unencrypted", StringComparison.Ordinal) && line.Contains($"({host2.Name})", StringComparison.Ordinal));
+        Assert.DoesNotContain(routers[0].Output.Split('\n'), line => line.Contains("goes unencrypted", StringComparison.Ordinal) && line.Contains($"({host3.Name})", StringComparison.Ordinal));
 
         byte[] vxlan12 = PacketCapture.Stop(vxlan12Dump, vxlan12Path);
         byte[] link13 = PacketCapture.Stop(link13Dump, link13Path);
@@ -102,37 +94,25 @@ public sealed class TrustedSubnets3Tests(ITestOutputHelper output)
         using var lab = NetLab.Create(3, output.WriteLine);
         LabHost host1 = lab.Hosts[0], host2 = lab.Hosts[1], host3 = lab.Hosts[2];
         string address1 = host1.UnderlayAddress.ToString(), address2 = host2.UnderlayAddress.ToString();
-        LabProcess router1 = host1.StartRouter("--password", "site-secret", "--trusted-subnets", $"{address2}/32", "--host", address1);
-        LabProcess router2 = host2.StartRouter("--password", "site-secret", "--trusted-subnets", $"{address1}/32", address1);
-        LabProcess router3 = host3.StartRouter("--password", "site-secret", address1);
-        string Diagnostics() => string.Join("\n", new[] { (host1, router1), (host2, router2), (host3, router3) }.Select(h =>
-            $"{h.Item1.Name}:\n{h.Item1.RunWeave("status", "connections")}\n{h.Item2.Output}"));
-        foreach (LabHost host in lab.Hosts)
-        {
-            Assert.True(Eventually.True(() => host.Links().Contains(LabHost.Bridge), s_within), $"no bridge on {host.Name}:\n{Diagnostics()}");
-        }
+        Func<string> diagnostics = StartRouters(lab, $"{address2}/32", $"{address1}/32", null).Diagnostics;
         LabPod pod1 = host1.AddPod("pod1", "10.32.0.1/12");
         LabPod pod2 = host2.AddPod("pod2", "10.32.0.2/12");
         Assert.True(Eventually.True(() => Encryption(host1, host2) == "unencrypted" && Encryption(host2, host1) == "unencrypted" &&
                 Encryption(host1, host3) == "encrypted" && Encryption(host2, host3) == "encrypted", s_within),
-            $"expected host1–host2 established unencrypted and both to host3 established encrypted:\n{Diagnostics()}");
-        Assert.True(pod1.WaitForPing(pod2.Address, s_within), $"pod1 got no reply from pod2:\n{pod1.Ping(pod2.Address)}\n{Diagnostics()}");
+            $"expected host1–host2 established unencrypted and both to host3 established encrypted:\n{diagnostics()}");
+        Assert.True(pod1.WaitForPing(pod2.Address, s_within), $"pod1 got no reply from pod2:\n{pod1.Ping(pod2.Address)}\n{diagnostics()}");
 
         // UDP between host1 and host2 dropped in host1's namespace (TCP, the control connection, stays).
-        Nft(host1, "add", "table", "inet", "wvblock");
-        Nft(host1, "add", "chain", "inet", "wvblock", "in", "{ type filter hook input priority 0 ; }");
-        Nft(host1, "add", "chain", "inet", "wvblock", "out", "{ type filter hook output priority 0 ; }");
-        Nft(host1, "add", "rule", "inet", "wvblock", "in", "ip", "saddr", address2, "meta", "l4proto", "udp", "drop");
-        Nft(host1, "add", "rule", "inet", "wvblock", "out", "ip", "daddr", address2, "meta", "l4proto", "udp", "drop");
+        UnderlayFilter.BlockUdp(host1, host2);
         Assert.True(Eventually.True(() => Route(host1, host2, lab) == ("sleeve", host3) && Route(host2, host1, lab) == ("sleeve", host3), s_within),
-            $"host1 and host2 do not relay through host3: {Route(host1, host2, lab)} / {Route(host2, host1, lab)}\n{Diagnostics()}");
+            $"host1 and host2 do not relay through host3: {Route(host1, host2, lab)} / {Route(host2, host1, lab)}\n{diagnostics()}");
 
         string relayPath = Path.Combine(lab.TempDirectory, "host3-udp.pcap");
         string relayVxlanPath = Path.Combine(lab.TempDirectory, "host3-udp-6784.pcap");
         LabProcess relayDump = PacketCapture.Start(host3, "eth0", relayPath, "udp");
         LabProcess relayVxlanDump = PacketCapture.Start(host3, "eth0", relayVxlanPath, "udp", "port", "6784");
         CommandResult ping = pod1.Exec("ping", "-n", "-c", "3", "-i", "0.2", "-M", "do", "-s", "1392", "-p", PingPattern, pod2.Address.ToString());
-        Assert.True(ping.Succeeded, $"{ping}\n{Diagnostics()}");
+        Assert.True(ping.Succeeded, $"{ping}\n{diagnostics()}");
         byte[] marker = Encoding.ASCII.GetBytes("~weave-relayed-trusted-marker~");
         byte[] data = PodTransfer.MarkedData(TransferBytes, marker);
         (long received, string hash) = await PodTransfer.TcpAsync(pod2, pod1, data, 5204, TimeSpan.FromSeconds(120));
@@ -150,7 +130,29 @@ public sealed class TrustedSubnets3Tests(ITestOutputHelper output)
         Assert.True(relayed.AsSpan().IndexOf(marker) < 0, "the TCP marker is visible at the untrusted relay");
     }
 
-    private static void Nft(LabHost host, params string[] args) => host.Exec(["nft", .. args]).EnsureSuccess();
+    /// <summary>
+    /// Starts the three hosts' routers with one password, host1 listening and the others targeting
+    /// it, each with its <c>--trusted-subnets</c> (null: none), and waits for their bridges.
+    /// Returns the routers and what to print when an assertion fails: each host's connections and
+    /// router output.
+    /// </summary>
+    private static (LabProcess[] Routers, Func<string> Diagnostics) StartRouters(NetLab lab, string? trusted1, string? trusted2, string? trusted3)
+    {
+        string address1 = lab.Hosts[0].UnderlayAddress.ToString();
+        string?[] trusted = [trusted1, trusted2, trusted3];
+        LabProcess[] routers = [.. lab.Hosts.Select((host, i) => host.StartRouter(
+            [.. RouterFlags(trusted[i]), .. i == 0 ? ["--host", address1] : new[] { address1 }]))];
+        string Diagnostics() => string.Join("\n", lab.Hosts.Select((host, i) =>
+            $"{host.Name}:\n{host.RunWeave("status", "connections")}\n{routers[i].Output}"));
+        foreach (LabHost host in lab.Hosts)
+        {
+            Assert.True(Eventually.True(() => host.Links().Contains(LabHost.Bridge), s_within), $"no bridge on {host.Name}:\n{Diagnostics()}");
+        }
+        return (routers, Diagnostics);
+    }
+
+    private static string[] RouterFlags(string? trusted) =>
+        trusted is null ? ["--password", "site-secret"] : ["--password", "site-secret", "--trusted-subnets", trusted];
 
     /// <summary><c>encrypted</c> or <c>unencrypted</c> from <paramref name="host"/>'s established connection to <paramref name="other"/>, else null.</summary>
     private static string? Encryption(LabHost host, LabHost other)

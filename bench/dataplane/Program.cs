@@ -248,9 +248,7 @@ Console.WriteLine(ours.Length == 0 ? $"cleanup: no namespaces of run {runName} l
     : $"cleanup FAILED: {string.Join(", ", ours)} still exist");
 return ours.Length == 0 ? exitCode : 1;
 
-// A kernel VXLAN endpoint in `host` towards `other`, a bridge, and a pod on it. The lab's AddPod
-// puts the pod's veth on the bridge `weave` (creating it); it is moved to our bridge and `weave`
-// removed again, so the router later creates its bridge itself as it would on a fresh host.
+// A kernel VXLAN endpoint in `host` towards `other`, a bridge, and a pod on it.
 static LabPod AddKernelHost(LabHost host, LabHost other, string podName, string cidr)
 {
     string mtu = KernelVxlanMtu.ToString(CultureInfo.InvariantCulture);
@@ -260,16 +258,24 @@ static LabPod AddKernelHost(LabHost host, LabHost other, string podName, string 
     Ip.In(ns, "link", "add", KernelVxlan, "mtu", mtu, "type", "vxlan", "id", "42", "dstport", "4789",
         "local", host.UnderlayAddress.ToString(), "remote", other.UnderlayAddress.ToString(), "dev", "eth0");
     Ip.In(ns, "link", "set", KernelVxlan, "master", KernelBridge, "up");
-    LabPod pod = host.AddPod(podName, cidr, KernelVxlanMtu);
-    Ip.In(ns, "link", "set", pod.HostLink, "nomaster");
-    Ip.In(ns, "link", "set", pod.HostLink, "master", KernelBridge, "up");
-    Ip.In(ns, "link", "del", LabHost.Bridge);
+    LabPod pod = AddPodOn(host, KernelBridge, podName, cidr);
     Console.WriteLine($"{host.Name}: {KernelVxlan} {host.UnderlayAddress} → {other.UnderlayAddress}, pod {podName} at {cidr} on {KernelBridge}");
     return pod;
 }
 
-// One socat per host: a TAP on a bridge of its own, and UDP to the other host; a pod on the bridge
-// (moved there from the lab's `weave`, which is removed again, as for kernel VXLAN).
+// A pod (veth MTU as the router's overlay) on `bridge`: the lab's AddPod puts it on `weave`
+// (creating it); it is moved and `weave` removed again, so the router later creates its bridge
+// itself as it would on a fresh host.
+static LabPod AddPodOn(LabHost host, string bridge, string podName, string cidr)
+{
+    LabPod pod = host.AddPod(podName, cidr, KernelVxlanMtu);
+    Ip.In(host.Namespace, "link", "set", pod.HostLink, "nomaster");
+    Ip.In(host.Namespace, "link", "set", pod.HostLink, "master", bridge, "up");
+    Ip.In(host.Namespace, "link", "del", LabHost.Bridge);
+    return pod;
+}
+
+// One socat per host: a TAP on a bridge of its own, and UDP to the other host; a pod on the bridge.
 static LabPod AddSocatHost(LabHost host, LabHost other, string podName, string cidr, List<LabProcess> socats)
 {
     string ns = host.Namespace;
@@ -288,10 +294,7 @@ static LabPod AddSocatHost(LabHost host, LabHost other, string podName, string c
         Thread.Sleep(50);
     }
     Ip.In(ns, "link", "set", SocatTap, "master", SocatBridge);
-    LabPod pod = host.AddPod(podName, cidr, KernelVxlanMtu);
-    Ip.In(ns, "link", "set", pod.HostLink, "nomaster");
-    Ip.In(ns, "link", "set", pod.HostLink, "master", SocatBridge, "up");
-    Ip.In(ns, "link", "del", LabHost.Bridge);
+    LabPod pod = AddPodOn(host, SocatBridge, podName, cidr);
     Console.WriteLine($"{host.Name}: socat {SocatTap} ↔ UDP {other.UnderlayAddress}:{port}, pod {podName} at {cidr} on {SocatBridge}");
     return pod;
 }
