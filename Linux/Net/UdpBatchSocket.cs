@@ -161,6 +161,9 @@ public sealed unsafe class UdpBatchSocket : IDisposable
         }
     }
 
+    /// <summary>The socket's descriptor, for a <see cref="PollSet"/>.</summary>
+    internal FileDescriptorHandle Descriptor => _socket;
+
     /// <summary>The receive buffer the kernel granted (SO_RCVBUF reads back the doubled size).</summary>
     public int ReceiveBufferBytes => GetOption(LibC.SOL_SOCKET, LibC.SO_RCVBUF, "getsockopt SO_RCVBUF");
 

@@ -56,6 +56,9 @@ public sealed class TapDevice : IDisposable
         }
     }
 
+    /// <summary>The device's descriptor, for a <see cref="PollSet"/>.</summary>
+    internal FileDescriptorHandle Descriptor => _tap;
+
     /// <summary>The interface name the kernel gave the device (the requested one).</summary>
     public string Name { get; }
 

@@ -17,10 +17,18 @@ public sealed partial class Forwarder
     {
         var frames = new PacketBatch(_tap.BatchSize, allocateBuffers: true);
         var sends = new PacketBatch(SendBatchSize, allocateBuffers: false);
+        IDataReadiness? readiness = Readiness;
         RunUntilStopped(() =>
         {
-            frames.Count = _tap.Read(frames, PollMilliseconds);
-            ForwardFromBridge(frames, sends);
+            if (readiness is null)
+            {
+                frames.Count = _tap.Read(frames, PollMilliseconds);
+                ForwardFromBridge(frames, sends);
+            }
+            else
+            {
+                ServeReady(readiness, frames, sends); // the TAP, and the sockets while traffic is light
+            }
             SendHeartbeats(_time.GetTimestamp(), sends);
         });
     }

@@ -12,28 +12,28 @@ public sealed partial class Forwarder
     // The same for the sleeve thread: sealed traffic all arrives by sleeve, so it is coalesced too.
     private readonly TcpCoalescer? _sleeveCoalescer;
 
-    private void UdpLoop()
+    private void UdpLoop() => SocketLoop(_vxlanReader!, ReceiveVxlan);
+
+    /// <summary>
+    /// Expires idle MACs when due, receives one batch from the VXLAN socket (waiting up to
+    /// <paramref name="timeoutMilliseconds"/>) and forwards it; returns its slots, 0 when nothing
+    /// came. Called by the thread holding the socket (Forwarder.Handoff.cs).
+    /// </summary>
+    private int ReceiveVxlan(int timeoutMilliseconds)
     {
-        var datagrams = new PacketBatch(_udp.BatchSize, allocateBuffers: true);
-        var frames = new PacketBatch(BridgeBatchSize, allocateBuffers: false);
-        // Receive so that the first inner frame lands at the headroom, as frames read from the TAP do.
-        Array.Fill(datagrams.Offsets, PacketBatch.Headroom - VxlanHeader.SizeBytes);
-        long expiryTicks = Ticks(s_expiryInterval);
-        long nextExpiry = _time.GetTimestamp() + expiryTicks;
-        RunUntilStopped(() =>
+        SocketReader reader = _vxlanReader!;
+        long now = _time.GetTimestamp();
+        if (now >= _nextMacExpiry)
         {
-            long now = _time.GetTimestamp();
-            if (now >= nextExpiry)
-            {
-                ExpireIdleMacs(now);
-                nextExpiry = now + expiryTicks;
-            }
-            datagrams.Count = _udp.Receive(datagrams, PollMilliseconds);
-            if (datagrams.Count > 0)
-            {
-                ForwardFromPeers(datagrams, frames);
-            }
-        });
+            ExpireIdleMacs(now);
+            _nextMacExpiry = now + Ticks(s_expiryInterval);
+        }
+        reader.Datagrams.Count = _udp.Receive(reader.Datagrams, timeoutMilliseconds);
+        if (reader.Datagrams.Count > 0)
+        {
+            ForwardFromPeers(reader.Datagrams, reader.Frames);
+        }
+        return reader.Datagrams.Count;
     }
 
     /// <summary>

@@ -20,21 +20,19 @@ public sealed partial class Forwarder
     private readonly PacketBatch _relaySends = new(SendBatchSize, allocateBuffers: false);
     private int _relayBuffersUsed;
 
-    private void SleeveLoop()
+    private void SleeveLoop() => SocketLoop(_sleeveReader!, ReceiveSleeve);
+
+    /// <summary>Receives one batch from the sleeve socket and forwards it; returns its slots, 0 when
+    /// nothing came. Called by the thread holding the socket (Forwarder.Handoff.cs).</summary>
+    private int ReceiveSleeve(int timeoutMilliseconds)
     {
-        var datagrams = new PacketBatch(_sleeve.BatchSize, allocateBuffers: true);
-        var frames = new PacketBatch(BridgeBatchSize, allocateBuffers: false);
-        // Receive so that the first inner frame lands at the headroom, as frames read from the TAP do
-        // (a sealed one a little further on, behind the epoch and counter).
-        Array.Fill(datagrams.Offsets, PacketBatch.Headroom - SleeveHeader.SizeBytes);
-        RunUntilStopped(() =>
+        SocketReader reader = _sleeveReader!;
+        reader.Datagrams.Count = _sleeve.Receive(reader.Datagrams, timeoutMilliseconds);
+        if (reader.Datagrams.Count > 0)
         {
-            datagrams.Count = _sleeve.Receive(datagrams, PollMilliseconds);
-            if (datagrams.Count > 0)
-            {
-                ForwardFromSleeve(datagrams, frames);
-            }
-        });
+            ForwardFromSleeve(reader.Datagrams, reader.Frames);
+        }
+        return reader.Datagrams.Count;
     }
 
     /// <summary>

@@ -26,12 +26,15 @@ namespace Weave.Router.DataPlane;
 ///                  our children in the source's broadcast tree (naming the child)
 /// </code>
 /// Three dedicated threads with blocking calls and preallocated batches and buffers: nothing is
-/// allocated per frame. Where frames go is a <see cref="ForwardingPlan"/> swapped whole by the
+/// allocated per frame. With a <see cref="Readiness"/>, the TAP thread also serves both sockets
+/// while traffic is light (one wakeup per frame instead of two), and hands them to their threads
+/// on bulk traffic (Forwarder.Handoff.cs). Where frames go is a <see cref="ForwardingPlan"/> swapped whole by the
 /// control plane. Two threads send on the sleeve socket (the TAP thread and the sleeve thread's
 /// relays), serialised per batch by a lock in the Linux transport; three write to the TAP (the
 /// receive threads, and the TAP thread's ICMP answers), which LinuxTapDevice allows. The parts:
 /// Forwarder.Bridge.cs (TAP thread), Forwarder.Peers.cs (VXLAN thread), Forwarder.Sleeve.cs
-/// (sleeve thread), Forwarder.TooBig.cs (the overlay MTU check).
+/// (sleeve thread), Forwarder.Handoff.cs (who reads the sockets), Forwarder.TooBig.cs (the overlay
+/// MTU check).
 /// </summary>
 public sealed partial class Forwarder : IDataPlane, IDisposable
 {
@@ -120,6 +123,7 @@ public sealed partial class Forwarder : IDataPlane, IDisposable
 
     public void Start()
     {
+        StartReaders();
         _tapThread = new Thread(TapLoop) { Name = "bridge→peers", IsBackground = true };
         _udpThread = new Thread(UdpLoop) { Name = "vxlan→bridge", IsBackground = true };
         _sleeveThread = new Thread(SleeveLoop) { Name = "sleeve→bridge", IsBackground = true };
@@ -204,9 +208,11 @@ public sealed partial class Forwarder : IDataPlane, IDisposable
             return;
         }
         _stop.Cancel();
+        ReleaseReaders();
         _tapThread?.Join();
         _udpThread?.Join();
         _sleeveThread?.Join();
+        DisposeReaders();
         _stop.Dispose();
     }
 

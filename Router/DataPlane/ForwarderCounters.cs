@@ -1,8 +1,9 @@
 namespace Weave.Router.DataPlane;
 
 /// <summary>
-/// Data-plane counters. Each field has a single writer (the TAP thread, the VXLAN thread or the
-/// sleeve thread, as noted), so increments need no atomics; readers may see a slightly stale value.
+/// Data-plane counters. Each field has a single writer at a time (the TAP thread, or the thread
+/// holding the VXLAN or the sleeve socket, as noted: see Forwarder.Handoff.cs), so increments need
+/// no atomics; readers may see a slightly stale value.
 /// </summary>
 public sealed class ForwarderCounters
 {
@@ -36,8 +37,14 @@ public sealed class ForwarderCounters
     public long TooBigReplies;
     /// <summary>Datagrams not sent because a neighbour's data keys are used up (after years: never in practice).</summary>
     public long DropsSealFailed;
+    /// <summary>UDP sockets handed from the TAP thread to their own threads on bulk traffic (Forwarder.Handoff.cs).</summary>
+    public long SocketsHandedOver;
 
-    // Written by the VXLAN thread.
+    // Written by the socket threads, with Interlocked.
+    /// <summary>UDP sockets handed back to the TAP thread after 20 ms without traffic.</summary>
+    public long SocketsHandedBack;
+
+    // Written by the thread holding the VXLAN socket.
     /// <summary>Datagrams, counting each of a GRO run.</summary>
     public long DatagramsReceived;
     /// <summary>TAP writes accepted: a frame, or a super-frame of coalesced segments.</summary>
@@ -57,7 +64,7 @@ public sealed class ForwarderCounters
     /// <summary>VXLAN from a neighbour whose data must come sealed (with a password).</summary>
     public long DropsPlaintextRefused;
 
-    // Written by the sleeve thread.
+    // Written by the thread holding the sleeve socket.
     public long SleeveDatagramsReceived;
     public long SleeveFramesToBridge;
     /// <summary>Datagrams for another peer passed on unchanged towards it.</summary>
@@ -102,6 +109,8 @@ public sealed class ForwarderCounters
         (nameof(DropsTooBig), DropsTooBig),
         (nameof(TooBigReplies), TooBigReplies),
         (nameof(DropsSealFailed), DropsSealFailed),
+        (nameof(SocketsHandedOver), SocketsHandedOver),
+        (nameof(SocketsHandedBack), Interlocked.Read(ref SocketsHandedBack)),
         (nameof(DatagramsReceived), DatagramsReceived),
         (nameof(FramesToBridge), FramesToBridge),
         (nameof(SegmentsCoalesced), SegmentsCoalesced),

@@ -78,7 +78,14 @@ public sealed class RouterHost
             bool started = false;
             try
             {
-                using var forwarder = new Forwarder(self.Name, new LinuxTapDevice(bridge.Tap), udp, sleeve, _options.Vni, _time, log) { Mtu = mtu, SealingCounters = _dataCrypto };
+                var tap = new LinuxTapDevice(bridge.Tap);
+                using var readiness = new LinuxDataReadiness(tap, udp, sleeve); // disposed after the forwarder
+                using var forwarder = new Forwarder(self.Name, tap, udp, sleeve, _options.Vni, _time, log)
+                {
+                    Mtu = mtu,
+                    SealingCounters = _dataCrypto,
+                    Readiness = readiness,
+                };
                 forwarder.Start();
                 _forwarder = forwarder;
                 await using var mesh = new MeshHost(self, _options.DataPort, MeshOptionsFor(_options), listener, forwarder, _time, _random, log, security,

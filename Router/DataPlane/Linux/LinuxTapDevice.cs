@@ -16,6 +16,9 @@ public sealed class LinuxTapDevice : ITapDevice
 
     public LinuxTapDevice(TapDevice tap) => _tap = tap;
 
+    /// <summary>The device, for a <see cref="LinuxDataReadiness"/>.</summary>
+    internal TapDevice Device => _tap;
+
     public string Name => _tap.Name;
 
     public int BatchSize => 32;

@@ -35,6 +35,9 @@ public sealed unsafe class LinuxUdpTransport : IDatagramTransport
 
     private const int ReceiveBatchSlots = 16;
 
+    /// <summary>The socket, for a <see cref="LinuxDataReadiness"/>.</summary>
+    internal UdpBatchSocket Socket => _socket;
+
     public int BatchSize => ReceiveBatchSlots;
 
     public bool SupportsSegmentation => true;

@@ -50,6 +50,9 @@ internal sealed class ChannelDatagramTransport : IDatagramTransport
 
     public int PendingSent => _sent.Count;
 
+    /// <summary>Datagrams (or runs) delivered and not yet received.</summary>
+    public int PendingIncoming => _incoming.Count;
+
     public int Receive(PacketBatch batch, int timeoutMilliseconds)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);

@@ -49,6 +49,9 @@ internal sealed class ChannelTapDevice : ITapDevice
 
     public int PendingWritten => _toBridge.Count;
 
+    /// <summary>Frames injected and not yet read.</summary>
+    public int PendingFromBridge => _fromBridge.Count;
+
     public int Read(PacketBatch batch, int timeoutMilliseconds)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);

@@ -1,0 +1,25 @@
+using Weave.Linux;
+
+namespace Weave.Router.DataPlane.Linux;
+
+/// <summary><see cref="IDataReadiness"/> as one poll() on the TAP and both sockets' descriptors (a <see cref="PollSet"/>).</summary>
+public sealed class LinuxDataReadiness : IDataReadiness
+{
+    private readonly PollSet _set;
+
+    /// <exception cref="LinuxError">The kernel gave no eventfd.</exception>
+    public LinuxDataReadiness(LinuxTapDevice tap, LinuxUdpTransport vxlan, LinuxUdpTransport sleeve)
+    {
+        ArgumentNullException.ThrowIfNull(tap);
+        ArgumentNullException.ThrowIfNull(vxlan);
+        ArgumentNullException.ThrowIfNull(sleeve);
+        // The set's bits are in the order of DataSources: the TAP, then VXLAN, then sleeve.
+        _set = PollSet.Create(tap.Device, vxlan.Socket, sleeve.Socket);
+    }
+
+    public DataSources Wait(DataSources sources, int timeoutMilliseconds) => (DataSources)_set.Wait((int)sources, timeoutMilliseconds);
+
+    public void Wake() => _set.Wake();
+
+    public void Dispose() => _set.Dispose();
+}
