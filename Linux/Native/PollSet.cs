@@ -14,6 +14,9 @@ public sealed unsafe class PollSet : IDisposable
     /// <summary>The most descriptors a set holds (a bit each in <see cref="Wait"/>'s mask).</summary>
     public const int MaxSources = 8;
 
+    /// <summary>The bit <see cref="Wait"/> sets when <see cref="Wake"/> ended it.</summary>
+    public const int WokenBit = 1 << MaxSources;
+
     private readonly FileDescriptorHandle[] _sources;
     private readonly FileDescriptorHandle _wake;
     private volatile bool _disposed;
@@ -47,8 +50,8 @@ public sealed unsafe class PollSet : IDisposable
     /// <summary>
     /// Waits up to <paramref name="timeoutMilliseconds"/> until one of the sources whose bits are set
     /// in <paramref name="mask"/> has something to read (or an error to report: the read says
-    /// which), or until <see cref="Wake"/>. Returns the bits of those ready; 0 on timeout, wake or
-    /// signal.
+    /// which), or until <see cref="Wake"/>. Returns the bits of those ready, with
+    /// <see cref="WokenBit"/> when woken (each wake is reported once); 0 on timeout or signal.
     /// </summary>
     /// <exception cref="ObjectDisposedException">The set or one of the waited-on descriptors was disposed.</exception>
     /// <exception cref="LinuxError">poll() failed otherwise.</exception>
@@ -86,12 +89,13 @@ public sealed unsafe class PollSet : IDisposable
                 }
                 throw new LinuxError("poll of a TAP and its sockets", errno);
             }
+            int ready = 0;
             if (fds[count].Revents != 0)
             {
                 ulong drained;
                 _ = LibC.read(_wake.Fd, &drained, sizeof(ulong));
+                ready = WokenBit;
             }
-            int ready = 0;
             for (int k = 0; k < count; k++)
             {
                 if (fds[k].Revents != 0)

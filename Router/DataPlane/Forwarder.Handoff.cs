@@ -8,14 +8,16 @@ namespace Weave.Router.DataPlane;
 /// threads take a wakeup each, and in a VM a wakeup costs tens of microseconds (a ping's round
 /// trip is mostly wakeups). As soon as a batch shows bulk traffic (a super-frame, a GRO run,
 /// several frames at once), the TAP thread hands the sockets it holds to their own threads, so
-/// bulk traffic spreads over cores; a socket thread that waits 20 ms for nothing hands its socket
-/// back. A socket, its receive batches and what its thread owns (coalescer, relay buffers,
-/// counters, MAC expiry) belong to one thread at a time: a volatile flag says which, and only
-/// the thread holding the socket flips it.
+/// bulk traffic spreads over cores. A socket thread hands its socket back when neither its socket
+/// nor the bridge gave anything for 20 ms, so an idle socket (the sleeve one without a password)
+/// is not passed back and forth during a transfer. A socket, its receive batches and what its
+/// thread owns (coalescer, relay buffers, counters, MAC expiry) belong to one thread at a time: a
+/// volatile flag says which, and only the thread holding the socket flips it; the TAP thread reads
+/// the flags only when a socket thread wakes it.
 /// </summary>
 public sealed partial class Forwarder
 {
-    /// <summary>How long a socket thread waits for datagrams before handing its socket back.</summary>
+    /// <summary>How long a socket thread waits for datagrams (and the bridge is quiet) before handing its socket back.</summary>
     private const int HandBackIdleMilliseconds = 20;
 
     /// <summary>Frames or datagrams in one batch that count as bulk traffic, without offloads.</summary>
@@ -24,6 +26,9 @@ public sealed partial class Forwarder
     private SocketReader? _vxlanReader;
     private SocketReader? _sleeveReader;
     private long _nextMacExpiry; // owned by the thread holding the VXLAN socket
+    private DataSources _heldByTapThread; // the TAP thread's view of the flags, owned by it
+    private long _lastBridgeActivity;      // written by the TAP thread, read by the socket threads when idle
+    private long _handBackIdleTicks;
 
     /// <summary>Lets the TAP thread serve the sockets too while traffic is light; null: a thread per input.</summary>
     public IDataReadiness? Readiness { get; init; }
@@ -36,9 +41,11 @@ public sealed partial class Forwarder
         bool light = Readiness is not null;
         // Receive so that the first inner frame lands at the headroom, as frames read from the TAP
         // do (a sealed one a little further on, behind the epoch and counter).
-        _vxlanReader = new SocketReader(_udp, PacketBatch.Headroom - VxlanHeader.SizeBytes) { WithTapThread = light };
-        _sleeveReader = new SocketReader(_sleeve, PacketBatch.Headroom - SleeveHeader.SizeBytes) { WithTapThread = light };
+        _vxlanReader = new SocketReader(DataSources.Vxlan, _udp, PacketBatch.Headroom - VxlanHeader.SizeBytes) { WithTapThread = light };
+        _sleeveReader = new SocketReader(DataSources.Sleeve, _sleeve, PacketBatch.Headroom - SleeveHeader.SizeBytes) { WithTapThread = light };
+        _heldByTapThread = light ? DataSources.Vxlan | DataSources.Sleeve : DataSources.None;
         _nextMacExpiry = _time.GetTimestamp() + Ticks(s_expiryInterval);
+        _handBackIdleTicks = Ticks(TimeSpan.FromMilliseconds(HandBackIdleMilliseconds));
     }
 
     /// <summary>
@@ -49,14 +56,33 @@ public sealed partial class Forwarder
     {
         SocketReader vxlan = _vxlanReader!;
         SocketReader sleeve = _sleeveReader!;
-        DataSources held = (vxlan.WithTapThread ? DataSources.Vxlan : DataSources.None)
-            | (sleeve.WithTapThread ? DataSources.Sleeve : DataSources.None);
-        DataSources ready = readiness.Wait(DataSources.Bridge | held, PollMilliseconds) & (DataSources.Bridge | held);
+        if (_heldByTapThread == DataSources.None)
+        {
+            // Both sockets with their threads (bulk traffic): read first and wait only when the
+            // TAP is empty, as a blocking read does, which saves a poll() per batch.
+            frames.Count = _tap.Read(frames, 0);
+            if (frames.Count == 0)
+            {
+                DataSources woke = readiness.Wait(DataSources.Bridge, PollMilliseconds);
+                RefreshHeldIfWoken(woke, vxlan, sleeve);
+                if ((woke & DataSources.Bridge) != 0)
+                {
+                    frames.Count = _tap.Read(frames, 0);
+                }
+            }
+            NoteBridgeActivity(frames);
+            ForwardFromBridge(frames, sends);
+            return;
+        }
+        DataSources ready = readiness.Wait(DataSources.Bridge | _heldByTapThread, PollMilliseconds);
+        RefreshHeldIfWoken(ready, vxlan, sleeve);
+        ready &= DataSources.Bridge | _heldByTapThread;
         bool bulk = false;
         if ((ready & DataSources.Bridge) != 0)
         {
             frames.Count = _tap.Read(frames, 0);
             bulk |= IsBulkFromBridge(frames);
+            NoteBridgeActivity(frames);
             ForwardFromBridge(frames, sends);
         }
         if ((ready & DataSources.Vxlan) != 0 && ReceiveVxlan(0) > 0)
@@ -74,6 +100,20 @@ public sealed partial class Forwarder
         }
     }
 
+    /// <summary>
+    /// After a wake (a socket thread handed its socket back, or shutdown), reads the flags again.
+    /// Only then: under bulk traffic this thread never reads them, so it leaves alone the cache
+    /// lines near them, which the socket threads write.
+    /// </summary>
+    private void RefreshHeldIfWoken(DataSources ready, SocketReader vxlan, SocketReader sleeve)
+    {
+        if ((ready & DataSources.Woken) != 0)
+        {
+            _heldByTapThread = (vxlan.WithTapThread ? DataSources.Vxlan : DataSources.None)
+                | (sleeve.WithTapThread ? DataSources.Sleeve : DataSources.None);
+        }
+    }
+
     /// <summary>A socket thread: parked while the TAP thread holds its socket, else receiving until idle.</summary>
     private void SocketLoop(SocketReader reader, Func<int, int> receive)
     {
@@ -85,13 +125,23 @@ public sealed partial class Forwarder
                 reader.HandedOver.Wait(PollMilliseconds); // the flag decides; the semaphore only wakes us
                 return;
             }
-            if (receive(readiness is null ? PollMilliseconds : HandBackIdleMilliseconds) == 0 && readiness is not null)
+            if (receive(readiness is null ? PollMilliseconds : HandBackIdleMilliseconds) == 0 && readiness is not null &&
+                _time.GetTimestamp() - Volatile.Read(ref _lastBridgeActivity) >= _handBackIdleTicks)
             {
                 reader.WithTapThread = true; // from here on the socket is the TAP thread's
                 Interlocked.Increment(ref Counters.SocketsHandedBack);
-                readiness.Wake();            // so that it waits on the socket from now on
+                readiness.Wake();            // so that it reads the flag and waits on the socket
             }
         });
+    }
+
+    /// <summary>Notes when the bridge last gave frames, for the socket threads' hand-back.</summary>
+    private void NoteBridgeActivity(PacketBatch frames)
+    {
+        if (frames.Count > 0)
+        {
+            Volatile.Write(ref _lastBridgeActivity, _time.GetTimestamp());
+        }
     }
 
     /// <summary>Gives a socket the TAP thread holds to its own thread.</summary>
@@ -102,6 +152,7 @@ public sealed partial class Forwarder
             return;
         }
         reader.WithTapThread = false; // from here on the socket is its thread's
+        _heldByTapThread &= ~reader.Source;
         Counters.SocketsHandedOver++;
         reader.HandedOver.Release();
     }
@@ -156,11 +207,14 @@ public sealed partial class Forwarder
     /// <summary>A UDP socket's receive side: what moves with the socket between threads.</summary>
     private sealed class SocketReader
     {
-        public SocketReader(IDatagramTransport transport, int firstFrameOffset)
+        public SocketReader(DataSources source, IDatagramTransport transport, int firstFrameOffset)
         {
+            Source = source;
             Datagrams = new PacketBatch(transport.BatchSize, allocateBuffers: true);
             Array.Fill(Datagrams.Offsets, firstFrameOffset);
         }
+
+        public DataSources Source { get; }
 
         public PacketBatch Datagrams { get; }
 

@@ -37,12 +37,6 @@ public sealed class ForwarderCounters
     public long TooBigReplies;
     /// <summary>Datagrams not sent because a neighbour's data keys are used up (after years: never in practice).</summary>
     public long DropsSealFailed;
-    /// <summary>UDP sockets handed from the TAP thread to their own threads on bulk traffic (Forwarder.Handoff.cs).</summary>
-    public long SocketsHandedOver;
-
-    // Written by the socket threads, with Interlocked.
-    /// <summary>UDP sockets handed back to the TAP thread after 20 ms without traffic.</summary>
-    public long SocketsHandedBack;
 
     // Written by the thread holding the VXLAN socket.
     /// <summary>Datagrams, counting each of a GRO run.</summary>
@@ -89,6 +83,12 @@ public sealed class ForwarderCounters
     public long SleeveDropsSealFailed;
     /// <summary>Frames for us merged into the super-frame before them.</summary>
     public long SleeveSegmentsCoalesced;
+
+    // Hand-overs (Forwarder.Handoff.cs), last so that the per-thread groups above keep their places.
+    /// <summary>UDP sockets handed from the TAP thread to their own threads on bulk traffic. Written by the TAP thread.</summary>
+    public long SocketsHandedOver;
+    /// <summary>UDP sockets handed back to the TAP thread after 20 ms without traffic, on the socket or from the bridge. Written by the socket threads, with Interlocked.</summary>
+    public long SocketsHandedBack;
 
     /// <summary>Every counter by name, for the report and metrics (listed by hand: no reflection under Native AOT).</summary>
     public (string Name, long Value)[] Snapshot() =>

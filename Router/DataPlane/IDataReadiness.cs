@@ -8,6 +8,9 @@ public enum DataSources
     Bridge = 1,
     Vxlan = 2,
     Sleeve = 4,
+
+    /// <summary>Not an input: <see cref="IDataReadiness.Wait"/> was ended by <see cref="IDataReadiness.Wake"/>.</summary>
+    Woken = 256,
 }
 
 /// <summary>
@@ -18,7 +21,8 @@ public interface IDataReadiness : IDisposable
 {
     /// <summary>Waits up to <paramref name="timeoutMilliseconds"/> until one of
     /// <paramref name="sources"/> may be read without blocking, or until <see cref="Wake"/>;
-    /// returns those ready (<see cref="DataSources.None"/> on timeout or wake).</summary>
+    /// returns those ready, with <see cref="DataSources.Woken"/> when woken (once per wake), or
+    /// <see cref="DataSources.None"/> on timeout.</summary>
     DataSources Wait(DataSources sources, int timeoutMilliseconds);
 
     /// <summary>Makes a <see cref="Wait"/> in progress, or the next one, return at once. Any thread.</summary>

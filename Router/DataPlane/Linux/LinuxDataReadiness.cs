@@ -13,7 +13,8 @@ public sealed class LinuxDataReadiness : IDataReadiness
         ArgumentNullException.ThrowIfNull(tap);
         ArgumentNullException.ThrowIfNull(vxlan);
         ArgumentNullException.ThrowIfNull(sleeve);
-        // The set's bits are in the order of DataSources: the TAP, then VXLAN, then sleeve.
+        // The set's bits are in the order of DataSources: the TAP, then VXLAN, then sleeve; its
+        // WokenBit is DataSources.Woken.
         _set = PollSet.Create(tap.Device, vxlan.Socket, sleeve.Socket);
     }
 

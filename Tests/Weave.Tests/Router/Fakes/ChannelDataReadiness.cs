@@ -42,7 +42,11 @@ internal sealed class ChannelDataReadiness(ChannelTapDevice tap, ChannelDatagram
             {
                 return ready;
             }
-            if (_wake.Wait(1) || (timeoutMilliseconds >= 0 && clock.ElapsedMilliseconds >= timeoutMilliseconds))
+            if (_wake.Wait(1))
+            {
+                return DataSources.Woken;
+            }
+            if (timeoutMilliseconds >= 0 && clock.ElapsedMilliseconds >= timeoutMilliseconds)
             {
                 return DataSources.None;
             }
