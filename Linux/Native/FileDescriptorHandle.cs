@@ -15,5 +15,28 @@ internal sealed class FileDescriptorHandle : SafeHandleMinusOneIsInvalid
 
     public int Fd => (int)handle;
 
+    /// <summary>Adds 1 to an eventfd, waking whoever polls it; does nothing once it is closed.</summary>
+    public unsafe void SignalEventFd()
+    {
+        bool added = false;
+        try
+        {
+            DangerousAddRef(ref added);
+            ulong one = 1;
+            _ = LibC.write(Fd, &one, sizeof(ulong));
+        }
+        catch (ObjectDisposedException)
+        {
+            // Closed meanwhile (a concurrent Dispose): nobody waits on it any more.
+        }
+        finally
+        {
+            if (added)
+            {
+                DangerousRelease();
+            }
+        }
+    }
+
     protected override bool ReleaseHandle() => LibC.close((int)handle) == 0;
 }

@@ -122,27 +122,7 @@ public sealed unsafe class PollSet : IDisposable
     }
 
     /// <summary>Makes a <see cref="Wait"/> in progress (or the next one) return at once. Any thread.</summary>
-    public void Wake()
-    {
-        bool added = false;
-        try
-        {
-            _wake.DangerousAddRef(ref added);
-            ulong one = 1;
-            _ = LibC.write(_wake.Fd, &one, sizeof(ulong));
-        }
-        catch (ObjectDisposedException)
-        {
-            // Disposed meanwhile: nobody waits any more.
-        }
-        finally
-        {
-            if (added)
-            {
-                _wake.DangerousRelease();
-            }
-        }
-    }
+    public void Wake() => _wake.SignalEventFd();
 
     /// <summary>Wakes a waiting thread and closes the eventfd (once no wait holds it); the sources are not closed.</summary>
     public void Dispose()

@@ -292,24 +292,7 @@ public sealed unsafe class UdpBatchSocket : IDisposable
             return;
         }
         _disposed = true;
-        bool added = false;
-        try
-        {
-            _wake.DangerousAddRef(ref added);
-            ulong one = 1;
-            _ = LibC.write(_wake.Fd, &one, sizeof(ulong));
-        }
-        catch (ObjectDisposedException)
-        {
-            // Already closed by a concurrent Dispose.
-        }
-        finally
-        {
-            if (added)
-            {
-                _wake.DangerousRelease();
-            }
-        }
+        _wake.SignalEventFd();
         _socket.Dispose();
         _wake.Dispose();
     }

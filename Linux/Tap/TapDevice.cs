@@ -311,31 +311,14 @@ public sealed class TapDevice : IDisposable
     }
 
     /// <summary>Removes the interface (once no call is in flight) and wakes a blocked <see cref="Read"/>.</summary>
-    public unsafe void Dispose()
+    public void Dispose()
     {
         if (_disposed)
         {
             return;
         }
         _disposed = true;
-        bool added = false;
-        try
-        {
-            _wake.DangerousAddRef(ref added);
-            ulong one = 1;
-            _ = LibC.write(_wake.Fd, &one, sizeof(ulong));
-        }
-        catch (ObjectDisposedException)
-        {
-            // Already closed by a concurrent Dispose.
-        }
-        finally
-        {
-            if (added)
-            {
-                _wake.DangerousRelease();
-            }
-        }
+        _wake.SignalEventFd();
         _tap.Dispose();
         _wake.Dispose();
     }
