@@ -77,6 +77,10 @@ public sealed partial class Forwarder
         DataSources ready = readiness.Wait(DataSources.Bridge | _heldByTapThread, PollMilliseconds);
         RefreshHeldIfWoken(ready, vxlan, sleeve);
         ready &= DataSources.Bridge | _heldByTapThread;
+        if ((_heldByTapThread & DataSources.Vxlan) != 0)
+        {
+            ExpireIdleMacsWhenDue(); // the VXLAN socket's chore goes with it, traffic or not
+        }
         bool bulk = false;
         if ((ready & DataSources.Bridge) != 0)
         {

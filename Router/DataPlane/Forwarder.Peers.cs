@@ -22,12 +22,7 @@ public sealed partial class Forwarder
     private int ReceiveVxlan(int timeoutMilliseconds)
     {
         SocketReader reader = _vxlanReader!;
-        long now = _time.GetTimestamp();
-        if (now >= _nextMacExpiry)
-        {
-            ExpireIdleMacs(now);
-            _nextMacExpiry = now + Ticks(s_expiryInterval);
-        }
+        ExpireIdleMacsWhenDue();
         reader.Datagrams.Count = _udp.Receive(reader.Datagrams, timeoutMilliseconds);
         if (reader.Datagrams.Count > 0)
         {
@@ -160,6 +155,18 @@ public sealed partial class Forwarder
     }
 
     /// <summary>Forgets MACs idle longer than <see cref="MacIdleTimeout"/> (one enumerator per sweep).</summary>
+    /// <summary>Every 30 s, forgets idle MACs. Called by the thread holding the VXLAN socket, also
+    /// when nothing arrives on it (with a password, nothing ever does).</summary>
+    private void ExpireIdleMacsWhenDue()
+    {
+        long now = _time.GetTimestamp();
+        if (now >= _nextMacExpiry)
+        {
+            ExpireIdleMacs(now);
+            _nextMacExpiry = now + Ticks(s_expiryInterval);
+        }
+    }
+
     internal int ExpireIdleMacs(long now)
     {
         int expired = _macs.Expire(now - _macIdleTicks);

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
 using Weave.Gossip;
 using Weave.Linux;
 using Weave.Router.DataPlane;
@@ -147,6 +148,31 @@ public sealed class ForwarderHandoffTests : IDisposable
         var clock = Stopwatch.StartNew();
         _forwarder.Dispose();
         Assert.InRange(clock.ElapsedMilliseconds, 0, 2000);
+    }
+
+    /// <summary>
+    /// MAC expiry belongs to whoever holds the VXLAN socket. While the TAP thread holds it and
+    /// nothing arrives on it (with a password nothing ever does), the TAP thread still expires.
+    /// </summary>
+    [Fact]
+    public void IdleMacs_ExpireWhileTheTapThreadHoldsAQuietSocket()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UnixEpoch.AddDays(1));
+        using var tap = new ChannelTapDevice();
+        using var udp = new ChannelDatagramTransport();
+        using var sleeve = new ChannelDatagramTransport();
+        using var readiness = new ChannelDataReadiness(tap, udp, sleeve);
+        using var forwarder = new Forwarder(new PeerName(0x1), tap, udp, sleeve, Vni, time, NullLogger.Instance) { Readiness = readiness };
+        forwarder.AddPeer(_peer);
+        forwarder.Start();
+        byte[] frame = Frames.Ethernet(LocalMac, RemoteMac);
+        udp.Deliver(Frames.Vxlan(Vni, frame), _peer.EndPoint);
+        Assert.True(tap.TryTakeWritten(s_wait, out _));
+        Assert.Equal(_peer.Name, forwarder.Macs.Lookup(RemoteMac));
+
+        time.Advance(Forwarder.MacIdleTimeout + TimeSpan.FromMinutes(1)); // then nothing more arrives
+        Assert.True(SpinWait.SpinUntil(() => forwarder.Counters.MacsExpired == 1, s_wait), "the idle MAC was never expired");
+        Assert.True(forwarder.VxlanWithTapThread);
     }
 
     /// <summary>Frames of one size as one GRO run from the peer.</summary>
