@@ -154,7 +154,6 @@ public sealed partial class Forwarder
         }
     }
 
-    /// <summary>Forgets MACs idle longer than <see cref="MacIdleTimeout"/> (one enumerator per sweep).</summary>
     /// <summary>Every 30 s, forgets idle MACs. Called by the thread holding the VXLAN socket, also
     /// when nothing arrives on it (with a password, nothing ever does).</summary>
     private void ExpireIdleMacsWhenDue()
@@ -167,6 +166,7 @@ public sealed partial class Forwarder
         }
     }
 
+    /// <summary>Forgets MACs idle longer than <see cref="MacIdleTimeout"/> (one enumerator per sweep).</summary>
     internal int ExpireIdleMacs(long now)
     {
         int expired = _macs.Expire(now - _macIdleTicks);
