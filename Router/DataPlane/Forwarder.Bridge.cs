@@ -48,6 +48,10 @@ public sealed partial class Forwarder
         sends.Count = 0;
         _bridgeSleeveSends.Count = 0;
         _segmentBuffersUsed = 0;
+        if (frames.Count > 0)
+        {
+            Volatile.Write(ref _lastBridgeActivity, now); // a busy bridge keeps the sockets with their threads (Forwarder.Handoff.cs)
+        }
         for (int i = 0; i < frames.Count; i++)
         {
             counters.FramesFromBridge++;

@@ -27,7 +27,7 @@ public sealed partial class Forwarder
     private SocketReader? _sleeveReader;
     private long _nextMacExpiry; // owned by the thread holding the VXLAN socket
     private DataSources _heldByTapThread; // the TAP thread's view of the flags, owned by it
-    private long _lastBridgeActivity;      // written by the TAP thread, read by the socket threads when idle
+    private long _lastBridgeActivity;      // when the bridge last gave frames (ForwardFromBridge); read by the socket threads when idle
     private long _handBackIdleTicks;
 
     /// <summary>Lets the TAP thread serve the sockets too while traffic is light; null: a thread per input.</summary>
@@ -70,7 +70,6 @@ public sealed partial class Forwarder
                     frames.Count = _tap.Read(frames, 0);
                 }
             }
-            NoteBridgeActivity(frames);
             ForwardFromBridge(frames, sends);
             return;
         }
@@ -86,7 +85,6 @@ public sealed partial class Forwarder
         {
             frames.Count = _tap.Read(frames, 0);
             bulk |= IsBulkFromBridge(frames);
-            NoteBridgeActivity(frames);
             ForwardFromBridge(frames, sends);
         }
         if ((ready & DataSources.Vxlan) != 0 && ReceiveVxlan(0) > 0)
@@ -137,15 +135,6 @@ public sealed partial class Forwarder
                 readiness.Wake();            // so that it reads the flag and waits on the socket
             }
         });
-    }
-
-    /// <summary>Notes when the bridge last gave frames, for the socket threads' hand-back.</summary>
-    private void NoteBridgeActivity(PacketBatch frames)
-    {
-        if (frames.Count > 0)
-        {
-            Volatile.Write(ref _lastBridgeActivity, _time.GetTimestamp());
-        }
     }
 
     /// <summary>Gives a socket the TAP thread holds to its own thread.</summary>
