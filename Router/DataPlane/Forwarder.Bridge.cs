@@ -48,9 +48,9 @@ public sealed partial class Forwarder
         sends.Count = 0;
         _bridgeSleeveSends.Count = 0;
         _segmentBuffersUsed = 0;
-        if (frames.Count > 0)
+        if (IsBulk(frames))
         {
-            Volatile.Write(ref _lastBridgeActivity, now); // a busy bridge keeps the sockets with their threads (Forwarder.Handoff.cs)
+            Volatile.Write(ref _lastBridgeBulk, now); // bulk both ways gives a socket its own thread (Forwarder.Handoff.cs)
         }
         for (int i = 0; i < frames.Count; i++)
         {

@@ -2,33 +2,36 @@ namespace Weave.Router.DataPlane;
 
 /// <summary>
 /// Who reads the two UDP sockets. Without a <see cref="Readiness"/>, each has its own thread for
-/// good. With one, light traffic is served by the TAP thread alone, waiting on the TAP and the
-/// sockets at once as a one-thread forwarder does: a frame from a peer written to the bridge and
-/// the reply the bridge queues at once on the TAP are handled in one wakeup, where separate
-/// threads take a wakeup each, and in a VM a wakeup costs tens of microseconds (a ping's round
-/// trip is mostly wakeups). As soon as a batch shows bulk traffic (a super-frame, a GRO run,
-/// several frames at once), the TAP thread hands the sockets it holds to their own threads, so
-/// bulk traffic spreads over cores. A socket thread hands its socket back when neither its socket
-/// nor the bridge gave anything for 20 ms, so an idle socket (the sleeve one without a password)
-/// is not passed back and forth during a transfer. A socket, its receive batches and what its
-/// thread owns (coalescer, relay buffers, counters, MAC expiry) belong to one thread at a time: a
-/// volatile flag says which, and only the thread holding the socket flips it; the TAP thread reads
-/// the flags only when a socket thread wakes it.
+/// good. With one, the TAP thread serves the sockets too, waiting on the TAP and the sockets at
+/// once as a one-thread forwarder does: a frame from a peer written to the bridge and the reply
+/// the bridge queues at once on the TAP are handled in one wakeup, where separate threads take a
+/// wakeup each, and in a VM a wakeup costs tens of microseconds (a ping's round trip is mostly
+/// wakeups). That holds for a transfer too: its data goes one way and only its acknowledgements
+/// come back, so one thread carries both with fewer wakeups and fewer threads waiting for a core
+/// (a sealed transfer on the 2-core lab: +6 % with 1 stream, +11 % with 4, bench/README.md).
+/// Only when a socket and the bridge both bring bulk batches (16 KiB or more) within 20 ms, that
+/// is traffic heavy both ways, does the TAP thread hand that socket to its own thread, so the two
+/// directions spread over two cores; the socket thread hands it back once either direction has
+/// had no bulk batch for 20 ms. A socket, its receive batches and what its thread owns
+/// (coalescer, relay buffers, counters, MAC expiry) belong to one thread at a time: a volatile
+/// flag says which, and only the thread holding the socket flips it; the TAP thread reads the
+/// flags only when a socket thread wakes it.
 /// </summary>
 public sealed partial class Forwarder
 {
-    /// <summary>How long a socket thread waits for datagrams (and the bridge is quiet) before handing its socket back.</summary>
-    private const int HandBackIdleMilliseconds = 20;
+    /// <summary>How recent a bulk batch must be, each way, for a socket to keep its own thread.</summary>
+    private const int BulkWindowMilliseconds = 20;
 
-    /// <summary>Frames or datagrams in one batch that count as bulk traffic, without offloads.</summary>
-    private const int BulkBatchCount = 4;
+    /// <summary>The bytes of one batch (frames from the bridge, datagrams from a socket) that make it
+    /// bulk: a super-frame, a GRO run, a dozen full frames; never a batch of acknowledgements.</summary>
+    private const int BulkBatchBytes = 16 * 1024;
 
     private SocketReader? _vxlanReader;
     private SocketReader? _sleeveReader;
     private long _nextMacExpiry; // owned by the thread holding the VXLAN socket
     private DataSources _heldByTapThread; // the TAP thread's view of the flags, owned by it
-    private long _lastBridgeActivity;      // when the bridge last gave frames (ForwardFromBridge); read by the socket threads when idle
-    private long _handBackIdleTicks;
+    private long _lastBridgeBulk;          // when the bridge last gave a bulk batch (ForwardFromBridge); read by the socket threads
+    private long _bulkWindowTicks;
 
     /// <summary>Lets the TAP thread serve the sockets too while traffic is light; null: a thread per input.</summary>
     public IDataReadiness? Readiness { get; init; }
@@ -44,13 +47,15 @@ public sealed partial class Forwarder
         _vxlanReader = new SocketReader(DataSources.Vxlan, _udp, PacketBatch.Headroom - VxlanHeader.SizeBytes) { WithTapThread = light };
         _sleeveReader = new SocketReader(DataSources.Sleeve, _sleeve, PacketBatch.Headroom - SleeveHeader.SizeBytes) { WithTapThread = light };
         _heldByTapThread = light ? DataSources.Vxlan | DataSources.Sleeve : DataSources.None;
-        _nextMacExpiry = _time.GetTimestamp() + Ticks(s_expiryInterval);
-        _handBackIdleTicks = Ticks(TimeSpan.FromMilliseconds(HandBackIdleMilliseconds));
+        long now = _time.GetTimestamp();
+        _nextMacExpiry = now + Ticks(s_expiryInterval);
+        _bulkWindowTicks = Ticks(TimeSpan.FromMilliseconds(BulkWindowMilliseconds));
+        _lastBridgeBulk = _vxlanReader.LastBulk = _sleeveReader.LastBulk = now - _bulkWindowTicks; // no bulk yet
     }
 
     /// <summary>
     /// One turn of the TAP thread with a <see cref="Readiness"/>: waits on the TAP and on the
-    /// sockets it holds, serves what is ready, and hands the sockets over on bulk traffic.
+    /// sockets it holds, serves what is ready, and hands a socket over when traffic is bulk both ways.
     /// </summary>
     private void ServeReady(IDataReadiness readiness, PacketBatch frames, PacketBatch sends)
     {
@@ -58,7 +63,7 @@ public sealed partial class Forwarder
         SocketReader sleeve = _sleeveReader!;
         if (_heldByTapThread == DataSources.None)
         {
-            // Both sockets with their threads (bulk traffic): read first and wait only when the
+            // Both sockets with their threads (bulk both ways): read first and wait only when the
             // TAP is empty, as a blocking read does, which saves a poll() per batch.
             frames.Count = _tap.Read(frames, 0);
             if (frames.Count == 0)
@@ -84,21 +89,22 @@ public sealed partial class Forwarder
         if ((ready & DataSources.Bridge) != 0)
         {
             frames.Count = _tap.Read(frames, 0);
-            bulk |= IsBulkFromBridge(frames);
+            bulk |= IsBulk(frames);
             ForwardFromBridge(frames, sends);
         }
         if ((ready & DataSources.Vxlan) != 0 && ReceiveVxlan(0) > 0)
         {
-            bulk |= IsBulkFromPeers(vxlan.Datagrams);
+            bulk |= NoteBulk(vxlan);
         }
         if ((ready & DataSources.Sleeve) != 0 && ReceiveSleeve(0) > 0)
         {
-            bulk |= IsBulkFromPeers(sleeve.Datagrams);
+            bulk |= NoteBulk(sleeve);
         }
         if (bulk)
         {
-            HandOver(vxlan);
-            HandOver(sleeve);
+            long now = _time.GetTimestamp();
+            HandOverIfBulkBothWays(vxlan, now);
+            HandOverIfBulkBothWays(sleeve, now);
         }
     }
 
@@ -116,7 +122,7 @@ public sealed partial class Forwarder
         }
     }
 
-    /// <summary>A socket thread: parked while the TAP thread holds its socket, else receiving until idle.</summary>
+    /// <summary>A socket thread: parked while the TAP thread holds its socket, else receiving while traffic is bulk both ways.</summary>
     private void SocketLoop(SocketReader reader, Func<int, int> receive)
     {
         IDataReadiness? readiness = Readiness;
@@ -127,8 +133,11 @@ public sealed partial class Forwarder
                 reader.HandedOver.Wait(PollMilliseconds); // the flag decides; the semaphore only wakes us
                 return;
             }
-            if (receive(readiness is null ? PollMilliseconds : HandBackIdleMilliseconds) == 0 && readiness is not null &&
-                _time.GetTimestamp() - Volatile.Read(ref _lastBridgeActivity) >= _handBackIdleTicks)
+            if (receive(readiness is null ? PollMilliseconds : BulkWindowMilliseconds) > 0)
+            {
+                NoteBulk(reader);
+            }
+            if (readiness is not null && !IsBulkBothWays(reader, _time.GetTimestamp()))
             {
                 reader.WithTapThread = true; // from here on the socket is the TAP thread's
                 Interlocked.Increment(ref Counters.SocketsHandedBack);
@@ -137,10 +146,10 @@ public sealed partial class Forwarder
         });
     }
 
-    /// <summary>Gives a socket the TAP thread holds to its own thread.</summary>
-    private void HandOver(SocketReader reader)
+    /// <summary>Gives a socket the TAP thread holds to its own thread, when it and the bridge both carry bulk traffic.</summary>
+    private void HandOverIfBulkBothWays(SocketReader reader, long now)
     {
-        if (!reader.WithTapThread)
+        if (!reader.WithTapThread || !IsBulkBothWays(reader, now))
         {
             return;
         }
@@ -150,37 +159,30 @@ public sealed partial class Forwarder
         reader.HandedOver.Release();
     }
 
-    private static bool IsBulkFromBridge(PacketBatch frames)
+    /// <summary>Whether the socket and the bridge have each given a bulk batch within the window.</summary>
+    private bool IsBulkBothWays(SocketReader reader, long now) =>
+        now - reader.LastBulk < _bulkWindowTicks && now - Volatile.Read(ref _lastBridgeBulk) < _bulkWindowTicks;
+
+    /// <summary>Whether a batch (frames or datagrams, a GRO run counting whole) holds <see cref="BulkBatchBytes"/> or more.</summary>
+    private static bool IsBulk(PacketBatch batch)
     {
-        if (frames.Count >= BulkBatchCount)
+        int bytes = 0;
+        for (int i = 0; i < batch.Count && bytes < BulkBatchBytes; i++)
         {
-            return true;
+            bytes += batch.Lengths[i];
         }
-        for (int i = 0; i < frames.Count; i++)
-        {
-            if (frames.Offloads[i].IsGso)
-            {
-                return true;
-            }
-        }
-        return false;
+        return bytes >= BulkBatchBytes;
     }
 
-    private static bool IsBulkFromPeers(PacketBatch datagrams)
+    /// <summary>After a receive, by the thread holding the socket: notes the time when the batch was bulk, and says so.</summary>
+    private bool NoteBulk(SocketReader reader)
     {
-        if (datagrams.Count >= BulkBatchCount)
+        if (!IsBulk(reader.Datagrams))
         {
-            return true;
+            return false;
         }
-        for (int i = 0; i < datagrams.Count; i++)
-        {
-            int segment = datagrams.SegmentSizes[i];
-            if (segment > 0 && datagrams.Lengths[i] > segment)
-            {
-                return true; // a GRO run
-            }
-        }
-        return false;
+        reader.LastBulk = _time.GetTimestamp();
+        return true;
     }
 
     /// <summary>Stops the socket threads' waits for a hand-over, for a prompt shutdown.</summary>
@@ -217,5 +219,8 @@ public sealed partial class Forwarder
 
         /// <summary>True while the TAP thread holds the socket; written only by the holder.</summary>
         public volatile bool WithTapThread;
+
+        /// <summary>When the socket last gave a bulk batch; owned by the thread holding it.</summary>
+        public long LastBulk;
     }
 }
