@@ -27,8 +27,8 @@ namespace Weave.Router.DataPlane;
 /// </code>
 /// Three dedicated threads with blocking calls and preallocated batches and buffers: nothing is
 /// allocated per frame. With a <see cref="Readiness"/>, the TAP thread also serves both sockets
-/// while traffic is light (one wakeup per frame instead of two), and hands them to their threads
-/// on bulk traffic (Forwarder.Handoff.cs). Where frames go is a <see cref="ForwardingPlan"/>
+/// (one wakeup per frame instead of two), and hands a socket to its thread only while traffic is
+/// bulk both ways (Forwarder.Handoff.cs). Where frames go is a <see cref="ForwardingPlan"/>
 /// swapped whole by the control plane. Two threads send on the sleeve socket (the TAP thread and the sleeve thread's
 /// relays), serialised per batch by a lock in the Linux transport; three write to the TAP (the
 /// receive threads, and the TAP thread's ICMP answers), which LinuxTapDevice allows. The parts:

@@ -85,9 +85,9 @@ public sealed class ForwarderCounters
     public long SleeveSegmentsCoalesced;
 
     // Hand-overs (Forwarder.Handoff.cs), last so that the per-thread groups above keep their places.
-    /// <summary>UDP sockets handed from the TAP thread to their own threads on bulk traffic. Written by the TAP thread.</summary>
+    /// <summary>UDP sockets handed from the TAP thread to their own threads, traffic being bulk both ways. Written by the TAP thread.</summary>
     public long SocketsHandedOver;
-    /// <summary>UDP sockets handed back to the TAP thread after 20 ms without traffic, on the socket or from the bridge. Written by the socket threads, with Interlocked.</summary>
+    /// <summary>UDP sockets handed back to the TAP thread once the socket or the bridge had no bulk batch for 20 ms. Written by the socket threads, with Interlocked.</summary>
     public long SocketsHandedBack;
 
     /// <summary>Every counter by name, for the report and metrics (listed by hand: no reflection under Native AOT).</summary>
