@@ -25,6 +25,7 @@ public sealed record PeerIntro(PeerName Name, string NickName, ulong Uid, ulong 
     private const string EncryptionKey = "Encryption";
     private const string CiphersKey = "Ciphers";
     private const string TrustedKey = "Trusted";
+    private const string ChunksKey = "Chunks";
 
     /// <summary>The ephemeral X25519 public key (32 bytes) when the peer has a password; null without one.</summary>
     public ReadOnlyMemory<byte>? PublicKey { get; init; }
@@ -41,6 +42,14 @@ public sealed record PeerIntro(PeerName Name, string NickName, ulong Uid, ulong 
     /// </summary>
     public bool Trusted { get; init; }
 
+    /// <summary>
+    /// The sender puts chunked super-frames back together (its bridge takes them whole): sealed
+    /// TCP super-frames for it may travel as pieces of their bytes instead of TCP segments
+    /// (docs/dataplane.md). Sent as <c>true</c> or <c>false</c>; a peer that sends nothing (an
+    /// older one) counts as not taking them, so it keeps getting segments.
+    /// </summary>
+    public bool TakesChunks { get; init; }
+
     public byte[] Encode()
     {
         var features = new List<(string Key, string Value)>
@@ -50,6 +59,7 @@ public sealed record PeerIntro(PeerName Name, string NickName, ulong Uid, ulong 
             (ConnIdKey, ConnectionId.ToString(CultureInfo.InvariantCulture)),
             (DataPortKey, DataPort.ToString(CultureInfo.InvariantCulture)),
             (TrustedKey, Trusted ? "true" : "false"),
+            (ChunksKey, TakesChunks ? "true" : "false"),
         };
         if (PublicKey is { } key)
         {
@@ -209,12 +219,18 @@ public sealed record PeerIntro(PeerName Name, string NickName, ulong Uid, ulong 
         string nick = features.GetValueOrDefault(NickNameKey) ?? "";
         string software = features.GetValueOrDefault(SoftwareKey) ?? "";
         bool trusted = false;
-        if (features.TryGetValue(TrustedKey, out string? trustedText) && !TryParseTrusted(trustedText, out trusted))
+        if (features.TryGetValue(TrustedKey, out string? trustedText) && !TryParseFlag(trustedText, out trusted))
         {
             error = $"intro: invalid Trusted '{Truncate(trustedText)}' (expected true or false)";
             return false;
         }
-        intro = new PeerIntro(name, nick, uid, connId, dataPort, software) { Trusted = trusted };
+        bool takesChunks = false;
+        if (features.TryGetValue(ChunksKey, out string? chunksText) && !TryParseFlag(chunksText, out takesChunks))
+        {
+            error = $"intro: invalid Chunks '{Truncate(chunksText)}' (expected true or false)";
+            return false;
+        }
+        intro = new PeerIntro(name, nick, uid, connId, dataPort, software) { Trusted = trusted, TakesChunks = takesChunks };
         if (features.TryGetValue(EncryptionKey, out string? keyText))
         {
             if (keyText.Length != 64 || !TryHex(keyText, out byte[] key))
@@ -243,10 +259,10 @@ public sealed record PeerIntro(PeerName Name, string NickName, ulong Uid, ulong 
     }
 
     /// <summary>Weave wrote Go's <c>fmt.Sprint(bool)</c>: exactly <c>true</c> or <c>false</c>.</summary>
-    private static bool TryParseTrusted(string text, out bool trusted)
+    private static bool TryParseFlag(string text, out bool flag)
     {
-        trusted = text == "true";
-        return trusted || text == "false";
+        flag = text == "true";
+        return flag || text == "false";
     }
 
     private static bool TryHex(string text, out byte[] bytes)

@@ -50,4 +50,14 @@ public sealed class DataPeer
 
     /// <summary>Heartbeats to and from it on both ports, or only the sleeve's when sealed (new with each connection).</summary>
     public PathHealth Health { get; }
+
+    /// <summary>It puts chunked super-frames together (said in its intro): sealed TCP super-frames
+    /// for it go as <see cref="SleeveKind.Chunk"/> pieces rather than TCP segments.</summary>
+    public bool TakesChunks { get; init; }
+
+    /// <summary>The number of the next super-frame we chunk for it; the TAP thread's.</summary>
+    internal uint NextChunkedFrame;
+
+    /// <summary>Its chunked frame in progress; the sleeve socket holder's (<see cref="ChunkAssembler"/>).</summary>
+    internal PartialFrame? PartialFrame;
 }

@@ -93,7 +93,14 @@ public sealed partial class Forwarder
             }
             if (offload.IsGso)
             {
-                SendSegmented(frame, layout, known, route, origin, plan, sends);
+                if (known && GoesAsChunks(route, origin))
+                {
+                    SendChunks(frame, offload, route.Hop, sends);
+                }
+                else
+                {
+                    SendSegmented(frame, layout, known, route, origin, plan, sends);
+                }
                 continue;
             }
             if (offload.NeedsChecksum && !InternetChecksum.TryCompletePartial(frame, offload.ChecksumStart, offload.ChecksumOffset))
@@ -265,6 +272,66 @@ public sealed partial class Forwarder
             }
             Counters.SegmentsFromBridge += count;
             next += count;
+        }
+    }
+
+    /// <summary>Whether a super-frame for <paramref name="origin"/> goes as chunks: its route's hop is that
+    /// peer itself, sealed, and takes chunks.</summary>
+    private static bool GoesAsChunks(in PeerRoute route, PeerName origin) =>
+        route.Hop.TakesChunks && route.Hop.Seals && route.Hop.Name == origin;
+
+    /// <summary>
+    /// A TCP super-frame for a sealed neighbour that takes chunks (<see cref="ChunkHeader"/>): its
+    /// bytes as they are, cut into pieces that make each datagram as long as a sealed full-sized
+    /// frame (so the path MTU the overlay MTU was chosen for holds), each behind a sleeve header
+    /// and a chunk header, sealed in one call per GSO send. No TCP headers are written and no
+    /// checksums computed: the neighbour writes the super-frame to its bridge whole, with its
+    /// partial checksum, as the kernel handed it to us.
+    /// </summary>
+    private void SendChunks(ReadOnlySpan<byte> frame, in VirtioNetHeader offload, DataPeer to, PacketBatch sends)
+    {
+        Span<DatagramSlice> payloads = stackalloc DatagramSlice[UdpBatch.MaxGsoSegments];
+        int pieceBytes = _mtu + EthernetFrame.HeaderSizeBytes - ChunkHeader.SizeBytes;
+        int fullDatagram = SleeveHeader.SealedOverheadBytes + ChunkHeader.SizeBytes + pieceBytes;
+        var header = new SleeveHeader(SleeveKind.Chunk, _self, to.Name, Sealed: true);
+        uint number = to.NextChunkedFrame++;
+        bool gso = _sleeve.SupportsSegmentation;
+        int offset = 0;
+        while (offset < frame.Length)
+        {
+            byte[] buffer = RentSegmentBuffer(sends);
+            int position = 0;
+            int count = 0;
+            while (offset < frame.Length && count < payloads.Length && position + fullDatagram <= UdpBatch.MaxIPv4Payload)
+            {
+                int piece = Math.Min(pieceBytes, frame.Length - offset);
+                int payload = position + SleeveHeader.SealedPayloadOffset;
+                header.Write(buffer.AsSpan(position));
+                new ChunkHeader(number, frame.Length, offset, offload.GsoType, offload.GsoSize).Write(buffer.AsSpan(payload));
+                frame.Slice(offset, piece).CopyTo(buffer.AsSpan(payload + ChunkHeader.SizeBytes));
+                payloads[count++] = new DatagramSlice(payload, ChunkHeader.SizeBytes + piece);
+                position += SleeveHeader.SealedOverheadBytes + ChunkHeader.SizeBytes + piece;
+                offset += piece;
+            }
+            if (!to.Sealing!.TrySeal(buffer, payloads[..count], buffer.AsSpan(0, SleeveHeader.SizeBytes)))
+            {
+                Counters.DropsSealFailed += count;
+                return;
+            }
+            if (gso)
+            {
+                Queue(_bridgeSleeveSends, buffer, 0, position, count > 1 ? fullDatagram : 0, to.SleeveAddress);
+                Counters.SleeveFramesFromBridge++;
+            }
+            else
+            {
+                for (int k = 0, at = 0; k < count; k++, at += fullDatagram)
+                {
+                    Queue(_bridgeSleeveSends, buffer, at, Math.Min(fullDatagram, position - at), 0, to.SleeveAddress);
+                    Counters.SleeveFramesFromBridge++;
+                }
+            }
+            Counters.SleeveChunksSent += count;
         }
     }
 

@@ -18,6 +18,7 @@ public sealed partial class Forwarder
     // under a new destination, and the relays' send batch.
     private readonly byte[][] _relayBuffers;
     private readonly PacketBatch _relaySends = new(SendBatchSize, allocateBuffers: false);
+    private readonly ChunkAssembler? _chunks; // null when the TAP takes no super-frames
     private int _relayBuffersUsed;
 
     private void SleeveLoop() => SocketLoop(_sleeveReader!, ReceiveSleeve);
@@ -105,6 +106,11 @@ public sealed partial class Forwarder
                     }
                     continue;
                 }
+                if (header.Kind == SleeveKind.Chunk)
+                {
+                    ReceiveChunk(sender, header, buffer.AsSpan(payloadStart, payloadLength), frames, now);
+                    continue;
+                }
                 if (payload.Length < EthernetFrame.HeaderSizeBytes || header.Source == _self || header.Source == default)
                 {
                     counters.SleeveDropsBadHeader++;
@@ -128,8 +134,62 @@ public sealed partial class Forwarder
             }
         }
         FlushRelays();
-        WriteToBridge(_sleeveCoalescer, frames, ref counters.SleeveFramesToBridge, ref counters.SleeveDropsBridgeRefused);
+        WriteSleeveFrames(frames);
         return (int)(counters.SleeveFramesToBridge - writtenBefore);
+    }
+
+    /// <summary>
+    /// A piece of a chunked super-frame, opened: only from the neighbour that is its source, for us,
+    /// sealed, with a header that describes a piece of a TCP super-frame. A completed frame must
+    /// parse as the super-frame its header says (checked as one read from our own TAP is) before it
+    /// is written to the bridge, with a virtio-net header we build from it.
+    /// </summary>
+    private void ReceiveChunk(DataPeer sender, in SleeveHeader header, ReadOnlySpan<byte> payload, PacketBatch frames, long now)
+    {
+        ForwarderCounters counters = Counters;
+        if (_chunks is null || header.Source != sender.Name || header.Destination != _self || !header.Sealed ||
+            !ChunkHeader.TryRead(payload, out ChunkHeader chunk))
+        {
+            counters.SleeveDropsBadChunk++;
+            return;
+        }
+        counters.SleeveChunksReceived++;
+        if (frames.Count + 2 > frames.Capacity)
+        {
+            WriteSleeveFrames(frames); // before a frame completes: the write frees completed frames' buffers
+        }
+        long abandonedBefore = _chunks.FramesAbandoned;
+        bool complete = _chunks.Add(sender, chunk, payload[ChunkHeader.SizeBytes..], out byte[] buffer, out int length, out bool dropped);
+        counters.SleeveChunkedFramesAbandoned += _chunks.FramesAbandoned - abandonedBefore;
+        if (dropped)
+        {
+            counters.SleeveDropsBadChunk++;
+        }
+        if (!complete)
+        {
+            return;
+        }
+        ReadOnlySpan<byte> frame = buffer.AsSpan(PacketBatch.Headroom, length);
+        var offload = new VirtioNetHeader(VirtioNetHeader.FlagNeedsChecksum, chunk.GsoType, 0, chunk.GsoSize, 0, 0);
+        if (!TcpSegmenter.TryParse(frame, offload, out TcpSuperFrame layout))
+        {
+            counters.SleeveDropsBadChunk++;
+            return;
+        }
+        LearnSource(EthernetFrame.Source(frame), header.Source, now, sleeveThread: true);
+        _sleeveCoalescer!.Flush(frames); // what came before it goes first
+        int slot = frames.Count++;
+        frames.Set(slot, buffer, PacketBatch.Headroom, length);
+        frames.Offloads[slot] = new VirtioNetHeader(VirtioNetHeader.FlagNeedsChecksum, chunk.GsoType,
+            (ushort)layout.HeaderLength, chunk.GsoSize, (ushort)layout.TcpOffset, 16);
+        counters.SleeveChunkedFramesToBridge++;
+    }
+
+    /// <summary>Writes the sleeve thread's frames to the bridge; completed chunked frames' buffers are free again.</summary>
+    private void WriteSleeveFrames(PacketBatch frames)
+    {
+        WriteToBridge(_sleeveCoalescer, frames, ref Counters.SleeveFramesToBridge, ref Counters.SleeveDropsBridgeRefused);
+        _chunks?.Recycle();
     }
 
     /// <summary>

@@ -104,11 +104,14 @@ public sealed partial class Forwarder : IDataPlane, IDisposable
         _bridgeSleeveSends = new PacketBatch(SendBatchSize, allocateBuffers: false);
         _coalescer = tap.SupportsOffloads ? new TcpCoalescer(CoalesceBufferCount) : null;
         _sleeveCoalescer = tap.SupportsOffloads ? new TcpCoalescer(CoalesceBufferCount) : null;
+        _chunks = tap.SupportsOffloads ? new ChunkAssembler() : null;
     }
 
     public ForwarderCounters Counters { get; } = new();
 
     public MacTable Macs => _macs;
+
+    public bool TakesChunks => _chunks is not null;
 
     public IReadOnlyList<DataPeer> Peers => _plan.Neighbours;
 

@@ -17,6 +17,8 @@ public sealed class ForwarderCounters
     public long SleeveFramesFromBridge;
     /// <summary>MTU-sized frames cut from super-frames.</summary>
     public long SegmentsFromBridge;
+    /// <summary>Pieces of super-frames sent as chunks to sealed neighbours that take them.</summary>
+    public long SleeveChunksSent;
     public long SendFailures;
     public long DropsTooShort;
     /// <summary>Our own injections come back: a source MAC seen behind a peer in the last 10 s.</summary>
@@ -83,6 +85,14 @@ public sealed class ForwarderCounters
     public long SleeveDropsSealFailed;
     /// <summary>Frames for us merged into the super-frame before them.</summary>
     public long SleeveSegmentsCoalesced;
+    /// <summary>Pieces of chunked super-frames received (opened, header valid).</summary>
+    public long SleeveChunksReceived;
+    /// <summary>Chunked super-frames put together and written to the bridge.</summary>
+    public long SleeveChunkedFramesToBridge;
+    /// <summary>Chunked super-frames given up because a piece was missing or out of order (TCP resends them).</summary>
+    public long SleeveChunkedFramesAbandoned;
+    /// <summary>Pieces dropped: not from the neighbour that captured them, not for us, a bad chunk header, out of order, or a completed frame that is no TCP super-frame.</summary>
+    public long SleeveDropsBadChunk;
 
     // Hand-overs (Forwarder.Handoff.cs), last so that the per-thread groups above keep their places.
     /// <summary>UDP sockets handed from the TAP thread to their own threads, traffic being bulk both ways. Written by the TAP thread.</summary>
@@ -98,6 +108,7 @@ public sealed class ForwarderCounters
         (nameof(SleeveDatagramsSent), SleeveDatagramsSent),
         (nameof(SleeveFramesFromBridge), SleeveFramesFromBridge),
         (nameof(SegmentsFromBridge), SegmentsFromBridge),
+        (nameof(SleeveChunksSent), SleeveChunksSent),
         (nameof(SendFailures), SendFailures),
         (nameof(DropsTooShort), DropsTooShort),
         (nameof(DropsLooped), DropsLooped),
@@ -139,5 +150,9 @@ public sealed class ForwarderCounters
         (nameof(SleeveDropsUnopened), SleeveDropsUnopened),
         (nameof(SleeveDropsSealFailed), SleeveDropsSealFailed),
         (nameof(SleeveSegmentsCoalesced), SleeveSegmentsCoalesced),
+        (nameof(SleeveChunksReceived), SleeveChunksReceived),
+        (nameof(SleeveChunkedFramesToBridge), SleeveChunkedFramesToBridge),
+        (nameof(SleeveChunkedFramesAbandoned), SleeveChunkedFramesAbandoned),
+        (nameof(SleeveDropsBadChunk), SleeveDropsBadChunk),
     ];
 }

@@ -18,6 +18,9 @@ public interface IDataPlane
     /// <summary>The data routes of this peer; replaces the previous ones.</summary>
     void SetRoutes(RouteTable routes);
 
+    /// <summary>Whether we put chunked super-frames from sealed neighbours back together (our bridge takes super-frames); said in our intros.</summary>
+    bool TakesChunks { get; }
+
     /// <summary>What the openers of sealed neighbours (<see cref="DataSealing"/>) count their drops into.</summary>
     Weave.Crypto.CryptoCounters SealingCounters { get; }
 

@@ -62,7 +62,7 @@ public readonly record struct SleeveHeader(SleeveKind Kind, PeerName Source, Pee
         }
         bool isSealed = (datagram[1] & SealedFlag) != 0;
         var kind = (SleeveKind)(datagram[1] & ~SealedFlag);
-        if (kind is not (SleeveKind.Unicast or SleeveKind.Flood or SleeveKind.Heartbeat))
+        if (kind is not (SleeveKind.Unicast or SleeveKind.Flood or SleeveKind.Heartbeat or SleeveKind.Chunk))
         {
             return false;
         }

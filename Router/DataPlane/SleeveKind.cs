@@ -12,4 +12,8 @@ public enum SleeveKind : byte
 
     /// <summary>A UDP path-health heartbeat between neighbours (<see cref="HeartbeatBody"/>); never relayed.</summary>
     Heartbeat = 3,
+
+    /// <summary>A piece of a TCP super-frame for the destination, a sealed neighbour that takes chunks
+    /// (<see cref="ChunkHeader"/>); never relayed.</summary>
+    Chunk = 4,
 }

@@ -21,12 +21,15 @@ public sealed class ConnectionSetup
     private readonly Random _random;
     private readonly ControlSecurity? _security;
     private readonly SubnetTrust _trust;
+    private readonly bool _takesChunks;
 
     /// <param name="security">The password and ciphers of a router with <c>--password</c>; null without one.</param>
     /// <param name="trust"><c>--trusted-subnets</c>; none when null.</param>
+    /// <param name="takesChunks">Our data plane puts chunked super-frames together (<see cref="PeerIntro.TakesChunks"/>).</param>
     public ConnectionSetup(PeerIdentity self, int dataPort, TimeProvider time, Random random, ControlSecurity? security = null,
-        SubnetTrust? trust = null)
+        SubnetTrust? trust = null, bool takesChunks = false)
     {
+        _takesChunks = takesChunks;
         _self = self;
         _dataPort = dataPort;
         _time = time;
@@ -49,7 +52,7 @@ public sealed class ConnectionSetup
         ulong connectionId = NextConnectionId();
         // The TCP peer's address, dialled or accepted, as Weave judged it.
         bool trusted = socket.RemoteEndPoint is IPEndPoint remote && _trust.Trusts(remote.Address);
-        var intro = new PeerIntro(_self.Name, _self.NickName, _self.Uid, connectionId, _dataPort, Software) { Trusted = trusted };
+        var intro = new PeerIntro(_self.Name, _self.NickName, _self.Uid, connectionId, _dataPort, Software) { Trusted = trusted, TakesChunks = _takesChunks };
         try
         {
             HandshakeResult result = await Handshake.RunAsync(stream, reader, ProtocolHeader.Ours, intro,

@@ -46,7 +46,7 @@ public sealed partial class MeshHost : IMeshTransport, IMeshControl, IAsyncDispo
         _dataPlane = dataPlane;
         _time = time;
         _log = log;
-        _setup = new ConnectionSetup(self, dataPort, time, random, security, trust);
+        _setup = new ConnectionSetup(self, dataPort, time, random, security, trust, dataPlane.TakesChunks);
         _node = new MeshNode(self, options, this, time, random);
         _node.DataRoutesChanged += routes => _dataPlane.SetRoutes(routes);
         _dataPlane.DataPathHealthChanged += (peer, healthy, reason) => Post(() => OnDataPathHealth(peer, healthy, reason));
@@ -191,7 +191,7 @@ public sealed partial class MeshHost : IMeshTransport, IMeshControl, IAsyncDispo
         // (docs/encryption.md).
         DataSealing? sealing = connection.DataKeys is { } keys ? DataSealing.FromKeys(keys, _time, _dataPlane.SealingCounters) : null;
         var peer = new DataPeer(name, connection.Remote.Display, new IPEndPoint(address, connection.Intro.DataPort),
-            new IPEndPoint(address, connection.Intro.DataPort - 1), sealing);
+            new IPEndPoint(address, connection.Intro.DataPort - 1), sealing) { TakesChunks = connection.Intro.TakesChunks };
         _dataPeers[name] = (connection, peer);
         _dataPlane.AddPeer(peer);
         RouterLog.ConnectionEstablished(_log, connection.Remote.Display, connection.RemoteEndPoint,

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Security.Cryptography;
 using System.Text;
 using Weave.Lab;
@@ -64,6 +65,17 @@ public sealed class EncryptedData3Tests(ITestOutputHelper output)
         string report = WeaveCli.RunOk(host1, "report");
         Assert.Contains("\"DataCrypto\"", report, StringComparison.Ordinal);
         Assert.Contains("\"DropsPlaintextRefused\"", report, StringComparison.Ordinal);
+        // The transfer's super-frames crossed as chunks (both bridges take super-frames), none
+        // refused; the captures below check that they were sealed too.
+        long chunked = 0;
+        foreach (LabHost host in new[] { host1, host2 })
+        {
+            using JsonDocument parsed = JsonDocument.Parse(WeaveCli.RunOk(host, "report"));
+            JsonElement counters = parsed.RootElement.GetProperty("DataPlane").GetProperty("Counters");
+            chunked += counters.GetProperty("SleeveChunkedFramesToBridge").GetInt64();
+            Assert.Equal(0, counters.GetProperty("SleeveDropsBadChunk").GetInt64());
+        }
+        Assert.True(chunked > 0, "no chunked super-frame reached a bridge");
 
         byte[] sleeve = PacketCapture.Stop(sleeveDump, sleeveCapture);
         byte[] vxlan = PacketCapture.Stop(vxlanDump, vxlanCapture);

@@ -20,6 +20,7 @@ public sealed class PeerIntroTests
         ["DataPort"] = "6784",
         ["Software"] = "weave-cs 0.1.0",
         ["Trusted"] = "false",
+        ["Chunks"] = "false",
     };
 
     private static byte[] Serialize<T>(T value) => MessagePackSerializer.Serialize(value);
@@ -51,7 +52,7 @@ public sealed class PeerIntroTests
     public void Encode_Sample_IsAMapOfStringsWithStableKeys()
     {
         byte[] body = s_sample.Encode();
-        Assert.Equal(0x87, body[0]); // fixmap with seven entries
+        Assert.Equal(0x88, body[0]); // fixmap with eight entries
         var map = MessagePackSerializer.Deserialize<Dictionary<string, string>>(body);
         Assert.Equal(ValidMap(), map);
     }
@@ -109,6 +110,35 @@ public sealed class PeerIntroTests
         // The sealed part of the intro does not carry it, so completing the intro keeps it.
         Assert.True(decoded.TryAddPrivate(intro.EncodePrivate(), out PeerIntro? completed, out error), error);
         Assert.Equal(trusted, completed!.Trusted);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void EncodeTryDecode_TakesChunks_RoundTrips(bool takesChunks)
+    {
+        byte[] encoded = (s_sample with { TakesChunks = takesChunks }).Encode();
+
+        Assert.True(PeerIntro.TryDecode(encoded, out PeerIntro? decoded, out string error), error);
+        Assert.Equal(takesChunks, decoded!.TakesChunks);
+        Assert.Equal(takesChunks ? "true" : "false", MessagePackSerializer.Deserialize<Dictionary<string, string>>(encoded)["Chunks"]);
+    }
+
+    [Fact]
+    public void TryDecode_ChunksAbsent_AnOlderPeer_TakesNone()
+    {
+        Dictionary<string, string> map = ValidMap();
+        map.Remove("Chunks");
+        Assert.True(PeerIntro.TryDecode(Serialize(map), out PeerIntro? decoded, out string error), error);
+        Assert.False(decoded!.TakesChunks);
+    }
+
+    [Fact]
+    public void TryDecode_ChunksNeitherTrueNorFalse_IsRefused()
+    {
+        Dictionary<string, string> map = ValidMap();
+        map["Chunks"] = "yes";
+        Assert.Contains("Chunks", DecodeError(Serialize(map)), StringComparison.Ordinal);
     }
 
     [Fact]

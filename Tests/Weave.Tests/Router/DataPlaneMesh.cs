@@ -26,7 +26,10 @@ internal sealed class DataPlaneMesh : IDisposable
 {
     private const int Vni = 6783;
 
-    public DataPlaneMesh(int count, (int A, int B)[] links, TimeProvider? time = null, bool sealedLinks = false, (int A, int B)[]? trustedLinks = null)
+    /// <param name="chunks">Every peer says it takes chunked super-frames (sealed links only use them).</param>
+    /// <param name="mtu">The forwarders' overlay MTU; the largest by default.</param>
+    public DataPlaneMesh(int count, (int A, int B)[] links, TimeProvider? time = null, bool sealedLinks = false, (int A, int B)[]? trustedLinks = null,
+        bool chunks = false, int mtu = OverlayMtu.Max)
     {
         var builder = new TopologyBuilder();
         for (int i = 0; i < count; i++)
@@ -39,7 +42,7 @@ internal sealed class DataPlaneMesh : IDisposable
         }
         PeerTopology topology = builder.Build();
         time ??= TimeProvider.System;
-        Nodes = [.. Enumerable.Range(0, count).Select(i => new Node(i, time))];
+        Nodes = [.. Enumerable.Range(0, count).Select(i => new Node(i, time, mtu))];
         var keys = new Dictionary<(int From, int To), byte[]>();
         foreach (var (a, b) in links)
         {
@@ -58,7 +61,7 @@ internal sealed class DataPlaneMesh : IDisposable
                         ? new DataSealing(new DatagramSealer(CipherSuite.ChaCha20Poly1305, keys[(node.Index, other.Index)], time),
                             new DatagramOpener(CipherSuite.ChaCha20Poly1305, keys[(other.Index, node.Index)], node.Forwarder.SealingCounters))
                         : null;
-                    node.Forwarder.AddPeer(new DataPeer(other.Name, other.AsPeer.Display, other.VxlanEndPoint, other.SleeveEndPoint, sealing));
+                    node.Forwarder.AddPeer(new DataPeer(other.Name, other.AsPeer.Display, other.VxlanEndPoint, other.SleeveEndPoint, sealing) { TakesChunks = chunks });
                 }
             }
             node.Forwarder.SetRoutes(RouteTable.Compute(node.Name, topology, establishedAndSymmetric: true));
@@ -185,7 +188,7 @@ internal sealed class DataPlaneMesh : IDisposable
 
     internal sealed class Node
     {
-        public Node(int index, TimeProvider time)
+        public Node(int index, TimeProvider time, int mtu = OverlayMtu.Max)
         {
             Index = index;
             Name = TopologyBuilder.Name(index);
@@ -193,7 +196,7 @@ internal sealed class DataPlaneMesh : IDisposable
             VxlanEndPoint = new IPEndPoint(address, 6784);
             SleeveEndPoint = new IPEndPoint(address, 6783);
             AsPeer = new DataPeer(Name, $"{Name}(host{index})", VxlanEndPoint, SleeveEndPoint);
-            Forwarder = new Forwarder(Name, Tap, Vxlan, Sleeve, Vni, time, NullLogger.Instance);
+            Forwarder = new Forwarder(Name, Tap, Vxlan, Sleeve, Vni, time, NullLogger.Instance) { Mtu = mtu };
         }
 
         public int Index { get; }

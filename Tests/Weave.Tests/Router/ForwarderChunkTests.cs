@@ -1,0 +1,163 @@
+using Weave.Linux;
+using Weave.Router.DataPlane;
+using Xunit;
+
+namespace Weave.Tests.Router;
+
+/// <summary>
+/// Chunked super-frames between sealed neighbours that take them (Forwarder.Bridge.cs SendChunks,
+/// Forwarder.Sleeve.cs ReceiveChunk): a TCP super-frame from the bridge travels as pieces of its
+/// bytes and reaches the neighbour's bridge whole, over the in-memory fakes.
+/// </summary>
+public sealed class ForwarderChunkTests
+{
+    private const ulong Mac0 = 0x0200_0000_00A0;
+    private const ulong Mac1 = 0x0200_0000_00A1;
+    private const ulong Mac2 = 0x0200_0000_00A2;
+    private const int Mtu = 1420;
+    private const int Mss = 1300; // segments of 66 + 1300 bytes fit the overlay MTU
+    private const int PieceBytes = Mtu + 14 - ChunkHeader.SizeBytes;
+    private const int FullDatagram = SleeveHeader.SealedOverheadBytes + ChunkHeader.SizeBytes + PieceBytes;
+
+    private static DataPlaneMesh Mesh(int count, (int A, int B)[] links, bool chunks) =>
+        new(count, links, sealedLinks: true, chunks: chunks, mtu: Mtu);
+
+    /// <summary>Every node learns where every other's MAC lives (one broadcast each).</summary>
+    private static void Learn(DataPlaneMesh mesh, params ulong[] macs)
+    {
+        for (int i = 0; i < macs.Length; i++)
+        {
+            mesh.FromBridge(i, Frames.Ethernet(Frames.Broadcast, macs[i]));
+        }
+        mesh.TakeWritten();
+        mesh.Wire.Clear();
+    }
+
+    private static (byte[] Frame, VirtioNetHeader Offload) TakeWrittenWithOffload(DataPlaneMesh mesh, int node)
+    {
+        Assert.True(mesh.Nodes[node].Tap.TryTakeWrittenWithOffload(TimeSpan.Zero, out var written), "nothing written to the bridge");
+        return written;
+    }
+
+    [Fact]
+    public void SuperFrame_ToANeighbourThatTakesChunks_TravelsAsPieces_AndArrivesWhole()
+    {
+        using DataPlaneMesh mesh = Mesh(2, [(0, 1)], chunks: true);
+        Learn(mesh, Mac0, Mac1);
+        byte[] super = TcpTraffic.SuperFrame(Mac1, Mac0, 40 * Mss);
+
+        mesh.FromBridge(0, super, TcpTraffic.Gso(Mss));
+
+        int pieces = (super.Length + PieceBytes - 1) / PieceBytes;
+        Assert.All(mesh.Wire, w => Assert.True(w.Sleeve));
+        Assert.Equal(super.Length + (pieces * (SleeveHeader.SealedOverheadBytes + ChunkHeader.SizeBytes)), mesh.Wire.Sum(w => w.Datagram.Length));
+        Assert.True(mesh.Wire[0].Datagram.Length > FullDatagram, "the pieces went in one GSO send");
+        Assert.Equal(pieces, mesh.Nodes[0].Forwarder.Counters.SleeveChunksSent);
+        Assert.Equal(0, mesh.Nodes[0].Forwarder.Counters.SegmentsFromBridge);
+
+        var (frame, offload) = TakeWrittenWithOffload(mesh, 1);
+        Assert.Equal(super, frame); // byte for byte: headers, payload and the partial checksum as the sender's kernel left it
+        Assert.Equal(new VirtioNetHeader(VirtioNetHeader.FlagNeedsChecksum, VirtioNetHeader.GsoTcpV4, TcpTraffic.HeaderLength, Mss, 34, 16), offload);
+        ForwarderCounters received = mesh.Nodes[1].Forwarder.Counters;
+        Assert.Equal(pieces, received.SleeveChunksReceived);
+        Assert.Equal(1, received.SleeveChunkedFramesToBridge);
+        Assert.Equal(0, received.SleeveDropsBadChunk + received.SleeveChunkedFramesAbandoned);
+        Assert.Empty(mesh.TakeWritten()[1]);
+    }
+
+    [Fact]
+    public void SuperFrame_ToANeighbourThatDoesNotTakeChunks_TravelsAsSegments()
+    {
+        using DataPlaneMesh mesh = Mesh(2, [(0, 1)], chunks: false);
+        Learn(mesh, Mac0, Mac1);
+        byte[] super = TcpTraffic.SuperFrame(Mac1, Mac0, 40 * Mss);
+
+        mesh.FromBridge(0, super, TcpTraffic.Gso(Mss));
+
+        Assert.Equal(0, mesh.Nodes[0].Forwarder.Counters.SleeveChunksSent);
+        Assert.Equal(40, mesh.Nodes[0].Forwarder.Counters.SegmentsFromBridge);
+        var (frame, _) = TakeWrittenWithOffload(mesh, 1); // coalesced again from the segments
+        Assert.Equal(super.Length, frame.Length);
+        Assert.Equal(0, mesh.Nodes[1].Forwarder.Counters.SleeveChunksReceived);
+    }
+
+    [Fact]
+    public void SuperFrame_ThroughARelay_TravelsAsSegments()
+    {
+        // 0 - 1 - 2: chunks go only to the neighbour that is the frame's destination, never through a relay.
+        using DataPlaneMesh mesh = Mesh(3, [(0, 1), (1, 2)], chunks: true);
+        Learn(mesh, Mac0, Mac1, Mac2);
+        byte[] super = TcpTraffic.SuperFrame(Mac2, Mac0, 10 * Mss);
+
+        mesh.FromBridge(0, super, TcpTraffic.Gso(Mss));
+
+        Assert.Equal(0, mesh.Nodes[0].Forwarder.Counters.SleeveChunksSent);
+        Assert.Equal(10, mesh.Nodes[0].Forwarder.Counters.SegmentsFromBridge);
+        Assert.True(mesh.Nodes[1].Forwarder.Counters.SleeveRelayed > 0);
+        var (frame, _) = TakeWrittenWithOffload(mesh, 2);
+        Assert.Equal(super.Length, frame.Length);
+    }
+
+    [Fact]
+    public void LostPiece_AbandonsTheFrame_ItsLatePieceIsDropped_AndTheNextFrameArrivesWhole()
+    {
+        using DataPlaneMesh mesh = Mesh(2, [(0, 1)], chunks: true);
+        Learn(mesh, Mac0, Mac1);
+        mesh.Drop = _ => true; // capture the first frame's pieces instead of delivering them
+        mesh.FromBridge(0, TcpTraffic.SuperFrame(Mac1, Mac0, 20 * Mss), TcpTraffic.Gso(Mss));
+        mesh.Drop = null;
+        List<byte[]> pieces = [.. mesh.Wire.SelectMany(w => TcpTraffic.Split(w.Datagram, FullDatagram))];
+        Assert.True(pieces.Count >= 4);
+
+        for (int i = 0; i < pieces.Count; i++)
+        {
+            if (i != 2)
+            {
+                mesh.Inject(0, 1, pieces[i], sleeve: true);
+            }
+        }
+        mesh.Inject(0, 1, pieces[2], sleeve: true); // too late: its frame was given up
+
+        Assert.Empty(mesh.TakeWritten()[1]);
+        ForwarderCounters counters = mesh.Nodes[1].Forwarder.Counters;
+        Assert.Equal(1, counters.SleeveChunkedFramesAbandoned);
+        Assert.Equal(pieces.Count - 2, counters.SleeveDropsBadChunk); // the pieces after the gap, and the late one
+
+        byte[] next = TcpTraffic.SuperFrame(Mac1, Mac0, 20 * Mss, sequence: 50_000);
+        mesh.FromBridge(0, next, TcpTraffic.Gso(Mss));
+        Assert.Equal(next, TakeWrittenWithOffload(mesh, 1).Frame);
+        Assert.Equal(1, counters.SleeveChunkedFramesToBridge);
+    }
+
+    [Fact]
+    public void ReplayedPieces_AreDroppedByTheOpener_AndWriteNothing()
+    {
+        using DataPlaneMesh mesh = Mesh(2, [(0, 1)], chunks: true);
+        Learn(mesh, Mac0, Mac1);
+        byte[] super = TcpTraffic.SuperFrame(Mac1, Mac0, 10 * Mss);
+        mesh.FromBridge(0, super, TcpTraffic.Gso(Mss));
+        Assert.Equal(super, TakeWrittenWithOffload(mesh, 1).Frame);
+
+        foreach (byte[] piece in mesh.Wire.SelectMany(w => TcpTraffic.Split(w.Datagram, FullDatagram)))
+        {
+            mesh.Inject(0, 1, piece, sleeve: true);
+        }
+
+        Assert.Empty(mesh.TakeWritten()[1]);
+        Assert.True(mesh.Nodes[1].Forwarder.SealingCounters.Replays > 0);
+        Assert.Equal(1, mesh.Nodes[1].Forwarder.Counters.SleeveChunkedFramesToBridge);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void TakesChunks_OnlyWhenTheBridgeTakesSuperFrames(bool offloads)
+    {
+        using var tap = new Fakes.ChannelTapDevice(supportsOffloads: offloads);
+        using var udp = new Fakes.ChannelDatagramTransport();
+        using var sleeve = new Fakes.ChannelDatagramTransport();
+        using var forwarder = new Forwarder(new Weave.Gossip.PeerName(1), tap, udp, sleeve, 6783, TimeProvider.System,
+            Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        Assert.Equal(offloads, forwarder.TakesChunks);
+    }
+}
