@@ -15,8 +15,9 @@ namespace Weave.Router.DataPlane;
 ///  +-------------+----------------+----------------+----------+----------+-----------+--------
 /// </code>
 /// The frame number counts the sender's super-frames to this neighbour (wrapping); gso_type and
-/// gso_size are the super-frame's virtio-net values (TCPV4 or TCPV6, ECN bit allowed), repeated in
-/// every piece so any piece can start a frame. Big-endian, as all our headers.
+/// gso_size are the super-frame's virtio-net values (TCPV4 or TCPV6, ECN bit allowed). Every piece
+/// repeats all of it, so each is checked against the frame it claims to continue. Big-endian, as
+/// all our headers.
 /// </summary>
 public readonly record struct ChunkHeader(uint Frame, int FrameLength, int Offset, byte GsoType, ushort GsoSize)
 {
