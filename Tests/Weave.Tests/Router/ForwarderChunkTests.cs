@@ -66,6 +66,33 @@ public sealed class ForwarderChunkTests
     }
 
     [Fact]
+    public void IPv6SuperFrame_WithEcn_ArrivesWhole_WithItsGsoType()
+    {
+        using DataPlaneMesh mesh = Mesh(2, [(0, 1)], chunks: true);
+        Learn(mesh, Mac0, Mac1);
+        byte[] super = Weave.Tests.Linux.TcpFrames.Build(ipv6: true, 20 * Mss, sequence: 7, flags: Weave.Tests.Linux.TcpFrames.Ack);
+        WriteMacs(super, Mac1, Mac0);
+        const byte GsoType = VirtioNetHeader.GsoTcpV6 | VirtioNetHeader.GsoEcn;
+        const int HeaderLength = 14 + 40 + 32;
+
+        mesh.FromBridge(0, super, new VirtioNetHeader(VirtioNetHeader.FlagNeedsChecksum, GsoType, HeaderLength, Mss, 54, 16));
+
+        var (frame, offload) = TakeWrittenWithOffload(mesh, 1);
+        Assert.Equal(super, frame);
+        Assert.Equal(new VirtioNetHeader(VirtioNetHeader.FlagNeedsChecksum, GsoType, HeaderLength, Mss, 54, 16), offload);
+        Assert.Equal(0, mesh.Nodes[0].Forwarder.Counters.SegmentsFromBridge);
+    }
+
+    private static void WriteMacs(byte[] frame, ulong destination, ulong source)
+    {
+        for (int i = 0; i < 6; i++)
+        {
+            frame[i] = (byte)(destination >> (40 - (8 * i)));
+            frame[6 + i] = (byte)(source >> (40 - (8 * i)));
+        }
+    }
+
+    [Fact]
     public void SuperFrame_ToANeighbourThatDoesNotTakeChunks_TravelsAsSegments()
     {
         using DataPlaneMesh mesh = Mesh(2, [(0, 1)], chunks: false);
