@@ -36,7 +36,7 @@ internal sealed class ChunkAssembler
         {
             if (partial.Received > 0)
             {
-                FramesAbandoned++; // its remaining pieces never came
+                Abandon(partial); // its remaining pieces never came
             }
             partial.Buffer ??= Take();
             partial.Start(header);
@@ -45,7 +45,7 @@ internal sealed class ChunkAssembler
         {
             if (partial.Received > 0)
             {
-                FramesAbandoned++;
+                Abandon(partial);
                 partial.Received = 0;
             }
             dropped = true;
@@ -59,6 +59,7 @@ internal sealed class ChunkAssembler
         }
         buffer = partial.Buffer;
         length = partial.Length;
+        Volatile.Write(ref partial.Completed, partial.Completed + 1);
         _emitted.Add(buffer);
         partial.Buffer = null;
         partial.Received = 0;
@@ -75,6 +76,12 @@ internal sealed class ChunkAssembler
         _emitted.Clear();
     }
 
+    private void Abandon(PartialFrame partial)
+    {
+        FramesAbandoned++;
+        Volatile.Write(ref partial.Abandoned, partial.Abandoned + 1);
+    }
+
     private byte[] Take() => _free.Count > 0 ? _free.Pop() : PacketBatch.AllocateBuffer();
 }
 
@@ -87,6 +94,11 @@ internal sealed class PartialFrame
     public int Received;
     public byte GsoType;
     public ushort GsoSize;
+
+    // Frames from this neighbour completed and abandoned so far: written by the sleeve socket's
+    // holder, read by the TAP thread for its heartbeats (LosingChunks).
+    public long Completed;
+    public long Abandoned;
 
     public void Start(in ChunkHeader header)
     {

@@ -60,4 +60,12 @@ public sealed class DataPeer
 
     /// <summary>Its chunked frame in progress; the sleeve socket holder's (<see cref="ChunkAssembler"/>).</summary>
     internal PartialFrame? PartialFrame;
+
+    /// <summary>Until when (a timestamp) we send it segments, not chunks: it said our chunks arrive
+    /// incomplete (<see cref="HeartbeatBody.LosingChunks"/>). Written by a socket holder, read by the TAP thread.</summary>
+    internal long ChunksPausedUntil;
+
+    // The TAP thread's view of its PartialFrame counters at our last heartbeat to it.
+    internal long ChunksCompletedSeen;
+    internal long ChunksAbandonedSeen;
 }

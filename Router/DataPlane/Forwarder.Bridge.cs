@@ -93,7 +93,7 @@ public sealed partial class Forwarder
             }
             if (offload.IsGso)
             {
-                if (known && GoesAsChunks(route, origin))
+                if (known && GoesAsChunks(route, origin, now))
                 {
                     SendChunks(frame, offload, route.Hop, sends);
                 }
@@ -276,9 +276,9 @@ public sealed partial class Forwarder
     }
 
     /// <summary>Whether a super-frame for <paramref name="origin"/> goes as chunks: its route's hop is that
-    /// peer itself, sealed, and takes chunks.</summary>
-    private static bool GoesAsChunks(in PeerRoute route, PeerName origin) =>
-        route.Hop.TakesChunks && route.Hop.Seals && route.Hop.Name == origin;
+    /// peer itself, sealed, takes chunks, and has not lately said that they arrive incomplete.</summary>
+    private static bool GoesAsChunks(in PeerRoute route, PeerName origin, long now) =>
+        route.Hop.TakesChunks && route.Hop.Seals && route.Hop.Name == origin && now >= Volatile.Read(ref route.Hop.ChunksPausedUntil);
 
     /// <summary>
     /// A TCP super-frame for a sealed neighbour that takes chunks (<see cref="ChunkHeader"/>): its

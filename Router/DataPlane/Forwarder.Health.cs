@@ -18,6 +18,17 @@ public sealed partial class Forwarder
     public static readonly TimeSpan HealthTimeout = TimeSpan.FromSeconds(5);
 
     /// <summary>
+    /// How long we send a neighbour segments instead of chunks after it said our chunks arrive
+    /// incomplete. A chunked super-frame is lost whole when one of its ~47 datagrams is: on a link
+    /// losing 1 % of datagrams, a third of them. Segments lose only what was lost; after the pause
+    /// we try chunks again (on a link that still loses, about one heartbeat of them per pause).
+    /// </summary>
+    public static readonly TimeSpan ChunkPause = TimeSpan.FromSeconds(60);
+
+    /// <summary>The share of a neighbour's chunked frames (abandoned ÷ all, since our last heartbeat to it) above which we say <see cref="HeartbeatBody.LosingChunks"/>.</summary>
+    private const int LosingChunksPercent = 10;
+
+    /// <summary>
     /// A neighbour's data path became healthy, or not (with the reason). Raised on the TAP thread
     /// only when the verdict changes: handlers must be quick and thread-safe (post elsewhere).
     /// </summary>
@@ -59,7 +70,7 @@ public sealed partial class Forwarder
                 continue;
             }
             health.NextHeartbeatDue = now + Ticks(missing == 0 ? HeartbeatIntervalHealthy : HeartbeatIntervalPending);
-            byte flags = health.HeardFlags(now, timeout);
+            byte flags = (byte)(health.HeardFlags(now, timeout) | ChunkLossFlag(peer));
             byte[] sleeve = health.SleeveDatagram;
             new SleeveHeader(SleeveKind.Heartbeat, _self, peer.Name, peer.Seals).Write(sleeve);
             HeartbeatBody.Write(sleeve.AsSpan(SleeveHeader.PayloadOffset(peer.Seals)), _self, peer.Name, flags);
@@ -98,6 +109,31 @@ public sealed partial class Forwarder
             return false;
         }
         sender.Health.Heard(vxlan, flags, now);
+        if ((flags & HeartbeatBody.LosingChunks) != 0)
+        {
+            Volatile.Write(ref sender.ChunksPausedUntil, now + Ticks(ChunkPause));
+            Interlocked.Increment(ref Counters.ChunkPauses);
+        }
         return true;
+    }
+
+    /// <summary>
+    /// <see cref="HeartbeatBody.LosingChunks"/> when more than <see cref="LosingChunksPercent"/> % of
+    /// the chunked frames <paramref name="peer"/> sent us since our last heartbeat to it were
+    /// abandoned for a missing piece (TAP thread).
+    /// </summary>
+    private static byte ChunkLossFlag(DataPeer peer)
+    {
+        if (Volatile.Read(ref peer.PartialFrame) is not PartialFrame partial)
+        {
+            return 0;
+        }
+        long completed = Volatile.Read(ref partial.Completed);
+        long abandoned = Volatile.Read(ref partial.Abandoned);
+        long newCompleted = completed - peer.ChunksCompletedSeen;
+        long newAbandoned = abandoned - peer.ChunksAbandonedSeen;
+        peer.ChunksCompletedSeen = completed;
+        peer.ChunksAbandonedSeen = abandoned;
+        return newAbandoned * 100 > (newCompleted + newAbandoned) * LosingChunksPercent ? HeartbeatBody.LosingChunks : (byte)0;
     }
 }

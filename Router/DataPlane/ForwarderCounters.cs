@@ -94,7 +94,9 @@ public sealed class ForwarderCounters
     /// <summary>Pieces dropped: not from the neighbour that captured them, not for us, a bad chunk header, out of order, or a completed frame that is no TCP super-frame.</summary>
     public long SleeveDropsBadChunk;
 
-    // Hand-overs (Forwarder.Handoff.cs), last so that the per-thread groups above keep their places.
+    // Chunk pauses and hand-overs (Forwarder.Health.cs, Forwarder.Handoff.cs), last so that the per-thread groups above keep their places.
+    /// <summary>Times a neighbour said our chunks arrive incomplete, so that it got segments for <see cref="Forwarder.ChunkPause"/>. Written by the socket threads, with Interlocked.</summary>
+    public long ChunkPauses;
     /// <summary>UDP sockets handed from the TAP thread to their own threads, traffic being bulk both ways. Written by the TAP thread.</summary>
     public long SocketsHandedOver;
     /// <summary>UDP sockets handed back to the TAP thread once the socket or the bridge had no bulk batch for 20 ms. Written by the socket threads, with Interlocked.</summary>
@@ -120,6 +122,7 @@ public sealed class ForwarderCounters
         (nameof(DropsTooBig), DropsTooBig),
         (nameof(TooBigReplies), TooBigReplies),
         (nameof(DropsSealFailed), DropsSealFailed),
+        (nameof(ChunkPauses), Interlocked.Read(ref ChunkPauses)),
         (nameof(SocketsHandedOver), SocketsHandedOver),
         (nameof(SocketsHandedBack), Interlocked.Read(ref SocketsHandedBack)),
         (nameof(DatagramsReceived), DatagramsReceived),

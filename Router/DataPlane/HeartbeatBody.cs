@@ -13,8 +13,12 @@ namespace Weave.Router.DataPlane;
 ///   0                        6                        12      13
 ///  +------------------------+------------------------+-------+
 ///  | sender peer (48 bits)  | receiver peer (48)     | flags |   flags: 1 = heard your sleeve,
-///  +------------------------+------------------------+-------+          2 = heard your VXLAN
+///  +------------------------+------------------------+-------+          2 = heard your VXLAN,
+///                                                                       4 = your chunks arrive incomplete
 /// </code>
+/// Flag 4 goes only to a neighbour that sent us chunked super-frames (so one that knows it): more
+/// than a tenth of them lacked a piece since our last heartbeat, and it should send segments for a
+/// while (<see cref="Forwarder.ChunkPause"/>).
 /// </summary>
 public static class HeartbeatBody
 {
@@ -22,7 +26,8 @@ public static class HeartbeatBody
 
     public const byte HeardSleeve = 1;
     public const byte HeardVxlan = 2;
-    private const byte KnownFlags = HeardSleeve | HeardVxlan;
+    public const byte LosingChunks = 4;
+    private const byte KnownFlags = HeardSleeve | HeardVxlan | LosingChunks;
 
     /// <summary>A whole sleeve heartbeat datagram.</summary>
     public const int SleeveDatagramBytes = SleeveHeader.SizeBytes + SizeBytes;

@@ -156,6 +156,48 @@ public sealed class ForwarderChunkTests
         Assert.Equal(1, counters.SleeveChunkedFramesToBridge);
     }
 
+    /// <summary>
+    /// A lossy link: every chunked frame loses its last GSO send. The receiver's next heartbeat says
+    /// its chunks arrive incomplete, the sender sends segments for <see cref="Forwarder.ChunkPause"/>,
+    /// then tries chunks again.
+    /// </summary>
+    [Fact]
+    public void ChunksArrivingIncomplete_TheReceiverSaysSo_AndTheSenderSendsSegmentsForAPause()
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UnixEpoch.AddDays(1));
+        using var mesh = new DataPlaneMesh(2, [(0, 1)], time, sealedLinks: true, chunks: true, mtu: Mtu);
+        Learn(mesh, Mac0, Mac1);
+        mesh.Heartbeats(time.GetTimestamp()); // a first heartbeat each way, nothing lost yet
+        Assert.Equal(0, mesh.Nodes[0].Forwarder.Counters.ChunkPauses);
+        int sends = 0;
+        mesh.Drop = hop => hop.From == 0 && hop.Sleeve && ++sends % 2 == 0; // each frame's second send: its 45th piece
+        for (uint n = 0; n < 5; n++)
+        {
+            mesh.FromBridge(0, TcpTraffic.SuperFrame(Mac1, Mac0, 48 * Mss, sequence: n * 100_000), TcpTraffic.Gso(Mss));
+        }
+        mesh.Drop = null;
+        Assert.Equal(4, mesh.Nodes[1].Forwarder.Counters.SleeveChunkedFramesAbandoned); // the fifth is still waiting
+        Assert.Empty(mesh.TakeWritten()[1]);
+
+        time.Advance(TimeSpan.FromSeconds(1));
+        mesh.Heartbeats(time.GetTimestamp());
+        Forwarder sender = mesh.Nodes[0].Forwarder;
+        Assert.Equal(1, sender.Counters.ChunkPauses);
+        long chunksSent = sender.Counters.SleeveChunksSent;
+        byte[] super = TcpTraffic.SuperFrame(Mac1, Mac0, 40 * Mss, sequence: 900_000);
+        mesh.FromBridge(0, super, TcpTraffic.Gso(Mss));
+        Assert.Equal(chunksSent, sender.Counters.SleeveChunksSent);
+        Assert.Equal(40, sender.Counters.SegmentsFromBridge);
+        Assert.Equal(super.Length, TakeWrittenWithOffload(mesh, 1).Frame.Length); // coalesced from segments
+
+        time.Advance(Forwarder.ChunkPause);
+        mesh.Heartbeats(time.GetTimestamp()); // nothing lost since: no new pause
+        mesh.FromBridge(0, super, TcpTraffic.Gso(Mss));
+        Assert.True(sender.Counters.SleeveChunksSent > chunksSent, "chunks did not resume after the pause");
+        Assert.Equal(1, sender.Counters.ChunkPauses);
+        Assert.Equal(super, TakeWrittenWithOffload(mesh, 1).Frame);
+    }
+
     [Fact]
     public void ReplayedPieces_AreDroppedByTheOpener_AndWriteNothing()
     {

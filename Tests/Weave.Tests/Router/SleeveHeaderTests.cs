@@ -54,7 +54,7 @@ public sealed class SleeveHeaderTests
 
     [Theory]
     [InlineData(12, 0)]    // one byte short
-    [InlineData(13, 4)]    // an unknown flag
+    [InlineData(13, 8)]    // an unknown flag
     [InlineData(13, 0x80)]
     public void HeartbeatBody_TryRead_Bad_IsRefused(int length, byte flags)
     {
