@@ -199,9 +199,13 @@ public sealed class SecureHandshakeTests : IClassFixture<SecureHandshakeTests.Pa
     public async Task SealedHandshake_ShowsNoNicknameOnTheWire()
     {
         var seen = new ArrayBufferWriter<byte>();
+        var seenLock = new Lock();
         byte[] Capture(byte[] intro)
         {
-            seen.Write(intro);
+            lock (seenLock) // the relay pumps both directions at once
+            {
+                seen.Write(intro);
+            }
             return intro;
         }
         await using TamperingRelay relay = await TamperingRelay.StartAsync(dialerIntro: Capture, acceptorIntro: Capture);
