@@ -85,26 +85,28 @@ public sealed partial class Forwarder
         {
             ExpireIdleMacsWhenDue(); // the VXLAN socket's chore goes with it, traffic or not
         }
-        bool bulk = false;
         if ((ready & DataSources.Bridge) != 0)
         {
             frames.Count = _tap.Read(frames, 0);
-            bulk |= IsBulk(frames);
-            ForwardFromBridge(frames, sends);
+            ForwardFromBridge(frames, sends); // notes a bulk batch for IsBulkBothWays
         }
-        if ((ready & DataSources.Vxlan) != 0 && ReceiveVxlan(0) > 0)
-        {
-            bulk |= NoteBulk(vxlan);
-        }
-        if ((ready & DataSources.Sleeve) != 0 && ReceiveSleeve(0) > 0)
-        {
-            bulk |= NoteBulk(sleeve);
-        }
-        if (bulk)
+        // A hand-over is decided when a socket brings a bulk batch: the bridge's side is then
+        // already noted, and with traffic heavy both ways the next such batch is never far off.
+        bool vxlanBulk = (ready & DataSources.Vxlan) != 0 && ReceiveVxlan(0) > 0 && IsBulk(vxlan.Datagrams);
+        bool sleeveBulk = (ready & DataSources.Sleeve) != 0 && ReceiveSleeve(0) > 0 && IsBulk(sleeve.Datagrams);
+        if (vxlanBulk || sleeveBulk)
         {
             long now = _time.GetTimestamp();
-            HandOverIfBulkBothWays(vxlan, now);
-            HandOverIfBulkBothWays(sleeve, now);
+            if (vxlanBulk)
+            {
+                vxlan.LastBulk = now;
+                HandOverIfBulkBothWays(vxlan, now);
+            }
+            if (sleeveBulk)
+            {
+                sleeve.LastBulk = now;
+                HandOverIfBulkBothWays(sleeve, now);
+            }
         }
     }
 
@@ -133,11 +135,17 @@ public sealed partial class Forwarder
                 reader.HandedOver.Wait(PollMilliseconds); // the flag decides; the semaphore only wakes us
                 return;
             }
-            if (receive(readiness is null ? PollMilliseconds : BulkWindowMilliseconds) > 0)
+            int received = receive(readiness is null ? PollMilliseconds : BulkWindowMilliseconds);
+            if (readiness is null)
             {
-                NoteBulk(reader);
+                return; // the socket is this thread's for good
             }
-            if (readiness is not null && !IsBulkBothWays(reader, _time.GetTimestamp()))
+            long now = _time.GetTimestamp();
+            if (received > 0 && IsBulk(reader.Datagrams))
+            {
+                reader.LastBulk = now;
+            }
+            if (!IsBulkBothWays(reader, now))
             {
                 reader.WithTapThread = true; // from here on the socket is the TAP thread's
                 Interlocked.Increment(ref Counters.SocketsHandedBack);
@@ -172,17 +180,6 @@ public sealed partial class Forwarder
             bytes += batch.Lengths[i];
         }
         return bytes >= BulkBatchBytes;
-    }
-
-    /// <summary>After a receive, by the thread holding the socket: notes the time when the batch was bulk, and says so.</summary>
-    private bool NoteBulk(SocketReader reader)
-    {
-        if (!IsBulk(reader.Datagrams))
-        {
-            return false;
-        }
-        reader.LastBulk = _time.GetTimestamp();
-        return true;
     }
 
     /// <summary>Stops the socket threads' waits for a hand-over, for a prompt shutdown.</summary>
