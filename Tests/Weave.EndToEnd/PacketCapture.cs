@@ -12,7 +12,9 @@ internal static class PacketCapture
     /// <summary>Starts capturing on <paramref name="device"/> of <paramref name="node"/> into <paramref name="path"/>; returns once tcpdump listens.</summary>
     public static LabProcess Start(LabNode node, string device, string path, params string[] filter)
     {
-        LabProcess tcpdump = node.Start("tcpdump", ["-i", device, "-n", "--immediate-mode", "-U", "-s", "0", "-w", path, .. filter]);
+        // A 64 MiB capture buffer (-B, in KiB; tcpdump's default is 2 MiB): a transfer at several
+        // Gbit/s on a busy machine otherwise overflows it, and the kernel drops what a test looks for.
+        LabProcess tcpdump = node.Start("tcpdump", ["-i", device, "-n", "--immediate-mode", "-U", "-B", "65536", "-s", "0", "-w", path, .. filter]);
         Assert.True(Eventually.True(() => tcpdump.Output.Contains("listening on", StringComparison.Ordinal) || tcpdump.HasExited, TimeSpan.FromSeconds(10)),
             $"tcpdump did not start:\n{tcpdump.Output}");
         Assert.False(tcpdump.HasExited, tcpdump.Output);
