@@ -6,14 +6,15 @@ namespace Weave.Crypto;
 /// <summary>
 /// One AEAD key and the calls the record layers make with it. Sealing and opening work in place
 /// (the ciphertext may start where the plaintext does) and allocate nothing. AES-256-GCM keeps
-/// its expanded key (<see cref="AesGcmKey"/>); ChaCha20-Poly1305, whose key needs no expansion,
-/// goes through NSec.
+/// its expanded key (<see cref="AesGcmKey"/>); AEGIS-256 is our own (<see cref="Aegis256Aead"/>, its
+/// key in <see cref="AegisKey"/>); ChaCha20-Poly1305, whose key needs no expansion, goes through NSec.
 /// </summary>
 public sealed class RecordCipher : IDisposable
 {
-    private readonly AeadAlgorithm _aead;
+    private readonly AeadAlgorithm? _aead;
     private readonly Key? _key;
     private readonly AesGcmKey? _aesGcm;
+    private readonly AegisKey? _aegis;
 
     public RecordCipher(CipherSuite suite, ReadOnlySpan<byte> key)
     {
@@ -22,14 +23,18 @@ public sealed class RecordCipher : IDisposable
             throw new ArgumentException($"a key is {RecordFormat.KeySizeBytes} bytes, not {key.Length}", nameof(key));
         }
         Suite = suite;
-        _aead = CipherSuites.Algorithm(suite);
-        if (suite == CipherSuite.Aes256Gcm)
+        switch (suite)
         {
-            _aesGcm = AesGcmKey.Create(key);
-        }
-        else
-        {
-            _key = Key.Import(_aead, key, KeyBlobFormat.RawSymmetricKey);
+            case CipherSuite.Aes256Gcm:
+                _aesGcm = AesGcmKey.Create(key);
+                break;
+            case CipherSuite.Aegis256:
+                _aegis = AegisKey.Create(key);
+                break;
+            default:
+                _aead = AeadAlgorithm.ChaCha20Poly1305;
+                _key = Key.Import(_aead, key, KeyBlobFormat.RawSymmetricKey);
+                break;
         }
     }
 
@@ -42,16 +47,22 @@ public sealed class RecordCipher : IDisposable
         {
             _aesGcm.Seal(nonce, associatedData, plaintext, sealedOutput);
         }
+        else if (_aegis is not null)
+        {
+            _aegis.Seal(nonce, associatedData, plaintext, sealedOutput);
+        }
         else
         {
-            _aead.Encrypt(_key!, nonce, associatedData, plaintext, sealedOutput);
+            _aead!.Encrypt(_key!, nonce, associatedData, plaintext, sealedOutput);
         }
     }
 
     /// <summary>False when the tag does not match: wrong key, tampered bytes, wrong nonce or associated data.</summary>
     public bool TryOpen(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> associatedData, ReadOnlySpan<byte> sealedInput, Span<byte> plaintext) =>
         sealedInput.Length >= RecordFormat.TagSizeBytes &&
-        (_aesGcm?.TryOpen(nonce, associatedData, sealedInput, plaintext) ?? _aead.Decrypt(_key!, nonce, associatedData, sealedInput, plaintext));
+        (_aesGcm?.TryOpen(nonce, associatedData, sealedInput, plaintext)
+            ?? _aegis?.TryOpen(nonce, associatedData, sealedInput, plaintext)
+            ?? _aead!.Decrypt(_key!, nonce, associatedData, sealedInput, plaintext));
 
     public void Seal(ulong counter, ReadOnlySpan<byte> associatedData, ReadOnlySpan<byte> plaintext, Span<byte> sealedOutput)
     {
@@ -78,5 +89,6 @@ public sealed class RecordCipher : IDisposable
     {
         _key?.Dispose();
         _aesGcm?.Dispose();
+        _aegis?.Dispose();
     }
 }

@@ -114,12 +114,21 @@ public sealed class SessionKeysTests : IClassFixture<SessionKeysTests.Passwords>
     [InlineData("aes256gcm chacha20poly1305", "chacha20poly1305 aes256gcm", "aes256gcm")]
     [InlineData("chacha20poly1305", "aes256gcm chacha20poly1305", "chacha20poly1305")]
     [InlineData("rot13 chacha20poly1305", "chacha20poly1305", "chacha20poly1305")]
+    [InlineData("aegis256 aes256gcm chacha20poly1305", "aegis256 aes256gcm chacha20poly1305", "aegis256")]
+    [InlineData("aegis256 aes256gcm chacha20poly1305", "aes256gcm chacha20poly1305", "aes256gcm")] // an acceptor from before AEGIS-256
+    [InlineData("aes256gcm chacha20poly1305", "aegis256 aes256gcm chacha20poly1305", "aes256gcm")] // a dialer from before it
     public void CipherAgreement_TakesTheDialersFirstCommonChoice(string dialer, string acceptor, string expected)
     {
         Assert.True(CipherSuites.TryAgree(dialer, acceptor, out CipherSuite suite, out _));
         Assert.Equal(expected, CipherSuites.Name(suite));
         Assert.True(CipherSuites.TryAgree(dialer, acceptor, out CipherSuite again, out _));
         Assert.Equal(suite, again);
+    }
+
+    [AesNiFact]
+    public void Offer_LeadsWithAegis256_ThenAesGcm_ThenChaCha_WhereTheCpuHasAesNi()
+    {
+        Assert.Equal("aegis256 aes256gcm chacha20poly1305", CipherSuites.Offer(CipherSuites.Supported));
     }
 
     [Fact]
