@@ -11,6 +11,7 @@ namespace Weave.Crypto;
 ///     header (8 bytes BE: key epoch 16 bits | counter 48 bits) | AEAD( payload ) | tag (16)
 ///     nonce = 4 zero bytes | the header. Associated data: the caller's (e.g. the sleeve's peer
 ///     names). Each direction and plane has its own key, so no two senders share a nonce space.
+///   AEGIS-256 takes these 12 nonce bytes followed by 20 zero bytes as its 32-byte nonce.
 /// </code>
 /// </summary>
 public static class RecordFormat

@@ -9,7 +9,7 @@
 #   --build      run ../../build.sh first even if out/weave exists (it is built when missing)
 #   --encrypted  adds a third setup in the same run: the router with --password (sealed data plane),
 #                with ratios to kernel VXLAN and to wireguard-go's 3.2 Gbit/s (issue 6)
-# Needs root and iperf3 (./test.sh installs it; or apt-get install iperf3).
+# Needs root, iperf3 and ping (./test.sh installs them; or apt-get install iperf3 iputils-ping).
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -26,10 +26,13 @@ if [ "$(id -u)" -ne 0 ]; then
   echo "dataplane: must be run as root (the lab creates network namespaces)" >&2
   exit 1
 fi
-if ! command -v iperf3 >/dev/null; then
-  echo "dataplane: iperf3 is missing: run ./test.sh once (it installs the test tools) or apt-get install iperf3" >&2
-  exit 1
-fi
+for tool in iperf3 ping; do
+  if ! command -v "$tool" >/dev/null; then
+    # Without ping every setup fails its reachability check with "no ping reply", which misleads.
+    echo "dataplane: $tool is missing: run ./test.sh once (it installs the test tools) or apt-get install iperf3 iputils-ping" >&2
+    exit 1
+  fi
+done
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
 weave=../../out/weave
