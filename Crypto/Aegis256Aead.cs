@@ -148,8 +148,8 @@ internal static class Aegis256Aead
 
     /// <summary>S'0 = AESRound(S5, S0 ^ M), S'i = AESRound(S(i-1), Si); AESENC is exactly AESRound.
     /// The round key is added last, so AESRound(S5, S0 ^ M) = AESRound(S5, S0) ^ M: written that way
-    /// the AES round does not wait for M, which when decrypting is known only after the keystream
-    /// (5 cycles a block instead of 8 on the chain from one update to the next).</summary>
+    /// the AES round does not wait for M, which when decrypting is known only after the keystream,
+    /// and the chain from one update to the next is one AES round and one XOR.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Update(Vector128<byte> message, ref Vector128<byte> s0, ref Vector128<byte> s1, ref Vector128<byte> s2,
         ref Vector128<byte> s3, ref Vector128<byte> s4, ref Vector128<byte> s5)
