@@ -37,12 +37,8 @@ internal sealed unsafe class AegisKey : SafeHandle
     /// ciphertext, then the 16-byte tag); in place when both start at the same byte.</summary>
     public void Seal(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> associatedData, ReadOnlySpan<byte> plaintext, Span<byte> sealedOutput)
     {
-        if (sealedOutput.Length != plaintext.Length + RecordFormat.TagSizeBytes)
-        {
-            throw new ArgumentException($"sealed bytes are the plaintext's {plaintext.Length} plus a {RecordFormat.TagSizeBytes}-byte tag, not {sealedOutput.Length}");
-        }
         Span<byte> paddedNonce = stackalloc byte[Aegis256Aead.NonceSizeBytes];
-        PadNonce(nonce, paddedNonce);
+        CheckShapes(nonce, plaintext, sealedOutput, paddedNonce);
         bool added = false;
         try
         {
@@ -63,12 +59,8 @@ internal sealed unsafe class AegisKey : SafeHandle
     /// not match; the plaintext is then zeroed.</summary>
     public bool TryOpen(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> associatedData, ReadOnlySpan<byte> sealedInput, Span<byte> plaintext)
     {
-        if (sealedInput.Length != plaintext.Length + RecordFormat.TagSizeBytes)
-        {
-            throw new ArgumentException($"sealed bytes are the plaintext's {plaintext.Length} plus a {RecordFormat.TagSizeBytes}-byte tag, not {sealedInput.Length}");
-        }
         Span<byte> paddedNonce = stackalloc byte[Aegis256Aead.NonceSizeBytes];
-        PadNonce(nonce, paddedNonce);
+        CheckShapes(nonce, plaintext, sealedInput, paddedNonce);
         bool added = false;
         try
         {
@@ -93,13 +85,19 @@ internal sealed unsafe class AegisKey : SafeHandle
 
     private ReadOnlySpan<byte> Key => new((void*)handle, Aegis256Aead.KeySizeBytes);
 
-    private static void PadNonce(ReadOnlySpan<byte> nonce, Span<byte> padded)
+    /// <summary>Refuses a sealed length other than the plaintext's plus our 16-byte tag (Aegis256Aead
+    /// would take a 32-byte tag too) and a nonce other than ours; writes the nonce padded to 32 bytes.</summary>
+    private static void CheckShapes(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> plaintext, ReadOnlySpan<byte> sealedBytes, Span<byte> paddedNonce)
     {
+        if (sealedBytes.Length != plaintext.Length + RecordFormat.TagSizeBytes)
+        {
+            throw new ArgumentException($"sealed bytes are the plaintext's {plaintext.Length} plus a {RecordFormat.TagSizeBytes}-byte tag, not {sealedBytes.Length}");
+        }
         if (nonce.Length != RecordFormat.NonceSizeBytes)
         {
             throw new ArgumentException($"a nonce is {RecordFormat.NonceSizeBytes} bytes, not {nonce.Length}", nameof(nonce));
         }
-        nonce.CopyTo(padded);
-        padded[nonce.Length..].Clear();
+        nonce.CopyTo(paddedNonce);
+        paddedNonce[nonce.Length..].Clear();
     }
 }

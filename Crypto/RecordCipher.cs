@@ -11,8 +11,7 @@ namespace Weave.Crypto;
 /// </summary>
 public sealed class RecordCipher : IDisposable
 {
-    private readonly AeadAlgorithm? _aead;
-    private readonly Key? _key;
+    private readonly Key? _chaCha;
     private readonly AesGcmKey? _aesGcm;
     private readonly AegisKey? _aegis;
 
@@ -32,8 +31,7 @@ public sealed class RecordCipher : IDisposable
                 _aegis = AegisKey.Create(key);
                 break;
             default:
-                _aead = AeadAlgorithm.ChaCha20Poly1305;
-                _key = Key.Import(_aead, key, KeyBlobFormat.RawSymmetricKey);
+                _chaCha = Key.Import(AeadAlgorithm.ChaCha20Poly1305, key, KeyBlobFormat.RawSymmetricKey);
                 break;
         }
     }
@@ -53,7 +51,7 @@ public sealed class RecordCipher : IDisposable
         }
         else
         {
-            _aead!.Encrypt(_key!, nonce, associatedData, plaintext, sealedOutput);
+            AeadAlgorithm.ChaCha20Poly1305.Encrypt(_chaCha!, nonce, associatedData, plaintext, sealedOutput);
         }
     }
 
@@ -62,7 +60,7 @@ public sealed class RecordCipher : IDisposable
         sealedInput.Length >= RecordFormat.TagSizeBytes &&
         (_aesGcm?.TryOpen(nonce, associatedData, sealedInput, plaintext)
             ?? _aegis?.TryOpen(nonce, associatedData, sealedInput, plaintext)
-            ?? _aead!.Decrypt(_key!, nonce, associatedData, sealedInput, plaintext));
+            ?? AeadAlgorithm.ChaCha20Poly1305.Decrypt(_chaCha!, nonce, associatedData, sealedInput, plaintext));
 
     public void Seal(ulong counter, ReadOnlySpan<byte> associatedData, ReadOnlySpan<byte> plaintext, Span<byte> sealedOutput)
     {
@@ -87,7 +85,7 @@ public sealed class RecordCipher : IDisposable
 
     public void Dispose()
     {
-        _key?.Dispose();
+        _chaCha?.Dispose();
         _aesGcm?.Dispose();
         _aegis?.Dispose();
     }
