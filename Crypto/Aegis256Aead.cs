@@ -34,27 +34,35 @@ internal static class Aegis256Aead
     public static void Seal(ReadOnlySpan<byte> key, ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> associatedData,
         ReadOnlySpan<byte> plaintext, Span<byte> ciphertext, Span<byte> tag)
     {
-        CheckShapes(key, nonce, plaintext, ciphertext, tag);
-        Init(key, nonce, out var s0, out var s1, out var s2, out var s3, out var s4, out var s5);
+        CheckNonce(nonce);
+        Seal(key, Vector128.Create(nonce[..BlockBytes]), Vector128.Create(nonce[BlockBytes..]), associatedData, default, plaintext, ciphertext, tag);
+    }
+
+    /// <summary>
+    /// Encrypts the message <paramref name="head"/> followed by <paramref name="body"/> into
+    /// <paramref name="ciphertext"/> (as long as both) and writes the tag: a message in two places
+    /// sealed without first copying it into one. The head is whole 16-byte blocks; each part may be
+    /// where its ciphertext goes (in place) or apart from it. The nonce is given as its two blocks.
+    /// </summary>
+    public static void Seal(ReadOnlySpan<byte> key, Vector128<byte> nonceFirst, Vector128<byte> nonceSecond, ReadOnlySpan<byte> associatedData,
+        ReadOnlySpan<byte> head, ReadOnlySpan<byte> body, Span<byte> ciphertext, Span<byte> tag)
+    {
+        CheckShapes(key, head, body, ciphertext, tag);
+        Init(key, nonceFirst, nonceSecond, out var s0, out var s1, out var s2, out var s3, out var s4, out var s5);
         Absorb(associatedData, ref s0, ref s1, ref s2, ref s3, ref s4, ref s5);
-        ref byte source = ref MemoryMarshal.GetReference(plaintext);
         ref byte destination = ref MemoryMarshal.GetReference(ciphertext);
-        int whole = plaintext.Length & ~(BlockBytes - 1);
-        for (int i = 0; i < whole; i += BlockBytes)
+        EncryptBlocks(ref MemoryMarshal.GetReference(head), ref destination, head.Length, ref s0, ref s1, ref s2, ref s3, ref s4, ref s5);
+        destination = ref Unsafe.Add(ref destination, head.Length);
+        int whole = body.Length & ~(BlockBytes - 1);
+        EncryptBlocks(ref MemoryMarshal.GetReference(body), ref destination, whole, ref s0, ref s1, ref s2, ref s3, ref s4, ref s5);
+        if (whole < body.Length)
         {
-            Vector128<byte> block = Vector128.LoadUnsafe(ref source, (nuint)i);
+            Vector128<byte> block = LoadPadded(body[whole..]);
             Vector128<byte> keystream = (s1 ^ s4) ^ (s5 ^ (s2 & s3));
             Update(block, ref s0, ref s1, ref s2, ref s3, ref s4, ref s5);
-            (block ^ keystream).StoreUnsafe(ref destination, (nuint)i);
+            StorePartial(block ^ keystream, ciphertext[(head.Length + whole)..]);
         }
-        if (whole < plaintext.Length)
-        {
-            Vector128<byte> block = LoadPadded(plaintext[whole..]);
-            Vector128<byte> keystream = (s1 ^ s4) ^ (s5 ^ (s2 & s3));
-            Update(block, ref s0, ref s1, ref s2, ref s3, ref s4, ref s5);
-            StorePartial(block ^ keystream, ciphertext[whole..]);
-        }
-        WriteTag(Finalize(associatedData.Length, plaintext.Length, tag.Length, ref s0, ref s1, ref s2, ref s3, ref s4, ref s5), tag);
+        WriteTag(Finalize(associatedData.Length, ciphertext.Length, tag.Length, ref s0, ref s1, ref s2, ref s3, ref s4, ref s5), tag);
     }
 
     /// <summary>Decrypts <paramref name="ciphertext"/> into <paramref name="plaintext"/> and checks
@@ -63,8 +71,16 @@ internal static class Aegis256Aead
     public static bool TryOpen(ReadOnlySpan<byte> key, ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> associatedData,
         ReadOnlySpan<byte> ciphertext, ReadOnlySpan<byte> tag, Span<byte> plaintext)
     {
-        CheckShapes(key, nonce, plaintext, ciphertext, tag);
-        Init(key, nonce, out var s0, out var s1, out var s2, out var s3, out var s4, out var s5);
+        CheckNonce(nonce);
+        return TryOpen(key, Vector128.Create(nonce[..BlockBytes]), Vector128.Create(nonce[BlockBytes..]), associatedData, ciphertext, tag, plaintext);
+    }
+
+    /// <summary>As the other TryOpen, with the nonce given as its two blocks.</summary>
+    public static bool TryOpen(ReadOnlySpan<byte> key, Vector128<byte> nonceFirst, Vector128<byte> nonceSecond, ReadOnlySpan<byte> associatedData,
+        ReadOnlySpan<byte> ciphertext, ReadOnlySpan<byte> tag, Span<byte> plaintext)
+    {
+        CheckShapes(key, default, plaintext, ciphertext, tag);
+        Init(key, nonceFirst, nonceSecond, out var s0, out var s1, out var s2, out var s3, out var s4, out var s5);
         Absorb(associatedData, ref s0, ref s1, ref s2, ref s3, ref s4, ref s5);
         ref byte source = ref MemoryMarshal.GetReference(ciphertext);
         ref byte destination = ref MemoryMarshal.GetReference(plaintext);
@@ -90,43 +106,54 @@ internal static class Aegis256Aead
         return false;
     }
 
-    private static void CheckShapes(ReadOnlySpan<byte> key, ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> plaintext,
+    private static void CheckNonce(ReadOnlySpan<byte> nonce)
+    {
+        if (nonce.Length != NonceSizeBytes)
+        {
+            throw new ArgumentException($"an AEGIS-256 nonce is {NonceSizeBytes} bytes, not {nonce.Length}", nameof(nonce));
+        }
+    }
+
+    /// <summary>The ciphertext is as long as the head and the body together; each of them either
+    /// is its own ciphertext's place (in place) or does not overlap the ciphertext.</summary>
+    private static void CheckShapes(ReadOnlySpan<byte> key, ReadOnlySpan<byte> head, ReadOnlySpan<byte> body,
         ReadOnlySpan<byte> ciphertext, ReadOnlySpan<byte> tag)
     {
         if (!IsSupported)
         {
             throw new PlatformNotSupportedException("AEGIS-256 needs the CPU's AES round instruction (AES-NI)");
         }
-        if (key.Length != KeySizeBytes || nonce.Length != NonceSizeBytes)
+        if (key.Length != KeySizeBytes)
         {
-            throw new ArgumentException($"AEGIS-256 takes a {KeySizeBytes}-byte key and a {NonceSizeBytes}-byte nonce, not {key.Length} and {nonce.Length}");
+            throw new ArgumentException($"an AEGIS-256 key is {KeySizeBytes} bytes, not {key.Length}", nameof(key));
         }
         if (tag.Length is not (ShortTagBytes or LongTagBytes))
         {
             throw new ArgumentException($"an AEGIS-256 tag is {ShortTagBytes} or {LongTagBytes} bytes, not {tag.Length}", nameof(tag));
         }
-        if (ciphertext.Length != plaintext.Length)
+        if (head.Length % BlockBytes != 0)
         {
-            throw new ArgumentException($"the ciphertext is as long as the plaintext ({plaintext.Length} bytes), not {ciphertext.Length}");
+            throw new ArgumentException($"the head of a message is whole {BlockBytes}-byte blocks, not {head.Length} bytes", nameof(head));
         }
-        if (plaintext.Overlaps(ciphertext, out int offset) && offset != 0)
+        if (ciphertext.Length != head.Length + body.Length)
+        {
+            throw new ArgumentException($"the ciphertext is as long as the plaintext ({head.Length + body.Length} bytes), not {ciphertext.Length}");
+        }
+        if ((head.Overlaps(ciphertext, out int headAt) && headAt != 0) || (body.Overlaps(ciphertext, out int bodyAt) && bodyAt != head.Length))
         {
             throw new ArgumentException("the plaintext and the ciphertext overlap without starting at the same byte");
         }
     }
-
     // The state S0..S5 is six locals of the caller, passed by reference only into helpers that are
     // all inlined, so the JIT keeps it in registers. One helper not inlined (or a struct holding
     // the state) puts it in memory, and that halved the speed.
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Init(ReadOnlySpan<byte> key, ReadOnlySpan<byte> nonce, out Vector128<byte> s0, out Vector128<byte> s1,
+    private static void Init(ReadOnlySpan<byte> key, Vector128<byte> n0, Vector128<byte> n1, out Vector128<byte> s0, out Vector128<byte> s1,
         out Vector128<byte> s2, out Vector128<byte> s3, out Vector128<byte> s4, out Vector128<byte> s5)
     {
         Vector128<byte> k0 = Vector128.Create(key[..BlockBytes]);
         Vector128<byte> k1 = Vector128.Create(key[BlockBytes..]);
-        Vector128<byte> n0 = Vector128.Create(nonce[..BlockBytes]);
-        Vector128<byte> n1 = Vector128.Create(nonce[BlockBytes..]);
         Vector128<byte> c0 = Vector128.Create(C0Bytes);
         Vector128<byte> c1 = Vector128.Create(C1Bytes);
         Vector128<byte> k0n0 = k0 ^ n0;
@@ -165,6 +192,20 @@ internal static class Aegis256Aead
         s2 = next2;
         s3 = next3;
         s4 = next4;
+    }
+
+    /// <summary>Encrypts <paramref name="length"/> bytes (whole blocks) from <paramref name="source"/> to <paramref name="destination"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void EncryptBlocks(ref byte source, ref byte destination, int length, ref Vector128<byte> s0, ref Vector128<byte> s1,
+        ref Vector128<byte> s2, ref Vector128<byte> s3, ref Vector128<byte> s4, ref Vector128<byte> s5)
+    {
+        for (int i = 0; i < length; i += BlockBytes)
+        {
+            Vector128<byte> block = Vector128.LoadUnsafe(ref source, (nuint)i);
+            Vector128<byte> keystream = (s1 ^ s4) ^ (s5 ^ (s2 & s3));
+            Update(block, ref s0, ref s1, ref s2, ref s3, ref s4, ref s5);
+            (block ^ keystream).StoreUnsafe(ref destination, (nuint)i);
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -1,4 +1,6 @@
+using System.Buffers.Binary;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace Weave.Crypto;
 
@@ -35,15 +37,34 @@ internal sealed unsafe class AegisKey : SafeHandle
 
     /// <summary>Seals <paramref name="plaintext"/> into <paramref name="sealedOutput"/> (the
     /// ciphertext, then the 16-byte tag); in place when both start at the same byte.</summary>
-    public void Seal(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> associatedData, ReadOnlySpan<byte> plaintext, Span<byte> sealedOutput)
+    public void Seal(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> associatedData, ReadOnlySpan<byte> plaintext, Span<byte> sealedOutput) =>
+        Seal(PaddedNonce(nonce), associatedData, default, plaintext, sealedOutput);
+
+    /// <summary>Seals under our nonce for <paramref name="counter"/> (<see cref="RecordCipher.WriteNonce"/>)
+    /// the message <paramref name="head"/> (whole 16-byte blocks) followed by <paramref name="body"/>;
+    /// each part may already lie where its ciphertext goes.</summary>
+    public void Seal(ulong counter, ReadOnlySpan<byte> associatedData, ReadOnlySpan<byte> head, ReadOnlySpan<byte> body, Span<byte> sealedOutput) =>
+        Seal(CounterNonce(counter), associatedData, head, body, sealedOutput);
+
+    /// <summary>Opens <paramref name="sealedInput"/> (ciphertext then tag) into
+    /// <paramref name="plaintext"/> (16 bytes shorter; in place allowed). False when the tag does
+    /// not match; the plaintext is then zeroed.</summary>
+    public bool TryOpen(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> associatedData, ReadOnlySpan<byte> sealedInput, Span<byte> plaintext) =>
+        TryOpen(PaddedNonce(nonce), associatedData, sealedInput, plaintext);
+
+    /// <summary>As the other TryOpen, under our nonce for <paramref name="counter"/>.</summary>
+    public bool TryOpen(ulong counter, ReadOnlySpan<byte> associatedData, ReadOnlySpan<byte> sealedInput, Span<byte> plaintext) =>
+        TryOpen(CounterNonce(counter), associatedData, sealedInput, plaintext);
+
+    private void Seal(Vector128<byte> nonce, ReadOnlySpan<byte> associatedData, ReadOnlySpan<byte> head, ReadOnlySpan<byte> body, Span<byte> sealedOutput)
     {
-        Span<byte> paddedNonce = stackalloc byte[Aegis256Aead.NonceSizeBytes];
-        CheckShapes(nonce, plaintext, sealedOutput, paddedNonce);
+        int messageLength = head.Length + body.Length;
+        CheckSealedLength(messageLength, sealedOutput.Length);
         bool added = false;
         try
         {
             DangerousAddRef(ref added);
-            Aegis256Aead.Seal(Key, paddedNonce, associatedData, plaintext, sealedOutput[..plaintext.Length], sealedOutput[plaintext.Length..]);
+            Aegis256Aead.Seal(Key, nonce, Vector128<byte>.Zero, associatedData, head, body, sealedOutput[..messageLength], sealedOutput[messageLength..]);
         }
         finally
         {
@@ -54,18 +75,14 @@ internal sealed unsafe class AegisKey : SafeHandle
         }
     }
 
-    /// <summary>Opens <paramref name="sealedInput"/> (ciphertext then tag) into
-    /// <paramref name="plaintext"/> (16 bytes shorter; in place allowed). False when the tag does
-    /// not match; the plaintext is then zeroed.</summary>
-    public bool TryOpen(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> associatedData, ReadOnlySpan<byte> sealedInput, Span<byte> plaintext)
+    private bool TryOpen(Vector128<byte> nonce, ReadOnlySpan<byte> associatedData, ReadOnlySpan<byte> sealedInput, Span<byte> plaintext)
     {
-        Span<byte> paddedNonce = stackalloc byte[Aegis256Aead.NonceSizeBytes];
-        CheckShapes(nonce, plaintext, sealedInput, paddedNonce);
+        CheckSealedLength(plaintext.Length, sealedInput.Length);
         bool added = false;
         try
         {
             DangerousAddRef(ref added);
-            return Aegis256Aead.TryOpen(Key, paddedNonce, associatedData, sealedInput[..plaintext.Length], sealedInput[plaintext.Length..], plaintext);
+            return Aegis256Aead.TryOpen(Key, nonce, Vector128<byte>.Zero, associatedData, sealedInput[..plaintext.Length], sealedInput[plaintext.Length..], plaintext);
         }
         finally
         {
@@ -85,19 +102,36 @@ internal sealed unsafe class AegisKey : SafeHandle
 
     private ReadOnlySpan<byte> Key => new((void*)handle, Aegis256Aead.KeySizeBytes);
 
-    /// <summary>Refuses a sealed length other than the plaintext's plus our 16-byte tag (Aegis256Aead
-    /// would take a 32-byte tag too) and a nonce other than ours; writes the nonce padded to 32 bytes.</summary>
-    private static void CheckShapes(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> plaintext, ReadOnlySpan<byte> sealedBytes, Span<byte> paddedNonce)
+    /// <summary>Refuses a sealed length other than the message's plus our 16-byte tag (Aegis256Aead
+    /// would take a 32-byte tag too).</summary>
+    private static void CheckSealedLength(int messageLength, int sealedLength)
     {
-        if (sealedBytes.Length != plaintext.Length + RecordFormat.TagSizeBytes)
+        if (sealedLength != messageLength + RecordFormat.TagSizeBytes)
         {
-            throw new ArgumentException($"sealed bytes are the plaintext's {plaintext.Length} plus a {RecordFormat.TagSizeBytes}-byte tag, not {sealedBytes.Length}");
+            throw new ArgumentException($"sealed bytes are the message's {messageLength} plus a {RecordFormat.TagSizeBytes}-byte tag, not {sealedLength}");
         }
+    }
+
+    /// <summary>Our 12-byte nonce as the first block of AEGIS-256's 32-byte nonce: the 12 bytes,
+    /// then zeros (the second block is all zeros).</summary>
+    private static Vector128<byte> PaddedNonce(ReadOnlySpan<byte> nonce)
+    {
         if (nonce.Length != RecordFormat.NonceSizeBytes)
         {
             throw new ArgumentException($"a nonce is {RecordFormat.NonceSizeBytes} bytes, not {nonce.Length}", nameof(nonce));
         }
-        nonce.CopyTo(paddedNonce);
-        paddedNonce[nonce.Length..].Clear();
+        Span<byte> block = stackalloc byte[16];
+        block.Clear();
+        nonce.CopyTo(block);
+        return Vector128.Create((ReadOnlySpan<byte>)block);
+    }
+
+    /// <summary>The same for the nonce of <paramref name="counter"/>, 4 zero bytes then the counter
+    /// big-endian, without going through memory: as little-endian 64-bit halves the block is
+    /// (big-endian counter &lt;&lt; 32, big-endian counter &gt;&gt; 32).</summary>
+    private static Vector128<byte> CounterNonce(ulong counter)
+    {
+        ulong bigEndian = BinaryPrimitives.ReverseEndianness(counter);
+        return Vector128.Create(bigEndian << 32, bigEndian >> 32).AsByte();
     }
 }

@@ -34,8 +34,22 @@ public sealed class DatagramSealer : IDisposable
     /// every datagram but not sent. False (nothing sealed) only when the key epochs are used up,
     /// after years: the session must then be replaced by a new handshake.
     /// </summary>
-    public bool TrySeal(Span<byte> buffer, Span<DatagramSlice> datagrams, ReadOnlySpan<byte> associatedData)
+    public bool TrySeal(Span<byte> buffer, Span<DatagramSlice> datagrams, ReadOnlySpan<byte> associatedData) =>
+        TrySeal(buffer, datagrams, associatedData, default, default);
+
+    /// <summary>
+    /// As the other TrySeal, for payloads in two parts: each slice covers the payload's head, in
+    /// place, and <paramref name="tails"/> (one per datagram) say where in <paramref name="source"/>
+    /// the rest is. The rest is sealed from there, its ciphertext right after the head's, without
+    /// being copied into the buffer first (with AEGIS-256 and heads of whole 16-byte blocks).
+    /// </summary>
+    public bool TrySeal(Span<byte> buffer, Span<DatagramSlice> datagrams, ReadOnlySpan<byte> associatedData,
+        ReadOnlySpan<byte> source, ReadOnlySpan<DatagramSlice> tails)
     {
+        if (!tails.IsEmpty && tails.Length != datagrams.Length)
+        {
+            throw new ArgumentException($"one tail per datagram: {tails.Length} for {datagrams.Length}", nameof(tails));
+        }
         if (_counter > 0 && _schedule.TimeIsUp && !TryRekey())
         {
             return false;
@@ -47,8 +61,9 @@ public sealed class DatagramSealer : IDisposable
                 return false;
             }
             DatagramSlice slice = datagrams[i];
+            ReadOnlySpan<byte> tail = tails.IsEmpty ? default : source.Slice(tails[i].Offset, tails[i].Length);
             int start = slice.Offset - RecordFormat.DatagramHeaderSizeBytes;
-            int sealedLength = slice.Length + RecordFormat.DatagramOverheadBytes;
+            int sealedLength = slice.Length + tail.Length + RecordFormat.DatagramOverheadBytes;
             if (start < 0 || start + sealedLength > buffer.Length)
             {
                 throw new ArgumentException($"datagram {i} lacks headroom or tailroom in the buffer", nameof(datagrams));
@@ -57,7 +72,7 @@ public sealed class DatagramSealer : IDisposable
             ulong header = ((ulong)Epoch << 48) | _counter;
             BinaryPrimitives.WriteUInt64BigEndian(datagram, header);
             Span<byte> body = datagram[RecordFormat.DatagramHeaderSizeBytes..];
-            _key.Cipher.Seal(header, associatedData, body[..slice.Length], body);
+            _key.Cipher.Seal(header, associatedData, body[..slice.Length], tail, body);
             _counter++;
             datagrams[i] = new DatagramSlice(start, sealedLength);
         }

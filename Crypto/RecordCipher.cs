@@ -1,4 +1,6 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using NSec.Cryptography;
 
 namespace Weave.Crypto;
@@ -62,18 +64,52 @@ public sealed class RecordCipher : IDisposable
             ?? _aegis?.TryOpen(nonce, associatedData, sealedInput, plaintext)
             ?? AeadAlgorithm.ChaCha20Poly1305.Decrypt(_chaCha!, nonce, associatedData, sealedInput, plaintext));
 
-    public void Seal(ulong counter, ReadOnlySpan<byte> associatedData, ReadOnlySpan<byte> plaintext, Span<byte> sealedOutput)
+    public void Seal(ulong counter, ReadOnlySpan<byte> associatedData, ReadOnlySpan<byte> plaintext, Span<byte> sealedOutput) =>
+        Seal(counter, associatedData, default, plaintext, sealedOutput);
+
+    /// <summary>
+    /// Seals the message <paramref name="head"/> followed by <paramref name="body"/>, which lie in
+    /// two places (e.g. a datagram's own header in the datagram, its payload in a frame elsewhere).
+    /// Each part may already lie where its ciphertext goes. AEGIS-256 reads both parts where they
+    /// are when the head is whole 16-byte blocks; otherwise they are first copied into
+    /// <paramref name="sealedOutput"/> and sealed there.
+    /// </summary>
+    public void Seal(ulong counter, ReadOnlySpan<byte> associatedData, ReadOnlySpan<byte> head, ReadOnlySpan<byte> body, Span<byte> sealedOutput)
     {
+        if (_aegis is not null && head.Length % 16 == 0)
+        {
+            _aegis.Seal(counter, associatedData, head, body, sealedOutput);
+            return;
+        }
+        int messageLength = head.Length + body.Length;
+        if (sealedOutput.Length < messageLength)
+        {
+            throw new ArgumentException($"sealed bytes are the message's {messageLength} plus a {RecordFormat.TagSizeBytes}-byte tag, not {sealedOutput.Length}", nameof(sealedOutput));
+        }
+        CopyUnlessInPlace(head, sealedOutput);
+        CopyUnlessInPlace(body, sealedOutput[head.Length..]);
         Span<byte> nonce = stackalloc byte[RecordFormat.NonceSizeBytes];
         WriteNonce(nonce, counter);
-        Seal(nonce, associatedData, plaintext, sealedOutput);
+        Seal(nonce, associatedData, sealedOutput[..messageLength], sealedOutput);
     }
 
     public bool TryOpen(ulong counter, ReadOnlySpan<byte> associatedData, ReadOnlySpan<byte> sealedInput, Span<byte> plaintext)
     {
+        if (_aegis is not null)
+        {
+            return sealedInput.Length >= RecordFormat.TagSizeBytes && _aegis.TryOpen(counter, associatedData, sealedInput, plaintext);
+        }
         Span<byte> nonce = stackalloc byte[RecordFormat.NonceSizeBytes];
         WriteNonce(nonce, counter);
         return TryOpen(nonce, associatedData, sealedInput, plaintext);
+    }
+
+    private static void CopyUnlessInPlace(ReadOnlySpan<byte> part, Span<byte> destination)
+    {
+        if (!Unsafe.AreSame(ref MemoryMarshal.GetReference(part), ref MemoryMarshal.GetReference(destination)))
+        {
+            part.CopyTo(destination);
+        }
     }
 
     /// <summary>4 zero bytes, then the counter big-endian.</summary>

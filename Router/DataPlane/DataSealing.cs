@@ -51,6 +51,16 @@ public sealed class DataSealing
         }
     }
 
+    /// <summary>The same for payloads in two parts: each slice covers the head (in place), and the
+    /// rest, sealed from where it lies in <paramref name="source"/>, follows it in the datagram.</summary>
+    public bool TrySeal(byte[] buffer, Span<DatagramSlice> payloads, ReadOnlySpan<byte> header, ReadOnlySpan<byte> source, ReadOnlySpan<DatagramSlice> tails)
+    {
+        lock (_sealLock)
+        {
+            return _sealer.TrySeal(buffer, payloads, header, source, tails);
+        }
+    }
+
     /// <summary>Opens one sealed sleeve datagram in place (sleeve thread only): on success
     /// <paramref name="payload"/> covers the plaintext. Failures are counted by the opener.</summary>
     public DatagramOpenStatus Open(byte[] buffer, int datagramStart, int datagramLength, out DatagramSlice payload)

@@ -291,6 +291,7 @@ public sealed partial class Forwarder
     private void SendChunks(ReadOnlySpan<byte> frame, in VirtioNetHeader offload, DataPeer to, PacketBatch sends)
     {
         Span<DatagramSlice> payloads = stackalloc DatagramSlice[UdpBatch.MaxGsoSegments];
+        Span<DatagramSlice> pieces = stackalloc DatagramSlice[UdpBatch.MaxGsoSegments];
         int pieceBytes = _mtu + EthernetFrame.HeaderSizeBytes - ChunkHeader.SizeBytes;
         int fullDatagram = SleeveHeader.SealedOverheadBytes + ChunkHeader.SizeBytes + pieceBytes;
         var header = new SleeveHeader(SleeveKind.Chunk, _self, to.Name, Sealed: true);
@@ -308,12 +309,13 @@ public sealed partial class Forwarder
                 int payload = position + SleeveHeader.SealedPayloadOffset;
                 header.Write(buffer.AsSpan(position));
                 new ChunkHeader(number, frame.Length, offset, offload.GsoType, offload.GsoSize).Write(buffer.AsSpan(payload));
-                frame.Slice(offset, piece).CopyTo(buffer.AsSpan(payload + ChunkHeader.SizeBytes));
-                payloads[count++] = new DatagramSlice(payload, ChunkHeader.SizeBytes + piece);
+                pieces[count] = new DatagramSlice(offset, piece);
+                payloads[count++] = new DatagramSlice(payload, ChunkHeader.SizeBytes);
                 position += SleeveHeader.SealedOverheadBytes + ChunkHeader.SizeBytes + piece;
                 offset += piece;
             }
-            if (!to.Sealing!.TrySeal(buffer, payloads[..count], buffer.AsSpan(0, SleeveHeader.SizeBytes)))
+            // Each piece is sealed straight from the frame, behind its chunk header (one AEGIS block).
+            if (!to.Sealing!.TrySeal(buffer, payloads[..count], buffer.AsSpan(0, SleeveHeader.SizeBytes), frame, pieces[..count]))
             {
                 Counters.DropsSealFailed += count;
                 return;

@@ -6,7 +6,11 @@ using Weave.Crypto;
 //   record:   RecordCipher.Seal of one payload per call (1400 B: one MTU-sized frame; 64 KiB: a
 //             whole GSO super-frame as one AEAD message);
 //   datagram: DatagramSealer/DatagramOpener over a batch of 46 × 1400 B (the segments of one GSO
-//             super-frame cut to datagrams), what the data plane will call per batch.
+//             super-frame cut to datagrams), what the data plane will call per batch;
+//   chunks:   the same batch as the data plane seals a super-frame's pieces (a 16-byte chunk header
+//             in place and 1384 B of the frame per datagram): the pieces first copied in behind
+//             their headers and sealed in place (before 2026-11-27 evening), or sealed straight
+//             from the frame (DatagramSealer's tails).
 // Prints Gbit/s of payload and each AES-NI cipher's ratio to ChaCha20-Poly1305 and AEGIS-256's to
 // AES-256-GCM; the fastest leads CipherSuites.Supported (docs/encryption.md).
 double seconds = args.Length > 0 ? double.Parse(args[0], CultureInfo.InvariantCulture) : 1.5;
@@ -22,7 +26,8 @@ using (HardenedPassword.Derive("benchmark password"))
 CipherSuite[] suites = [.. CipherSuites.Supported.Reverse()];
 var results = new Dictionary<(string Case, CipherSuite Suite), double>();
 Console.WriteLine($"{"case",-28} {"cipher",-18} {"Gbit/s",8} {"µs/call",9}");
-foreach (string name in new[] { "record seal 1400 B", "record open 1400 B", "record seal 64 KiB", "record open 64 KiB", "datagram seal 46×1400 B", "datagram seal+open 46×1400 B" })
+foreach (string name in new[] { "record seal 1400 B", "record open 1400 B", "record seal 64 KiB", "record open 64 KiB", "datagram seal 46×1400 B", "datagram seal+open 46×1400 B",
+    "chunks copy+seal 46×1400 B", "chunks seal from frame 46×1400 B" })
 {
     foreach (CipherSuite suite in suites)
     {
@@ -50,10 +55,12 @@ static (double Gbps, double MicrosecondsPerCall) Run(string name, CipherSuite su
     byte[] key = new byte[RecordFormat.KeySizeBytes];
     Random.Shared.NextBytes(key);
     bool datagrams = name.StartsWith("datagram", StringComparison.Ordinal);
+    bool chunks = name.StartsWith("chunks", StringComparison.Ordinal);
     bool open = name.Contains("open", StringComparison.Ordinal);
     int payload = name.EndsWith("64 KiB", StringComparison.Ordinal) ? 65536 : 1400;
-    int perCall = datagrams ? 46 : 1;
-    Action call = datagrams ? DatagramCall(suite, key, open) : RecordCall(suite, key, payload, open);
+    int perCall = datagrams || chunks ? 46 : 1;
+    Action call = chunks ? ChunkCall(suite, key, fromFrame: name.Contains("from frame", StringComparison.Ordinal))
+        : datagrams ? DatagramCall(suite, key, open) : RecordCall(suite, key, payload, open);
     for (int i = 0; i < 200; i++)
     {
         call();
@@ -123,5 +130,42 @@ static Action DatagramCall(CipherSuite suite, byte[] key, bool open)
         template.CopyTo(slices, 0);
         sealer.TrySeal(buffer, slices, peers);
         opener.Open(buffer, slices, peers, results);
+    };
+}
+
+static Action ChunkCall(CipherSuite suite, byte[] key, bool fromFrame)
+{
+    const int Count = 46, Head = 16, Piece = 1384, Stride = 1472;
+    var sealer = new DatagramSealer(suite, key, TimeProvider.System);
+    byte[] frame = new byte[Count * Piece];
+    Random.Shared.NextBytes(frame);
+    byte[] buffer = new byte[Count * Stride];
+    var heads = new DatagramSlice[Count];
+    var whole = new DatagramSlice[Count];
+    var tails = new DatagramSlice[Count];
+    for (int i = 0; i < Count; i++)
+    {
+        heads[i] = new DatagramSlice(i * Stride + RecordFormat.DatagramHeaderSizeBytes, Head);
+        whole[i] = heads[i] with { Length = Head + Piece };
+        tails[i] = new DatagramSlice(i * Piece, Piece);
+    }
+    var slices = new DatagramSlice[Count];
+    byte[] peers = new byte[12];
+    if (fromFrame)
+    {
+        return () =>
+        {
+            heads.CopyTo(slices, 0);
+            sealer.TrySeal(buffer, slices, peers, frame, tails);
+        };
+    }
+    return () =>
+    {
+        for (int i = 0; i < Count; i++)
+        {
+            frame.AsSpan(tails[i].Offset, Piece).CopyTo(buffer.AsSpan(heads[i].Offset + Head));
+        }
+        whole.CopyTo(slices, 0);
+        sealer.TrySeal(buffer, slices, peers);
     };
 }

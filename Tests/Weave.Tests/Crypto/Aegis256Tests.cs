@@ -1,6 +1,7 @@
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
+using System.Runtime.Intrinsics;
 using NSec.Cryptography;
 using Weave.Crypto;
 using Xunit;
@@ -114,6 +115,62 @@ public sealed class Aegis256Tests
         });
     }
 
+    /// <summary>A message in two parts (a head of whole blocks, in place or apart, and a body apart)
+    /// seals to exactly the ciphertext and tag of the whole message in one piece.</summary>
+    [Property(MaxTest = 200)]
+    public Property TwoParts_SealAsTheWholeMessage()
+    {
+        Gen<(int HeadBlocks, int Body, bool HeadInPlace, int Seed)> inputs =
+            from headBlocks in Gen.Choose(0, 3)
+            from body in Gen.Frequency((6, Gen.Choose(0, 80)), (3, Gen.Choose(0, 1500)))
+            from headInPlace in Gen.Elements(true, false)
+            from seed in Gen.Choose(0, int.MaxValue)
+            select (headBlocks, body, headInPlace, seed);
+        return Prop.ForAll(inputs.ToArbitrary(), input =>
+        {
+            if (!Aegis256Aead.IsSupported)
+            {
+                return true;
+            }
+            (int headBlocks, int bodyLength, bool headInPlace, int seed) = input;
+            var random = new Random(seed);
+            byte[] key = Bytes(random, 32), nonce = Bytes(random, 32), associated = Bytes(random, 13);
+            byte[] head = Bytes(random, headBlocks * 16), body = Bytes(random, bodyLength);
+            byte[] whole = [.. head, .. body];
+            byte[] expected = new byte[whole.Length + 16];
+            Aegis256Aead.Seal(key, nonce, associated, whole, expected.AsSpan(0, whole.Length), expected.AsSpan(whole.Length));
+
+            byte[] output = new byte[whole.Length + 16];
+            ReadOnlySpan<byte> headSource = head;
+            if (headInPlace)
+            {
+                head.CopyTo(output, 0);
+                headSource = output.AsSpan(0, head.Length);
+            }
+            Aegis256Aead.Seal(key, Vector128.Create(nonce.AsSpan(0, 16)), Vector128.Create(nonce.AsSpan(16)), associated,
+                headSource, body, output.AsSpan(0, whole.Length), output.AsSpan(whole.Length));
+            Assert.True(expected.AsSpan().SequenceEqual(output),
+                $"two parts differ from the whole: head {head.Length}, body {bodyLength}, head in place {headInPlace}, seed {seed}");
+            return true;
+        });
+    }
+
+    [AesNiFact]
+    public void TwoParts_BadShapes_AreRefusedWithAClearError()
+    {
+        byte[] key = new byte[32], output = new byte[100], tag = new byte[16];
+        Vector128<byte> nonce = Vector128<byte>.Zero;
+
+        var partialHead = Assert.Throws<ArgumentException>(() => Aegis256Aead.Seal(key, nonce, nonce, [], new byte[10], new byte[20], output.AsSpan(0, 30), tag));
+        Assert.Contains("whole 16-byte blocks", partialHead.Message, StringComparison.Ordinal);
+        var length = Assert.Throws<ArgumentException>(() => Aegis256Aead.Seal(key, nonce, nonce, [], new byte[16], new byte[20], output.AsSpan(0, 35), tag));
+        Assert.Contains("as long as the plaintext (36 bytes)", length.Message, StringComparison.Ordinal);
+        var bodyMisplaced = Assert.Throws<ArgumentException>(() => Aegis256Aead.Seal(key, nonce, nonce, [], new byte[16], output.AsSpan(0, 20), output.AsSpan(0, 36), tag));
+        Assert.Contains("overlap", bodyMisplaced.Message, StringComparison.Ordinal);
+        var headMisplaced = Assert.Throws<ArgumentException>(() => Aegis256Aead.Seal(key, nonce, nonce, [], output.AsSpan(4, 16), new byte[20], output.AsSpan(0, 36), tag));
+        Assert.Contains("overlap", headMisplaced.Message, StringComparison.Ordinal);
+    }
+
     /// <summary>RecordCipher pads our 12-byte nonce with 20 zeros: the ciphertext is libsodium's
     /// for that nonce; the tag is the 128-bit one; in place; any flipped bit is rejected.</summary>
     [AesNiTheory]
@@ -180,6 +237,8 @@ public sealed class Aegis256Tests
         Assert.False(cipher.TryOpen(nonce, [], new byte[15], []));
         var badTag = Assert.Throws<ArgumentException>(() => Aegis256Aead.Seal(new byte[32], new byte[32], [], [], [], new byte[8]));
         Assert.Contains("tag", badTag.Message, StringComparison.Ordinal);
+        var badAeadNonce = Assert.Throws<ArgumentException>(() => Aegis256Aead.Seal(new byte[32], new byte[12], [], [], [], new byte[16]));
+        Assert.Contains("nonce is 32 bytes, not 12", badAeadNonce.Message, StringComparison.Ordinal);
     }
 
     [AesNiFact]
