@@ -28,8 +28,9 @@ internal sealed class DataPlaneMesh : IDisposable
 
     /// <param name="chunks">Every peer says it takes chunked super-frames (sealed links only use them).</param>
     /// <param name="mtu">The forwarders' overlay MTU; the largest by default.</param>
+    /// <param name="suite">The sealed links' cipher: ChaCha20-Poly1305 (runs on any CPU) by default.</param>
     public DataPlaneMesh(int count, (int A, int B)[] links, TimeProvider? time = null, bool sealedLinks = false, (int A, int B)[]? trustedLinks = null,
-        bool chunks = false, int mtu = OverlayMtu.Max)
+        bool chunks = false, int mtu = OverlayMtu.Max, CipherSuite suite = CipherSuite.ChaCha20Poly1305)
     {
         var builder = new TopologyBuilder();
         for (int i = 0; i < count; i++)
@@ -58,8 +59,8 @@ internal sealed class DataPlaneMesh : IDisposable
                     Node other = Nodes[a == node.Index ? b : a];
                     bool trusted = trustedLinks is not null && (trustedLinks.Contains((a, b)) || trustedLinks.Contains((b, a)));
                     DataSealing? sealing = sealedLinks && !trusted
-                        ? new DataSealing(new DatagramSealer(CipherSuite.ChaCha20Poly1305, keys[(node.Index, other.Index)], time),
-                            new DatagramOpener(CipherSuite.ChaCha20Poly1305, keys[(other.Index, node.Index)], node.Forwarder.SealingCounters))
+                        ? new DataSealing(new DatagramSealer(suite, keys[(node.Index, other.Index)], time),
+                            new DatagramOpener(suite, keys[(other.Index, node.Index)], node.Forwarder.SealingCounters))
                         : null;
                     node.Forwarder.AddPeer(new DataPeer(other.Name, other.AsPeer.Display, other.VxlanEndPoint, other.SleeveEndPoint, sealing) { TakesChunks = chunks });
                 }

@@ -1,3 +1,4 @@
+using Weave.Crypto;
 using Weave.Linux;
 using Weave.Router.DataPlane;
 using Xunit;
@@ -19,8 +20,12 @@ public sealed class ForwarderChunkTests
     private const int PieceBytes = Mtu + 14 - ChunkHeader.SizeBytes;
     private const int FullDatagram = SleeveHeader.SealedOverheadBytes + ChunkHeader.SizeBytes + PieceBytes;
 
-    private static DataPlaneMesh Mesh(int count, (int A, int B)[] links, bool chunks) =>
-        new(count, links, sealedLinks: true, chunks: chunks, mtu: Mtu);
+    /// <summary>Sealed with the cipher peers agree on here (AEGIS-256 where the CPU has AES-NI,
+    /// whose pieces are sealed straight from the frame), unless told otherwise.</summary>
+    private static DataPlaneMesh Mesh(int count, (int A, int B)[] links, bool chunks, CipherSuite? suite = null) =>
+        new(count, links, sealedLinks: true, chunks: chunks, mtu: Mtu, suite: suite ?? CipherSuites.Supported[0]);
+
+    public static TheoryData<CipherSuite> Suites() => [.. CipherSuites.Supported];
 
     /// <summary>Every node learns where every other's MAC lives (one broadcast each).</summary>
     private static void Learn(DataPlaneMesh mesh, params ulong[] macs)
@@ -39,10 +44,11 @@ public sealed class ForwarderChunkTests
         return written;
     }
 
-    [Fact]
-    public void SuperFrame_ToANeighbourThatTakesChunks_TravelsAsPieces_AndArrivesWhole()
+    [Theory]
+    [MemberData(nameof(Suites))]
+    public void SuperFrame_ToANeighbourThatTakesChunks_TravelsAsPieces_AndArrivesWhole(CipherSuite suite)
     {
-        using DataPlaneMesh mesh = Mesh(2, [(0, 1)], chunks: true);
+        using DataPlaneMesh mesh = Mesh(2, [(0, 1)], chunks: true, suite);
         Learn(mesh, Mac0, Mac1);
         byte[] super = TcpTraffic.SuperFrame(Mac1, Mac0, 40 * Mss);
 
@@ -215,6 +221,52 @@ public sealed class ForwarderChunkTests
         Assert.Empty(mesh.TakeWritten()[1]);
         Assert.True(mesh.Nodes[1].Forwarder.SealingCounters.Replays > 0);
         Assert.Equal(1, mesh.Nodes[1].Forwarder.Counters.SleeveChunkedFramesToBridge);
+    }
+
+    /// <summary>
+    /// Two forgeries of the fourth piece arrive while its frame is in progress: one whose
+    /// (malleable) ciphertext would now decrypt to "offset 0", the start of a new frame, and one
+    /// with a flipped bit in its bytes. Both fail authentication and neither disturbs the frame:
+    /// the genuine pieces that follow complete it byte for byte.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Suites))]
+    public void ForgedPieces_FailAuthentication_AndLeaveTheFrameInProgressWhole(CipherSuite suite)
+    {
+        using DataPlaneMesh mesh = Mesh(2, [(0, 1)], chunks: true, suite);
+        Learn(mesh, Mac0, Mac1);
+        byte[] super = TcpTraffic.SuperFrame(Mac1, Mac0, 12 * Mss);
+        mesh.Drop = _ => true;
+        mesh.FromBridge(0, super, TcpTraffic.Gso(Mss));
+        mesh.Drop = null;
+        List<byte[]> pieces = [.. mesh.Wire.SelectMany(w => TcpTraffic.Split(w.Datagram, FullDatagram))];
+        Assert.True(pieces.Count >= 6);
+        const int ChunkHeaderAt = SleeveHeader.SizeBytes + Weave.Crypto.RecordFormat.DatagramHeaderSizeBytes;
+
+        for (int i = 0; i < 3; i++)
+        {
+            mesh.Inject(0, 1, pieces[i], sleeve: true);
+        }
+        byte[] claimsStart = (byte[])pieces[3].Clone();
+        int offset = 3 * PieceBytes;
+        for (int b = 0; b < 4; b++)
+        {
+            claimsStart[ChunkHeaderAt + 8 + b] ^= (byte)(offset >> (24 - (8 * b))); // decrypts to offset 0
+        }
+        mesh.Inject(0, 1, claimsStart, sleeve: true);
+        byte[] flippedByte = (byte[])pieces[3].Clone();
+        flippedByte[ChunkHeaderAt + ChunkHeader.SizeBytes + 100] ^= 0x01;
+        mesh.Inject(0, 1, flippedByte, sleeve: true);
+        for (int i = 3; i < pieces.Count; i++)
+        {
+            mesh.Inject(0, 1, pieces[i], sleeve: true);
+        }
+
+        Assert.Equal(2, mesh.Nodes[1].Forwarder.SealingCounters.AuthenticationFailures);
+        Assert.Equal(super, TakeWrittenWithOffload(mesh, 1).Frame);
+        ForwarderCounters counters = mesh.Nodes[1].Forwarder.Counters;
+        Assert.Equal(0, counters.SleeveChunkedFramesAbandoned + counters.SleeveDropsBadChunk);
+        Assert.Equal(1, counters.SleeveChunkedFramesToBridge);
     }
 
     [Theory]
