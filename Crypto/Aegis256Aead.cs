@@ -20,7 +20,7 @@ internal static class Aegis256Aead
     public const int NonceSizeBytes = 32;
     public const int ShortTagBytes = 16;
     public const int LongTagBytes = 32;
-    private const int BlockBytes = 16;
+    public const int BlockBytes = 16;
 
     /// <summary>The draft's constants: the Fibonacci sequence modulo 256, in two blocks.</summary>
     private static ReadOnlySpan<byte> C0Bytes => [0x00, 0x01, 0x01, 0x02, 0x03, 0x05, 0x08, 0x0d, 0x15, 0x22, 0x37, 0x59, 0x90, 0xe9, 0x79, 0x62];
@@ -144,6 +144,7 @@ internal static class Aegis256Aead
             throw new ArgumentException("the plaintext and the ciphertext overlap without starting at the same byte");
         }
     }
+
     // The state S0..S5 is six locals of the caller, passed by reference only into helpers that are
     // all inlined, so the JIT keeps it in registers. One helper not inlined (or a struct holding
     // the state) puts it in memory, and that halved the speed.

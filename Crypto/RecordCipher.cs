@@ -70,13 +70,13 @@ public sealed class RecordCipher : IDisposable
     /// <summary>
     /// Seals the message <paramref name="head"/> followed by <paramref name="body"/>, which lie in
     /// two places (e.g. a datagram's own header in the datagram, its payload in a frame elsewhere).
-    /// Each part may already lie where its ciphertext goes. AEGIS-256 reads both parts where they
-    /// are when the head is whole 16-byte blocks; otherwise they are first copied into
-    /// <paramref name="sealedOutput"/> and sealed there.
+    /// Each part either already lies where its ciphertext goes or lies apart from the output.
+    /// AEGIS-256 reads both parts where they are when the head is whole 16-byte blocks; otherwise
+    /// they are first copied into <paramref name="sealedOutput"/> and sealed there.
     /// </summary>
     public void Seal(ulong counter, ReadOnlySpan<byte> associatedData, ReadOnlySpan<byte> head, ReadOnlySpan<byte> body, Span<byte> sealedOutput)
     {
-        if (_aegis is not null && head.Length % 16 == 0)
+        if (_aegis is not null && head.Length % Aegis256Aead.BlockBytes == 0)
         {
             _aegis.Seal(counter, associatedData, head, body, sealedOutput);
             return;
