@@ -86,4 +86,40 @@ public sealed class RecordCipherTests
         var error = Assert.Throws<ArgumentException>(() => cipher.Seal(1, s_associated, new byte[16], new byte[20], new byte[40]));
         Assert.Contains("tag", error.Message, StringComparison.Ordinal);
     }
+
+    /// <summary>The two AES-NI ciphers keep their keys in native memory (AesGcmKey, AegisKey): the
+    /// same refusals, with a clear message, for wrong shapes.</summary>
+    [AesNiTheory]
+    [InlineData(CipherSuite.Aes256Gcm)]
+    [InlineData(CipherSuite.Aegis256)]
+    public void BadShapes_AreRefusedWithAClearError(CipherSuite suite)
+    {
+        using var cipher = new RecordCipher(suite, new byte[32]);
+        byte[] nonce = new byte[12];
+        byte[] buffer = new byte[100];
+
+        var shortOutput = Assert.Throws<ArgumentException>(() => cipher.Seal(nonce, [], buffer.AsSpan(0, 50), buffer.AsSpan(50, 50)));
+        Assert.Contains("tag", shortOutput.Message, StringComparison.Ordinal);
+        var overlap = Assert.Throws<ArgumentException>(() => cipher.Seal(nonce, [], buffer.AsSpan(0, 40), buffer.AsSpan(1, 56)));
+        Assert.Contains("overlap", overlap.Message, StringComparison.Ordinal);
+        var badNonce = Assert.Throws<ArgumentException>(() => cipher.Seal(new byte[8], [], buffer.AsSpan(0, 40), buffer.AsSpan(0, 56)));
+        Assert.Contains("nonce", badNonce.Message, StringComparison.Ordinal);
+        Assert.Throws<ArgumentException>(() => new RecordCipher(suite, new byte[16]));
+        Assert.False(cipher.TryOpen(nonce, [], new byte[15], []));
+    }
+
+    /// <summary>Their keys are zeroed and freed on disposal; a call after it throws rather than
+    /// sealing under zeroed bytes (a known key) or touching freed memory.</summary>
+    [AesNiTheory]
+    [InlineData(CipherSuite.Aes256Gcm)]
+    [InlineData(CipherSuite.Aegis256)]
+    public void AfterDispose_CallsThrowInsteadOfTouchingFreedKeyMaterial(CipherSuite suite)
+    {
+        var cipher = new RecordCipher(suite, new byte[32]);
+        cipher.Dispose();
+        byte[] buffer = new byte[40];
+        Assert.Throws<ObjectDisposedException>(() => cipher.Seal(new byte[12], [], buffer.AsSpan(0, 24), buffer));
+        Assert.Throws<ObjectDisposedException>(() => cipher.TryOpen(new byte[12], [], buffer, buffer.AsSpan(0, 24)));
+        cipher.Dispose(); // idempotent
+    }
 }
