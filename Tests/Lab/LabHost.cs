@@ -44,7 +44,10 @@ public sealed partial class LabHost : LabNode
     /// Starts <c>out/weave launch --name PEERNAME --nickname HOST --data-dir DATADIR ARGS...</c> in
     /// this host's namespace (each of those flags only when <paramref name="args"/> lacks it).
     /// </summary>
-    public LabProcess StartRouter(params string[] args)
+    public LabProcess StartRouter(params string[] args) => StartRouterBinary(Repo.RequireWeaveBinary(), args);
+
+    /// <summary>As <see cref="StartRouter"/>, with another build of the router (a benchmark's variant).</summary>
+    public LabProcess StartRouterBinary(string weaveBinary, params string[] args)
     {
         ArgumentNullException.ThrowIfNull(args);
         var argv = new List<string> { "launch" };
@@ -61,7 +64,7 @@ public sealed partial class LabHost : LabNode
             argv.AddRange(["--data-dir", DataDirectory]);
         }
         argv.AddRange(args);
-        return Start(Repo.RequireWeaveBinary(), [.. argv]);
+        return Start(weaveBinary, [.. argv]);
     }
 
     /// <summary>Runs a <c>weave</c> client command (<c>status</c>, ...) in this host's namespace.</summary>

@@ -23,6 +23,10 @@ using Weave.Lab;
 //   3. with --encrypted, the router again with `--password` (every datagram sealed, sleeve on UDP
 //      6783, overlay MTU 1420): the routers and pods of 2 are removed first, pods `epodN` added.
 //      Compared with kernel VXLAN and with wireguard-go's 3.2 Gbit/s measured here (issue 6).
+//   4. with --null-cipher-router PATH (run.sh --null-cipher builds it), that router build with
+//      `--password`: HEAD with null-cipher.patch, where AEGIS-256 copies instead of sealing and
+//      every record opens. Never shipped; it measures what the sealed path would carry if the
+//      cipher cost nothing more than one copy, i.e. how much of the gap to a goal any cipher could close.
 //
 // For each: ping RTT from pod2 to pod1 (--pings, default 100, every --ping-interval 0.05 s) as
 // avg / p50 / p99; then iperf3 TCP pod2 → pod1 with 1 stream and with --streams (default 4),
@@ -32,7 +36,7 @@ using Weave.Lab;
 // during each iperf3 run divided by the gigabits received.
 //
 //   dotnet bin/Release/net10.0/linux-x64/DataPlaneBench.dll [--seconds 10] [--runs 3] [--streams 4]
-//       [--pings 100] [--ping-interval 0.05] [--encrypted]
+//       [--pings 100] [--ping-interval 0.05] [--encrypted] [--null-cipher-router PATH]
 
 const string KernelBridge = "kvx-br";
 const string KernelVxlan = "vxlan-bench";
@@ -53,6 +57,7 @@ double pingInterval = 0.05;
 // wireguard-go (newer, with offloads) measured on this machine in the same topology (issue 6).
 const double WireGuardGoGbps = 3.2;
 bool encrypted = args.Contains("--encrypted");
+string? nullCipherRouter = null;
 var rest = args.Where(a => a != "--encrypted").ToList();
 for (int i = 0; i < rest.Count; i += 2)
 {
@@ -79,6 +84,10 @@ for (int i = 0; i < rest.Count; i += 2)
         case "--ping-interval":
             pingInterval = double.Parse(value, CultureInfo.InvariantCulture);
             break;
+        case "--null-cipher-router":
+            nullCipherRouter = value;
+            encrypted = true;
+            break;
         default:
             Console.Error.WriteLine($"dataplane: unknown option {rest[i]}");
             return 2;
@@ -87,6 +96,11 @@ for (int i = 0; i < rest.Count; i += 2)
 if (seconds < 1 || runs < 1 || streams < 2 || pings < 1 || pingInterval <= 0)
 {
     Console.Error.WriteLine("dataplane: --seconds, --runs, --pings must be ≥ 1, --streams ≥ 2, --ping-interval > 0");
+    return 2;
+}
+if (nullCipherRouter is not null && !File.Exists(nullCipherRouter))
+{
+    Console.Error.WriteLine($"dataplane: --null-cipher-router {nullCipherRouter}: no such file (run.sh --null-cipher builds it)");
     return 2;
 }
 
@@ -113,6 +127,7 @@ Setup? kernel = null;
 PingStats? socatPing = null;
 Setup? router = null;
 Setup? sealedRouter = null;
+Setup? nullCipher = null;
 string runName;
 int exitCode = 0;
 using (NetLab lab = NetLab.Create(2))
@@ -166,22 +181,19 @@ using (NetLab lab = NetLab.Create(2))
         CheckRunning(routers);
         if (encrypted)
         {
-            foreach (LabProcess process in routers)
-            {
-                process.Stop();
-            }
-            foreach (LabPod pod in new[] { pod1, pod2 })
-            {
-                Ip.In(pod.Host.Namespace, "link", "del", pod.HostLink);
-                if (pod.Host.Links().Contains(LabHost.Bridge))
-                {
-                    Ip.In(pod.Host.Namespace, "link", "del", LabHost.Bridge);
-                }
-            }
+            RemoveRouters(routers, pod1, pod2);
             Console.WriteLine("\n== router, encrypted (--password on both hosts; the plaintext routers, pods and bridges removed)");
             (LabProcess[] sealedRouters, LabPod epod1, LabPod epod2) = StartRouters(host1, host2, "epod", ["--password", "bench-data-plane"]);
             sealedRouter = Measure("router, encrypted", epod1, epod2, sealedRouters);
             CheckRunning(sealedRouters);
+            if (nullCipherRouter is not null)
+            {
+                RemoveRouters(sealedRouters, epod1, epod2);
+                Console.WriteLine($"\n== router, null cipher ({nullCipherRouter} with --password; bench only: sealing copies, every record opens)");
+                (LabProcess[] nullRouters, LabPod npod1, LabPod npod2) = StartRouters(host1, host2, "npod", ["--password", "bench-data-plane"], nullCipherRouter);
+                nullCipher = Measure("router, null cipher", npod1, npod2, nullRouters);
+                CheckRunning(nullRouters);
+            }
         }
     }
     catch (Exception e) when (e is InvalidOperationException or TimeoutException or JsonException or FormatException)
@@ -218,9 +230,17 @@ if (kernel is not null && router is not null)
         table.Append(CultureInfo.InvariantCulture,
             $"\nencrypted ÷ wireguard-go ({WireGuardGoGbps} Gbit/s, issue 6): 1 stream {Median(sealedOrNull.Single) / WireGuardGoGbps:0.00}, {streams} streams {Median(sealedOrNull.Multi) / WireGuardGoGbps:0.00}\n");
     }
+    if (sealedRouter is not null && nullCipher is not null)
+    {
+        table.Append(CultureInfo.InvariantCulture,
+            $"\nnull cipher (the sealed path with a copy for a cipher; bench only), 1 / {streams} streams: {Median(nullCipher.Single):0.00} / {Median(nullCipher.Multi):0.00} Gbit/s; "
+            + $"encrypted ÷ null cipher {Median(sealedRouter.Single) / Median(nullCipher.Single):0.00} / {Median(sealedRouter.Multi) / Median(nullCipher.Multi):0.00}; "
+            + $"null cipher ÷ wireguard-go {Median(nullCipher.Single) / WireGuardGoGbps:0.00} / {Median(nullCipher.Multi) / WireGuardGoGbps:0.00}; "
+            + $"CPU per gigabit {Median(nullCipher.SingleCpuPerGigabit):0.000} / {Median(nullCipher.MultiCpuPerGigabit):0.000} core-seconds\n");
+    }
 
     var details = new StringBuilder();
-    foreach (Setup setup in sealedRouter is null ? new[] { kernel, router } : new[] { kernel, router, sealedRouter })
+    foreach (Setup setup in new[] { kernel, router, sealedRouter, nullCipher }.OfType<Setup>())
     {
         details.Append(CultureInfo.InvariantCulture, $"- {setup.Name}: 1 stream {Runs(setup.Single)} Gbit/s (retransmits {string.Join(" / ", setup.SingleRetransmits)}); ");
         details.Append(CultureInfo.InvariantCulture, $"{streams} streams {Runs(setup.Multi)} Gbit/s (retransmits {string.Join(" / ", setup.MultiRetransmits)}); ");
@@ -407,10 +427,28 @@ static void CheckRunning(LabProcess[] routers)
     }
 }
 
-static (LabProcess[] Routers, LabPod Pod1, LabPod Pod2) StartRouters(LabHost host1, LabHost host2, string podPrefix, string[] flags)
+// The routers stopped, their pods' veths and the bridges they made removed, for the next setup.
+static void RemoveRouters(LabProcess[] routers, LabPod pod1, LabPod pod2)
 {
-    LabProcess router1 = host1.StartRouter(flags);
-    LabProcess router2 = host2.StartRouter([.. flags, host1.UnderlayAddress.ToString()]);
+    foreach (LabProcess process in routers)
+    {
+        process.Stop();
+    }
+    foreach (LabPod pod in new[] { pod1, pod2 })
+    {
+        Ip.In(pod.Host.Namespace, "link", "del", pod.HostLink);
+        if (pod.Host.Links().Contains(LabHost.Bridge))
+        {
+            Ip.In(pod.Host.Namespace, "link", "del", LabHost.Bridge);
+        }
+    }
+}
+
+static (LabProcess[] Routers, LabPod Pod1, LabPod Pod2) StartRouters(LabHost host1, LabHost host2, string podPrefix, string[] flags, string? weaveBinary = null)
+{
+    weaveBinary ??= Repo.RequireWeaveBinary();
+    LabProcess router1 = host1.StartRouterBinary(weaveBinary, flags);
+    LabProcess router2 = host2.StartRouterBinary(weaveBinary, [.. flags, host1.UnderlayAddress.ToString()]);
     LabProcess[] routers = [router1, router2];
     foreach ((LabHost host, LabProcess process) in new[] { (host1, router1), (host2, router2) })
     {

@@ -9,15 +9,20 @@
 #   --build      run ../../build.sh first even if out/weave exists (it is built when missing)
 #   --encrypted  adds a third setup in the same run: the router with --password (sealed data plane),
 #                with ratios to kernel VXLAN and to wireguard-go's 3.2 Gbit/s (issue 6)
+#   --null-cipher  also (implies --encrypted) a router built from HEAD with null-cipher.patch, in a
+#                temporary git worktree: AEGIS-256 copies instead of sealing. A bench-only build,
+#                deleted afterwards; it shows how much of the sealed path's cost is the cipher
 # Needs root, iperf3 and ping (./test.sh installs them; or apt-get install iperf3 iputils-ping).
 set -euo pipefail
 cd "$(dirname "$0")"
 
 args=()
 build=0
+null_cipher=0
 for a in "$@"; do
   case "$a" in
     --build) build=1 ;;
+    --null-cipher) null_cipher=1 ;;
     *) args+=("$a") ;;
   esac
 done
@@ -54,4 +59,29 @@ if ! out=$(dotnet build DataPlaneBench.csproj -c Release -nologo -v q 2>&1); the
   echo "dataplane: building the bench failed" >&2
   exit 1
 fi
-exec dotnet bin/Release/net10.0/linux-x64/DataPlaneBench.dll ${args[@]+"${args[@]}"}
+
+# The null-cipher router: HEAD's sources with null-cipher.patch, published apart from out/.
+work=""
+remove_work() {
+  if [ -n "$work" ]; then
+    git -C ../.. worktree remove --force "$work/src" >/dev/null 2>&1 || true
+    rm -rf "$work"
+  fi
+}
+trap remove_work EXIT
+if [ "$null_cipher" -eq 1 ]; then
+  work=$(mktemp -d /tmp/weave-null-cipher.XXXXXX)
+  git -C ../.. worktree add -q --detach "$work/src" HEAD
+  if ! git -C "$work/src" apply "$PWD/null-cipher.patch"; then
+    echo "dataplane: null-cipher.patch no longer applies to HEAD's Crypto/AegisKey.cs: update the patch" >&2
+    exit 1
+  fi
+  echo "dataplane: building the null-cipher router (HEAD $(git -C ../.. rev-parse --short HEAD) + null-cipher.patch)"
+  if ! out=$(dotnet publish "$work/src/Router/Weave.Router.csproj" -c Release -r linux-x64 --self-contained -o "$work/out" -nologo 2>&1); then
+    echo "$out" >&2
+    echo "dataplane: building the null-cipher router failed" >&2
+    exit 1
+  fi
+  args+=(--null-cipher-router "$work/out/weave")
+fi
+dotnet bin/Release/net10.0/linux-x64/DataPlaneBench.dll ${args[@]+"${args[@]}"}
