@@ -51,10 +51,10 @@ internal static class Aegis256Aead
         Init(key, nonceFirst, nonceSecond, out var s0, out var s1, out var s2, out var s3, out var s4, out var s5);
         Absorb(associatedData, ref s0, ref s1, ref s2, ref s3, ref s4, ref s5);
         ref byte destination = ref MemoryMarshal.GetReference(ciphertext);
-        EncryptBlocks(ref MemoryMarshal.GetReference(head), ref destination, head.Length, ref s0, ref s1, ref s2, ref s3, ref s4, ref s5);
+        CryptBlocks(decrypt: false, ref MemoryMarshal.GetReference(head), ref destination, head.Length, ref s0, ref s1, ref s2, ref s3, ref s4, ref s5);
         destination = ref Unsafe.Add(ref destination, head.Length);
         int whole = body.Length & ~(BlockBytes - 1);
-        EncryptBlocks(ref MemoryMarshal.GetReference(body), ref destination, whole, ref s0, ref s1, ref s2, ref s3, ref s4, ref s5);
+        CryptBlocks(decrypt: false, ref MemoryMarshal.GetReference(body), ref destination, whole, ref s0, ref s1, ref s2, ref s3, ref s4, ref s5);
         if (whole < body.Length)
         {
             Vector128<byte> block = LoadPadded(body[whole..]);
@@ -85,23 +85,7 @@ internal static class Aegis256Aead
         ref byte source = ref MemoryMarshal.GetReference(ciphertext);
         ref byte destination = ref MemoryMarshal.GetReference(plaintext);
         int whole = ciphertext.Length & ~(BlockBytes - 1);
-        int i = 0;
-        for (; i + SixBlocks <= whole; i += SixBlocks)
-        {
-            DecryptRotating(ref source, ref destination, i, ref s0, ref s1, ref s2, ref s3, ref s4, ref s5);
-            DecryptRotating(ref source, ref destination, i + BlockBytes, ref s5, ref s0, ref s1, ref s2, ref s3, ref s4);
-            DecryptRotating(ref source, ref destination, i + 2 * BlockBytes, ref s4, ref s5, ref s0, ref s1, ref s2, ref s3);
-            DecryptRotating(ref source, ref destination, i + 3 * BlockBytes, ref s3, ref s4, ref s5, ref s0, ref s1, ref s2);
-            DecryptRotating(ref source, ref destination, i + 4 * BlockBytes, ref s2, ref s3, ref s4, ref s5, ref s0, ref s1);
-            DecryptRotating(ref source, ref destination, i + 5 * BlockBytes, ref s1, ref s2, ref s3, ref s4, ref s5, ref s0);
-        }
-        for (; i < whole; i += BlockBytes)
-        {
-            // Grouped so the keystream z = S1 ^ S4 ^ S5 ^ (S2 & S3) costs two steps after the state, not four.
-            Vector128<byte> block = (Vector128.LoadUnsafe(ref source, (nuint)i) ^ (s1 ^ s4)) ^ (s5 ^ (s2 & s3));
-            Update(block, ref s0, ref s1, ref s2, ref s3, ref s4, ref s5);
-            block.StoreUnsafe(ref destination, (nuint)i);
-        }
+        CryptBlocks(decrypt: true, ref source, ref destination, whole, ref s0, ref s1, ref s2, ref s3, ref s4, ref s5);
         if (whole < ciphertext.Length)
         {
             Span<byte> tail = plaintext[whole..];
@@ -243,46 +227,43 @@ internal static class Aegis256Aead
         UpdateRotating(m5, ref s1, ref s2, ref s3, ref s4, ref s5, ref s0);
     }
 
+    /// <summary>Encrypts (or with <paramref name="decrypt"/> decrypts) <paramref name="length"/> bytes,
+    /// whole blocks, from <paramref name="source"/> to <paramref name="destination"/>; the state
+    /// takes in the plaintext. Six blocks at a time with the roles rotating, the rest one by one.
+    /// <paramref name="decrypt"/> is a constant at every call, so each inlined copy keeps one branch.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void EncryptRotating(ref byte source, ref byte destination, int offset, ref Vector128<byte> s0, ref Vector128<byte> s1,
-        ref Vector128<byte> s2, ref Vector128<byte> s3, ref Vector128<byte> s4, ref Vector128<byte> s5)
-    {
-        Vector128<byte> block = Vector128.LoadUnsafe(ref source, (nuint)offset);
-        (block ^ (s1 ^ s4) ^ (s5 ^ (s2 & s3))).StoreUnsafe(ref destination, (nuint)offset);
-        UpdateRotating(block, ref s0, ref s1, ref s2, ref s3, ref s4, ref s5);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void DecryptRotating(ref byte source, ref byte destination, int offset, ref Vector128<byte> s0, ref Vector128<byte> s1,
-        ref Vector128<byte> s2, ref Vector128<byte> s3, ref Vector128<byte> s4, ref Vector128<byte> s5)
-    {
-        Vector128<byte> block = (Vector128.LoadUnsafe(ref source, (nuint)offset) ^ (s1 ^ s4)) ^ (s5 ^ (s2 & s3));
-        block.StoreUnsafe(ref destination, (nuint)offset);
-        UpdateRotating(block, ref s0, ref s1, ref s2, ref s3, ref s4, ref s5);
-    }
-
-    /// <summary>Encrypts <paramref name="length"/> bytes (whole blocks) from <paramref name="source"/> to <paramref name="destination"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void EncryptBlocks(ref byte source, ref byte destination, int length, ref Vector128<byte> s0, ref Vector128<byte> s1,
+    private static void CryptBlocks(bool decrypt, ref byte source, ref byte destination, int length, ref Vector128<byte> s0, ref Vector128<byte> s1,
         ref Vector128<byte> s2, ref Vector128<byte> s3, ref Vector128<byte> s4, ref Vector128<byte> s5)
     {
         int i = 0;
         for (; i + SixBlocks <= length; i += SixBlocks)
         {
-            EncryptRotating(ref source, ref destination, i, ref s0, ref s1, ref s2, ref s3, ref s4, ref s5);
-            EncryptRotating(ref source, ref destination, i + BlockBytes, ref s5, ref s0, ref s1, ref s2, ref s3, ref s4);
-            EncryptRotating(ref source, ref destination, i + 2 * BlockBytes, ref s4, ref s5, ref s0, ref s1, ref s2, ref s3);
-            EncryptRotating(ref source, ref destination, i + 3 * BlockBytes, ref s3, ref s4, ref s5, ref s0, ref s1, ref s2);
-            EncryptRotating(ref source, ref destination, i + 4 * BlockBytes, ref s2, ref s3, ref s4, ref s5, ref s0, ref s1);
-            EncryptRotating(ref source, ref destination, i + 5 * BlockBytes, ref s1, ref s2, ref s3, ref s4, ref s5, ref s0);
+            CryptRotating(decrypt, ref source, ref destination, i, ref s0, ref s1, ref s2, ref s3, ref s4, ref s5);
+            CryptRotating(decrypt, ref source, ref destination, i + BlockBytes, ref s5, ref s0, ref s1, ref s2, ref s3, ref s4);
+            CryptRotating(decrypt, ref source, ref destination, i + 2 * BlockBytes, ref s4, ref s5, ref s0, ref s1, ref s2, ref s3);
+            CryptRotating(decrypt, ref source, ref destination, i + 3 * BlockBytes, ref s3, ref s4, ref s5, ref s0, ref s1, ref s2);
+            CryptRotating(decrypt, ref source, ref destination, i + 4 * BlockBytes, ref s2, ref s3, ref s4, ref s5, ref s0, ref s1);
+            CryptRotating(decrypt, ref source, ref destination, i + 5 * BlockBytes, ref s1, ref s2, ref s3, ref s4, ref s5, ref s0);
         }
         for (; i < length; i += BlockBytes)
         {
-            Vector128<byte> block = Vector128.LoadUnsafe(ref source, (nuint)i);
-            Vector128<byte> keystream = (s1 ^ s4) ^ (s5 ^ (s2 & s3));
-            Update(block, ref s0, ref s1, ref s2, ref s3, ref s4, ref s5);
-            (block ^ keystream).StoreUnsafe(ref destination, (nuint)i);
+            Vector128<byte> input = Vector128.LoadUnsafe(ref source, (nuint)i);
+            Vector128<byte> output = (input ^ (s1 ^ s4)) ^ (s5 ^ (s2 & s3));
+            Update(decrypt ? output : input, ref s0, ref s1, ref s2, ref s3, ref s4, ref s5);
+            output.StoreUnsafe(ref destination, (nuint)i);
         }
+    }
+
+    /// <summary>One block of <see cref="CryptBlocks"/> with <see cref="UpdateRotating"/>. The keystream
+    /// z = S1 ^ S4 ^ S5 ^ (S2 & S3) is grouped so that it costs two steps after the state, not four.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void CryptRotating(bool decrypt, ref byte source, ref byte destination, int offset, ref Vector128<byte> s0, ref Vector128<byte> s1,
+        ref Vector128<byte> s2, ref Vector128<byte> s3, ref Vector128<byte> s4, ref Vector128<byte> s5)
+    {
+        Vector128<byte> input = Vector128.LoadUnsafe(ref source, (nuint)offset);
+        Vector128<byte> output = (input ^ (s1 ^ s4)) ^ (s5 ^ (s2 & s3));
+        output.StoreUnsafe(ref destination, (nuint)offset);
+        UpdateRotating(decrypt ? output : input, ref s0, ref s1, ref s2, ref s3, ref s4, ref s5);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
