@@ -285,8 +285,8 @@ public sealed partial class Forwarder
     /// bytes as they are, cut into pieces that make each datagram as long as a sealed full-sized
     /// frame (so the path MTU the overlay MTU was chosen for holds), each behind a sleeve header
     /// and a chunk header, sealed in one call per GSO send, each piece read where it lies in the
-    /// frame. No TCP headers are written and no checksums computed: the neighbour writes the super-frame to its bridge whole, with its
-    /// partial checksum, as the kernel handed it to us.
+    /// frame. No TCP headers are written and no checksums computed: the neighbour writes the
+    /// super-frame to its bridge whole, with its partial checksum, as the kernel handed it to us.
     /// </summary>
     private void SendChunks(ReadOnlySpan<byte> frame, in VirtioNetHeader offload, DataPeer to, PacketBatch sends)
     {
