@@ -74,4 +74,31 @@ internal static partial class RouterLog
 
     [LoggerMessage(EventId = 2030, Message = "IPAM {EventId}: {Message}")]
     public static partial void Ipam(ILogger log, LogLevel level, int eventId, string message);
+
+    [LoggerMessage(2040, LogLevel.Information, "Host netfilter: nftables table {Family} {Table} set up ({Ranges} local range(s) kept unmasqueraded)")]
+    public static partial void NetfilterApplied(ILogger log, string family, string table, int ranges);
+
+    [LoggerMessage(2041, LogLevel.Warning, "Host netfilter: nftables table {Family} {Table} was changed or removed by something else: restored")]
+    public static partial void NetfilterRestored(ILogger log, string family, string table);
+
+    [LoggerMessage(2042, LogLevel.Information, "Host netfilter: the iptables FORWARD policy is drop: appended two rules accepting traffic through bridge {Bridge}")]
+    public static partial void ForwardDropAccepted(ILogger log, string bridge);
+
+    [LoggerMessage(2043, LogLevel.Error, "Host netfilter: {Error}; trying again in {Seconds} s")]
+    public static partial void NetfilterFailed(ILogger log, string error, int seconds);
+
+    [LoggerMessage(2044, LogLevel.Information, "Bridge {Bridge} exposed to the host as {Address}")]
+    public static partial void Exposed(ILogger log, string bridge, string address);
+
+    [LoggerMessage(2045, LogLevel.Warning, "Exposing bridge {Bridge} to the host failed: {Error}; trying again")]
+    public static partial void ExposeFailed(ILogger log, string bridge, string error);
+
+    [LoggerMessage(2046, LogLevel.Warning, "Removed {Path}: {Reason}")]
+    public static partial void StateRemoved(ILogger log, string path, string reason);
+
+    [LoggerMessage(2047, LogLevel.Critical, "Kubernetes add-on stopped working: {Error}")]
+    public static partial void KubernetesFailed(ILogger log, Exception exception, string error);
+
+    [LoggerMessage(2048, LogLevel.Information, "Kubernetes: {Nodes} node(s); {Targets} peer(s) to dial; IP allocation {Init}")]
+    public static partial void KubernetesStart(ILogger log, int nodes, int targets, string init);
 }

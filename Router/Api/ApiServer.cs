@@ -27,6 +27,14 @@ public sealed class ApiServer : IAsyncDisposable
 
         app.MapMeshEndpoints(mesh, isReady, info, async ct => StatusText.IpamSummary(await ipam.StatusAsync(ct).ConfigureAwait(false)));
         app.MapIpamEndpoints(ipam, isReady, addToBridge);
+        MapReport(app, info, isReady, mesh, ipam, dataPlane);
+        MapHealth(app, isReady, mesh);
+        await app.StartAsync(ct).ConfigureAwait(false);
+        return new ApiServer(app);
+    }
+
+    /// <summary><c>GET /report</c>, here and on the status listener.</summary>
+    internal static void MapReport(WebApplication app, RouterInfo info, Func<bool> isReady, IMeshControl mesh, IIpamControl ipam, Func<DataPlaneReport?> dataPlane) =>
         app.MapGet("/report", async (CancellationToken ct) =>
         {
             if (!isReady())
@@ -37,9 +45,38 @@ public sealed class ApiServer : IAsyncDisposable
             IpamStatus ipamStatus = await ipam.StatusAsync(ct).ConfigureAwait(false);
             return Results.Text(ReportJson.Render(info, status, ipamStatus, dataPlane()), "application/json");
         });
-        await app.StartAsync(ct).ConfigureAwait(false);
-        return new ApiServer(app);
-    }
+
+    /// <summary>How long the mesh loop may take to answer before <c>/healthz</c> calls the router stuck.</summary>
+    public static readonly TimeSpan HealthTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// <c>GET /healthz</c>, for a liveness probe: 200 while the router starts (waiting for the
+    /// Kubernetes API or for IP allocation consensus is not being stuck), 200 once running as long
+    /// as the mesh loop answers, 503 when it does not within <see cref="HealthTimeout"/>.
+    /// </summary>
+    internal static void MapHealth(WebApplication app, Func<bool> isReady, IMeshControl mesh) =>
+        app.MapGet("/healthz", async (CancellationToken ct) =>
+        {
+            if (!isReady())
+            {
+                return Results.Text("starting\n");
+            }
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            timeout.CancelAfter(HealthTimeout);
+            try
+            {
+                _ = await mesh.StatusAsync(timeout.Token).ConfigureAwait(false);
+                return Results.Text("ok\n");
+            }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+            {
+                return Results.Text($"the mesh loop did not answer within {HealthTimeout.TotalSeconds:0} s\n", statusCode: StatusCodes.Status503ServiceUnavailable);
+            }
+            catch (InvalidOperationException)
+            {
+                return Results.Text("stopping\n", statusCode: StatusCodes.Status503ServiceUnavailable);
+            }
+        });
 
     public ValueTask DisposeAsync() => LocalWebApp.StopAsync(_app);
 }

@@ -126,9 +126,26 @@ public static class IpamEndpoints
             return Results.Text($"{address}/{prefixLength}");
         }));
 
-        app.MapGet("/status/ipam", (CancellationToken ct) => WhenReady(async () =>
-            Results.Text(StatusText.IpamShares(await ipam.StatusAsync(ct).ConfigureAwait(false)))));
+        MapIpamStatus(app, ipam, isReady);
     }
+
+    /// <summary><c>GET /status/ipam</c>, here and on the status listener.</summary>
+    internal static void MapIpamStatus(WebApplication app, IIpamControl ipam, Func<bool> isReady) =>
+        app.MapGet("/status/ipam", async (CancellationToken ct) =>
+        {
+            if (!isReady())
+            {
+                return Results.Text("router is starting\n", statusCode: StatusCodes.Status503ServiceUnavailable);
+            }
+            try
+            {
+                return Results.Text(StatusText.IpamShares(await ipam.StatusAsync(ct).ConfigureAwait(false)));
+            }
+            catch (InvalidOperationException e)
+            {
+                return Results.Text(e.Message + "\n", statusCode: StatusCodes.Status503ServiceUnavailable);
+            }
+        });
 
     private static IResult Answer(AllocationResult result) =>
         result.Succeeded && result.Address is not null

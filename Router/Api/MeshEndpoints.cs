@@ -33,6 +33,17 @@ public static class MeshEndpoints
     public static void MapMeshEndpoints(this WebApplication app, IMeshControl mesh, Func<bool> isReady, RouterInfo info,
         Func<CancellationToken, Task<string>>? moreSummary = null)
     {
+        MapMeshStatusEndpoints(app, mesh, isReady, info, moreSummary);
+        app.MapPost("/connect", (HttpRequest request, CancellationToken ct) => Change(request, allowReplace: true, isReady, info.MeshPort,
+            (peers, replace, c) => mesh.ConnectAsync(peers, replace, c), ct));
+        app.MapPost("/forget", (HttpRequest request, CancellationToken ct) => Change(request, allowReplace: false, isReady, info.MeshPort,
+            (peers, _, c) => mesh.ForgetAsync(peers, c), ct));
+    }
+
+    /// <summary>The read-only part: <c>GET /status</c> and <c>/status/{connections,peers,targets}</c>.</summary>
+    public static void MapMeshStatusEndpoints(this WebApplication app, IMeshControl mesh, Func<bool> isReady, RouterInfo info,
+        Func<CancellationToken, Task<string>>? moreSummary = null)
+    {
         ArgumentNullException.ThrowIfNull(app);
         ArgumentNullException.ThrowIfNull(mesh);
         ArgumentNullException.ThrowIfNull(isReady);
@@ -53,11 +64,6 @@ public static class MeshEndpoints
         app.MapGet("/status/connections", (CancellationToken ct) => Status(s => StatusText.Connections(s, info.Mtu, info.Encryption), ct));
         app.MapGet("/status/peers", (CancellationToken ct) => Status(StatusText.Peers, ct));
         app.MapGet("/status/targets", (CancellationToken ct) => Status(StatusText.Targets, ct));
-
-        app.MapPost("/connect", (HttpRequest request, CancellationToken ct) => Change(request, allowReplace: true, isReady, info.MeshPort,
-            (peers, replace, c) => mesh.ConnectAsync(peers, replace, c), ct));
-        app.MapPost("/forget", (HttpRequest request, CancellationToken ct) => Change(request, allowReplace: false, isReady, info.MeshPort,
-            (peers, _, c) => mesh.ForgetAsync(peers, c), ct));
     }
 
     private static async Task<IResult> Change(HttpRequest request, bool allowReplace, Func<bool> isReady, int defaultPort,

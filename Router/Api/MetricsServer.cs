@@ -23,6 +23,13 @@ public sealed class MetricsServer : IAsyncDisposable
         IMeshControl mesh, IIpamControl ipam, Func<DataPlaneReport?> dataPlane, CancellationToken ct)
     {
         WebApplication app = LocalWebApp.Create(endPoint);
+        MapMetrics(app, info, isReady, mesh, ipam, dataPlane);
+        await app.StartAsync(ct).ConfigureAwait(false);
+        return new MetricsServer(app);
+    }
+
+    /// <summary><c>GET /metrics</c>, here and on the status listener.</summary>
+    internal static void MapMetrics(WebApplication app, RouterInfo info, Func<bool> isReady, IMeshControl mesh, IIpamControl ipam, Func<DataPlaneReport?> dataPlane) =>
         app.MapGet("/metrics", async (CancellationToken ct) =>
         {
             if (!isReady())
@@ -34,9 +41,6 @@ public sealed class MetricsServer : IAsyncDisposable
             string text = MetricsText.Render(RouterMetrics.From(info, status, ipamStatus, dataPlane(), ProcessStats.Read()));
             return Results.Text(text, MetricsText.ContentType);
         });
-        await app.StartAsync(ct).ConfigureAwait(false);
-        return new MetricsServer(app);
-    }
 
     public ValueTask DisposeAsync() => LocalWebApp.StopAsync(_app);
 }

@@ -25,7 +25,7 @@ public static class CniInstaller
     /// <summary>Copies the plugin to <paramref name="binDirectory"/> (created if missing) and to
     /// <paramref name="legacyBinDirectory"/> when that exists, then writes the conflist. Returns the files written.</summary>
     /// <exception cref="CliException">When the plugin is missing or a file cannot be written.</exception>
-    public static IReadOnlyList<string> Install(string source, string binDirectory, string? legacyBinDirectory, string confDirectory)
+    public static IReadOnlyList<string> Install(string source, string binDirectory, string? legacyBinDirectory, string confDirectory, bool hairpin = true)
     {
         if (!File.Exists(source))
         {
@@ -43,7 +43,7 @@ public static class CniInstaller
             }
             Directory.CreateDirectory(confDirectory);
             string conflist = Path.Combine(confDirectory, ConflistName);
-            WriteAtomically(conflist, path => File.WriteAllText(path, Conflist()));
+            WriteAtomically(conflist, path => File.WriteAllText(path, Conflist(hairpin)));
             written.Add(conflist);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -53,8 +53,19 @@ public static class CniInstaller
         return written;
     }
 
+    /// <summary>
+    /// <c>HAIRPIN_MODE</c>, weave-kube's switch: hairpin on pods' bridge ports unless it says
+    /// false (some old kernels panicked with it). Anything else but true is refused, not guessed.
+    /// </summary>
+    public static bool HairpinFromEnvironment(string? value) => value?.Trim().ToLowerInvariant() switch
+    {
+        null or "" or "true" or "1" => true,
+        "false" or "0" => false,
+        _ => throw new CliException($"invalid HAIRPIN_MODE '{value}': expected true or false"),
+    };
+
     /// <summary>The network configuration list: weave-net, then portmap (capability portMappings, SNAT for hairpinned host ports).</summary>
-    public static string Conflist()
+    public static string Conflist(bool hairpin = true)
     {
         var conflist = new JsonObject
         {
@@ -65,7 +76,7 @@ public static class CniInstaller
                 {
                     ["name"] = "weave",
                     ["type"] = PluginName,
-                    ["hairpinMode"] = true,
+                    ["hairpinMode"] = hairpin,
                 },
                 new JsonObject
                 {

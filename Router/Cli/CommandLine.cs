@@ -22,7 +22,7 @@ public static class CommandLine
     public static async Task<int> RunAsync(string[] args)
     {
         RootCommand root = Build();
-        ParseResult parsed = root.Parse(args);
+        ParseResult parsed = root.Parse(LaunchEnvironment.WithExtraArgs(args, Environment.GetEnvironmentVariable("EXTRA_ARGS")));
         if (parsed.Errors.Count > 0)
         {
             string message = string.Join(' ', parsed.Errors[0].Message.Split((char[])[' ', '\n', '\r', '\t'], StringSplitOptions.RemoveEmptyEntries));
@@ -50,6 +50,7 @@ public static class CommandLine
         root.Subcommands.Add(BuildRmpeer());
         root.Subcommands.Add(BuildPs());
         root.Subcommands.Add(BuildInstallCni());
+        root.Subcommands.Add(BuildReset());
         root.Subcommands.Add(BuildGet("report", "/report", "Print the router's full state as JSON"));
         var version = new Command("version", "Print the version");
         version.SetAction(_ => Console.WriteLine($"weave {RouterHost.Info.Version}"));
@@ -77,31 +78,49 @@ public static class CommandLine
     private static Command BuildLaunch()
     {
         var name = new Option<string?>("--name") { Description = "Peer name as aa:bb:cc:dd:ee:ff (default: stable per machine, saved in the data directory)" };
-        var nickname = new Option<string?>("--nickname") { Description = "Peer nickname (default: the host name)" };
+        var nickname = new Option<string?>("--nickname") { Description = "Peer nickname (default: the host name; with --kubernetes, $HOSTNAME, the node's name)" };
         var port = new Option<int>("--port") { Description = "TCP port of the mesh; VXLAN uses UDP port+1", DefaultValueFactory = _ => RouterOptions.DefaultPort };
         var host = new Option<string?>("--host") { Description = "Address to listen on (default: all)" };
-        var mtu = new Option<int?>("--mtu") { Description = "Overlay MTU of the bridge and pods (default: the underlay link's MTU less 56 bytes of encapsulation)" };
-        var httpAddr = new Option<string?>("--http-addr") { Description = "Local HTTP API address (default 127.0.0.1:6784)" };
-        var metricsAddr = new Option<string?>("--metrics-addr") { Description = "Prometheus /metrics address (default 127.0.0.1:6782; off or empty: none)" };
+        var mtu = new Option<int?>("--mtu") { Description = "Overlay MTU of the bridge and pods (default $WEAVE_MTU, else the underlay link's MTU less 56 bytes of encapsulation)" };
+        var httpAddr = new Option<string?>("--http-addr") { Description = "Local HTTP API address (default $WEAVE_HTTP_ADDR, else 127.0.0.1:6784)" };
+        var metricsAddr = new Option<string?>("--metrics-addr") { Description = "Prometheus /metrics address (default $WEAVE_METRICS_ADDR, else 127.0.0.1:6782; off or empty: none)" };
+        var statusAddr = new Option<string?>("--status-addr") { Description = "Read-only status, report and metrics address (default $WEAVE_STATUS_ADDR, else none)" };
         var dataDir = new Option<string?>("--data-dir") { Description = $"Directory of state kept across restarts (default {RouterOptions.DefaultDataDirectory})" };
-        var connLimit = new Option<int>("--conn-limit") { Description = "Most connections to other peers; 0 means unlimited", DefaultValueFactory = _ => RouterOptions.DefaultConnectionLimit };
+        var connLimit = new Option<int>("--conn-limit") { Description = "Most connections to other peers; 0 means unlimited (default $CONN_LIMIT, else 200)", DefaultValueFactory = _ => RouterOptions.DefaultConnectionLimit };
         var noDiscovery = new Option<bool>("--no-discovery") { Description = "Dial only the given peers, not the peers they are connected to" };
-        var ipallocRange = new Option<string?>("--ipalloc-range") { Description = $"Pod address range shared by all peers (default {RouterOptions.DefaultIpamRange})" };
+        var ipallocRange = new Option<string?>("--ipalloc-range") { Description = $"Pod address range shared by all peers (default $IPALLOC_RANGE, else {RouterOptions.DefaultIpamRange})" };
         var ipallocDefaultSubnet = new Option<string?>("--ipalloc-default-subnet") { Description = "Subnet of the range where addresses are allocated by default (default: the range)" };
-        var ipallocInit = new Option<string?>("--ipalloc-init") { Description = "How the range is first split: consensus[=N] (default, N = initial peers), seed=NAME,... or observer" };
+        var ipallocInit = new Option<string?>("--ipalloc-init") { Description = "How the range is first split: consensus[=N] (default, N = initial peers; with --kubernetes, the nodes), seed=NAME,... or observer (default $IPALLOC_INIT)" };
         var password = new Option<string?>("--password") { Description = "Encrypt and authenticate traffic between peers with this password (default $WEAVE_PASSWORD); every peer needs the same one" };
-        var passwordFile = new Option<string?>("--password-file") { Description = "Read the password from this file (one trailing newline is ignored)" };
+        var passwordFile = new Option<string?>("--password-file") { Description = "Read the password from this file (default $WEAVE_PASSWORD_FILE; one trailing newline is ignored)" };
         var trustedSubnets = new Option<string?>("--trusted-subnets") { Description = "Comma-separated CIDRs of peers whose data may go unencrypted: with a password, data between two peers goes as plain VXLAN when each one's address is in the other's trusted subnets (control stays encrypted)" };
+        var kubernetes = new Option<bool>("--kubernetes") { Description = "Run as the cluster's network add-on: peers from the Nodes (or $KUBE_PEERS), deleted nodes' address space reclaimed, the node's NetworkUnavailable condition set, the host's netfilter (masquerade, port protection) kept in nftables table 'weave'" };
+        var exposeIp = new Option<string?>("--expose-ip") { Description = "With --kubernetes: the bridge's address for the host (default $WEAVE_EXPOSE_IP, else one allocated from the range)" };
+        var noMasqLocal = new Option<bool>("--no-masq-local") { Description = "With --kubernetes: traffic from outside the range to this node's pods keeps its source address (default on with --kubernetes unless $NO_MASQ_LOCAL=0)" };
         var logLevel = new Option<string>("--log-level") { Description = "debug, info, warning or error", DefaultValueFactory = _ => "info" };
         logLevel.AcceptOnlyFromAmong("debug", "info", "warning", "error");
-        var peers = new Argument<string[]>("PEER") { Arity = ArgumentArity.ZeroOrMore, Description = "Peers to connect to, as host[:port]" };
+        var peers = new Argument<string[]>("PEER") { Arity = ArgumentArity.ZeroOrMore, Description = "Peers to connect to, as host[:port] (default $KUBE_PEERS)" };
         var launch = new Command("launch", "Run the router in the foreground")
         {
-            name, nickname, port, host, mtu, httpAddr, metricsAddr, dataDir, connLimit, noDiscovery, ipallocRange, ipallocDefaultSubnet, ipallocInit,
-            password, passwordFile, trustedSubnets, logLevel, peers,
+            name, nickname, port, host, mtu, httpAddr, metricsAddr, statusAddr, dataDir, connLimit, noDiscovery, ipallocRange, ipallocDefaultSubnet, ipallocInit,
+            password, passwordFile, trustedSubnets, kubernetes, exposeIp, noMasqLocal, logLevel, peers,
         };
-        launch.SetAction(async (parsed, _) =>
+        launch.SetAction(async (parsed, ct) =>
         {
+            bool kube = parsed.GetValue(kubernetes);
+            var given = new HashSet<string>(StringComparer.Ordinal);
+            foreach (Option option in launch.Options)
+            {
+                if (parsed.GetResult(option) is { Implicit: false })
+                {
+                    given.Add(option.Name);
+                }
+            }
+            string[] givenPeers = parsed.GetValue(peers) ?? [];
+            if (givenPeers.Length > 0)
+            {
+                given.Add("PEER");
+            }
             var flags = new LaunchFlags
             {
                 Name = parsed.GetValue(name),
@@ -111,19 +130,23 @@ public static class CommandLine
                 Mtu = parsed.GetValue(mtu),
                 HttpAddr = parsed.GetValue(httpAddr),
                 MetricsAddr = parsed.GetValue(metricsAddr),
+                StatusAddr = parsed.GetValue(statusAddr),
                 DataDir = parsed.GetValue(dataDir),
                 ConnLimit = parsed.GetValue(connLimit),
                 NoDiscovery = parsed.GetValue(noDiscovery),
                 IpallocRange = parsed.GetValue(ipallocRange),
                 IpallocDefaultSubnet = parsed.GetValue(ipallocDefaultSubnet),
                 IpallocInit = parsed.GetValue(ipallocInit),
-                Peers = parsed.GetValue(peers) ?? [],
+                Peers = givenPeers,
                 Password = parsed.GetValue(password),
                 PasswordFile = parsed.GetValue(passwordFile),
-                EnvironmentPassword = Environment.GetEnvironmentVariable("WEAVE_PASSWORD"),
                 TrustedSubnets = parsed.GetValue(trustedSubnets),
+                Kubernetes = kube,
+                ExposeIp = parsed.GetValue(exposeIp),
+                NoMasqLocal = parsed.GetValue(noMasqLocal),
             };
-            RouterOptions options = LaunchOptions.From(flags, PeerNameSource.ForThisMachine());
+            LaunchFlags merged = LaunchEnvironment.Merge(flags, given, LaunchEnvironment.Read(Environment.GetEnvironmentVariable, kube));
+            RouterOptions options = LaunchOptions.From(merged, PeerNameSource.ForThisMachine());
             return await LaunchAsync(options, parsed.GetValue(logLevel)!).ConfigureAwait(false);
         });
         return launch;
@@ -222,13 +245,66 @@ public static class CommandLine
         var install = new Command("install-cni", $"Install the CNI plugin and {CniInstaller.ConflistName} (weave-net, then portmap)") { source, binDir, legacyBinDir, confDir };
         install.SetAction(parsed =>
         {
-            foreach (string file in CniInstaller.Install(parsed.GetValue(source)!, parsed.GetValue(binDir)!, parsed.GetValue(legacyBinDir), parsed.GetValue(confDir)!))
+            bool hairpin = CniInstaller.HairpinFromEnvironment(Environment.GetEnvironmentVariable("HAIRPIN_MODE"));
+            foreach (string file in CniInstaller.Install(parsed.GetValue(source)!, parsed.GetValue(binDir)!, parsed.GetValue(legacyBinDir), parsed.GetValue(confDir)!, hairpin))
             {
                 Console.WriteLine("installed " + file);
             }
             return 0;
         });
         return install;
+    }
+
+    private static Command BuildReset()
+    {
+        NodeReset.Paths defaults = NodeReset.DefaultPaths;
+        var httpAddr = HttpAddrOption();
+        var binDir = new Option<string>("--bin-dir") { Description = "Where the CNI plugin was installed", DefaultValueFactory = _ => defaults.BinDirectory };
+        var legacyBinDir = new Option<string>("--legacy-bin-dir") { Description = "The second plugin directory (empty: none)", DefaultValueFactory = _ => defaults.LegacyBinDirectory! };
+        var confDir = new Option<string>("--conf-dir") { Description = "Where the conflist was written", DefaultValueFactory = _ => defaults.ConfDirectory };
+        var dataDir = new Option<string>("--data-dir") { Description = "The router's data directory", DefaultValueFactory = _ => defaults.DataDirectory };
+        var wait = new Option<bool>("--wait") { Description = "Wait for a running router to stop first, and after the reset stay running until signalled (for a DaemonSet)" };
+        var reset = new Command("reset", "Remove what the router and the add-on made on this node: bridge, links, nftables table, CNI plugin and conflist, state") { httpAddr, binDir, legacyBinDir, confDir, dataDir, wait };
+        reset.SetAction(async (parsed, ct) =>
+        {
+            string api = RouterClient.ResolveAddress(parsed.GetValue(httpAddr));
+            bool waiting = parsed.GetValue(wait);
+            bool said = false;
+            while (NodeReset.RouterAnswers(api))
+            {
+                if (!waiting)
+                {
+                    throw new CliException($"a router is running (its API answers at {api}): stop it first, or it recreates what reset removes");
+                }
+                if (!said)
+                {
+                    Console.WriteLine($"waiting for the router at {api} to stop");
+                    said = true;
+                }
+                await Task.Delay(TimeSpan.FromSeconds(1), ct).ConfigureAwait(false);
+            }
+            var paths = new NodeReset.Paths(parsed.GetValue(binDir)!, parsed.GetValue(legacyBinDir), parsed.GetValue(confDir)!, parsed.GetValue(dataDir)!,
+                defaults.Bridge);
+            IReadOnlyList<string> removed = NodeReset.Run(paths);
+            foreach (string line in removed)
+            {
+                Console.WriteLine("removed " + line);
+            }
+            Console.WriteLine(removed.Count == 0 ? "reset: nothing of weave's was left on this node" : $"reset: {removed.Count} removed");
+            if (waiting)
+            {
+                try
+                {
+                    await Task.Delay(Timeout.Infinite, ct).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    // Signalled: the DaemonSet is being deleted.
+                }
+            }
+            return 0;
+        });
+        return reset;
     }
 
     private static Option<string?> HttpAddrOption() =>

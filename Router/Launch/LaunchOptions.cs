@@ -36,6 +36,24 @@ public sealed record LaunchFlags
 
     /// <summary><c>--trusted-subnets</c>: comma-separated CIDRs.</summary>
     public string? TrustedSubnets { get; init; }
+
+    /// <summary><c>--kubernetes</c>: run as the cluster's network add-on (peers, reclaim and node status from the API; host netfilter).</summary>
+    public bool Kubernetes { get; init; }
+
+    /// <summary><c>--status-addr</c>: ip:port of a read-only listener for status, report and metrics; off or empty for none (the default).</summary>
+    public string? StatusAddr { get; init; }
+
+    /// <summary><c>--expose-ip</c>: the address the bridge gets for the host (default: one allocated from the range).</summary>
+    public string? ExposeIp { get; init; }
+
+    /// <summary><c>--no-masq-local</c>: traffic from outside the range to pods of this node keeps its source address.</summary>
+    public bool NoMasqLocal { get; init; }
+
+    /// <summary>Which values came from environment variables: flag name to variable, so errors name what the operator set.</summary>
+    public IReadOnlyDictionary<string, string> Sources { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
+    /// <summary>How to name a setting in an error: the variable it came from, else the flag.</summary>
+    public string Named(string flag) => Sources.TryGetValue(flag, out string? variable) ? variable : flag;
 }
 
 /// <summary>Validates <c>weave launch</c>'s raw flag values into <see cref="RouterOptions"/>.</summary>
@@ -66,7 +84,7 @@ public static class LaunchOptions
         }
         if (flags.Mtu is < OverlayMtu.Min or > OverlayMtu.Max)
         {
-            throw new LaunchException($"invalid --mtu {flags.Mtu}: expected {OverlayMtu.Min} to {OverlayMtu.Max} (the largest frame one UDP datagram carries)");
+            throw new LaunchException($"invalid {flags.Named("--mtu")} {flags.Mtu}: expected {OverlayMtu.Min} to {OverlayMtu.Max} (the largest frame one UDP datagram carries)");
         }
         IPAddress listen = IPAddress.Any;
         if (flags.Host is { } host && (!IPAddress.TryParse(host, out listen!) || listen.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork))
@@ -76,12 +94,13 @@ public static class LaunchOptions
         IPEndPoint http = RouterOptions.DefaultHttpEndPoint;
         if (flags.HttpAddr is { } httpAddr && (!IPEndPoint.TryParse(httpAddr, out http!) || http.Port == 0))
         {
-            throw new LaunchException($"invalid --http-addr '{httpAddr}': expected ip:port");
+            throw new LaunchException($"invalid {flags.Named("--http-addr")} '{httpAddr}': expected ip:port");
         }
-        IPEndPoint? metrics = MetricsEndPoint(flags.MetricsAddr);
+        IPEndPoint? metrics = OptionalEndPoint(flags.MetricsAddr, RouterOptions.DefaultMetricsEndPoint, flags.Named("--metrics-addr"));
+        IPEndPoint? status = OptionalEndPoint(flags.StatusAddr, null, flags.Named("--status-addr"));
         if (flags.ConnLimit < 0)
         {
-            throw new LaunchException($"invalid --conn-limit {flags.ConnLimit}: expected 0 (unlimited) or more");
+            throw new LaunchException($"invalid {flags.Named("--conn-limit")} {flags.ConnLimit}: expected 0 (unlimited) or more");
         }
         string dataDirectory = DataDirectory(flags.DataDir);
         var targets = new List<PeerAddress>();
@@ -93,7 +112,7 @@ public static class LaunchOptions
             }
             if (!PeerAddress.TryParse(peer, port, out PeerAddress? address, out string error))
             {
-                throw new LaunchException(error);
+                throw new LaunchException(flags.Sources.ContainsKey("PEER") ? $"invalid KUBE_PEERS: {error}" : error);
             }
             targets.Add(address);
         }
@@ -116,6 +135,10 @@ public static class LaunchOptions
             Mtu = flags.Mtu,
             HttpEndPoint = http,
             MetricsEndPoint = metrics,
+            StatusEndPoint = status,
+            Kubernetes = flags.Kubernetes,
+            NoMasqLocal = flags.NoMasqLocal,
+            ExposeAddress = ExposeAddress(flags, range),
             Peers = targets,
             DataDirectory = dataDirectory,
             ConnectionLimit = flags.ConnLimit,
@@ -137,7 +160,7 @@ public static class LaunchOptions
         Cidr range = RouterOptions.DefaultIpamRange;
         if (flags.IpallocRange is { } rangeText && !Cidr.TryParse(rangeText, out range, out string rangeError))
         {
-            throw new LaunchException($"invalid --ipalloc-range '{rangeText}': {rangeError}");
+            throw new LaunchException($"invalid {flags.Named("--ipalloc-range")} '{rangeText}': {rangeError}");
         }
         Cidr? defaultSubnet = null;
         if (flags.IpallocDefaultSubnet is { } subnetText)
@@ -151,22 +174,22 @@ public static class LaunchOptions
         IpamInit? init = null;
         if (flags.IpallocInit is { } initText && !IpamInit.TryParse(initText, out init, out string initError))
         {
-            throw new LaunchException($"invalid --ipalloc-init: {initError}");
+            throw new LaunchException($"invalid {flags.Named("--ipalloc-init")}: {initError}");
         }
         var options = new IpamOptions(range, init ?? IpamInit.Consensus(1)) { DefaultSubnet = defaultSubnet };
         if (!options.TryValidate(out string error))
         {
-            throw new LaunchException($"invalid {error}");
+            throw new LaunchException("invalid " + error.Replace("--ipalloc-range", flags.Named("--ipalloc-range"), StringComparison.Ordinal));
         }
         return (range, defaultSubnet, init);
     }
 
-    /// <summary><c>--metrics-addr</c>: the default when not given, null when <c>off</c> or empty.</summary>
-    private static IPEndPoint? MetricsEndPoint(string? given)
+    /// <summary><c>--metrics-addr</c> or <c>--status-addr</c>: the default when not given, null when <c>off</c> or empty.</summary>
+    private static IPEndPoint? OptionalEndPoint(string? given, IPEndPoint? byDefault, string name)
     {
         if (given is null)
         {
-            return RouterOptions.DefaultMetricsEndPoint;
+            return byDefault;
         }
         if (given.Length == 0 || given == "off")
         {
@@ -174,9 +197,24 @@ public static class LaunchOptions
         }
         if (!IPEndPoint.TryParse(given, out IPEndPoint? endPoint) || endPoint.Port == 0)
         {
-            throw new LaunchException($"invalid --metrics-addr '{given}': expected ip:port, or off");
+            throw new LaunchException($"invalid {name} '{given}': expected ip:port, or off");
         }
         return endPoint;
+    }
+
+    /// <summary><c>--expose-ip</c>: an address inside the range (the bridge gets it with the range's prefix length).</summary>
+    private static IPAddress? ExposeAddress(LaunchFlags flags, Cidr range)
+    {
+        if (flags.ExposeIp is not { } text)
+        {
+            return null;
+        }
+        if (!IPAddress.TryParse(text, out IPAddress? address) || address.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork ||
+            !range.Contains(address))
+        {
+            throw new LaunchException($"invalid {flags.Named("--expose-ip")} '{text}': expected an IPv4 address inside the range {range}");
+        }
+        return address;
     }
 
     /// <summary>The absolute form of <c>--data-dir</c> (default /var/lib/weave).</summary>

@@ -12,6 +12,7 @@ using Weave.Linux;
 using Weave.Router.Api;
 using Weave.Router.DataPlane;
 using Weave.Router.DataPlane.Linux;
+using Weave.Router.Kubernetes;
 using Weave.Router.Mesh;
 
 namespace Weave.Router.Launch;
@@ -23,7 +24,7 @@ namespace Weave.Router.Launch;
 /// </summary>
 public sealed class RouterHost
 {
-    private readonly RouterOptions _options;
+    private RouterOptions _options;
     private readonly ILoggerFactory _logs;
     private readonly TimeProvider _time;
     private readonly Random _random;
@@ -50,6 +51,8 @@ public sealed class RouterHost
     {
         CheckPrerequisites();
         ILogger log = _logs.CreateLogger("weave");
+        // Checked before anything is claimed: not in a pod, or no nft, is a start that cannot work.
+        await using KubernetesMode? kube = _options.Kubernetes ? KubernetesMode.Create(_options, _logs, _time, _random) : null;
         var self = new PeerIdentity(_options.Name, _options.NickName, NextUid());
 
         using Socket listener = Claim("TCP", _options.Port, () => MeshHost.Listen(new IPEndPoint(_options.Host, _options.Port)));
@@ -63,12 +66,32 @@ public sealed class RouterHost
         ApiServer api = await ServeAsync("the HTTP API", _options.HttpEndPoint, () =>
             ApiServer.StartAsync(_options.HttpEndPoint, info, () => _ready, meshControl, meshControl, AddToBridge, () => _forwarder?.Report(), stop)).ConfigureAwait(false);
         MetricsServer? metrics = null;
+        StatusServer? statusServer = null;
         try
         {
             if (_options.MetricsEndPoint is { } metricsEndPoint)
             {
                 metrics = await ServeAsync("metrics", metricsEndPoint, () =>
                     MetricsServer.StartAsync(metricsEndPoint, info, () => _ready, meshControl, meshControl, () => _forwarder?.Report(), stop)).ConfigureAwait(false);
+            }
+            if (_options.StatusEndPoint is { } statusEndPoint)
+            {
+                statusServer = await ServeAsync("status", statusEndPoint, () =>
+                    StatusServer.StartAsync(statusEndPoint, info, () => _ready, meshControl, meshControl, () => _forwarder?.Report(), stop)).ConfigureAwait(false);
+            }
+            if (kube is not null)
+            {
+                // The API answers meanwhile (503 for status, 200 for /healthz), so probes see a
+                // router that waits for the Kubernetes API rather than a dead one.
+                try
+                {
+                    _options = await kube.PrepareAsync(stop).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (stop.IsCancellationRequested)
+                {
+                    RouterLog.ShuttingDown(log, "signal, while waiting for the Kubernetes API");
+                    return;
+                }
             }
             BridgeSetup bridge = SetUpBridge(mtu);
             if (bridge.CreatedBridge)
@@ -96,8 +119,13 @@ public sealed class RouterHost
                 _ready = started = true;
                 RouterLog.Ready(log, self.Name.ToString(), self.NickName, (IPEndPoint)listener.LocalEndPoint!,
                     udp.LocalEndPoint, _options.Vni, _options.Bridge, bridge.Tap.Name, mtu, _options.HttpEndPoint);
+                kube?.Start(mesh, AddToBridge);
 
                 await WaitAsync(stop).ConfigureAwait(false);
+                if (kube is not null)
+                {
+                    await kube.DisposeAsync().ConfigureAwait(false);
+                }
 
                 RouterLog.ShuttingDown(log, "signal");
                 _ready = false;
@@ -118,6 +146,10 @@ public sealed class RouterHost
         }
         finally
         {
+            if (statusServer is not null)
+            {
+                await statusServer.DisposeAsync().ConfigureAwait(false);
+            }
             if (metrics is not null)
             {
                 await metrics.DisposeAsync().ConfigureAwait(false);

@@ -99,6 +99,20 @@ public sealed record RouterOptions
     /// </summary>
     public IReadOnlyList<IPNetwork> TrustedSubnets { get; init; } = [];
 
+    /// <summary>Where the read-only status, report and metrics are served (<c>--status-addr</c>); null for nowhere, the default.</summary>
+    public IPEndPoint? StatusEndPoint { get; init; }
+
+    /// <summary><c>--kubernetes</c>: the router is the cluster's network add-on: peers, reclaim of deleted nodes'
+    /// space and the node's network condition come from the Kubernetes API, and the host's netfilter is set up.</summary>
+    public bool Kubernetes { get; init; }
+
+    /// <summary><c>--no-masq-local</c> (<c>NO_MASQ_LOCAL</c>): traffic from outside the range to this node's pods
+    /// is not masqueraded, so a Service with externalTrafficPolicy Local sees the client's address.</summary>
+    public bool NoMasqLocal { get; init; }
+
+    /// <summary><c>--expose-ip</c>: the bridge's address for the host; null to allocate one.</summary>
+    public IPAddress? ExposeAddress { get; init; }
+
     /// <summary>Where the allocator keeps its ring and allocations.</summary>
     public string IpamStatePath => Path.Combine(DataDirectory, "ipam.state");
 }

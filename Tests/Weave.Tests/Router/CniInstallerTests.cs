@@ -56,4 +56,20 @@ public sealed class CniInstallerTests : IDisposable
     }
 
     public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    [Theory]
+    [InlineData(null, true)]
+    [InlineData("true", true)]
+    [InlineData("FALSE", false)]
+    [InlineData("0", false)]
+    public void HairpinMode_FromTheEnvironment_GoesIntoTheConflist(string? value, bool hairpin)
+    {
+        Assert.Equal(hairpin, CniInstaller.HairpinFromEnvironment(value));
+        JsonObject conflist = JsonNode.Parse(CniInstaller.Conflist(hairpin))!.AsObject();
+        Assert.Equal(hairpin, conflist["plugins"]![0]!["hairpinMode"]!.GetValue<bool>());
+    }
+
+    [Fact]
+    public void HairpinMode_Garbage_IsRefused() =>
+        Assert.Contains("invalid HAIRPIN_MODE 'maybe'", Assert.Throws<CliException>(() => CniInstaller.HairpinFromEnvironment("maybe")).Message, StringComparison.Ordinal);
 }

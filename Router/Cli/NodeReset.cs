@@ -1,0 +1,113 @@
+using System.Net;
+using System.Net.Sockets;
+using Weave.Linux;
+using Weave.Linux.Nftables;
+using Weave.Router.Launch;
+using Weave.Router.Netfilter;
+
+namespace Weave.Router.Cli;
+
+/// <summary>
+/// <c>weave reset</c>: removes what the router and the add-on made on this node, and nothing else:
+/// the bridge <c>weave</c> and every <c>vethwe*</c> link (the router's TAP, pods' host ends),
+/// nftables table <c>ip weave</c> and our two rules in iptables' FORWARD chain, the CNI plugin and
+/// its conflist, and the router's state in the data directory. Safe to repeat. The router must be
+/// stopped first: it would recreate what is removed.
+/// </summary>
+public static class NodeReset
+{
+    /// <summary>What a reset removes under the data directory (the directory itself stays: it may be a mount).</summary>
+    public static readonly string[] StateFiles = ["ipam.state", "peer-name"];
+
+    public sealed record Paths(string BinDirectory, string? LegacyBinDirectory, string ConfDirectory, string DataDirectory, string Bridge);
+
+    /// <summary>True when a router answers at <paramref name="apiAddress"/> (ip:port).</summary>
+    public static bool RouterAnswers(string apiAddress)
+    {
+        if (!IPEndPoint.TryParse(apiAddress, out IPEndPoint? endPoint))
+        {
+            return false;
+        }
+        using var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            IAsyncResult connecting = socket.BeginConnect(endPoint, null, null);
+            return connecting.AsyncWaitHandle.WaitOne(TimeSpan.FromSeconds(2)) && socket.Connected;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Removes everything; returns one line per thing removed.</summary>
+    /// <exception cref="CliException">Something could not be removed; what was removed before stays removed.</exception>
+    public static IReadOnlyList<string> Run(Paths paths)
+    {
+        ArgumentNullException.ThrowIfNull(paths);
+        var removed = new List<string>();
+        try
+        {
+            using RouteNetlink netlink = RouteNetlink.Open();
+            foreach (LinkInfo link in netlink.ListLinks())
+            {
+                if (link.Name == paths.Bridge || link.Name.StartsWith("vethwe", StringComparison.Ordinal))
+                {
+                    try
+                    {
+                        netlink.DeleteLink(link.Index);
+                        removed.Add($"link {link.Name}");
+                    }
+                    catch (LinuxError)
+                    {
+                        // Gone already: a veth goes with its peer.
+                    }
+                }
+            }
+        }
+        catch (LinuxError e)
+        {
+            throw new CliException($"reset: cannot list or remove links: {e.Message}");
+        }
+        if (NftCommand.TryFind(out NftCommand? nft))
+        {
+            try
+            {
+                removed.AddRange(HostNetfilter.Remove(nft!));
+            }
+            catch (NftablesException e)
+            {
+                throw new CliException("reset: " + e.Message);
+            }
+        }
+        var files = new List<string>
+        {
+            Path.Combine(paths.ConfDirectory, CniInstaller.ConflistName),
+            Path.Combine(paths.BinDirectory, CniInstaller.PluginName),
+        };
+        if (!string.IsNullOrEmpty(paths.LegacyBinDirectory))
+        {
+            files.Add(Path.Combine(paths.LegacyBinDirectory, CniInstaller.PluginName));
+        }
+        files.AddRange(StateFiles.Select(f => Path.Combine(paths.DataDirectory, f)));
+        foreach (string file in files)
+        {
+            try
+            {
+                if (File.Exists(file))
+                {
+                    File.Delete(file);
+                    removed.Add(file);
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new CliException($"reset: cannot remove {file}: {e.Message}");
+            }
+        }
+        return removed;
+    }
+
+    public static Paths DefaultPaths => new(CniInstaller.DefaultBinDirectory, CniInstaller.DefaultLegacyBinDirectory,
+        CniInstaller.DefaultConfDirectory, RouterOptions.DefaultDataDirectory, RouterOptions.DefaultBridge);
+}
