@@ -36,7 +36,12 @@ public sealed partial class KubeAddOn
                     // The interval passed without a request: look anyway.
                 }
             }
-            await Task.Delay(TimeSpan.FromMilliseconds(_random.Next((int)ReclaimJitter.TotalMilliseconds)), _time, ct).ConfigureAwait(false);
+            int pause;
+            lock (_random)
+            {
+                pause = _random.Next((int)ReclaimJitter.TotalMilliseconds);
+            }
+            await Task.Delay(TimeSpan.FromMilliseconds(pause), _time, ct).ConfigureAwait(false);
             if (nodes.LiveNodes is not { } live)
             {
                 continue;

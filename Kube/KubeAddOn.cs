@@ -77,27 +77,52 @@ public sealed partial class KubeAddOn
         }
     }
 
-    /// <summary>Runs until <paramref name="ct"/> fires; <paramref name="targets"/> are the peers the router was started with.</summary>
+    /// <summary>
+    /// Runs until <paramref name="ct"/> fires; <paramref name="targets"/> are the peers the router
+    /// was started with. A loop that fails (a bug: the API's failures are retried inside) ends them
+    /// all at once and is thrown, so the caller sees it and can start over.
+    /// </summary>
     public async Task RunAsync(IMeshTargets mesh, IPeerRemover remover, IReadOnlyList<IPAddress> targets, Func<IPAddress, bool> isLocal, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(targets);
         var reclaimer = new PeerReclaimer(_registry, remover, _options.PeerName, _options.NodeName, _time, _log);
         var nodes = new NodeFollower(this, mesh, targets, isLocal);
-        Task registered = RegisterAsync(ct);
-        Task[] loops =
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        Task registered = RegisterAsync(stop.Token);
+        List<Task> running =
         [
             registered,
-            MarkNetworkUpAsync(ct),
-            nodes.RunAsync(ct),
-            ReclaimLoopAsync(registered, reclaimer, nodes, ct),
+            MarkNetworkUpAsync(stop.Token),
+            nodes.RunAsync(stop.Token),
+            ReclaimLoopAsync(registered, reclaimer, nodes, stop.Token),
         ];
         try
         {
-            await Task.WhenAll(loops).ConfigureAwait(false);
+            while (running.Count > 0)
+            {
+                Task done = await Task.WhenAny(running).ConfigureAwait(false);
+                running.Remove(done);
+                await done.ConfigureAwait(false);
+            }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
             // Stopping.
+        }
+        finally
+        {
+            await stop.CancelAsync().ConfigureAwait(false);
+            foreach (Task loop in running)
+            {
+                try
+                {
+                    await loop.ConfigureAwait(false);
+                }
+                catch (Exception) when (loop.IsCanceled || running.Count > 0)
+                {
+                    // Ended with the others; a second failure while ending is not the one to report.
+                }
+            }
         }
     }
 

@@ -45,7 +45,12 @@ internal sealed class BoundedLineReader : IDisposable
             int read = await _stream.ReadAsync(_buffer.AsMemory(_end), ct).ConfigureAwait(false);
             if (read == 0)
             {
-                return _end > _start ? TakeRest() : null;
+                // Not a conditional expression: there null would become an empty line (byte[] to memory).
+                if (_end > _start)
+                {
+                    return TakeRest();
+                }
+                return null;
             }
             _end += read;
         }

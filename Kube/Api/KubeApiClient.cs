@@ -42,7 +42,7 @@ public sealed class KubeApiClient : IKubeApi, IDisposable
         _http = new HttpClient(handler) { BaseAddress = server, Timeout = Timeout.InfiniteTimeSpan };
         _http.DefaultRequestHeaders.UserAgent.ParseAdd(userAgent);
         _http.DefaultRequestHeaders.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
-        Server = server.ToString().TrimEnd('/');
+        Server = $"{server.Scheme}://{server.Host}:{server.Port}";
     }
 
     public string Server { get; }
@@ -87,6 +87,33 @@ public sealed class KubeApiClient : IKubeApi, IDisposable
     {
         string path = $"/api/v1/nodes?watch=true&allowWatchBookmarks=true&timeoutSeconds={WatchSeconds}&resourceVersion={Uri.EscapeDataString(resourceVersion)}";
         const string what = "watch nodes";
+        // The server ends the watch after WatchSeconds; a connection that died without a word
+        // (a NAT, a crashed server) must not leave the watch waiting for ever.
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        deadline.CancelAfter(TimeSpan.FromSeconds(WatchSeconds + 30));
+        IAsyncEnumerator<NodeEvent> events = ReadWatchAsync(path, what, deadline.Token).GetAsyncEnumerator(deadline.Token);
+        await using (events.ConfigureAwait(false))
+        {
+            while (true)
+            {
+                try
+                {
+                    if (!await events.MoveNextAsync().ConfigureAwait(false))
+                    {
+                        yield break;
+                    }
+                }
+                catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+                {
+                    yield break; // past the deadline: the caller watches again
+                }
+                yield return events.Current;
+            }
+        }
+    }
+
+    private async IAsyncEnumerable<NodeEvent> ReadWatchAsync(string path, string what, [EnumeratorCancellation] CancellationToken ct)
+    {
         using HttpResponseMessage response = await StartAsync(HttpMethod.Get, path, null, what, ct).ConfigureAwait(false);
         Stream stream;
         try
@@ -174,10 +201,11 @@ public sealed class KubeApiClient : IKubeApi, IDisposable
 
     public async Task<KubeConfigMap?> GetConfigMapAsync(string ns, string name, CancellationToken ct)
     {
+        string what = $"get configmaps {ns}/{name}";
         try
         {
-            return await SendAsync(HttpMethod.Get, ConfigMapPath(ns, name), null, KubeJson.Default.KubeConfigMap,
-                $"get configmaps {ns}/{name}", ct).ConfigureAwait(false);
+            return Expect(await SendAsync(HttpMethod.Get, ConfigMapPath(ns, name), null, KubeJson.Default.KubeConfigMap, what, ct).ConfigureAwait(false),
+                ns, name, what);
         }
         catch (KubeApiException e) when (e.IsNotFound)
         {
@@ -185,23 +213,33 @@ public sealed class KubeApiClient : IKubeApi, IDisposable
         }
     }
 
-    public Task<KubeConfigMap> CreateConfigMapAsync(KubeConfigMap configMap, CancellationToken ct)
-    {
-        ArgumentNullException.ThrowIfNull(configMap);
-        string ns = configMap.Metadata.Namespace ?? throw new ArgumentException("a ConfigMap needs a namespace", nameof(configMap));
-        return SendAsync(HttpMethod.Post, $"/api/v1/namespaces/{Uri.EscapeDataString(ns)}/configmaps",
-            JsonContent(configMap, KubeJson.Default.KubeConfigMap, "application/json"), KubeJson.Default.KubeConfigMap,
-            $"create configmaps {ns}/{configMap.Metadata.Name}", ct);
-    }
-
-    public Task<KubeConfigMap> UpdateConfigMapAsync(KubeConfigMap configMap, CancellationToken ct)
+    public async Task<KubeConfigMap> CreateConfigMapAsync(KubeConfigMap configMap, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(configMap);
         string ns = configMap.Metadata.Namespace ?? throw new ArgumentException("a ConfigMap needs a namespace", nameof(configMap));
         string name = configMap.Metadata.Name ?? throw new ArgumentException("a ConfigMap needs a name", nameof(configMap));
-        return SendAsync(HttpMethod.Put, ConfigMapPath(ns, name), JsonContent(configMap, KubeJson.Default.KubeConfigMap, "application/json"),
-            KubeJson.Default.KubeConfigMap, $"update configmaps {ns}/{name}", ct);
+        string what = $"create configmaps {ns}/{name}";
+        return Expect(await SendAsync(HttpMethod.Post, $"/api/v1/namespaces/{Uri.EscapeDataString(ns)}/configmaps",
+            JsonContent(configMap, KubeJson.Default.KubeConfigMap, "application/json"), KubeJson.Default.KubeConfigMap, what, ct).ConfigureAwait(false),
+            ns, name, what);
     }
+
+    public async Task<KubeConfigMap> UpdateConfigMapAsync(KubeConfigMap configMap, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(configMap);
+        string ns = configMap.Metadata.Namespace ?? throw new ArgumentException("a ConfigMap needs a namespace", nameof(configMap));
+        string name = configMap.Metadata.Name ?? throw new ArgumentException("a ConfigMap needs a name", nameof(configMap));
+        string what = $"update configmaps {ns}/{name}";
+        return Expect(await SendAsync(HttpMethod.Put, ConfigMapPath(ns, name), JsonContent(configMap, KubeJson.Default.KubeConfigMap, "application/json"),
+            KubeJson.Default.KubeConfigMap, what, ct).ConfigureAwait(false), ns, name, what);
+    }
+
+    /// <summary>The answer must be the object asked about: anything else is the server's error, not a reason to write elsewhere.</summary>
+    private static KubeConfigMap Expect(KubeConfigMap answer, string ns, string name, string what) =>
+        answer.Kind == "ConfigMap" && answer.Metadata.Namespace == ns && answer.Metadata.Name == name
+            ? answer
+            : throw new KubeApiException(what, null, null,
+                $"{what}: the server answered with a {answer.Kind} named {answer.Metadata.Namespace}/{answer.Metadata.Name}, not the ConfigMap asked for");
 
     private static string ConfigMapPath(string ns, string name) =>
         $"/api/v1/namespaces/{Uri.EscapeDataString(ns)}/configmaps/{Uri.EscapeDataString(name)}";
@@ -310,7 +348,10 @@ public sealed class KubeApiClient : IKubeApi, IDisposable
         var messages = new StringBuilder(e.Message);
         for (Exception? inner = e.InnerException; inner is not null; inner = inner.InnerException)
         {
-            messages.Append(": ").Append(inner.Message);
+            if (!messages.ToString().Contains(inner.Message, StringComparison.Ordinal))
+            {
+                messages.Append(": ").Append(inner.Message);
+            }
         }
         return messages.ToString();
     }

@@ -111,7 +111,12 @@ public sealed class PeerRegistry
             {
                 // Someone else changed (or deleted) it since we read it: read again, after a short
                 // random pause so racing routers do not collide in step.
-                await Task.Delay(TimeSpan.FromMilliseconds(_random.Next(50, 500)), _time, ct).ConfigureAwait(false);
+                int pause;
+                lock (_random)
+                {
+                    pause = _random.Next(50, 500); // Random is not thread-safe, and several loops update the map
+                }
+                await Task.Delay(TimeSpan.FromMilliseconds(pause), _time, ct).ConfigureAwait(false);
             }
         }
     }

@@ -116,6 +116,19 @@ public sealed class KubeAddOnTests
         await running;
     }
 
+    [Fact]
+    public async Task Run_ALoopFails_EndsTheOthersAndThrows()
+    {
+        FakeKubeApi api = ThreeNodes();
+        var remover = new FakePeerRemover { Answer = _ => throw new InvalidOperationException("a bug in rmpeer") };
+        var addOn = new KubeAddOn(api, s_node1, TimeProvider.System, new Random(1), new ListLogger());
+        api.SetAnnotations(new Dictionary<string, string> { [PeerRegistry.PeersKey] = new PeerList([new PeerEntry("dd:00", "gone")]).ToJson() });
+
+        InvalidOperationException e = await Assert.ThrowsAsync<InvalidOperationException>(() =>
+            addOn.RunAsync(new FakeMeshTargets(), remover, [], _ => false, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(20)));
+        Assert.Equal("a bug in rmpeer", e.Message);
+    }
+
     private static List<string> PeersListed(FakeKubeApi api) =>
         PeerList.TryParse(api.Annotations().GetValueOrDefault(PeerRegistry.PeersKey, "{}"), out PeerList list, out _) ? [.. list.Peers.Select(p => p.PeerName)] : [];
 

@@ -99,6 +99,14 @@ public sealed class KubeApiClientTests : IDisposable
     }
 
     [Fact]
+    public async Task GetConfigMap_AnsweredWithSomethingElse_IsTheServersError()
+    {
+        using KubeApiClient client = Client(new Answering(_ => Json(HttpStatusCode.OK, """{"kind":"NodeList","metadata":{"resourceVersion":"4"},"items":[]}""")));
+        KubeApiException e = await Assert.ThrowsAsync<KubeApiException>(() => client.GetConfigMapAsync("kube-system", "weave-net", CancellationToken.None));
+        Assert.Contains("answered with a NodeList", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task PatchNodeCondition_IsAStrategicMergeOfTheConditionOnly()
     {
         var handler = new Answering(_ => Json(HttpStatusCode.OK, NodeJson));
