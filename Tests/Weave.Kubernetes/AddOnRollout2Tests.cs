@@ -1,0 +1,117 @@
+using System.Globalization;
+using System.Net;
+using System.Text.RegularExpressions;
+using Weave.KubeLab;
+using Weave.Lab;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace Weave.Kubernetes;
+
+/// <summary>
+/// A rolling update of the DaemonSet to a new image tag while pods ping across nodes and on one
+/// node, ten times a second: pods on one node never lose a packet (their traffic never passes the
+/// router), cross-node traffic comes back after each node's router is replaced, and the gap is
+/// measured against the moment the new router said it was ready.
+/// </summary>
+public sealed partial class AddOnRollout2Tests(ITestOutputHelper output)
+{
+    private const double PingInterval = 0.1;
+
+    [RootFact]
+    public void RollingUpdate_SameNodeTrafficNeverStops_CrossNodeTrafficResumes()
+    {
+        RootFactAttribute.Require();
+        using KubeCluster cluster = AddOn.StartCluster(2, output.WriteLine);
+        AddOn.Install(cluster);
+        cluster.Apply(AddOn.Pod("p1", "node1"));
+        cluster.Apply(AddOn.Pod("p2", "node2"));
+        cluster.Apply(AddOn.Pod("p3", "node1"));
+        foreach (string pod in (string[])["p1", "p2", "p3"])
+        {
+            cluster.WaitForPodReady("default", pod);
+        }
+        IPAddress p2 = AddOn.PodIp(cluster, "p2"), p3 = AddOn.PodIp(cluster, "p3");
+        AddOn.InPod(cluster, "p1", "ping", "-c", "2", "-W", "2", p2.ToString()).EnsureSuccess();
+
+        string upgrade = Path.Combine(cluster.RunDirectory, "weave-image-next.tar");
+        const string next = "localhost/weave:0.1.0-next";
+        ImageArchive.Retag(AddOn.RequireImage(), upgrade, next);
+        cluster.ImportImage(upgrade);
+        string[] oldPods = [AddOn.PodOn(cluster, "node1")!, AddOn.PodOn(cluster, "node2")!];
+
+        const int count = 900; // 90 s at 10 a second
+        Task<CommandResult> cross = Task.Run(() => cluster.Kubectl(TimeSpan.FromMinutes(3), "exec", "p1", "--", "ping", "-i", "0.1", "-W", "1", "-c", count.ToString(CultureInfo.InvariantCulture), p2.ToString()));
+        Task<CommandResult> local = Task.Run(() => cluster.Kubectl(TimeSpan.FromMinutes(3), "exec", "p1", "--", "ping", "-i", "0.1", "-W", "1", "-c", count.ToString(CultureInfo.InvariantCulture), p3.ToString()));
+        Thread.Sleep(TimeSpan.FromSeconds(5));
+
+        cluster.Kubectl("-n", AddOn.Namespace, "set", "image", "ds/" + AddOn.DaemonSet, $"weave-init={next}", $"weave={next}").EnsureSuccess();
+        cluster.Kubectl(TimeSpan.FromMinutes(4), "-n", AddOn.Namespace, "rollout", "status", "ds/" + AddOn.DaemonSet, "--timeout=240s").EnsureSuccess();
+        string[] newPods = [AddOn.PodOn(cluster, "node1")!, AddOn.PodOn(cluster, "node2")!];
+        Assert.DoesNotContain(newPods, oldPods.Contains);
+        Assert.All(newPods, pod => Assert.Contains(next,
+            cluster.Kubectl("-n", AddOn.Namespace, "get", "pod", pod, "-o", "jsonpath={.spec.containers[0].image}").Stdout, StringComparison.Ordinal));
+
+        CommandResult crossResult = cross.Result, localResult = local.Result;
+        // busybox ping sends every 0.1 s from its start and prints no times: its start is best told
+        // from its end (kubectl exec returns right after the last answer), not from when exec began.
+        DateTime pingEnd = DateTime.UtcNow;
+        List<int> crossSeen = Sequences(crossResult.Stdout), localSeen = Sequences(localResult.Stdout);
+        output.WriteLine($"cross-node ping: {crossSeen.Count}/{count} answered; same-node ping: {localSeen.Count}/{count} answered");
+        output.WriteLine(cluster.Kubectl("-n", AddOn.Namespace, "get", "events", "--sort-by=.metadata.creationTimestamp",
+            "-o", "custom-columns=TIME:.metadata.creationTimestamp,REASON:.reason,OBJECT:.involvedObject.name,MESSAGE:.message").Stdout);
+
+        Assert.Equal(count, localSeen.Count);
+        // Traffic across nodes is back after both routers were replaced: the last seconds all answered.
+        Assert.All(Enumerable.Range(count - 30, 30), seq => Assert.Contains(seq, crossSeen));
+
+        DateTime SentAt(int seq) => pingEnd.AddSeconds((seq - count) * PingInterval);
+        var readyTimes = new List<(string Pod, DateTime Ready)>();
+        foreach (string pod in newPods)
+        {
+            string log = AddOn.Logs(cluster, pod);
+            Match ready = ReadyLine().Match(log);
+            Assert.True(ready.Success, $"no ready line in {pod}'s log:\n{log}");
+            readyTimes.Add((pod, DateTime.SpecifyKind(DateTime.ParseExact(ready.Groups[1].Value, "yyyy-MM-dd HH:mm:ss.fff", CultureInfo.InvariantCulture), DateTimeKind.Utc)));
+            output.WriteLine($"--- log of {pod}\n{log}");
+        }
+        foreach ((int from, int to) in Gaps(crossSeen, count))
+        {
+            DateTime lost = SentAt(from), back = SentAt(to);
+            (string pod, DateTime readyAt) = readyTimes.MinBy(r => Math.Abs((r.Ready - back).TotalSeconds));
+            output.WriteLine(AddOn.Invariant(
+                $"cross-node gap: {(to - from) * PingInterval:F1} s, seq {from}..{to - 1} ({lost:HH:mm:ss.f} to {back:HH:mm:ss.f} UTC); {pod} ready at {readyAt:HH:mm:ss.fff}: traffic back {(back - readyAt).TotalSeconds:F1} s after"));
+        }
+    }
+
+    /// <summary>The sequence numbers that got an answer (busybox: "64 bytes from ...: seq=12 ttl=...").</summary>
+    private static List<int> Sequences(string pingOutput) =>
+        [.. SeqNumber().Matches(pingOutput).Select(m => int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture)).Distinct().Order()];
+
+    /// <summary>Runs of unanswered sequence numbers, as [from, to).</summary>
+    private static List<(int From, int To)> Gaps(List<int> seen, int count)
+    {
+        var set = new HashSet<int>(seen);
+        var gaps = new List<(int, int)>();
+        for (int seq = 0; seq < count; seq++)
+        {
+            if (set.Contains(seq))
+            {
+                continue;
+            }
+            int start = seq;
+            while (seq < count && !set.Contains(seq))
+            {
+                seq++;
+            }
+            gaps.Add((start, seq));
+        }
+        return gaps;
+    }
+
+    [GeneratedRegex(@"seq=(\d+) ")]
+    private static partial Regex SeqNumber();
+
+    [GeneratedRegex(@"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}) info: weave\[2000\] Router .* ready", RegexOptions.Multiline)]
+    private static partial Regex ReadyLine();
+}
