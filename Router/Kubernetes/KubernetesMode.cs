@@ -69,7 +69,7 @@ internal sealed class KubernetesMode : IAsyncDisposable
             PeerName = options.Name.ToString(),
             Namespace = config!.Namespace,
             StaticPeers = options.Peers.Count > 0,
-        }, time, random, log);
+        }, time, new Random(random.Next()), log); // its own: the mesh loop uses the router's meanwhile
         return new KubernetesMode(options, api, addOn, nft!, time, log);
     }
 
