@@ -60,8 +60,15 @@ internal sealed class NodeFollower
                 string version = list.Metadata.ResourceVersion ?? "0";
                 while (true)
                 {
-                    // Each watch ends after a few minutes; continue from the last version seen.
+                    // Each watch ends after a few minutes; continue from the last version seen. A
+                    // watch that ends at once (a proxy in the way, a server restarting) is not
+                    // repeated at once: the API server is not to be hammered.
+                    long started = _addOn.Time.GetTimestamp();
                     version = await WatchAsync(version, ct).ConfigureAwait(false);
+                    if (_addOn.Time.GetElapsedTime(started) < TimeSpan.FromSeconds(1))
+                    {
+                        await Task.Delay(TimeSpan.FromSeconds(1), _addOn.Time, ct).ConfigureAwait(false);
+                    }
                 }
             }
             catch (KubeApiException e) when (e.Status == HttpStatusCode.Gone)

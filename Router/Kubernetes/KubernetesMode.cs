@@ -84,9 +84,16 @@ internal sealed class KubernetesMode : IAsyncDisposable
         KubeStart start = await _addOn.PrepareAsync(IsLocal, ct).ConfigureAwait(false);
         if (start.ReclaimedWhileDown && File.Exists(_options.IpamStatePath))
         {
-            File.Delete(_options.IpamStatePath);
+            try
+            {
+                File.Delete(_options.IpamStatePath);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new LaunchException($"this peer was reclaimed while it was down, but its old IP allocation state {_options.IpamStatePath} cannot be removed: {e.Message}");
+            }
             RouterLog.StateRemoved(_log, _options.IpamStatePath,
-                $"this peer was reclaimed by another router while it was down; starting with fresh IP allocation state");
+                "this peer was reclaimed by another router while it was down; starting with fresh IP allocation state");
         }
         RouterOptions options = _options with
         {

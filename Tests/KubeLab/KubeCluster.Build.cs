@@ -47,7 +47,7 @@ public sealed partial class KubeCluster
         IReadOnlyList<string> images = KubeImages.EnsureCached(options.Log);
 
         var cluster = new KubeCluster(global::Weave.Lab.RunName.Next(), options, images);
-        KubeExitCleanup.Track(cluster);
+        ExitCleanup.Track(cluster);
         try
         {
             var clock = Stopwatch.StartNew();

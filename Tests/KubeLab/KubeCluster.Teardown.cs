@@ -1,3 +1,5 @@
+using Weave.Lab;
+
 namespace Weave.KubeLab;
 
 /// <summary>
@@ -52,7 +54,7 @@ public sealed partial class KubeCluster
 
     private void Remove()
     {
-        KubeExitCleanup.Untrack(this);
+        ExitCleanup.Untrack(this);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         Log("removing the run");
         // The control plane winds down while the nodes are killed; its state is thrown away anyway.

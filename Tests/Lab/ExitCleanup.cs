@@ -3,16 +3,17 @@ using System.Runtime.InteropServices;
 namespace Weave.Lab;
 
 /// <summary>
-/// Disposes the labs still alive when the process is asked to stop (Ctrl-C, SIGTERM, SIGQUIT) or
-/// exits. A kill -9 cannot be caught: the next run removes those leftovers (<see cref="Leftovers"/>).
+/// Disposes the labs (namespace labs, Kubernetes clusters) still alive when the process is asked
+/// to stop (Ctrl-C, SIGTERM, SIGQUIT) or exits. A kill -9 cannot be caught: the next run removes
+/// those leftovers (<see cref="Leftovers"/>, and the Kubernetes lab's own).
 /// </summary>
-internal static class ExitCleanup
+public static class ExitCleanup
 {
     private static readonly Lock s_gate = new();
-    private static readonly HashSet<NetLab> s_live = [];
+    private static readonly HashSet<IDisposable> s_live = [];
     private static List<PosixSignalRegistration>? s_registrations;
 
-    public static void Track(NetLab lab)
+    public static void Track(IDisposable lab)
     {
         lock (s_gate)
         {
@@ -30,7 +31,7 @@ internal static class ExitCleanup
         }
     }
 
-    public static void Untrack(NetLab lab)
+    public static void Untrack(IDisposable lab)
     {
         lock (s_gate)
         {
@@ -40,19 +41,19 @@ internal static class ExitCleanup
 
     private static void OnSignal(PosixSignalContext context)
     {
-        Console.Error.WriteLine($"weave lab: {context.Signal}: removing the lab's namespaces and processes");
+        Console.Error.WriteLine($"weave lab: {context.Signal}: removing the labs' namespaces, processes and cgroups");
         DisposeAll();
         // Not cancelled: the default action (ending the process) follows.
     }
 
     private static void DisposeAll()
     {
-        NetLab[] labs;
+        IDisposable[] labs;
         lock (s_gate)
         {
             labs = [.. s_live];
         }
-        foreach (NetLab lab in labs)
+        foreach (IDisposable lab in labs)
         {
             lab.Dispose();
         }

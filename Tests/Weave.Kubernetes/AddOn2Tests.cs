@@ -29,12 +29,25 @@ public sealed partial class AddOn2Tests(ITestOutputHelper output)
         cluster.Apply(AddOn.Pod("bb1", "node1"));
         cluster.Apply(AddOn.Pod("bb2", "node2"));
         cluster.Apply(AddOn.Pod("bb3", "node1"));
-        cluster.Apply(AddOn.Pod("web", "node2", "mkdir -p /tmp/www && echo hello-from-node2 > /tmp/www/index.html && exec httpd -f -p 8080 -h /tmp/www", "{app: web}"));
+        // A web server that also says who is asking (a CGI printing REMOTE_ADDR).
+        cluster.Apply(AddOn.Pod("web", "node2",
+            "mkdir -p /tmp/www/cgi-bin && echo hello-from-node2 > /tmp/www/index.html && " +
+            "printf '#!/bin/sh\\necho Content-Type: text/plain\\necho\\necho $REMOTE_ADDR\\n' > /tmp/www/cgi-bin/ip && " +
+            "chmod +x /tmp/www/cgi-bin/ip && exec httpd -f -p 8080 -h /tmp/www", "{app: web}"));
         cluster.Apply("""
             apiVersion: v1
             kind: Service
             metadata: {name: web, namespace: default}
             spec:
+              selector: {app: web}
+              ports: [{port: 80, targetPort: 8080}]
+            ---
+            apiVersion: v1
+            kind: Service
+            metadata: {name: web-local, namespace: default}
+            spec:
+              type: NodePort
+              externalTrafficPolicy: Local
               selector: {app: web}
               ports: [{port: 80, targetPort: 8080}]
             """);
@@ -50,6 +63,7 @@ public sealed partial class AddOn2Tests(ITestOutputHelper output)
 
         PodsReachEachOtherTheServiceAndTheWorld(cluster, bb2, bb3);
         WeavePsListsPodsByName(cluster);
+        TrafficFromOutsideToALocalPod_KeepsItsSource(cluster);
         NodesReachPodsAcrossTheOverlay(cluster, bb1, bb2);
         PodsCannotReachTheRoutersPorts(cluster);
         ForwardPolicyDrop_TrafficStillFlows(cluster, bb2, bb3);
@@ -91,6 +105,23 @@ public sealed partial class AddOn2Tests(ITestOutputHelper output)
         Assert.False(string.IsNullOrWhiteSpace(world));
         // The API server, through kube-proxy's DNAT of the kubernetes Service.
         AddOn.InPod(cluster, "bb2", "wget", "-q", "-O", "-", "--no-check-certificate", "https://10.96.0.1:443/version").EnsureSuccess();
+    }
+
+    /// <summary>
+    /// NO_MASQ_LOCAL (on by default): a client outside the cluster reaching a pod through a
+    /// NodePort Service with externalTrafficPolicy Local on the pod's node is seen with its own
+    /// address, not the bridge's.
+    /// </summary>
+    private void TrafficFromOutsideToALocalPod_KeepsItsSource(KubeCluster cluster)
+    {
+        string port = cluster.Kubectl("get", "service", "web-local", "-o", "jsonpath={.spec.ports[0].nodePort}").EnsureSuccess().Stdout.Trim();
+        KubeNode node2 = cluster.Nodes[1];
+        CommandResult seen = Command.Run("nsenter", "--net=/run/netns/" + cluster.WorldNamespace, "busybox", "wget", "-q", "-O", "-",
+            $"http://{node2.Address}:{port}/cgi-bin/ip").EnsureSuccess();
+        output.WriteLine($"the web pod saw the world's request from {seen.Stdout.Trim()}");
+        // busybox httpd listens on IPv6 too and writes IPv4 clients as [::ffff:a.b.c.d].
+        string[] world = [KubeAddressPlan.WorldGateway.ToString(), $"[::ffff:{KubeAddressPlan.WorldGateway}]"];
+        Assert.Contains(seen.Stdout.Trim(), world);
     }
 
     private void WeavePsListsPodsByName(KubeCluster cluster)
