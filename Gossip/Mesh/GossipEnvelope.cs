@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Diagnostics.CodeAnalysis;
 using MessagePack;
+using Weave.Gossip.Protocol;
 
 namespace Weave.Gossip.Mesh;
 
@@ -56,7 +57,7 @@ public readonly record struct GossipEnvelope(string Channel, PeerName Source, Pe
             error = "";
             return true;
         }
-        catch (Exception e) when (e is MessagePackSerializationException or EndOfStreamException or OverflowException)
+        catch (Exception e) when (MalformedInput.IsMessagePackError(e))
         {
             error = "malformed gossip envelope: " + e.Message;
             return false;

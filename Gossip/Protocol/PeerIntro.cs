@@ -167,7 +167,7 @@ public sealed record PeerIntro(PeerName Name, string NickName, ulong Uid, ulong 
                 return false;
             }
         }
-        catch (Exception e) when (e is MessagePackSerializationException or EndOfStreamException or ArgumentOutOfRangeException or OverflowException)
+        catch (Exception e) when (MalformedInput.IsMessagePackError(e))
         {
             // The reader's ways of saying a length or type byte lies; the body is at most 16 KiB,
             // so nothing large was allocated on the way.

@@ -7,9 +7,7 @@ namespace Weave.Gossip.Topology;
 /// <summary>Reading helpers shared by the decoders: counts, names, bounded strings, skipping future fields.</summary>
 public static partial class TopologyCodec
 {
-    /// <summary>What <see cref="MessagePackReader"/> throws on bad input (and the depth guard).</summary>
-    private static bool IsMalformed(Exception e) =>
-        e is MessagePackSerializationException or EndOfStreamException or OverflowException or InsufficientExecutionStackException;
+    private static bool IsMalformed(Exception e) => Protocol.MalformedInput.IsMessagePackError(e);
 
     private static void CheckCount(int count, int max, string paramName)
     {

@@ -4,6 +4,7 @@ using MessagePack;
 using Weave.Gossip;
 using Weave.Ipam.Consensus;
 using Weave.Ipam.Rings;
+using Weave.Gossip.Protocol;
 
 namespace Weave.Ipam.Wire;
 
@@ -143,7 +144,7 @@ internal static class IpamWire
             }
             return ok;
         }
-        catch (Exception e) when (e is MessagePackSerializationException or EndOfStreamException or OverflowException or InvalidOperationException)
+        catch (Exception e) when (MalformedInput.IsMessagePackError(e) || e is InvalidOperationException)
         {
             return Fail($"malformed IPAM message type {type}: {e.Message}", out message, out error);
         }
