@@ -25,7 +25,7 @@ public sealed record SoakOptions
 
     public TimeSpan CheckEvery { get; init; } = TimeSpan.FromMinutes(1);
 
-    /// <summary>The first clause a violation or an option error names, so a user can see which setting is wrong.</summary>
+    /// <summary>What is wrong with these options, naming the setting; null when nothing is.</summary>
     public string? Validate() =>
         Routers < 2 ? "routers must be at least 2"
         : Duration <= TimeSpan.Zero ? "duration must be positive"
