@@ -86,9 +86,12 @@ public sealed partial class Allocator : IGossiper
         _ring = state?.Ring ?? (options.Init.Mode == IpamInitMode.Seed ? Ring.Seeded(options.Range, options.Init.Seeds) : Ring.Empty(options.Range));
         if (state is not null)
         {
-            foreach (IpamAllocation a in state.Allocations)
+            foreach (IdAllocations a in state.Ids)
             {
-                Record(a.Id, Ip4.ToUInt(a.Address), a.PrefixLength, a.Metadata);
+                foreach ((uint address, int prefix) in a.Addresses)
+                {
+                    Record(a.Id, address, prefix, a.Metadata);
+                }
             }
             foreach ((PeerName name, string nick) in state.Nicknames)
             {
@@ -100,6 +103,14 @@ public sealed partial class Allocator : IGossiper
             _paxos = new Paxos(self, uid, options.Init.PeerCount!.Value, state?.Claims);
         }
         CheckInvariants();
+        if (state is not null && state.FormatVersion != IpamState.CurrentFormatVersion)
+        {
+            // Read as it is (it has no checksum to check) and written again at once with one.
+            bool saved = TrySave(_ring);
+            _pendingLog.Add(new IpamLogEventArgs(IpamLogLevel.Warning, 3003,
+                $"the IPAM state was in format {state.FormatVersion}, which has no checksum: read as it is" +
+                (saved ? $" and saved again in format {IpamState.CurrentFormatVersion}" : "; saving it again failed, it stays as it is")));
+        }
     }
 
     /// <summary>Log lines (event IDs 3000–3999); raised on the loop.</summary>
@@ -246,18 +257,11 @@ public sealed partial class Allocator : IGossiper
     /// <summary>Saves the state as it would be with <paramref name="ring"/>; false (logged) when the store fails.</summary>
     private bool TrySave(Ring ring)
     {
-        var allocations = new List<IpamAllocation>(_byAddress.Count);
-        foreach ((string id, Holder holder) in _byId)
-        {
-            foreach ((uint address, int prefix) in holder.Addresses)
-            {
-                allocations.Add(new IpamAllocation(id, Ip4.ToAddress(address), prefix, holder.Metadata));
-            }
-        }
+        IdAllocations[] ids = [.. _byId.Select(p => new IdAllocations(p.Key, [.. p.Value.Addresses], p.Value.Metadata))];
         NodeClaims? claims = ring.IsEmpty ? _paxos?.Mine : null;
         try
         {
-            _store.Save(new IpamState(_self, ring, allocations, claims, new Dictionary<PeerName, string>(_nicknames)));
+            _store.Save(new IpamState(_self, ring, ids, claims, new Dictionary<PeerName, string>(_nicknames)));
             return true;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
