@@ -116,7 +116,7 @@ internal static class IpamStateCodec
                 error = $"range {range} differs from its ring's {ring.Range}";
                 return false;
             }
-            if (!TryReadAllocations(ref reader, out IdAllocations[]? ids, out error))
+            if (!TryReadAllocations(ref reader, out IdAllocations[]? ids, out error) || !TryCheckOwnership(self, ring, ids, out error))
             {
                 return false;
             }
@@ -146,7 +146,10 @@ internal static class IpamStateCodec
             error = "";
             return true;
         }
-        catch (Exception e) when (e is MessagePackSerializationException or EndOfStreamException or OverflowException or InvalidOperationException)
+        // What MessagePack's reader throws on bytes that are not what they claim: a str32 or bin32
+        // length beyond int makes it slice with a negative length (ArgumentOutOfRangeException).
+        catch (Exception e) when (e is MessagePackSerializationException or EndOfStreamException or OverflowException or InvalidOperationException
+            or ArgumentOutOfRangeException or InsufficientExecutionStackException)
         {
             error = "malformed: " + e.Message;
             return false;
@@ -213,6 +216,27 @@ internal static class IpamStateCodec
             list.Add(new IdAllocations(id, addresses, metadata));
         }
         ids = [.. list];
+        error = "";
+        return true;
+    }
+
+    /// <summary>
+    /// Every allocation inside the range lies in space the ring gives us: the allocator keeps that
+    /// true of every state it saves, and would refuse to start from one where it is not.
+    /// </summary>
+    private static bool TryCheckOwnership(PeerName self, Ring ring, IdAllocations[] ids, out string error)
+    {
+        foreach (IdAllocations a in ids)
+        {
+            foreach ((uint address, _) in a.Addresses)
+            {
+                if (ring.Range.Contains(address) && ring.OwnerOf(address) is var owner && owner != self)
+                {
+                    error = $"{Ip4.Format(address)} of {a.Id} lies in space owned by {owner?.ToString() ?? "nobody"}, not by this peer";
+                    return false;
+                }
+            }
+        }
         error = "";
         return true;
     }

@@ -29,8 +29,18 @@ public sealed class StateFileTests : IDisposable
         Assert.Equal(0x99, body[0]);
         Assert.Equal(0xAA, body[1]);
         Assert.Equal(StateFile.CurrentVersion, body[12]);
-        body[12] = StateFile.LegacyVersion;
-        return body;
+        return AsFormat1Body(body);
+    }
+
+    /// <summary>A body as format 1 stored it (no frame), its format field set to 1 when it is where a valid body has it.</summary>
+    internal static byte[] AsFormat1Body(byte[] body)
+    {
+        byte[] copy = [.. body];
+        if (copy.Length > 12 && copy[12] == StateFile.CurrentVersion)
+        {
+            copy[12] = StateFile.LegacyVersion;
+        }
+        return copy;
     }
 
     [Fact]
@@ -134,6 +144,20 @@ public sealed class StateFileTests : IDisposable
         Assert.Equal("WIPM"u8.ToArray(), now[..4]);
         Assert.Equal(2, store.Load()!.FormatVersion);
         Assert.Equal("10.36.0.1/23", allocator.Allocate("next").Done().ToString());
+    }
+
+    [Theory]
+    [InlineData(0xDB)] // str32
+    [InlineData(0xC6)] // bin32
+    public void TryDecode_AStringLengthOf4GB_IsRefused_NotThrown(byte header)
+    {
+        // ["weave-ipam" replaced by a 4 GB string header]: the reader would slice with a negative length.
+        byte[] body = [0x99, header, 0xFF, 0xFF, 0xFF, 0xF0, 0x01];
+        foreach (byte[] file in new[] { Reframe(body), AsFormat1Body(body) })
+        {
+            Assert.False(IpamState.TryDecode(file, out _, out string error));
+            Assert.StartsWith("malformed", error, StringComparison.Ordinal);
+        }
     }
 
     /// <summary>A frame with a correct length and checksum around any body (as a buggy writer or a deliberate edit would make).</summary>
