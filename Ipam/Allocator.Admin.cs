@@ -14,12 +14,12 @@ public sealed partial class Allocator
     /// ourselves and for a peer the mesh can reach now. (When the dead peer owns the whole ring, the
     /// heir is the lowest-named peer reachable from here, us included.)
     /// </summary>
-    public RemovePeerResult RemovePeer(string nameOrNickname)
+    public Task<RemovePeerResult> RemovePeer(string nameOrNickname)
     {
         ArgumentNullException.ThrowIfNull(nameOrNickname);
-        RemovePeerResult result = RemovePeerCore(nameOrNickname.Trim());
+        Task<RemovePeerResult> answer = Answer(RemovePeerCore(nameOrNickname.Trim()));
         FlushLog();
-        return result;
+        return answer;
     }
 
     private RemovePeerResult RemovePeerCore(string text)
@@ -58,10 +58,7 @@ public sealed partial class Allocator
                 heirs.Add(updated.Entries[i].Owner);
             }
         }
-        if (!CommitRing(updated))
-        {
-            return RemovePeerResult.Failure(IpamErrorKind.StoreFailed, "could not save the IPAM state; nothing taken over");
-        }
+        CommitRing(updated);
         string message = $"{addresses} IPs taken over from {Describe(dead)}";
         Emit(IpamLogLevel.Warning, 3050, $"{message} (heirs: {string.Join(", ", heirs.Select(Describe))})");
         BroadcastRing();
@@ -75,11 +72,11 @@ public sealed partial class Allocator
     /// with the lowest name) with the version raised, the ring is broadcast, and our allocations are
     /// dropped. Afterwards this allocator allocates nothing.
     /// </summary>
-    public RemovePeerResult HandOff()
+    public Task<RemovePeerResult> HandOff()
     {
-        RemovePeerResult result = HandOffCore();
+        Task<RemovePeerResult> answer = Answer(HandOffCore());
         FlushLog();
-        return result;
+        return answer;
     }
 
     private RemovePeerResult HandOffCore()
@@ -94,25 +91,16 @@ public sealed partial class Allocator
             return RemovePeerResult.Failure(IpamErrorKind.Conflict, "no reachable peer to hand our space to");
         }
         Ring updated = _ring.TransferAll(_self, reachable.Contains, reachable.Min(), out long addresses);
-        var dropped = new List<(string Id, uint Address, int Prefix, IReadOnlyDictionary<string, string> Metadata)>();
+        int dropped = 0;
         foreach ((uint address, string id) in _byAddress.Where(p => _options.Range.Contains(p.Key)).ToList())
         {
-            Holder holder = _byId[id];
-            dropped.Add((id, address, holder.Addresses.First(a => a.Address == address).Prefix, holder.Metadata));
             Unrecord(id, address);
+            dropped++;
         }
-        if (!CommitRing(updated))
-        {
-            // Nothing changes when the state cannot be saved: the allocations come back as they were.
-            foreach ((string id, uint address, int prefix, IReadOnlyDictionary<string, string> metadata) in dropped)
-            {
-                Record(id, address, prefix, metadata);
-            }
-            return RemovePeerResult.Failure(IpamErrorKind.StoreFailed, "could not save the IPAM state; nothing handed off");
-        }
+        CommitRing(updated);
         _handedOff = true;
         FailAllPending(IpamErrorKind.NotReady, "this peer handed its space to others");
-        string message = $"{addresses} IPs handed over; {dropped.Count} allocations dropped";
+        string message = $"{addresses} IPs handed over; {dropped} allocations dropped";
         Emit(IpamLogLevel.Warning, 3051, message);
         BroadcastRing();
         return new RemovePeerResult(IpamErrorKind.None, message, addresses);

@@ -96,19 +96,18 @@ public sealed partial class Allocator
         }
         if (_paxos.Decided() is PeerName[] value)
         {
-            Ring seeded = Ring.Seeded(_options.Range, value);
-            if (CommitRing(seeded))
-            {
-                _paxos = null;
-                Emit(IpamLogLevel.Information, 3041, $"consensus reached: {_options.Range} split among {string.Join(", ", value.Select(Describe))}");
-                BroadcastRing();
-                Progress();
-            }
+            CommitRing(Ring.Seeded(_options.Range, value));
+            _paxos = null;
+            Emit(IpamLogLevel.Information, 3041, $"consensus reached: {_options.Range} split among {string.Join(", ", value.Select(Describe))}");
+            BroadcastRing();
+            Progress();
             return;
         }
-        if (ourClaimsChanged && TrySave(_ring))
+        if (ourClaimsChanged)
         {
-            _channel?.Broadcast(FullState());
+            // A promise or acceptance leaves only once it is durable: an acceptor must not forget it.
+            MarkUnsaved();
+            Broadcast(FullStateNow());
         }
     }
 }

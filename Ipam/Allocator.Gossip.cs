@@ -40,18 +40,21 @@ public sealed partial class Allocator
     {
         byte[]? relay = OnState(source, update);
         FlushLog();
-        return relay;
+        return Relay(relay);
     }
 
     public byte[]? OnGossip(ReadOnlyMemory<byte> state)
     {
         byte[]? delta = OnState(null, state);
         FlushLog();
-        return delta;
+        return Relay(delta);
     }
 
+    /// <summary>Our state as of the last durable write: later changes are gossiped once they are durable too.</summary>
+    public byte[] FullState() => Undurable ? _durable.FullState : FullStateNow();
+
     /// <summary>The ring once seeded; before that the consensus state (empty for an observer).</summary>
-    public byte[] FullState() => _ring.IsEmpty
+    private byte[] FullStateNow() => _ring.IsEmpty
         ? IpamWire.Encode(new PaxosMessage(_options.Range, _paxos?.Claims ?? new Dictionary<PeerName, Consensus.NodeClaims>()))
         : EncodeRing();
 
@@ -127,10 +130,7 @@ public sealed partial class Allocator
             }
         }
         bool wasEmpty = _ring.IsEmpty;
-        if (!CommitRing(merged))
-        {
-            return false;
-        }
+        CommitRing(merged);
         if (wasEmpty)
         {
             _paxos = null;
@@ -172,7 +172,7 @@ public sealed partial class Allocator
             if (owner != _self)
             {
                 denial = $"{Ip4.Format(address)} is not owned by this peer" + (owner is { } o ? $" but by {Describe(o)}" : "");
-                _channel?.Unicast(source, EncodeRing());
+                Send(source, EncodeRing());
             }
             else if (_byAddress.TryGetValue(address, out string? holder))
             {
@@ -193,17 +193,13 @@ public sealed partial class Allocator
         }
         if (denial is null)
         {
-            Ring granted = WithOurFree(_ring.Grant(give.Start, give.End, _self, source));
-            if (CommitRing(granted))
-            {
-                Emit(IpamLogLevel.Information, 3030, $"gave {Ip4.FormatRange(give.Start, give.End)} to peer {Describe(source)}");
-                BroadcastRing();
-                _channel?.Unicast(source, IpamWire.Encode(new SpaceGrantMessage(request.RequestId, _ring)));
-                return;
-            }
-            denial = "this peer could not save its state";
+            CommitRing(WithOurFree(_ring.Grant(give.Start, give.End, _self, source)));
+            Emit(IpamLogLevel.Information, 3030, $"gave {Ip4.FormatRange(give.Start, give.End)} to peer {Describe(source)}");
+            BroadcastRing();
+            Send(source, IpamWire.Encode(new SpaceGrantMessage(request.RequestId, _ring)));
+            return;
         }
-        _channel?.Unicast(source, IpamWire.Encode(new SpaceDeniedMessage(request.RequestId, denial)));
+        Send(source, IpamWire.Encode(new SpaceDeniedMessage(request.RequestId, denial)));
     }
 
     private (uint Start, ulong End) LargestFreeRun(Cidr subnet)
@@ -262,8 +258,9 @@ public sealed partial class Allocator
             return;
         }
         Ring updated = WithOurFree(_ring);
-        if (!ReferenceEquals(updated, _ring) && CommitRing(updated))
+        if (!ReferenceEquals(updated, _ring))
         {
+            CommitRing(updated);
             BroadcastRing();
         }
     }

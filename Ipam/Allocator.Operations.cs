@@ -27,12 +27,14 @@ public sealed partial class Allocator
         }
         if (immediate is null && FindIn(id, target) is uint existing)
         {
-            immediate = UpdateMetadata(id, metadata) ?? AllocationResult.Success(Ip4.ToAddress(existing), target.PrefixLength);
+            UpdateMetadata(id, metadata);
+            immediate = AllocationResult.Success(Ip4.ToAddress(existing), target.PrefixLength);
         }
         if (immediate is not null)
         {
+            Task<AllocationResult> answer = Answer(immediate);
             FlushLog();
-            return Task.FromResult(immediate);
+            return answer;
         }
         var op = new PendingOp(PendingKind.Allocate, id, target, 0, target.PrefixLength, metadata, _time.GetUtcNow() + _options.RequestTimeout);
         return Enqueue(op);
@@ -57,8 +59,12 @@ public sealed partial class Allocator
         }
         if (immediate is null && _byAddress.TryGetValue(value, out string? holder))
         {
+            if (holder == id)
+            {
+                UpdateMetadata(id, metadata);
+            }
             immediate = holder == id
-                ? UpdateMetadata(id, metadata) ?? AllocationResult.Success(address, prefixLength)
+                ? AllocationResult.Success(address, prefixLength)
                 : AllocationResult.Failure(IpamErrorKind.Conflict, $"{address} is already allocated to {holder}");
         }
         if (immediate is null && !_options.Range.Contains(value))
@@ -71,8 +77,9 @@ public sealed partial class Allocator
         }
         if (immediate is not null)
         {
+            Task<AllocationResult> answer = Answer(immediate);
             FlushLog();
-            return Task.FromResult(immediate);
+            return answer;
         }
         var op = new PendingOp(PendingKind.Claim, id, default, value, prefixLength, metadata, _time.GetUtcNow() + _options.RequestTimeout);
         return Enqueue(op);
@@ -94,64 +101,55 @@ public sealed partial class Allocator
             .Select(a => new IpamAllocation(a.Key, Ip4.ToAddress(a.Address), a.Prefix, a.Metadata))];
 
     /// <summary>Frees every address of <paramref name="id"/> and cancels its waiting requests.</summary>
-    public AllocationResult Release(string id)
+    public Task<AllocationResult> Release(string id)
     {
         ArgumentNullException.ThrowIfNull(id);
         int cancelled = CancelPending(id, null);
+        Task<AllocationResult> answer;
         if (!_byId.TryGetValue(id, out Holder? holder))
         {
-            FlushLog();
-            return cancelled > 0
+            answer = Answer(cancelled > 0
                 ? AllocationResult.Done($"cancelled {cancelled} waiting request(s) of {id}")
-                : AllocationResult.Failure(IpamErrorKind.NotFound, $"no addresses recorded for {id}");
+                : AllocationResult.Failure(IpamErrorKind.NotFound, $"no addresses recorded for {id}"));
+            FlushLog();
+            return answer;
         }
         (uint Address, int Prefix)[] released = [.. holder.Addresses];
         foreach ((uint address, _) in released)
         {
             Unrecord(id, address);
         }
-        if (!TrySave(_ring))
-        {
-            foreach ((uint address, int prefix) in released)
-            {
-                Record(id, address, prefix, holder.Metadata);
-            }
-            FlushLog();
-            return AllocationResult.Failure(IpamErrorKind.StoreFailed, "could not save the IPAM state; nothing released");
-        }
+        MarkUnsaved();
         DebugCheck();
+        answer = Answer(AllocationResult.Done($"released {released.Length} address(es) of {id}"));
         Progress();
         FlushLog();
-        return AllocationResult.Done($"released {released.Length} address(es) of {id}");
+        return answer;
     }
 
     /// <summary>Frees one address of <paramref name="id"/>.</summary>
-    public AllocationResult Release(string id, IPAddress address)
+    public Task<AllocationResult> Release(string id, IPAddress address)
     {
         ArgumentNullException.ThrowIfNull(id);
         if (!Ip4.TryToUInt(address, out uint value))
         {
-            return AllocationResult.Failure(IpamErrorKind.Invalid, $"{address} is not an IPv4 address");
+            return Task.FromResult(AllocationResult.Failure(IpamErrorKind.Invalid, $"{address} is not an IPv4 address"));
         }
         CancelPending(id, value);
+        Task<AllocationResult> answer;
         if (!_byAddress.TryGetValue(value, out string? holder) || holder != id)
         {
+            answer = Answer(AllocationResult.Failure(IpamErrorKind.NotFound, $"{address} is not recorded for {id}"));
             FlushLog();
-            return AllocationResult.Failure(IpamErrorKind.NotFound, $"{address} is not recorded for {id}");
+            return answer;
         }
-        Holder h = _byId[id];
-        int prefix = h.Addresses.First(a => a.Address == value).Prefix;
         Unrecord(id, value);
-        if (!TrySave(_ring))
-        {
-            Record(id, value, prefix, h.Metadata);
-            FlushLog();
-            return AllocationResult.Failure(IpamErrorKind.StoreFailed, "could not save the IPAM state; nothing released");
-        }
+        MarkUnsaved();
         DebugCheck();
+        answer = Answer(AllocationResult.Done($"released {address} of {id}"));
         Progress();
         FlushLog();
-        return AllocationResult.Done($"released {address} of {id}");
+        return answer;
     }
 
     private static AllocationResult? CheckId(string id) =>
@@ -185,41 +183,26 @@ public sealed partial class Allocator
         return found;
     }
 
-    /// <summary>Replaces an ID's metadata when new metadata is given; a failure result only when saving failed.</summary>
-    private AllocationResult? UpdateMetadata(string id, IReadOnlyDictionary<string, string>? metadata)
+    /// <summary>Replaces an ID's metadata when new metadata is given.</summary>
+    private void UpdateMetadata(string id, IReadOnlyDictionary<string, string>? metadata)
     {
         if (metadata is null || !_byId.TryGetValue(id, out Holder? holder) || SameMetadata(holder.Metadata, metadata))
         {
-            return null;
+            return;
         }
-        IReadOnlyDictionary<string, string> old = holder.Metadata;
         holder.Metadata = new Dictionary<string, string>(metadata, StringComparer.Ordinal);
-        if (TrySave(_ring))
-        {
-            return null;
-        }
-        holder.Metadata = old;
-        return AllocationResult.Failure(IpamErrorKind.StoreFailed, "could not save the IPAM state");
+        MarkUnsaved();
     }
 
     private static bool SameMetadata(IReadOnlyDictionary<string, string> a, IReadOnlyDictionary<string, string> b) =>
         a.Count == b.Count && a.All(p => b.TryGetValue(p.Key, out string? v) && v == p.Value);
 
-    /// <summary>Records and saves; the failure result when saving failed (nothing recorded then).</summary>
+    /// <summary>Records; saved with the next write, which the success answer waits for.</summary>
     private AllocationResult Take(string id, uint address, int prefix, IReadOnlyDictionary<string, string>? metadata)
     {
         IReadOnlyDictionary<string, string>? copy = metadata is null ? null : new Dictionary<string, string>(metadata, StringComparer.Ordinal);
-        IReadOnlyDictionary<string, string>? oldMetadata = _byId.TryGetValue(id, out Holder? existing) ? existing.Metadata : null;
         Record(id, address, prefix, copy);
-        if (!TrySave(_ring))
-        {
-            Unrecord(id, address);
-            if (oldMetadata is not null && _byId.TryGetValue(id, out Holder? h))
-            {
-                h.Metadata = oldMetadata;
-            }
-            return AllocationResult.Failure(IpamErrorKind.StoreFailed, "could not save the IPAM state; nothing allocated");
-        }
+        MarkUnsaved();
         DebugCheck();
         return AllocationResult.Success(Ip4.ToAddress(address), prefix);
     }

@@ -42,7 +42,7 @@ public sealed partial class Allocator
                     continue;
                 }
                 _pending.RemoveAt(i);
-                op.Completion.TrySetResult(result);
+                Answer(op.Completion, result);
             }
         }
         finally
@@ -223,7 +223,7 @@ public sealed partial class Allocator
         }
         ulong id = _nextRequestId++;
         _requests[id] = new SpaceRequest(id, donor, exact, subnet, _time.GetUtcNow() + _options.SpaceRequestTimeout);
-        _channel?.Unicast(donor, IpamWire.Encode(new SpaceRequestMessage(id, exact, subnet)));
+        Send(donor, IpamWire.Encode(new SpaceRequestMessage(id, exact, subnet)));
     }
 
     /// <summary>Forgets requests nobody answered in time: the donor counts as having denied; a claim counts an attempt.</summary>
@@ -295,7 +295,7 @@ public sealed partial class Allocator
             _pending.RemoveAt(i);
             string what = op.Kind == PendingKind.Allocate ? $"allocating for {op.Id} in {op.Subnet}" : $"claiming {Ip4.Format(op.Address)} for {op.Id}";
             string why = _ring.IsEmpty ? StateText() : op.Waiting ?? "no answer";
-            op.Completion.TrySetResult(AllocationResult.Failure(IpamErrorKind.NotReady,
+            Answer(op.Completion, AllocationResult.Failure(IpamErrorKind.NotReady,
                 $"timed out after {_options.RequestTimeout.TotalSeconds:0.#} s {what}: {why}"));
         }
     }
@@ -310,7 +310,7 @@ public sealed partial class Allocator
             if (op.Id == id && (address is null || (op.Kind == PendingKind.Claim && op.Address == address)))
             {
                 _pending.RemoveAt(i);
-                op.Completion.TrySetResult(AllocationResult.Failure(IpamErrorKind.NotFound, $"{id} was released while its request waited"));
+                Answer(op.Completion, AllocationResult.Failure(IpamErrorKind.NotFound, $"{id} was released while its request waited"));
                 cancelled++;
             }
             else
@@ -327,7 +327,7 @@ public sealed partial class Allocator
         _pending.Clear();
         foreach (PendingOp op in ops)
         {
-            op.Completion.TrySetResult(AllocationResult.Failure(kind, message));
+            Answer(op.Completion, AllocationResult.Failure(kind, message));
         }
     }
 

@@ -15,7 +15,8 @@ namespace Weave.Ipam;
 /// <see cref="Tick"/>) on one loop, never concurrently. It never blocks: operations that must wait
 /// (for consensus, a ring, space from a peer) return tasks completed later on the loop, with
 /// continuations run asynchronously. Every change is saved to the <see cref="IIpamStore"/> before a
-/// result is completed or a message sent, so a kill loses nothing that was promised.
+/// result is completed or a message sent, so a kill loses nothing that was promised; the changes of
+/// one loop turn share one write (see Allocator.Commit.cs).
 /// <para>
 /// No address is ever held by two IDs: we only allocate inside space our ring says we own; we
 /// give away only space with no allocations of ours; and we refuse (whole, with a reason) any ring
@@ -83,23 +84,25 @@ public sealed partial class Allocator : IGossiper
             _pendingLog.Add(new IpamLogEventArgs(IpamLogLevel.Warning, 3001, reason + ": set aside, starting afresh"));
             state = null;
         }
-        _ring = state?.Ring ?? (options.Init.Mode == IpamInitMode.Seed ? Ring.Seeded(options.Range, options.Init.Seeds) : Ring.Empty(options.Range));
+        _ring = options.Init.Mode == IpamInitMode.Seed ? Ring.Seeded(options.Range, options.Init.Seeds) : Ring.Empty(options.Range);
         if (state is not null)
         {
-            foreach (IpamAllocation a in state.Allocations)
-            {
-                Record(a.Id, Ip4.ToUInt(a.Address), a.PrefixLength, a.Metadata);
-            }
-            foreach ((PeerName name, string nick) in state.Nicknames)
-            {
-                _nicknames.TryAdd(name, nick);
-            }
+            Adopt(state);
         }
         if (_ring.IsEmpty && options.Init.Mode == IpamInitMode.Consensus)
         {
             _paxos = new Paxos(self, uid, options.Init.PeerCount!.Value, state?.Claims);
         }
         CheckInvariants();
+        _durable = new StateWrite(Snapshot(), [], FullStateNow(), handedOff: false);
+        if (state is not null && state.FormatVersion != IpamState.CurrentFormatVersion)
+        {
+            // Read as it is (it has no checksum to check) and written again at once with one.
+            bool saved = Save(_durable) is null;
+            _pendingLog.Add(new IpamLogEventArgs(IpamLogLevel.Warning, 3003,
+                $"the IPAM state was in format {state.FormatVersion}, which has no checksum: read as it is" +
+                (saved ? $" and saved again in format {IpamState.CurrentFormatVersion}" : "; saving it again failed, it stays as it is")));
+        }
     }
 
     /// <summary>Log lines (event IDs 3000–3999); raised on the loop.</summary>
@@ -228,9 +231,14 @@ public sealed partial class Allocator : IGossiper
 
     private void Emit(IpamLogLevel level, int eventId, string message) => _pendingLog.Add(new IpamLogEventArgs(level, eventId, message));
 
-    /// <summary>Raises queued log events after the state change is complete, so a handler sees a consistent allocator.</summary>
+    /// <summary>
+    /// At the end of every call: writes the changes when each call writes its own (no
+    /// <see cref="GroupCommit"/>), then raises queued log events, after the state change is
+    /// complete, so a handler sees a consistent allocator.
+    /// </summary>
     private void FlushLog()
     {
+        WriteInline();
         if (_pendingLog.Count == 0)
         {
             return;
@@ -243,45 +251,17 @@ public sealed partial class Allocator : IGossiper
         }
     }
 
-    /// <summary>Saves the state as it would be with <paramref name="ring"/>; false (logged) when the store fails.</summary>
-    private bool TrySave(Ring ring)
+    /// <summary>Makes <paramref name="ring"/> ours; it is saved with the next write.</summary>
+    private void CommitRing(Ring ring)
     {
-        var allocations = new List<IpamAllocation>(_byAddress.Count);
-        foreach ((string id, Holder holder) in _byId)
-        {
-            foreach ((uint address, int prefix) in holder.Addresses)
-            {
-                allocations.Add(new IpamAllocation(id, Ip4.ToAddress(address), prefix, holder.Metadata));
-            }
-        }
-        NodeClaims? claims = ring.IsEmpty ? _paxos?.Mine : null;
-        try
-        {
-            _store.Save(new IpamState(_self, ring, allocations, claims, new Dictionary<PeerName, string>(_nicknames)));
-            return true;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            Emit(IpamLogLevel.Error, 3002, $"saving the IPAM state failed, change not made: {e.Message}");
-            return false;
-        }
-    }
-
-    /// <summary>Makes <paramref name="ring"/> ours after saving it; false when the save failed.</summary>
-    private bool CommitRing(Ring ring)
-    {
-        if (!TrySave(ring))
-        {
-            return false;
-        }
         _ring = ring;
+        MarkUnsaved();
         DebugCheck();
-        return true;
     }
 
     private byte[] EncodeRing() => IpamWire.Encode(new RingMessage(_ring, _nicknames));
 
-    private void BroadcastRing() => _channel?.Broadcast(EncodeRing());
+    private void BroadcastRing() => Broadcast(EncodeRing());
 
     private void Record(string id, uint address, int prefix, IReadOnlyDictionary<string, string>? metadata)
     {

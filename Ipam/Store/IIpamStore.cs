@@ -1,8 +1,9 @@
 namespace Weave.Ipam.Store;
 
 /// <summary>
-/// Where the allocator keeps its state across restarts. Called on the allocator's loop; a save
-/// must be durable when it returns (the allocator completes a result only after saving).
+/// Where the allocator keeps its state across restarts. Load and SetAside are called when the
+/// allocator is made; Save by one caller at a time, on the loop or off it (group commit), and it
+/// must be durable when it returns: the answers and messages of the changes it holds wait for it.
 /// </summary>
 public interface IIpamStore
 {

@@ -35,6 +35,7 @@ public sealed partial class MeshHost : IIpamControl
                 RouterLog.Ipam(_log, level, e.EventId, e.Message);
             }
         };
+        allocator.GroupCommit = true;
         allocator.Attach(_node.RegisterChannel(IpamChannel, allocator));
         _node.PeersRemoved += _ => allocator.OnPeersChanged();
         _node.DataRoutesChanged += _ => allocator.OnPeersChanged();
@@ -63,14 +64,41 @@ public sealed partial class MeshHost : IIpamControl
 
     public Task<IReadOnlyList<IpamAllocation>> LookupAsync(string id, CancellationToken ct) => Ask(() => Allocator.Lookup(id), ct);
 
-    public Task<AllocationResult> ReleaseAsync(string id, IPAddress? address, CancellationToken ct) =>
-        Ask(() => address is null ? Allocator.Release(id) : Allocator.Release(id, address), ct);
+    public async Task<AllocationResult> ReleaseAsync(string id, IPAddress? address, CancellationToken ct)
+    {
+        Task<AllocationResult> pending = await Ask(() => address is null ? Allocator.Release(id) : Allocator.Release(id, address), ct).ConfigureAwait(false);
+        return await pending.WaitAsync(ct).ConfigureAwait(false);
+    }
 
     public Task<IReadOnlyList<IpamAllocation>> ListAsync(CancellationToken ct) => Ask(() => Allocator.List(), ct);
 
-    public Task<RemovePeerResult> RemovePeerAsync(string nameOrNickname, CancellationToken ct) => Ask(() => Allocator.RemovePeer(nameOrNickname), ct);
+    public async Task<RemovePeerResult> RemovePeerAsync(string nameOrNickname, CancellationToken ct)
+    {
+        Task<RemovePeerResult> pending = await Ask(() => Allocator.RemovePeer(nameOrNickname), ct).ConfigureAwait(false);
+        return await pending.WaitAsync(ct).ConfigureAwait(false);
+    }
 
-    public Task<RemovePeerResult> HandOffAsync(CancellationToken ct) => Ask(() => Allocator.HandOff(), ct);
+    public async Task<RemovePeerResult> HandOffAsync(CancellationToken ct)
+    {
+        Task<RemovePeerResult> pending = await Ask(() => Allocator.HandOff(), ct).ConfigureAwait(false);
+        return await pending.WaitAsync(ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// At the end of a loop turn: the allocator's changes of the turn (and of turns while the last
+    /// write was in flight) go to disk in one write, encoded and synced on the thread pool so that
+    /// gossip goes on meanwhile; the answers and messages they hold are let out when it is durable.
+    /// </summary>
+    private void StartIpamWrite()
+    {
+        if (_allocator is not { } allocator || allocator.NextWrite() is not { } write)
+        {
+            return;
+        }
+        _ = Task.Run(() => allocator.Save(write))
+            .ContinueWith(t => Post(() => allocator.Written(write, t.Result)),
+                CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
 
     Task<IpamStatus> IIpamControl.StatusAsync(CancellationToken ct) => Ask(() => Allocator.Status(), ct);
 }

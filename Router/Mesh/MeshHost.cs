@@ -152,6 +152,7 @@ public sealed partial class MeshHost : IMeshTransport, IMeshControl, IAsyncDispo
             }
             _node.Tick();
             _allocator?.Tick();
+            StartIpamWrite();
             DateTimeOffset next = _node.NextDeadline;
             if (_allocator is not null && _allocator.NextDeadline < next)
             {

@@ -19,15 +19,23 @@ using Weave.Lab;
 //    --ipalloc-init consensus=3, host i with host i−1 as its peer; the clock starts once the last
 //    launch returns; POST /ip/first on host1 is retried every 10 ms (503 or no listener yet) until
 //    it answers an address. Repeated --repeats (default 3) times; median.
+// With --baseline PATH (another build of the router, e.g. of main), part 1 runs first with it,
+// then with out/weave, on a fresh lab each, in the same run; a ratio table follows.
 //
-//   dotnet bin/Release/net10.0/linux-x64/IpamBench.dll [--n 2000] [--concurrency 8] [--repeats 3] [--warmup 100]
+//   dotnet bin/Release/net10.0/linux-x64/IpamBench.dll [--n 2000] [--concurrency 8] [--repeats 3] [--warmup 100] [--baseline PATH]
 
 int n = 2000;
 int concurrency = 8;
 int repeats = 3;
 int warmup = 100;
+string? baseline = null;
 for (int i = 0; i + 1 < args.Length; i += 2)
 {
+    if (args[i] == "--baseline")
+    {
+        baseline = Path.GetFullPath(args[i + 1]);
+        continue;
+    }
     int value = int.Parse(args[i + 1], CultureInfo.InvariantCulture);
     switch (args[i])
     {
@@ -55,19 +63,41 @@ if (args.Length % 2 != 0)
 }
 
 string date = DateTime.UtcNow.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
-string command = string.Create(CultureInfo.InvariantCulture, $"bench/ipam/run.sh --n {n} --concurrency {concurrency} --repeats {repeats}");
+string command = string.Create(CultureInfo.InvariantCulture, $"bench/ipam/run.sh --n {n} --concurrency {concurrency} --repeats {repeats}") +
+    (baseline is null ? "" : " --baseline " + baseline);
 Console.WriteLine($"ipam {date}: n = {n}, concurrency {concurrency}, repeats {repeats}, {Environment.ProcessorCount} CPUs");
-Console.WriteLine($"router: {Repo.RequireWeaveBinary()}");
+Console.WriteLine($"router: {Repo.RequireWeaveBinary()}" + (baseline is null ? "" : $", baseline: {baseline}"));
+if (baseline is not null && !File.Exists(baseline))
+{
+    Console.Error.WriteLine($"ipam: baseline router {baseline} does not exist");
+    return 2;
+}
 var runNames = new List<string>();
 var phases = new List<Phase>();
+var basePhases = new List<Phase>();
 var firstAddress = new List<double>();
 
-// 1. One host: throughput and latency.
-using (NetLab lab = NetLab.Create(1))
+// 1. One host: throughput and latency (with the baseline router first when given).
+if (baseline is not null)
 {
+    Console.WriteLine("baseline router:");
+    if (await OneHost(baseline, basePhases) is int failed)
+    {
+        return failed;
+    }
+    Console.WriteLine("this router:");
+}
+if (await OneHost(Repo.RequireWeaveBinary(), phases) is int failure)
+{
+    return failure;
+}
+
+async Task<int?> OneHost(string binary, List<Phase> into)
+{
+    using NetLab lab = NetLab.Create(1);
     runNames.Add(lab.RunName);
     LabHost host = lab.Hosts[0];
-    LabProcess router = host.StartRouter();
+    LabProcess router = host.StartRouterBinary(binary);
     using var api = new RouterApi(host, concurrency);
     if (!WaitFor(() => api.SendAsync(HttpMethod.Get, "/status").GetAwaiter().GetResult().Status == 200, TimeSpan.FromSeconds(30)))
     {
@@ -84,8 +114,8 @@ using (NetLab lab = NetLab.Create(1))
     var addresses = new Dictionary<string, string>(StringComparer.Ordinal);
     string[] sequentialIds = [.. Enumerable.Range(0, n).Select(i => $"seq-{i}")];
     string[] concurrentIds = [.. Enumerable.Range(0, n).Select(i => $"conc-{i}")];
-    phases.Add(await RunPhase(api, $"POST /ip/{{id}}, sequential", HttpMethod.Post, sequentialIds, 1, 200, addresses));
-    phases.Add(await RunPhase(api, $"POST /ip/{{id}}, {concurrency} concurrent", HttpMethod.Post, concurrentIds, concurrency, 200, addresses));
+    into.Add(await RunPhase(api, $"POST /ip/{{id}}, sequential", HttpMethod.Post, sequentialIds, 1, 200, addresses));
+    into.Add(await RunPhase(api, $"POST /ip/{{id}}, {concurrency} concurrent", HttpMethod.Post, concurrentIds, concurrency, 200, addresses));
     int distinct = addresses.Values.Distinct(StringComparer.Ordinal).Count();
     Console.WriteLine($"{addresses.Count} allocations, {distinct} distinct addresses");
     if (distinct != 2 * n)
@@ -93,7 +123,7 @@ using (NetLab lab = NetLab.Create(1))
         Console.Error.WriteLine("ipam: addresses handed out twice");
         return 1;
     }
-    phases.Add(await RunPhase(api, $"DELETE /ip/{{id}}, {concurrency} concurrent", HttpMethod.Delete, [.. sequentialIds, .. concurrentIds], concurrency, 204, null));
+    into.Add(await RunPhase(api, $"DELETE /ip/{{id}}, {concurrency} concurrent", HttpMethod.Delete, [.. sequentialIds, .. concurrentIds], concurrency, 204, null));
     RouterApi.Reply left = await api.SendAsync(HttpMethod.Get, "/ip");
     Console.WriteLine($"GET /ip afterwards: {left.Body.Trim()}");
     if (left.Body.Trim() != "{\"owned\":[]}")
@@ -102,6 +132,7 @@ using (NetLab lab = NetLab.Create(1))
         return 1;
     }
     Console.WriteLine($"router RSS at the end: {RssKb(router.Pid) / 1024.0:0.0} MB");
+    return null;
 }
 
 // 2. Time to the first address on a fresh consensus=3 cluster.
@@ -142,14 +173,24 @@ for (int r = 0; r < repeats; r++)
 
 double medianFirst = Median([.. firstAddress]);
 var table = new StringBuilder();
-table.Append("| phase | requests | clients | wall (s) | requests/s | p50 (ms) | p99 (ms) | max (ms) |\n");
-table.Append("|---|---:|---:|---:|---:|---:|---:|---:|\n");
-foreach (Phase p in phases)
+table.Append("| router | phase | requests | clients | wall (s) | requests/s | p50 (ms) | p99 (ms) | max (ms) |\n");
+table.Append("|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
+foreach ((string who, Phase p) in basePhases.Select(p => ("baseline", p)).Concat(phases.Select(p => ("this", p))))
 {
     table.Append(CultureInfo.InvariantCulture,
-        $"| {p.Name} | {p.Count} | {p.Clients} | {p.Wall:0.00} | {p.Count / p.Wall:0} | {p.P50:0.00} | {p.P99:0.00} | {p.Max:0.00} |\n");
+        $"| {who} | {p.Name} | {p.Count} | {p.Clients} | {p.Wall:0.00} | {p.Count / p.Wall:0} | {p.P50:0.00} | {p.P99:0.00} | {p.Max:0.00} |\n");
 }
 table.Append('\n');
+if (basePhases.Count == phases.Count)
+{
+    table.Append("| phase | requests/s, this ÷ baseline | p99, this ÷ baseline |\n|---|---:|---:|\n");
+    for (int i = 0; i < phases.Count; i++)
+    {
+        Phase b = basePhases[i], t = phases[i];
+        table.Append(CultureInfo.InvariantCulture, $"| {t.Name} | {b.Wall / t.Wall * t.Count / b.Count:0.00}× | {t.P99 / b.P99:0.00}× |\n");
+    }
+    table.Append('\n');
+}
 table.Append("| fresh 3-host cluster, consensus=3 | " + string.Join(" | ", firstAddress.Select((_, i) => $"run {i + 1}")) + " | median |\n");
 table.Append("|---|" + string.Concat(firstAddress.Select(_ => "---:|")) + "---:|\n");
 table.Append("| time to first address (s) | " + string.Join(" | ", firstAddress.Select(s => s.ToString("0.000", CultureInfo.InvariantCulture))) +

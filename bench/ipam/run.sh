@@ -4,7 +4,8 @@
 # DELETE of all of them (C concurrent) — requests per second and latency p50/p99; 2) time to the
 # first address on a fresh 3-host cluster launched with --ipalloc-init consensus=3 (from the launch
 # of the last router until POST /ip on host1 succeeds), repeated R times, median.
-# Options pass through: ./run.sh --n 2000 --concurrency 8 --repeats 3. Needs root.
+# Options pass through: ./run.sh --n 2000 --concurrency 8 --repeats 3 [--baseline PATH-TO-ANOTHER-weave]
+# (1 runs first with that build, e.g. main's, then with out/weave: same run, a ratio table). Needs root.
 # Prints progress, Markdown tables and a section for bench/README.md.
 set -euo pipefail
 cd "$(dirname "$0")"

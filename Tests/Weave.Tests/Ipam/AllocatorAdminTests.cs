@@ -23,11 +23,11 @@ public sealed class AllocatorAdminTests
     public void RemovePeer_OfAReachablePeer_IsRefused()
     {
         IpamSim sim = Seeded(3);
-        RemovePeerResult result = sim.Replicas[0].Allocator!.RemovePeer("host1");
+        RemovePeerResult result = sim.Replicas[0].Allocator!.RemovePeer("host1").Done();
         Assert.Equal(IpamErrorKind.Conflict, result.Error);
         Assert.Contains("reachable", result.Message, StringComparison.Ordinal);
-        Assert.Equal(IpamErrorKind.Invalid, sim.Replicas[0].Allocator!.RemovePeer(sim.Replicas[0].Name.ToString()).Error);
-        Assert.Equal(IpamErrorKind.NotFound, sim.Replicas[0].Allocator!.RemovePeer("nobody").Error);
+        Assert.Equal(IpamErrorKind.Invalid, sim.Replicas[0].Allocator!.RemovePeer(sim.Replicas[0].Name.ToString()).Done().Error);
+        Assert.Equal(IpamErrorKind.NotFound, sim.Replicas[0].Allocator!.RemovePeer("nobody").Done().Error);
     }
 
     [Fact]
@@ -39,14 +39,14 @@ public sealed class AllocatorAdminTests
         dead.Gone = true;
         sim.PeersChanged();
         Assert.False(sim.Replicas[0].Allocator!.Status().Peers.Single(p => p.Name == dead.Name).Reachable);
-        RemovePeerResult a = sim.Replicas[0].Allocator!.RemovePeer("host2");
-        RemovePeerResult b = sim.Replicas[3].Allocator!.RemovePeer(dead.Name.ToString());
+        RemovePeerResult a = sim.Replicas[0].Allocator!.RemovePeer("host2").Done();
+        RemovePeerResult b = sim.Replicas[3].Allocator!.RemovePeer(dead.Name.ToString()).Done();
         Assert.Equal($"64 IPs taken over from {dead.Name}(host2)", a.Message);
         Assert.Equal(64, b.Addresses);
         Assert.Equal(sim.Replicas[0].Allocator!.Ring, sim.Replicas[3].Allocator!.Ring);
         Flush(sim);
         Assert.Equal(0, sim.RefusedRings);
-        Assert.Equal(0, sim.Replicas[1].Allocator!.RemovePeer("host2").Addresses);
+        Assert.Equal(0, sim.Replicas[1].Allocator!.RemovePeer("host2").Done().Addresses);
         Ring ring = sim.Replicas[1].Allocator!.Ring;
         Assert.DoesNotContain(ring.Entries.ToArray(), e => e.Owner == dead.Name);
         sim.CheckSafety();
@@ -108,7 +108,7 @@ public sealed class AllocatorAdminTests
         IpamSim sim = Seeded(3);
         Allocator leaving = sim.Replicas[1].Allocator!;
         Assert.True(leaving.Allocate("pod").Done().Succeeded);
-        RemovePeerResult result = leaving.HandOff();
+        RemovePeerResult result = leaving.HandOff().Done();
         Assert.True(result.Succeeded, result.Message);
         Assert.Equal(IpamErrorKind.NotReady, leaving.Allocate("pod2").Done().Error);
         Flush(sim);
@@ -126,7 +126,7 @@ public sealed class AllocatorAdminTests
         AllocationResult pod = leaving.Allocator!.Allocate("pod").Done();
         leaving.Store.FailSaves = true;
 
-        RemovePeerResult result = leaving.Allocator.HandOff();
+        RemovePeerResult result = leaving.Allocator.HandOff().Done();
 
         Assert.Equal(IpamErrorKind.StoreFailed, result.Error);
         IpamAllocation kept = Assert.Single(leaving.Allocator.Lookup("pod"));

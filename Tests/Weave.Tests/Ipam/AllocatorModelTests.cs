@@ -63,7 +63,7 @@ public sealed class AllocatorModelTests(ITestOutputHelper output)
             }
             else if (dice < 80)
             {
-                AllocationResult actual = host.Allocator.Release(id);
+                AllocationResult actual = host.Allocator.Release(id).Done();
                 IpamErrorKind expected = model.Release(id);
                 trace.Add($"release {id}: {actual.Error} (model {expected})");
                 Check(seed, trace, expected == actual.Error);
@@ -71,7 +71,7 @@ public sealed class AllocatorModelTests(ITestOutputHelper output)
             else if (dice < 90)
             {
                 uint address = range.Start + (uint)random.Next((int)range.Size);
-                AllocationResult actual = host.Allocator.Release(id, Ip4.ToAddress(address));
+                AllocationResult actual = host.Allocator.Release(id, Ip4.ToAddress(address)).Done();
                 IpamErrorKind expected = model.Release(id, address);
                 trace.Add($"release {id} {Ip4.Format(address)}: {actual.Error} (model {expected})");
                 Check(seed, trace, expected == actual.Error);
@@ -105,9 +105,9 @@ public sealed class AllocatorModelTests(ITestOutputHelper output)
         Assert.Equal("10.32.0.1/26", host.Allocator.Allocate("a").Done().ToString());
         Assert.Equal("10.32.0.2/26", host.Allocator.Allocate("b").Done().ToString());
         Assert.Equal("10.32.0.1/26", host.Allocator.Allocate("a").Done().ToString());
-        Assert.True(host.Allocator.Release("a").Succeeded);
+        Assert.True(host.Allocator.Release("a").Done().Succeeded);
         Assert.Equal("10.32.0.1/26", host.Allocator.Allocate("c").Done().ToString());
-        Assert.Equal(IpamErrorKind.NotFound, host.Allocator.Release("a").Error);
+        Assert.Equal(IpamErrorKind.NotFound, host.Allocator.Release("a").Done().Error);
         Assert.Equal(IpamErrorKind.Conflict, host.Allocator.Claim("d", IPAddress.Parse("10.32.0.2"), 26).Done().Error);
         Assert.Equal("192.168.7.7/24", host.Allocator.Claim("outside", IPAddress.Parse("192.168.7.7"), 24).Done().ToString());
         Assert.Equal(IpamErrorKind.Invalid, host.Allocator.Allocate("e", Cidr.Parse("10.33.0.0/24")).Done().Error);
@@ -147,7 +147,7 @@ public sealed class AllocatorModelTests(ITestOutputHelper output)
         Assert.Equal(before + 1, host.Store.Saves);
         host.Store.FailSaves = true;
         Assert.Equal(IpamErrorKind.StoreFailed, host.Allocator.Allocate("b").Done().Error);
-        Assert.Equal(IpamErrorKind.StoreFailed, host.Allocator.Release("a").Error);
+        Assert.Equal(IpamErrorKind.StoreFailed, host.Allocator.Release("a").Done().Error);
         Assert.Single(host.Allocator.List());
         host.Allocator.CheckInvariants();
         host.Store.FailSaves = false;

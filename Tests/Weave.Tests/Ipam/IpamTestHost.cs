@@ -66,4 +66,14 @@ internal static class TaskResults
         }
         return task.GetAwaiter().GetResult();
     }
+
+    /// <summary>The result of an rmpeer or hand-off that must already be answered.</summary>
+    public static RemovePeerResult Done(this Task<RemovePeerResult> task)
+    {
+        if (!task.IsCompleted)
+        {
+            throw new Xunit.Sdk.XunitException("the request is still waiting");
+        }
+        return task.GetAwaiter().GetResult();
+    }
 }

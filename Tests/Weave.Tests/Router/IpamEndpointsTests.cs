@@ -194,14 +194,14 @@ public sealed class IpamEndpointsTests : IAsyncLifetime
 
         public Task<IReadOnlyList<IpamAllocation>> LookupAsync(string id, CancellationToken ct) => OnLoop(() => allocator.Lookup(id));
 
-        public Task<AllocationResult> ReleaseAsync(string id, IPAddress? address, CancellationToken ct) =>
-            OnLoop(() => address is null ? allocator.Release(id) : allocator.Release(id, address));
+        public async Task<AllocationResult> ReleaseAsync(string id, IPAddress? address, CancellationToken ct) =>
+            await await OnLoop(() => address is null ? allocator.Release(id) : allocator.Release(id, address));
 
         public Task<IReadOnlyList<IpamAllocation>> ListAsync(CancellationToken ct) => OnLoop(allocator.List);
 
-        public Task<RemovePeerResult> RemovePeerAsync(string nameOrNickname, CancellationToken ct) => OnLoop(() => allocator.RemovePeer(nameOrNickname));
+        public async Task<RemovePeerResult> RemovePeerAsync(string nameOrNickname, CancellationToken ct) => await await OnLoop(() => allocator.RemovePeer(nameOrNickname));
 
-        public Task<RemovePeerResult> HandOffAsync(CancellationToken ct) => OnLoop(allocator.HandOff);
+        public async Task<RemovePeerResult> HandOffAsync(CancellationToken ct) => await await OnLoop(allocator.HandOff);
 
         public Task<IpamStatus> StatusAsync(CancellationToken ct) => OnLoop(allocator.Status);
     }

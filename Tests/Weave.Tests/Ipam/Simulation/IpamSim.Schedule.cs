@@ -132,7 +132,7 @@ internal sealed partial class IpamSim
         }
         IpamAllocation victim = all[Random.Next(all.Count)];
         NoteRelease(r, victim.Id);
-        AllocationResult result = Random.Next(2) == 0 ? r.Allocator.Release(victim.Id) : r.Allocator.Release(victim.Id, victim.Address);
+        AllocationResult result = Random.Next(2) == 0 ? r.Allocator.Release(victim.Id).Done() : r.Allocator.Release(victim.Id, victim.Address).Done();
         Trace($"{r} release {victim}: {result.Message}");
         if (!result.Succeeded)
         {
@@ -146,7 +146,7 @@ internal sealed partial class IpamSim
         {
             return;
         }
-        RemovePeerResult result = r.Allocator!.HandOff();
+        RemovePeerResult result = r.Allocator!.HandOff().Done();
         Trace($"{r} hands off: {result.Message}");
         if (result.Succeeded)
         {
@@ -177,11 +177,11 @@ internal sealed partial class IpamSim
         Random.Shuffle(live);
         foreach (SimReplica runner in live.Take(Random.Next(1, 4)))
         {
-            RemovePeerResult result = runner.Allocator!.RemovePeer(Random.Next(2) == 0 ? dead.Name.ToString() : dead.NickName);
+            RemovePeerResult result = runner.Allocator!.RemovePeer(Random.Next(2) == 0 ? dead.Name.ToString() : dead.NickName).Done();
             if (result.Error == IpamErrorKind.NotFound)
             {
                 // Nicknames are best effort (a peer that restarted after the dead one left may never have heard it).
-                result = runner.Allocator.RemovePeer(dead.Name.ToString());
+                result = runner.Allocator.RemovePeer(dead.Name.ToString()).Done();
             }
             Trace($"{runner} rmpeer {dead}: {result.Message}");
             if (!result.Succeeded)
