@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Diagnostics.CodeAnalysis;
 using MessagePack;
 using Weave.Gossip;
+using Weave.Gossip.Protocol;
 using Weave.Ipam.Consensus;
 using Weave.Ipam.Rings;
 using Weave.Ipam.Wire;
@@ -146,10 +147,9 @@ internal static class IpamStateCodec
             error = "";
             return true;
         }
-        // What MessagePack's reader throws on bytes that are not what they claim: a str32 or bin32
-        // length beyond int makes it slice with a negative length (ArgumentOutOfRangeException).
-        catch (Exception e) when (e is MessagePackSerializationException or EndOfStreamException or OverflowException or InvalidOperationException
-            or ArgumentOutOfRangeException or InsufficientExecutionStackException)
+        // Besides the reader's errors, InvalidOperationException: the ring's and the claims'
+        // constructors refuse inconsistent contents with it.
+        catch (Exception e) when (MalformedInput.IsMessagePackError(e) || e is InvalidOperationException)
         {
             error = "malformed: " + e.Message;
             return false;
