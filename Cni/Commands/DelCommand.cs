@@ -28,6 +28,7 @@ public sealed class DelCommand(CniEnvironment env, IRouterIpam ipam, CniLog log)
                 throw new CniException(CniErrorCode.LinkFailure, $"cannot delete {hostName}: {e.Message}");
             }
         }
+        CniTrace.Mark("veth deleted");
         log.Info(ipam.Release(env.ContainerId) ? "released the address" : "the router had no address for it");
     }
 }

@@ -31,10 +31,13 @@ public sealed class RawHttpClient(IPEndPoint endpoint, TimeSpan timeout)
             ReceiveTimeout = (int)timeout.TotalMilliseconds,
         };
         Connect(socket);
+        CniTrace.Mark("router connected");
         string request = string.Create(CultureInfo.InvariantCulture,
             $"{method} {pathAndQuery} HTTP/1.1\r\nHost: {Endpoint}\r\nContent-Length: 0\r\nConnection: close\r\nUser-Agent: weave-net\r\n\r\n");
         socket.Send(Encoding.ASCII.GetBytes(request));
-        return Parse(ReadToEnd(socket));
+        byte[] response = ReadToEnd(socket);
+        CniTrace.Mark("router answered " + method);
+        return Parse(response);
     }
 
     private void Connect(Socket socket)
