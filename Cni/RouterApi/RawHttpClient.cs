@@ -40,15 +40,30 @@ public sealed class RawHttpClient(IPEndPoint endpoint, TimeSpan timeout)
         return Parse(response);
     }
 
+    /// <summary>Connects within the timeout. A plain blocking connect would wait out the kernel's SYN
+    /// retries (minutes) when the router's host is down; BeginConnect would start the runtime's
+    /// socket event thread and thread pool, milliseconds of the plugin's start, for one wait. A
+    /// non-blocking connect and one poll(2) need neither.</summary>
     private void Connect(Socket socket)
     {
-        IAsyncResult pending = socket.BeginConnect(Endpoint, null, null);
-        if (!pending.AsyncWaitHandle.WaitOne(timeout))
+        socket.Blocking = false;
+        try
         {
-            socket.Close();
-            throw new SocketException((int)SocketError.TimedOut);
+            socket.Connect(Endpoint);
         }
-        socket.EndConnect(pending);
+        catch (SocketException e) when (e.SocketErrorCode is SocketError.WouldBlock or SocketError.InProgress)
+        {
+            if (!socket.Poll(timeout, SelectMode.SelectWrite))
+            {
+                throw new SocketException((int)SocketError.TimedOut);
+            }
+            var error = (SocketError)(int)socket.GetSocketOption(SocketOptionLevel.Socket, SocketOptionName.Error)!;
+            if (error != SocketError.Success)
+            {
+                throw new SocketException((int)error);
+            }
+        }
+        socket.Blocking = true;
     }
 
     private static byte[] ReadToEnd(Socket socket)

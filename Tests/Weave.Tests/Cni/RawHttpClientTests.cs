@@ -73,6 +73,7 @@ public sealed class RawHttpClientTests
         using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         var endpoint = (IPEndPoint)probe.LocalEndPoint!; // bound, not listening: connections are refused
-        Assert.Throws<SocketException>(() => new RawHttpClient(endpoint, TimeSpan.FromSeconds(5)).Send("GET", "/status/ipam"));
+        SocketException e = Assert.Throws<SocketException>(() => new RawHttpClient(endpoint, TimeSpan.FromSeconds(5)).Send("GET", "/status/ipam"));
+        Assert.Equal(SocketError.ConnectionRefused, e.SocketErrorCode);
     }
 }
