@@ -28,19 +28,34 @@ public static class CniTrace
         }
     }
 
-    /// <summary>Notes that <paramref name="step"/> ended now.</summary>
-    public static void Mark(string step) => s_marks?.Add((Stopwatch.GetTimestamp(), step));
+    /// <summary>Notes that <paramref name="step"/> ended now (from any thread: DEL's release runs on its own).</summary>
+    public static void Mark(string step)
+    {
+        List<(long Timestamp, string Step)>? marks = s_marks;
+        if (marks is null)
+        {
+            return;
+        }
+        lock (marks)
+        {
+            marks.Add((Stopwatch.GetTimestamp(), step));
+        }
+    }
 
     public static void WriteTo(TextWriter stderr)
     {
         ArgumentNullException.ThrowIfNull(stderr);
-        if (s_marks is null)
+        List<(long Timestamp, string Step)>? marks = s_marks;
+        if (marks is null)
         {
             return;
         }
-        foreach ((long timestamp, string step) in s_marks)
+        lock (marks)
         {
-            stderr.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{LinePrefix}{timestamp} {step}"));
+            foreach ((long timestamp, string step) in marks)
+            {
+                stderr.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{LinePrefix}{timestamp} {step}"));
+            }
         }
     }
 }
