@@ -39,6 +39,7 @@ public static class Plugin
             log.AlsoTo(config.LogFile);
             RequireCommandInVersion(env.Command, config.CniVersion!);
             IRouterIpam ipam = (routerFor ?? DefaultRouter)(config);
+            CniTrace.Mark("config parsed");
             switch (env.Command)
             {
                 case CniEnvironment.Add:

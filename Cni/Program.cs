@@ -1,9 +1,11 @@
 using System.Collections;
+using System.Diagnostics;
 using Weave.Cni;
 using Weave.Cni.Spec;
 
 // weave-net: the CNI plugin. The container runtime runs it with CNI_COMMAND and friends in the
 // environment and the network configuration on stdin; the answer is JSON on stdout.
+CniTrace.StartIfRequested(Stopwatch.GetTimestamp());
 var variables = new Dictionary<string, string>(StringComparer.Ordinal);
 foreach (DictionaryEntry entry in Environment.GetEnvironmentVariables())
 {
@@ -26,5 +28,13 @@ using (var buffer = new MemoryStream())
     stdin = buffer.ToArray();
 }
 
-using var stdout = new StreamWriter(Console.OpenStandardOutput()) { AutoFlush = false };
-return Plugin.Run(variables, stdin, stdout, Console.Error);
+CniTrace.Mark("input read");
+
+int exitCode;
+using (var stdout = new StreamWriter(Console.OpenStandardOutput()) { AutoFlush = false })
+{
+    exitCode = Plugin.Run(variables, stdin, stdout, Console.Error);
+}
+CniTrace.Mark("answer written");
+CniTrace.WriteTo(Console.Error);
+return exitCode;

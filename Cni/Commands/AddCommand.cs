@@ -45,17 +45,19 @@ public sealed class AddCommand(CniEnvironment env, NetworkConfig config, IRouter
         int mtu = config.Mtu ?? bridge.Mtu;
         using SafeHandle netns = OpenNetns(env.Netns);
         string hostName = HostVethName.For(env.ContainerId, env.IfName);
+        CniTrace.Mark("bridge found, netns opened");
 
         CidrAddress address = ipam.Allocate(env.ContainerId, Metadata());
         _undo.Push(($"release {address}", () => ipam.Release(env.ContainerId)));
         log.Info($"allocated {address}");
 
         IPAddress gateway = BridgeGateway(host, bridge, address);
-
         RemoveStale(host, hostName);
+        CniTrace.Mark("gateway read, no stale veth");
         Step($"create veth {hostName} with {env.IfName} in {env.Netns}", () => host.CreateVethPair(hostName, env.IfName, mtu, netns));
         _undo.Push(($"delete {hostName}", () => DeleteIfPresent(host, hostName)));
         LinkInfo hostEnd = host.GetLink(hostName) ?? throw new CniException(CniErrorCode.LinkFailure, $"{hostName} vanished right after it was created");
+        CniTrace.Mark("veth created");
 
         Step($"attach {hostName} to {BridgeName}", () => host.SetMaster(hostEnd.Index, bridge.Index));
         if (config.HairpinMode ?? true)
@@ -63,6 +65,7 @@ public sealed class AddCommand(CniEnvironment env, NetworkConfig config, IRouter
             Step($"set hairpin on {hostName}", () => host.SetBridgePortHairpin(hostEnd.Index, true));
         }
         Step($"set {hostName} up", () => host.SetUp(hostEnd.Index));
+        CniTrace.Mark("host end on the bridge, up");
         byte[] mac = [];
         Step($"configure {env.IfName} in {env.Netns}", () => mac = ContainerSide.Configure(env.Netns, env.IfName, address, gateway));
         log.Info($"{env.IfName} in {env.Netns}: {address} via {gateway}, host end {hostName} on {BridgeName}, mtu {mtu}");

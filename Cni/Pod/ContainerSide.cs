@@ -28,6 +28,7 @@ public static class ContainerSide
         return NetNs.Run(netns, () =>
         {
             using RouteNetlink rtnl = RouteNetlink.Open();
+            CniTrace.Mark("pod netns entered");
             LinkInfo link = rtnl.GetLink(ifName) ?? throw new LinuxError($"{ifName} vanished from {netns}", Tmds.Linux.LibC.ENODEV);
             rtnl.SetUp(link.Index);
             rtnl.AddAddress(link.Index, address.Address, address.PrefixLength);
@@ -36,7 +37,9 @@ public static class ContainerSide
                 rtnl.AddRoute(gateway, 32, null, link.Index, RouteScope.Link);
             }
             rtnl.AddRoute(IPAddress.Any, 0, gateway, link.Index, RouteScope.Universe);
+            CniTrace.Mark("pod end up, address, routes");
             GratuitousArp.Send(link.Index, link.MacAddress, address.Address);
+            CniTrace.Mark("gratuitous ARP sent");
             return link.MacAddress;
         });
     }

@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text;
 
 namespace Weave.Cni.Pod;
@@ -18,7 +17,7 @@ public static class HostVethName
     {
         ArgumentNullException.ThrowIfNull(containerId);
         ArgumentNullException.ThrowIfNull(ifName);
-        byte[] hash = SHA256.HashData(Encoding.UTF8.GetBytes(containerId + "\0" + ifName));
+        byte[] hash = Sha256.HashData(Encoding.UTF8.GetBytes(containerId + "\0" + ifName));
         return Prefix + Convert.ToHexStringLower(hash)[..(Weave.Linux.InterfaceName.IFNAMSIZ - 1 - Prefix.Length)];
     }
 }

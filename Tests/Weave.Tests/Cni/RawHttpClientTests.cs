@@ -68,11 +68,31 @@ public sealed class RawHttpClientTests
     }
 
     [Fact]
+    public void Send_ListenerNotAccepting_TimesOut()
+    {
+        // With a backlog of 0 one connection fills the accept queue, and the kernel drops further
+        // SYNs: an unbounded connect would retry for minutes.
+        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        listener.Listen(0);
+        var endpoint = (IPEndPoint)listener.LocalEndPoint!;
+        using var queued = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { SendTimeout = 5000 };
+        queued.Connect(endpoint);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+
+        SocketException e = Assert.Throws<SocketException>(() => new RawHttpClient(endpoint, TimeSpan.FromMilliseconds(300)).Send("GET", "/status/ipam"));
+
+        Assert.Equal(SocketError.TimedOut, e.SocketErrorCode);
+        Assert.InRange(clock.Elapsed, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(5));
+    }
+
+    [Fact]
     public void Send_NothingListening_IsASocketException()
     {
         using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         var endpoint = (IPEndPoint)probe.LocalEndPoint!; // bound, not listening: connections are refused
-        Assert.Throws<SocketException>(() => new RawHttpClient(endpoint, TimeSpan.FromSeconds(5)).Send("GET", "/status/ipam"));
+        SocketException e = Assert.Throws<SocketException>(() => new RawHttpClient(endpoint, TimeSpan.FromSeconds(5)).Send("GET", "/status/ipam"));
+        Assert.Equal(SocketError.ConnectionRefused, e.SocketErrorCode);
     }
 }
