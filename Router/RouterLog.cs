@@ -101,4 +101,10 @@ internal static partial class RouterLog
 
     [LoggerMessage(2048, LogLevel.Information, "Kubernetes: {Nodes} node(s); {Targets} peer(s) to dial; IP allocation {Init}")]
     public static partial void KubernetesStart(ILogger log, int nodes, int targets, string init);
+
+    [LoggerMessage(2060, LogLevel.Warning, "{Count} more {Kind} in the last {Seconds} s, not logged one by one")]
+    public static partial void Suppressed(ILogger log, int count, string kind, int seconds);
+
+    [LoggerMessage(2061, LogLevel.Information, "Not connecting to {Target} for now: {Reason}")]
+    public static partial void DialHeldBack(ILogger log, string target, string reason);
 }
