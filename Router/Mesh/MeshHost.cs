@@ -211,7 +211,8 @@ public sealed partial class MeshHost : IMeshTransport, IMeshControl, IAsyncDispo
         // trust each other's address: then it has none and our data goes as without a password
         // (docs/encryption.md).
         DataSealing? sealing = connection.DataKeys is { } keys ? DataSealing.FromKeys(keys, _time, _dataPlane.SealingCounters) : null;
-        var peer = new DataPeer(name, connection.Remote.Display, new IPEndPoint(address, connection.Intro.DataPort),
+        // Its display name is logged by the data plane: escaped once here, as network text.
+        var peer = new DataPeer(name, LogText.Escape(connection.Remote.Display), new IPEndPoint(address, connection.Intro.DataPort),
             new IPEndPoint(address, connection.Intro.DataPort - 1), sealing) { TakesChunks = connection.Intro.TakesChunks };
         _dataPeers[name] = (connection, peer);
         _dataPlane.AddPeer(peer);
@@ -266,11 +267,11 @@ public sealed partial class MeshHost : IMeshTransport, IMeshControl, IAsyncDispo
         {
             if (healthy)
             {
-                RouterLog.DataPathHealthy(_log, LogText.Escape(peer.Display));
+                RouterLog.DataPathHealthy(_log, peer.Display);
             }
             else
             {
-                RouterLog.DataPathUnhealthy(_log, LogText.Escape(peer.Display), reason);
+                RouterLog.DataPathUnhealthy(_log, peer.Display, reason);
             }
         }
     }

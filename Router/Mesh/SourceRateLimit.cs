@@ -14,6 +14,18 @@ public sealed class SourceRateLimit(TimeProvider time, int burst, TimeSpan inter
     private readonly Lock _gate = new();
     private readonly Dictionary<IPAddress, Bucket> _sources = [];
 
+    /// <summary>Source addresses remembered now.</summary>
+    public int Count
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _sources.Count;
+            }
+        }
+    }
+
     /// <summary>Takes a token for <paramref name="source"/>; false when it is over its rate.</summary>
     public bool TryTake(IPAddress source)
     {

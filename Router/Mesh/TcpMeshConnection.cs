@@ -126,6 +126,10 @@ public sealed class TcpMeshConnection : IMeshConnection
 
     private void Enqueue(byte[] frame)
     {
+        if (Volatile.Read(ref _closeReason) is not null)
+        {
+            return;
+        }
         long backlog = Interlocked.Add(ref _sendBacklog, frame.Length);
         if (backlog > MaxSendBacklogBytes)
         {
