@@ -43,6 +43,7 @@ public sealed partial class MeshHost : IMeshTransport, IMeshControl, IAsyncDispo
     private readonly CancellationTokenSource _stop = new();
     private readonly List<Task> _loops = [];
     private readonly LogThrottle _logThrottle;
+    private readonly MemoryReturn _memoryReturn;
 
     // Owned by the mesh loop: which connection each data peer came from.
     private readonly Dictionary<PeerName, (TcpMeshConnection Connection, DataPeer Peer)> _dataPeers = [];
@@ -59,6 +60,7 @@ public sealed partial class MeshHost : IMeshTransport, IMeshControl, IAsyncDispo
         _time = time;
         _log = log;
         _logThrottle = new LogThrottle(time, TimeSpan.FromMinutes(1));
+        _memoryReturn = new MemoryReturn(time);
         _setup = new ConnectionSetup(self, dataPort, time, random, security, trust, dataPlane.TakesChunks);
         _node = new MeshNode(self, options, this, time, random);
         _node.DataRoutesChanged += routes => _dataPlane.SetRoutes(routes);
@@ -166,6 +168,7 @@ public sealed partial class MeshHost : IMeshTransport, IMeshControl, IAsyncDispo
             }
             _node.Tick();
             _allocator?.Tick();
+            _memoryReturn.Tick();
             foreach ((string kind, int count) in _logThrottle.TakeSuppressed())
             {
                 RouterLog.Suppressed(_log, count, kind, (int)_logThrottle.Interval.TotalSeconds);
@@ -247,6 +250,7 @@ public sealed partial class MeshHost : IMeshTransport, IMeshControl, IAsyncDispo
     private void OnClosed(TcpMeshConnection connection, string reason)
     {
         _node.OnClosed(connection, reason);
+        _memoryReturn.OnConnectionClosed();
         PeerName name = connection.Remote.Name;
         if (_dataPeers.TryGetValue(name, out var current) && current.Connection == connection)
         {
