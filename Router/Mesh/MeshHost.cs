@@ -39,6 +39,9 @@ public sealed partial class MeshHost : IMeshTransport, IMeshControl, IAsyncDispo
     private readonly TimeProvider _time;
     private readonly ILogger _log;
     private readonly MeshNode _node;
+    // Unbounded as a channel, bounded by what feeds it: a connection's frames by its receive
+    // budget (TcpMeshConnection.ReceiveBudgetBytes), handshakes by the accept limits, API calls by
+    // the HTTP server's. A bound here would have to drop or block the loop's own work instead.
     private readonly Channel<Action> _mailbox = Channel.CreateUnbounded<Action>(new UnboundedChannelOptions { SingleReader = true });
     private readonly CancellationTokenSource _stop = new();
     private readonly List<Task> _loops = [];
