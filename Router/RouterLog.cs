@@ -45,16 +45,22 @@ internal static partial class RouterLog
     [LoggerMessage(2012, LogLevel.Warning, "Connection with {Address} refused: {Reason}")]
     public static partial void ConnectionRefused(ILogger log, string address, string reason);
 
+    [LoggerMessage(2060, LogLevel.Warning, "{Count} more {Kind} in the last {Seconds} s, not logged one by one")]
+    public static partial void Suppressed(ILogger log, int count, string kind, int seconds);
+
+    [LoggerMessage(2061, LogLevel.Information, "Not connecting to {Target} for now: {Reason}")]
+    public static partial void DialHeldBack(ILogger log, string target, string reason);
+
     [LoggerMessage(2013, LogLevel.Information, "Connecting to {Target} failed: {Error}")]
     public static partial void DialFailed(ILogger log, string target, string error);
 
     [LoggerMessage(2014, LogLevel.Information, "Peer {Peer} removed: unreachable over every advertised connection")]
     public static partial void PeerRemoved(ILogger log, string peer);
 
-    [LoggerMessage(2020, LogLevel.Information, "Data plane: frames for {Peer} go to UDP {EndPoint}")]
+    [LoggerMessage(2020, LogLevel.Debug, "Data plane: frames for {Peer} go to UDP {EndPoint}")]
     public static partial void DataPeerAdded(ILogger log, string peer, IPEndPoint endPoint);
 
-    [LoggerMessage(2021, LogLevel.Information, "Data plane: {Peer} removed, {Forgotten} MAC addresses forgotten")]
+    [LoggerMessage(2021, LogLevel.Debug, "Data plane: {Peer} removed, {Forgotten} MAC addresses forgotten")]
     public static partial void DataPeerRemoved(ILogger log, string peer, int forgotten);
 
     [LoggerMessage(2022, LogLevel.Critical, "Data-plane thread {Thread} failed")]

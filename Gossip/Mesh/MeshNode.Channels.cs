@@ -36,12 +36,11 @@ public sealed partial class MeshNode
     private int GossipFanout(int neighbours) =>
         Math.Min(neighbours, Math.Max(1, 2 * (int)Math.Ceiling(Math.Log2(Math.Max(2, _topology.Count)))));
 
-    private void SendChannelStates(IMeshConnection connection)
+    private void SendChannelStates(Link link)
     {
         foreach (Channel channel in _channels.Values)
         {
-            var envelope = new GossipEnvelope(channel.Name, Self.Name, default, channel.Gossiper.FullState());
-            connection.Send((byte)FrameTag.Gossip, envelope.Encode());
+            QueueChannelState(link, channel.Name);
         }
     }
 
@@ -50,11 +49,16 @@ public sealed partial class MeshNode
         _relayedUnknownGossip.Clear();
         foreach (Channel channel in _channels.Values)
         {
-            SendToRandomNeighbours(FrameTag.Gossip, new GossipEnvelope(channel.Name, Self.Name, default, channel.Gossiper.FullState()), links, except: null);
+            SendToRandomNeighbours(new GossipEnvelope(channel.Name, Self.Name, default, channel.Gossiper.FullState()), channel, links, except: null);
         }
     }
 
-    private void SendToRandomNeighbours(FrameTag tag, GossipEnvelope envelope, Link[] links, PeerName? except)
+    /// <summary>
+    /// Sends channel gossip to a few random neighbours. A neighbour whose queue is backed up gets
+    /// the channel's full state later instead (it holds every delta), once however many deltas
+    /// were due; gossip of a channel we do not know is not kept for it.
+    /// </summary>
+    private void SendToRandomNeighbours(GossipEnvelope envelope, Channel? channel, Link[] links, PeerName? except)
     {
         Link[] candidates = except is null ? links : [.. links.Where(l => l.Connection.Remote.Name != except)];
         if (candidates.Length == 0)
@@ -66,7 +70,18 @@ public sealed partial class MeshNode
         _random.Shuffle(shuffled);
         foreach (Link link in shuffled.Take(GossipFanout(shuffled.Length)))
         {
-            link.Connection.Send((byte)tag, body);
+            if (!Backlogged(link))
+            {
+                link.Connection.Send((byte)FrameTag.Gossip, body);
+            }
+            else if (channel is not null)
+            {
+                QueueChannelState(link, channel.Name);
+            }
+            else
+            {
+                _gossipCoalesced++;
+            }
         }
     }
 
@@ -122,13 +137,13 @@ public sealed partial class MeshNode
                 byte[]? delta = channel.Gossiper.OnGossip(envelope.Payload);
                 if (delta is not null)
                 {
-                    SendToRandomNeighbours(FrameTag.Gossip, envelope with { Source = Self.Name, Payload = delta }, SortedLinks(), except: sender);
+                    SendToRandomNeighbours(envelope with { Source = Self.Name, Payload = delta }, channel, SortedLinks(), except: sender);
                 }
                 break;
             case FrameTag.Gossip:
                 if (_relayedUnknownGossip.Add(Fnv1a64(body.Span)))
                 {
-                    SendToRandomNeighbours(FrameTag.Gossip, envelope, SortedLinks(), except: sender);
+                    SendToRandomNeighbours(envelope, channel: null, SortedLinks(), except: sender);
                 }
                 break;
         }
@@ -165,6 +180,6 @@ public sealed partial class MeshNode
             node.SendAlongBroadcastTree(new GossipEnvelope(Name, node.Self.Name, default, update), except: null);
 
         public void GossipToNeighbours(byte[] state) =>
-            node.SendToRandomNeighbours(FrameTag.Gossip, new GossipEnvelope(Name, node.Self.Name, default, state), node.SortedLinks(), except: null);
+            node.SendToRandomNeighbours(new GossipEnvelope(Name, node.Self.Name, default, state), this, node.SortedLinks(), except: null);
     }
 }

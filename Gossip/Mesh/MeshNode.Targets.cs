@@ -95,21 +95,46 @@ public sealed partial class MeshNode
         }
     }
 
+    /// <summary>A direct target is not dialled for now, and why (the connection limit); raised once per hold.</summary>
+    public event Action<PeerAddress, string>? DialHeldBack;
+
+    /// <summary>
+    /// Dials the targets that are due, within the connection limit: dials in flight count as
+    /// connections (each may become one), and discovered peers stop one short of the limit, so a
+    /// newcomer dialling us finds a slot (a full mesh of up to the limit's peers still forms).
+    /// </summary>
     private void DialDueTargets(DateTimeOffset now)
     {
+        int limit = _options.ConnectionLimit;
+        int busy = limit > 0 ? _links.Count + _targets.Values.Count(t => t.Attempting) : 0;
         foreach (Target target in _targets.Values)
         {
             if (target.Attempting || target.Fatal is not null || target.NextAttempt > now || IsConnected(target))
             {
                 continue;
             }
-            if (_options.ConnectionLimit > 0 && _links.Count >= _options.ConnectionLimit)
+            if (limit > 0 && busy >= (target.Direct ? limit : limit - 1))
             {
-                target.NextAttempt = now + _options.InitialRetryDelay;
+                HoldBack(target, now, $"connection limit {limit} reached");
                 continue;
             }
             target.Attempting = true;
+            busy++;
             _transport.Dial(target.Address);
+        }
+    }
+
+    private void HoldBack(Target target, DateTimeOffset now, string reason)
+    {
+        target.NextAttempt = now + _options.InitialRetryDelay;
+        if (target.LastError == reason)
+        {
+            return;
+        }
+        target.LastError = reason;
+        if (target.Direct)
+        {
+            DialHeldBack?.Invoke(target.Address, reason);
         }
     }
 

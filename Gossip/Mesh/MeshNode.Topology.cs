@@ -66,12 +66,9 @@ public sealed partial class MeshNode
         _newNeighbours.Clear();
         foreach (Link link in _links.Values)
         {
-            SendRecords(link.Connection, records);
+            QueueRecords(link, records);
         }
     }
-
-    private void SendDigest(IMeshConnection connection) =>
-        connection.Send((byte)FrameTag.TopologyDigest, TopologyCodec.EncodeDigest(_topology.Digest()));
 
     private void OnTopologyUpdate(Link from, ReadOnlyMemory<byte> body)
     {
@@ -93,7 +90,7 @@ public sealed partial class MeshNode
         var (theyLack, weLack) = _topology.CompareDigest(digest);
         if (theyLack.Count > 0)
         {
-            SendRecords(from.Connection, theyLack);
+            QueueRecords(from, theyLack);
         }
         if (weLack.Count > 0)
         {
@@ -116,7 +113,7 @@ public sealed partial class MeshNode
                 records.Add(record);
             }
         }
-        SendRecords(from.Connection, records);
+        QueueRecords(from, records);
     }
 
     /// <summary>
@@ -156,7 +153,7 @@ public sealed partial class MeshNode
             // difference can leave a peer out, at a cost of our degree per change.
             foreach (PeerName hop in neighbours)
             {
-                SendRecords(_links[hop].Connection, improved);
+                QueueRecords(_links[hop], improved);
             }
             return;
         }
@@ -189,7 +186,7 @@ public sealed partial class MeshNode
         }
         foreach (var (hop, batch) in relays)
         {
-            SendRecords(_links[hop].Connection, batch);
+            QueueRecords(_links[hop], batch);
         }
     }
 
@@ -222,29 +219,6 @@ public sealed partial class MeshNode
 
     /// <summary>Roughly how many bytes a record takes on the wire, to keep updates well under the frame limit.</summary>
     private static int EstimatedSize(PeerRecord record) => 64 + record.NickName.Length + (record.Connections.Count * 40);
-
-    /// <summary>Sends records as updates of at most about <see cref="UpdateChunkBytes"/> each.</summary>
-    private static void SendRecords(IMeshConnection connection, IReadOnlyList<PeerRecord> records)
-    {
-        var chunk = new List<PeerRecord>();
-        int size = 0;
-        foreach (PeerRecord record in records)
-        {
-            int recordSize = EstimatedSize(record);
-            if (chunk.Count > 0 && size + recordSize > UpdateChunkBytes)
-            {
-                connection.Send((byte)FrameTag.TopologyUpdate, TopologyCodec.EncodeRecords(chunk));
-                chunk = [];
-                size = 0;
-            }
-            chunk.Add(record);
-            size += recordSize;
-        }
-        if (chunk.Count > 0)
-        {
-            connection.Send((byte)FrameTag.TopologyUpdate, TopologyCodec.EncodeRecords(chunk));
-        }
-    }
 
     /// <summary>Target size of one topology update: a quarter of the frame limit.</summary>
     private const int UpdateChunkBytes = WireFormat.MaxFrameBytes / 4;
@@ -313,7 +287,7 @@ public sealed partial class MeshNode
             return;
         }
         Link[] links = [.. _links.Values.OrderBy(l => l.Connection.Remote.Name)];
-        SendDigest(links[_random.Next(links.Length)].Connection);
+        QueueDigest(links[_random.Next(links.Length)]);
         GossipChannelStates(links);
     }
 }

@@ -10,8 +10,9 @@ namespace Weave.Gossip.Mesh;
 /// answers through <see cref="IMeshConnection.Send"/>, <see cref="IMeshConnection.Close"/> and
 /// <see cref="IMeshTransport.Dial"/>. Not thread-safe: the host calls it from one loop.
 /// <list type="bullet">
-/// <item>Connections: admission (ourselves, name collisions, duplicates, the limit), and our own
-/// topology record, re-versioned on every change.</item>
+/// <item>Connections: admission (ourselves, name collisions, duplicates, restarts, the limit), and
+/// our own topology record, re-versioned on every change.</item>
+/// <item>Sending (<c>MeshNode.Outbox.cs</c>): what a slow reader is owed is held back and coalesced.</item>
 /// <item>Topology (<c>MeshNode.Topology.cs</c>): changes flow as deltas along broadcast trees;
 /// digests of (name, UID, version) repair what deltas missed; unreachable peers are dropped.</item>
 /// <item>Targets (<c>MeshNode.Targets.cs</c>): direct and discovered peers dialled with backoff.</item>
@@ -76,8 +77,9 @@ public sealed partial class MeshNode
 
     /// <summary>
     /// A handshake completed. Returns false when the connection is refused (it is ourselves, its
-    /// name collides with ours, it duplicates a connection we keep, or we are at the limit); the
-    /// node has then closed it and forgets it.
+    /// name collides with ours, it duplicates a connection we keep, it claims the name of a peer
+    /// whose live connection we keep, or we are at the limit); the node has then closed it and
+    /// forgets it.
     /// </summary>
     public bool OnConnected(IMeshConnection connection)
     {
@@ -94,7 +96,8 @@ public sealed partial class MeshNode
         // A new UID under a known name is a restarted peer that knows nothing yet.
         bool strangers = !GossipRoutes.TryGetNextHop(connection.Remote.Name, out _) ||
             (_topology.TryGet(connection.Remote.Name, out PeerRecord? known) && known.Uid != connection.Remote.Uid);
-        _links[connection.Remote.Name] = new Link(connection, _time.GetUtcNow()) { DataPathHealthy = !_options.RequireDataPathHealth };
+        var link = new Link(connection, _time.GetUtcNow()) { DataPathHealthy = !_options.RequireDataPathHealth };
+        _links[connection.Remote.Name] = link;
         if (strangers)
         {
             _newNeighbours.Add(connection.Remote.Name);
@@ -110,9 +113,9 @@ public sealed partial class MeshNode
         // a link made during formation would otherwise miss what crossed its ends before.
         if ((connection.Outbound && strangers) || _links.Count <= FloodDegree())
         {
-            SendDigest(connection);
+            QueueDigest(link);
         }
-        SendChannelStates(connection);
+        SendChannelStates(link);
         return true;
     }
 
@@ -133,7 +136,16 @@ public sealed partial class MeshNode
         {
             if (existing.Connection.Remote.Uid != remote.Uid)
             {
-                // The peer restarted and the old connection has not noticed yet.
+                // The peer restarted and the old connection has not noticed yet, or someone
+                // claims its name. Without a password nothing proves who is who, so a connection
+                // that still hears heartbeats stays; a restarted peer gets in once it falls silent.
+                TimeSpan silent = _time.GetUtcNow() - existing.Connection.LastReceived;
+                if (!connection.Authenticated && silent < _options.SupersedeAfterSilence)
+                {
+                    return new Refusal($"{remote.Name} is connected already under another UID, and that connection is live " +
+                        $"(heard from {Math.Max(0, silent.TotalSeconds):0} s ago); a restarted peer is let in once it has been silent " +
+                        $"for {_options.SupersedeAfterSilence.TotalSeconds:0} s", Fatal: false);
+                }
                 DropLink(existing, "superseded: the peer restarted");
                 return null;
             }
@@ -149,10 +161,11 @@ public sealed partial class MeshNode
             }
             return new Refusal("duplicate connection", Fatal: false);
         }
-        // A peer we cannot reach any other way is let in beyond the limit: refusing it would keep
-        // it out of the mesh for good once discovery has filled every peer to the limit.
-        if (_options.ConnectionLimit > 0 && _links.Count >= _options.ConnectionLimit &&
-            GossipRoutes.TryGetNextHop(remote.Name, out _))
+        // Every connection counts, pending ones included. (A peer we could not reach otherwise
+        // used to be let in beyond the limit so that it could join; made-up peers, each new to
+        // us, then came in without end.) Newcomers find room because discovery stops one short
+        // of the limit (MeshNode.Targets.cs): a full mesh of up to the limit's peers keeps a slot.
+        if (_options.ConnectionLimit > 0 && _links.Count >= _options.ConnectionLimit)
         {
             return new Refusal($"connection limit {_options.ConnectionLimit} reached", Fatal: false);
         }
@@ -207,6 +220,7 @@ public sealed partial class MeshNode
             _gossipDue = now + JitteredGossipInterval();
             PeriodicGossip();
         }
+        RetryBacklogged(now);
         DialDueTargets(now);
     }
 
@@ -219,7 +233,7 @@ public sealed partial class MeshNode
             {
                 return DateTimeOffset.MaxValue;
             }
-            DateTimeOffset next = Min(Min(_updateDue, _recalcDue), _gossipDue);
+            DateTimeOffset next = Min(Min(_updateDue, _recalcDue), Min(_gossipDue, _backlogRetryDue));
             return Min(next, NextTargetDeadline());
         }
     }
@@ -325,6 +339,9 @@ public sealed partial class MeshNode
     private sealed record Link(IMeshConnection Connection, DateTimeOffset Since)
     {
         public bool DataPathHealthy { get; set; }
+
+        /// <summary>What the peer is owed and has not been sent while its queue is backed up.</summary>
+        public Outbox Outbox { get; } = new();
 
         public string DataPathReason { get; set; } = "waiting for UDP heartbeats";
     }

@@ -41,6 +41,23 @@ public sealed record MeshOptions
     /// </summary>
     public bool RequireDataPathHealth { get; init; }
 
+    /// <summary>
+    /// Without a password a newcomer claiming the name of a connected peer under a new UID (a
+    /// restart) replaces that connection only once it has heard nothing, not even a heartbeat
+    /// (every 10 s), for this long: a live peer cannot be knocked off by anyone who claims its name.
+    /// </summary>
+    public TimeSpan SupersedeAfterSilence { get; init; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>
+    /// While a connection has this many bytes queued and not yet taken by its socket, topology
+    /// records, digests and channel state for it are held back and coalesced (a newer record of a
+    /// peer replaces the older; a channel's state is sent once, as it is when the peer reads again).
+    /// </summary>
+    public long SendBacklogLimitBytes { get; init; } = 64 * 1024;
+
+    /// <summary>How often held-back messages are tried again when the host does not say its queue drained.</summary>
+    public TimeSpan BacklogRetryInterval { get; init; } = TimeSpan.FromMilliseconds(100);
+
     /// <summary>A connection that lived this long was healthy: its target's backoff starts over.</summary>
     public TimeSpan StableConnection { get; init; } = TimeSpan.FromMinutes(1);
 }

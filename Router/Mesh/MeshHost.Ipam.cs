@@ -32,7 +32,9 @@ public sealed partial class MeshHost : IIpamControl
             LogLevel level = LevelOf(e.Level);
             if (_log.IsEnabled(level))
             {
-                RouterLog.Ipam(_log, level, e.EventId, e.Message);
+                // Allocator messages quote peer nicknames, which come from the network.
+                string message = LogText.Escape(e.Message);
+                RouterLog.Ipam(_log, level, e.EventId, message);
             }
         };
         allocator.GroupCommit = true;

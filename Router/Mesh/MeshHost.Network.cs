@@ -10,6 +10,14 @@ public sealed partial class MeshHost
     private const int AcceptBurst = 20;
     private static readonly TimeSpan s_acceptInterval = TimeSpan.FromMilliseconds(50);
 
+    /// <summary>
+    /// One source address may start at most 10 handshakes at once, then one per 2 s: a real peer
+    /// reconnects a few times a minute at most; a flood from one address cannot take the whole
+    /// accept rate.
+    /// </summary>
+    private const int SourceBurst = 10;
+    private static readonly TimeSpan s_sourceInterval = TimeSpan.FromSeconds(2);
+
     /// <summary>Called by the node on the mesh loop; the outcome is posted back to the loop.</summary>
     public void Dial(PeerAddress address) => _ = DialAsync(address, _stop.Token);
 
@@ -30,7 +38,7 @@ public sealed partial class MeshHost
         catch (Exception e)
         {
             string error = e is SocketException se ? DescribeSocketError(se) : e.Message;
-            RouterLog.DialFailed(_log, address.ToString(), error);
+            RouterLog.DialFailed(_log, address.ToString(), LogText.Escape(error));
             Post(() => _node.OnDialFailed(address, error));
         }
     }
@@ -72,6 +80,7 @@ public sealed partial class MeshHost
     private async Task AcceptLoopAsync(CancellationToken ct)
     {
         var bucket = new TokenBucket(_time, AcceptBurst, s_acceptInterval);
+        var perSource = new SourceRateLimit(_time, SourceBurst, s_sourceInterval);
         while (!ct.IsCancellationRequested)
         {
             Socket socket;
@@ -94,6 +103,16 @@ public sealed partial class MeshHost
                 // A connection reset before we accepted it.
                 continue;
             }
+            if (socket.RemoteEndPoint is IPEndPoint source && !perSource.TryTake(source.Address))
+            {
+                if (_logThrottle.ShouldLog(RefusedKind, RefusalBurst))
+                {
+                    RouterLog.ConnectionRefused(_log, source.ToString(),
+                        $"more than {SourceBurst} handshakes from {source.Address} within {SourceBurst * s_sourceInterval.TotalSeconds:0} s");
+                }
+                socket.Dispose();
+                continue;
+            }
             _ = AcceptAsync(socket, ct);
         }
     }
@@ -108,7 +127,10 @@ public sealed partial class MeshHost
         }
         catch (Exception e) when (!ct.IsCancellationRequested)
         {
-            RouterLog.ConnectionRefused(_log, remote, e.Message);
+            if (_logThrottle.ShouldLog(HandshakeFailedKind, RefusalBurst))
+            {
+                RouterLog.ConnectionRefused(_log, remote, LogText.Escape(e.Message));
+            }
         }
         catch (Exception)
         {

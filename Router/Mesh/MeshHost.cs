@@ -22,15 +22,31 @@ public sealed partial class MeshHost : IMeshTransport, IMeshControl, IAsyncDispo
     private static readonly TimeSpan s_connectTimeout = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan s_maxIdleWait = TimeSpan.FromSeconds(1);
 
+    // Repeated events logged a few at a time (LogThrottle): what a storm of connections logs.
+    private const string RefusedKind = "connections refused";
+    private const string HandshakeFailedKind = "failed handshakes";
+    private const string EstablishedKind = "connections established";
+    private const string ClosedKind = "short-lived connections closed";
+    private const int RefusalBurst = 5;
+    private const int ConnectionBurst = 10;
+
+    /// <summary>A connection closed sooner than this after its handshake is logged within the throttle; a longer one always.</summary>
+    private static readonly TimeSpan s_shortLived = TimeSpan.FromSeconds(10);
+
     private readonly Socket _listener;
     private readonly ConnectionSetup _setup;
     private readonly IDataPlane _dataPlane;
     private readonly TimeProvider _time;
     private readonly ILogger _log;
     private readonly MeshNode _node;
+    // Unbounded as a channel, bounded by what feeds it: a connection's frames by its receive
+    // budget (TcpMeshConnection.ReceiveBudgetBytes), handshakes by the accept limits, API calls by
+    // the HTTP server's. A bound here would have to drop or block the loop's own work instead.
     private readonly Channel<Action> _mailbox = Channel.CreateUnbounded<Action>(new UnboundedChannelOptions { SingleReader = true });
     private readonly CancellationTokenSource _stop = new();
     private readonly List<Task> _loops = [];
+    private readonly LogThrottle _logThrottle;
+    private readonly MemoryReturn _memoryReturn;
 
     // Owned by the mesh loop: which connection each data peer came from.
     private readonly Dictionary<PeerName, (TcpMeshConnection Connection, DataPeer Peer)> _dataPeers = [];
@@ -46,15 +62,18 @@ public sealed partial class MeshHost : IMeshTransport, IMeshControl, IAsyncDispo
         _dataPlane = dataPlane;
         _time = time;
         _log = log;
+        _logThrottle = new LogThrottle(time, TimeSpan.FromMinutes(1));
+        _memoryReturn = new MemoryReturn(time);
         _setup = new ConnectionSetup(self, dataPort, time, random, security, trust, dataPlane.TakesChunks);
         _node = new MeshNode(self, options, this, time, random);
         _node.DataRoutesChanged += routes => _dataPlane.SetRoutes(routes);
+        _node.DialHeldBack += (target, reason) => RouterLog.DialHeldBack(_log, target.ToString(), reason);
         _dataPlane.DataPathHealthChanged += (peer, healthy, reason) => Post(() => OnDataPathHealth(peer, healthy, reason));
         _node.PeersRemoved += removed =>
         {
             foreach (PeerRecord record in removed)
             {
-                RouterLog.PeerRemoved(_log, record.Display);
+                RouterLog.PeerRemoved(_log, LogText.Escape(record.Display));
             }
         };
     }
@@ -153,6 +172,11 @@ public sealed partial class MeshHost : IMeshTransport, IMeshControl, IAsyncDispo
             _node.Tick();
             _allocator?.Tick();
             StartIpamWrite();
+            _memoryReturn.Tick();
+            foreach ((string kind, int count) in _logThrottle.TakeSuppressed())
+            {
+                RouterLog.Suppressed(_log, count, kind, (int)_logThrottle.Interval.TotalSeconds);
+            }
             DateTimeOffset next = _node.NextDeadline;
             if (_allocator is not null && _allocator.NextDeadline < next)
             {
@@ -180,7 +204,10 @@ public sealed partial class MeshHost : IMeshTransport, IMeshControl, IAsyncDispo
     {
         if (!_node.OnConnected(connection))
         {
-            RouterLog.ConnectionRefused(_log, connection.RemoteAddress, connection.CloseReason ?? "refused");
+            if (_logThrottle.ShouldLog(RefusedKind, RefusalBurst))
+            {
+                RouterLog.ConnectionRefused(_log, connection.RemoteAddress, LogText.Escape($"{connection.Remote.Display}: {connection.CloseReason ?? "refused"}"));
+            }
             connection.Discard();
             return;
         }
@@ -191,17 +218,34 @@ public sealed partial class MeshHost : IMeshTransport, IMeshControl, IAsyncDispo
         // trust each other's address: then it has none and our data goes as without a password
         // (docs/encryption.md).
         DataSealing? sealing = connection.DataKeys is { } keys ? DataSealing.FromKeys(keys, _time, _dataPlane.SealingCounters) : null;
-        var peer = new DataPeer(name, connection.Remote.Display, new IPEndPoint(address, connection.Intro.DataPort),
+        // Its display name is logged by the data plane: escaped once here, as network text.
+        var peer = new DataPeer(name, LogText.Escape(connection.Remote.Display), new IPEndPoint(address, connection.Intro.DataPort),
             new IPEndPoint(address, connection.Intro.DataPort - 1), sealing) { TakesChunks = connection.Intro.TakesChunks };
         _dataPeers[name] = (connection, peer);
         _dataPlane.AddPeer(peer);
-        RouterLog.ConnectionEstablished(_log, connection.Remote.Display, connection.RemoteEndPoint,
-            connection.Outbound ? "outbound" : "inbound", connection.Version);
+        if (_logThrottle.ShouldLog(EstablishedKind, ConnectionBurst))
+        {
+            RouterLog.ConnectionEstablished(_log, LogText.Escape(connection.Remote.Display), connection.RemoteEndPoint,
+                connection.Outbound ? "outbound" : "inbound", connection.Version);
+        }
         if (connection.ControlSealed && !connection.Encrypted)
         {
-            RouterLog.DataUnencryptedTrusted(_log, connection.Remote.Display);
+            RouterLog.DataUnencryptedTrusted(_log, LogText.Escape(connection.Remote.Display));
         }
-        connection.Start((c, tag, body) => Post(() => _node.OnMessage(c, tag, body)), _stop.Token);
+        connection.Start(
+            (c, tag, body) => Post(() =>
+            {
+                try
+                {
+                    _node.OnMessage(c, tag, body);
+                }
+                finally
+                {
+                    c.FrameHandled(body.Length);
+                }
+            }),
+            c => Post(() => _node.OnSendDrained(c)),
+            _stop.Token);
         _ = connection.Completion.ContinueWith(
             t => Post(() => OnClosed(connection, t.Result)),
             CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
@@ -210,13 +254,17 @@ public sealed partial class MeshHost : IMeshTransport, IMeshControl, IAsyncDispo
     private void OnClosed(TcpMeshConnection connection, string reason)
     {
         _node.OnClosed(connection, reason);
+        _memoryReturn.OnConnectionClosed();
         PeerName name = connection.Remote.Name;
         if (_dataPeers.TryGetValue(name, out var current) && current.Connection == connection)
         {
             _dataPeers.Remove(name);
             _dataPlane.RemovePeer(name);
         }
-        RouterLog.ConnectionClosed(_log, connection.Remote.Display, connection.RemoteEndPoint, reason);
+        if (_time.GetElapsedTime(connection.HandshakeDone) >= s_shortLived || _logThrottle.ShouldLog(ClosedKind, ConnectionBurst))
+        {
+            RouterLog.ConnectionClosed(_log, LogText.Escape(connection.Remote.Display), connection.RemoteEndPoint, LogText.Escape(reason));
+        }
     }
 
     /// <summary>On the mesh loop: the data plane's verdict on a neighbour's UDP path, for the connection it belongs to.</summary>

@@ -35,7 +35,21 @@ internal sealed class SimulatedConnection : IMeshConnection
     public SimulatedConnection Other { get; set; } = null!;
 
     /// <summary>This end sends and receives nothing more.</summary>
-    public bool Closed { get; set; }
+    public bool Closed
+    {
+        get => ClosedAt is not null;
+        set => ClosedAt = value ? ClosedAt ?? _mesh.Now : null;
+    }
+
+    /// <summary>When this end was closed.</summary>
+    public DateTimeOffset? ClosedAt { get; private set; }
+
+    /// <summary>
+    /// A working link carries the other end's heartbeats (the router sends one every 10 s), so
+    /// this end hears something all the time; a cut link or a closed other end falls silent then.
+    /// </summary>
+    public DateTimeOffset LastReceived =>
+        Link.CutAt is { } cut ? Min(cut, Other.ClosedAt ?? cut) : Other.ClosedAt ?? _mesh.Now;
 
     /// <summary>The owner's OnConnected returned true.</summary>
     public bool Accepted { get; set; }
@@ -53,6 +67,8 @@ internal sealed class SimulatedConnection : IMeshConnection
 
     public void Close(string reason) => _mesh.OnCloseRequested(this, reason);
 
+    private static DateTimeOffset Min(DateTimeOffset a, DateTimeOffset b) => a < b ? a : b;
+
     public override string ToString() => $"{Owner.Index}{(Outbound ? "->" : "<-")}{Other?.Owner.Index}#{ConnectionUid:x}";
 }
 
@@ -60,5 +76,8 @@ internal sealed class SimulatedConnection : IMeshConnection
 internal sealed class SimulatedLink
 {
     /// <summary>A partition or a crash broke it: nothing more gets through.</summary>
-    public bool Cut { get; set; }
+    public bool Cut => CutAt is not null;
+
+    /// <summary>When a partition or a crash broke it.</summary>
+    public DateTimeOffset? CutAt { get; set; }
 }

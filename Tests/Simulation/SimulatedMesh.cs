@@ -267,7 +267,7 @@ public sealed partial class SimulatedMesh
     /// <summary>Cuts the link under <paramref name="end"/>; each end still open learns it after the detection delay.</summary>
     private void BreakLink(SimulatedConnection end, string reason)
     {
-        end.Link.Cut = true;
+        end.Link.CutAt ??= Now;
         long at = _nowTicks + Options.FailureDetectionDelay.Ticks;
         foreach (SimulatedConnection e in new[] { end, end.Other })
         {

@@ -55,8 +55,8 @@ public sealed class SealedConnectionTests
 
         var receivedAtB = Channel.CreateUnbounded<(byte, byte[])>();
         var receivedAtA = Channel.CreateUnbounded<(byte, byte[])>();
-        a.Start((_, tag, body) => receivedAtA.Writer.TryWrite((tag, body)), TestToken);
-        b.Start((_, tag, body) => receivedAtB.Writer.TryWrite((tag, body)), TestToken);
+        a.Start((_, tag, body) => receivedAtA.Writer.TryWrite((tag, body)), _ => { }, TestToken);
+        b.Start((_, tag, body) => receivedAtB.Writer.TryWrite((tag, body)), _ => { }, TestToken);
         for (int i = 0; i < 100; i++)
         {
             a.Send((byte)FrameTag.Gossip, new byte[] { (byte)i, 1, 2, 3 });
@@ -111,8 +111,8 @@ public sealed class SealedConnectionTests
         }
         // The control plane still works (sealed) over a link whose data goes in clear.
         var received = Channel.CreateUnbounded<byte[]>();
-        b.Start((_, _, body) => received.Writer.TryWrite(body), TestToken);
-        a.Start((_, _, _) => { }, TestToken);
+        b.Start((_, _, body) => received.Writer.TryWrite(body), _ => { }, TestToken);
+        a.Start((_, _, _) => { }, _ => { }, TestToken);
         a.Send((byte)FrameTag.Gossip, new byte[] { 7, 7 });
         Assert.Equal(new byte[] { 7, 7 }, await received.Reader.ReadAsync(TestToken));
         a.Close("test over");
@@ -144,7 +144,7 @@ public sealed class SealedConnectionTests
         HandshakeResult atB = await Handshake.RunAsync(stream, reader, ProtocolHeader.Ours, intro, TimeSpan.FromSeconds(10),
             TimeProvider.System, TestToken, Security, outbound: false);
         TcpMeshConnection a = await atA;
-        a.Start((_, _, _) => { }, TestToken);
+        a.Start((_, _, _) => { }, _ => { }, TestToken);
 
         byte[] record = atB.Session!.Sealer.Seal(FrameCodec.Encode(FrameTag.Gossip, "gossip"u8).AsSpan(WireFormat.FrameLengthSizeBytes));
         record[^1] ^= 0x80;

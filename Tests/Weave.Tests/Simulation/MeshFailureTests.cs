@@ -102,4 +102,36 @@ public sealed class MeshFailureTests(ITestOutputHelper output)
         Assert.Equal(4, mesh.LiveCount);
         mesh.CheckContract();
     }
+
+    /// <summary>
+    /// Without a password a restarted peer cannot prove it is the peer its old connections
+    /// belong to: it is let in once they have been silent for <c>SupersedeAfterSilence</c>, long
+    /// before the old ends would have noticed by themselves (here two minutes), and not before.
+    /// </summary>
+    [Fact]
+    public void RestartUnnoticed_LetInOnceTheOldConnectionsFallSilent()
+    {
+        var options = new SimulationOptions { Mesh = Sim.FastGossip, FailureDetectionDelay = TimeSpan.FromMinutes(2) };
+        SimulatedMesh mesh = Sim.Create(26, options);
+        mesh.AddChain(4);
+        mesh.RunUntilConverged(TimeSpan.FromSeconds(15));
+        ulong oldUid = mesh[1].Identity!.Uid;
+
+        mesh.Restart(1);
+        TimeSpan silence = options.Mesh.SupersedeAfterSilence;
+        mesh.RunFor(silence - TimeSpan.FromSeconds(1));
+        foreach (int other in new[] { 0, 2 })
+        {
+            mesh.Check(mesh.Node(other).Topology.TryGet(mesh[1].Name, out var before) && before!.Uid == oldUid,
+                $"peer {other} took the restarted peer in before its old connection fell silent");
+        }
+
+        mesh.RunUntilConverged(TimeSpan.FromSeconds(60), "the restarted peer was not let in after the silence");
+        foreach (SimulatedPeer p in mesh.LivePeers)
+        {
+            Assert.True(p.LiveNode.Topology.TryGet(mesh[1].Name, out var record));
+            Assert.NotEqual(oldUid, record!.Uid);
+        }
+        mesh.CheckContract();
+    }
 }

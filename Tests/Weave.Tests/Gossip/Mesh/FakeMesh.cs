@@ -14,6 +14,17 @@ internal sealed class FakeConnection(PeerIdentity remote, bool outbound, string 
     public Queue<(byte Tag, byte[] Body)> Sent { get; } = new();
     public string? ClosedReason { get; private set; }
 
+    /// <summary>The handshake proved the password (a sealed connection).</summary>
+    public bool Authenticated { get; init; }
+
+    /// <summary>Null while heartbeats arrive; else when the last thing was heard.</summary>
+    public DateTimeOffset? SilentSince { get; set; }
+
+    public DateTimeOffset LastReceived => SilentSince ?? DateTimeOffset.MaxValue;
+
+    /// <summary>What the host would have queued and not yet written: set by a test to act as a peer that does not read.</summary>
+    public long SendBacklogBytes { get; set; }
+
     /// <summary>The other end, when the connection joins two nodes of a <see cref="FakeMesh"/>.</summary>
     public FakeConnection? Peer { get; set; }
 

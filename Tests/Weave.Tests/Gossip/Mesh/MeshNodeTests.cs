@@ -61,16 +61,49 @@ public sealed class MeshNodeTests
     }
 
     [Fact]
-    public void OnConnected_PeerWithNewUid_SupersedesTheOldConnection()
+    public void OnConnected_PeerWithNewUid_OldConnectionStillHeard_RefusedWithoutPassword()
+    {
+        var mesh = new FakeMesh();
+        MeshNode node = mesh.Add(1);
+        var old = new FakeConnection(new PeerIdentity(new PeerName(2), "n2", 1), outbound: false, "10.0.0.2:40000", 1);
+        var claimant = new FakeConnection(new PeerIdentity(new PeerName(2), "n2", 2), outbound: false, "10.0.0.66:40001", 9);
+        Assert.True(node.OnConnected(old));
+        old.SilentSince = mesh.Time.GetUtcNow();
+        mesh.Time.Advance(TimeSpan.FromSeconds(9));
+
+        Assert.False(node.OnConnected(claimant));
+        Assert.Null(old.ClosedReason);
+        Assert.Contains("connection is live", claimant.ClosedReason, StringComparison.Ordinal);
+        Assert.Equal(1, node.ConnectionCount);
+    }
+
+    [Fact]
+    public void OnConnected_PeerWithNewUid_OldConnectionSilent_SupersedesIt()
     {
         var mesh = new FakeMesh();
         MeshNode node = mesh.Add(1);
         var old = new FakeConnection(new PeerIdentity(new PeerName(2), "n2", 1), outbound: false, "10.0.0.2:40000", 1);
         var restarted = new FakeConnection(new PeerIdentity(new PeerName(2), "n2", 2), outbound: false, "10.0.0.2:40001", 9);
         Assert.True(node.OnConnected(old));
+        old.SilentSince = mesh.Time.GetUtcNow();
+        mesh.Time.Advance(FakeMesh.Options.SupersedeAfterSilence);
+
         Assert.True(node.OnConnected(restarted));
         Assert.StartsWith("superseded", old.ClosedReason, StringComparison.Ordinal);
         Assert.Equal(1, node.ConnectionCount);
+    }
+
+    [Fact]
+    public void OnConnected_PeerWithNewUid_Authenticated_SupersedesALiveConnection()
+    {
+        var mesh = new FakeMesh();
+        MeshNode node = mesh.Add(1);
+        var old = new FakeConnection(new PeerIdentity(new PeerName(2), "n2", 1), outbound: false, "10.0.0.2:40000", 1) { Authenticated = true };
+        var restarted = new FakeConnection(new PeerIdentity(new PeerName(2), "n2", 2), outbound: false, "10.0.0.2:40001", 9) { Authenticated = true };
+        Assert.True(node.OnConnected(old));
+
+        Assert.True(node.OnConnected(restarted));
+        Assert.StartsWith("superseded", old.ClosedReason, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -89,14 +122,64 @@ public sealed class MeshNodeTests
     }
 
     [Fact]
-    public void OnConnected_AtTheLimit_UnreachablePeer_LetInSoItCanJoin()
+    public void OnConnected_AtTheLimit_UnreachablePeer_RefusedAsWell()
     {
         var mesh = new FakeMesh();
         MeshNode node = mesh.Add(1, FakeMesh.Options with { ConnectionLimit = 1 });
         Assert.True(node.OnConnected(new FakeConnection(new PeerIdentity(new PeerName(2), "n2", 2), false, "10.0.0.2:1", 1)));
         var newcomer = new FakeConnection(new PeerIdentity(new PeerName(3), "n3", 3), false, "10.0.0.3:1", 2);
-        Assert.True(node.OnConnected(newcomer));
-        Assert.Equal(2, node.ConnectionCount);
+        Assert.False(node.OnConnected(newcomer));
+        Assert.Equal("connection limit 1 reached", newcomer.ClosedReason);
+        Assert.Equal(1, node.ConnectionCount);
+    }
+
+    [Fact]
+    public void Start_LimitOne_TwoTargets_DialsOneAtATime()
+    {
+        var mesh = new FakeMesh();
+        MeshNode node = mesh.Add(1, FakeMesh.Options with { ConnectionLimit = 1 });
+        node.Start([new PeerAddress("10.0.0.2", 6783), new PeerAddress("10.0.0.3", 6783)]);
+        node.Tick();
+        PeerAddress dialled = Assert.Single(mesh.Transports[0].Dials);
+
+        var connection = new FakeConnection(new PeerIdentity(new PeerName(2), "n2", 2), true, dialled.ToString(), 1);
+        Assert.True(node.OnConnected(connection));
+        mesh.Time.Advance(TimeSpan.FromMinutes(1));
+        node.Tick();
+        Assert.Single(mesh.Transports[0].Dials);
+        Assert.Contains(node.Status().Connections, r => r.Info.Contains("connection limit 1 reached", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void BackedUpLink_RecordsCoalesced_OneUpdateWithTheLatestOnceItDrains()
+    {
+        var mesh = new FakeMesh();
+        MeshNode node = mesh.Add(1);
+        var slow = new FakeConnection(new PeerIdentity(new PeerName(2), "n2", 2), false, "10.0.0.2:1", 1);
+        Assert.True(node.OnConnected(slow));
+        mesh.Time.Advance(TimeSpan.FromSeconds(1));
+        node.Tick();
+        slow.Sent.Clear();
+        slow.SendBacklogBytes = FakeMesh.Options.SendBacklogLimitBytes;
+
+        for (int i = 3; i < 23; i++)
+        {
+            // Every connection re-versions our record, which went to every link each time.
+            Assert.True(node.OnConnected(new FakeConnection(new PeerIdentity(new PeerName((ulong)i), $"n{i}", (ulong)i), false, $"10.0.0.{i}:1", (ulong)i)));
+            mesh.Time.Advance(TimeSpan.FromMilliseconds(300));
+            node.Tick();
+        }
+        Assert.DoesNotContain(slow.Sent, m => m.Tag == (byte)FrameTag.TopologyUpdate);
+
+        slow.SendBacklogBytes = 0;
+        node.OnSendDrained(slow);
+        var updates = slow.Sent.Where(m => m.Tag == (byte)FrameTag.TopologyUpdate).ToList();
+        (byte _, byte[] body) = Assert.Single(updates);
+        Assert.True(TopologyCodec.TryDecodeRecords(body, out IReadOnlyList<PeerRecord>? records, out string error), error);
+        PeerRecord ours = Assert.Single(records, r => r.Name == node.Self.Name);
+        Assert.True(node.Topology.TryGet(node.Self.Name, out PeerRecord? current));
+        Assert.Equal(current.Version, ours.Version);
+        Assert.Equal(21, ours.Connections.Count);
     }
 
     [Fact]
@@ -164,6 +247,9 @@ public sealed class MeshNodeTests
         }
         Assert.True(a.Topology.TryGet(b.Self.Name, out PeerRecord? old));
 
+        // b is gone: a hears nothing more on its connection to it.
+        mesh.Connections.Single(c => c.Node == a && c.Connection.Remote.Name == b.Self.Name).Connection.SilentSince = mesh.Time.GetUtcNow();
+        mesh.Time.Advance(FakeMesh.Options.SupersedeAfterSilence);
         MeshNode restarted = mesh.Add(2, uid: 77);
         mesh.Connect(restarted, a);
         mesh.Pump(TimeSpan.FromSeconds(2));
