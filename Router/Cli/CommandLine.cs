@@ -35,10 +35,25 @@ public static class CommandLine
         }
         catch (Exception e) when (e is LaunchException or CliException)
         {
-            await Console.Error.WriteLineAsync($"weave: {e.Message}").ConfigureAwait(false);
+            await Console.Error.WriteLineAsync($"weave: {OneLine(e.Message)}").ConfigureAwait(false);
+            return ExitFailure;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // Our bug, not the operator's input: still one line (the rule for every failure), and
+            // the whole exception only when asked for with --log-level debug.
+            await Console.Error.WriteLineAsync($"weave: unexpected error (a bug, please report it): {e.GetType().Name}: {OneLine(e.Message)}").ConfigureAwait(false);
+            if (parsed.GetResult("--log-level") is { } level && level.Tokens.Any(t => t.Value == "debug"))
+            {
+                await Console.Error.WriteLineAsync(e.ToString()).ConfigureAwait(false);
+            }
             return ExitFailure;
         }
     }
+
+    /// <summary>A message as one line: values echoed from input may hold newlines or other control characters.</summary>
+    internal static string OneLine(string message) =>
+        string.Concat(message.Trim().Select(c => char.IsControl(c) ? '?' : c));
 
     private static RootCommand Build()
     {
