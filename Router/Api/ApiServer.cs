@@ -19,14 +19,15 @@ public sealed class ApiServer : IAsyncDisposable
     private ApiServer(WebApplication app) => _app = app;
 
     /// <summary>Starts listening; throws <see cref="IOException"/> when the address is taken.</summary>
+    /// <param name="bridge">The bridge's addresses, for <c>weave expose</c> and <c>weave hide</c>.</param>
     /// <param name="dataPlane">The data plane's state for <c>/report</c>, or null while there is none.</param>
     public static async Task<ApiServer> StartAsync(IPEndPoint endPoint, RouterInfo info, Func<bool> isReady,
-        IMeshControl mesh, IIpamControl ipam, Action<IPAddress, int> addToBridge, Func<DataPlaneReport?> dataPlane, CancellationToken ct)
+        IMeshControl mesh, IIpamControl ipam, IBridgeAddresses bridge, Func<DataPlaneReport?> dataPlane, CancellationToken ct)
     {
         WebApplication app = LocalWebApp.Create(endPoint);
 
         app.MapMeshEndpoints(mesh, isReady, info, async ct => StatusText.IpamSummary(await ipam.StatusAsync(ct).ConfigureAwait(false)));
-        app.MapIpamEndpoints(ipam, isReady, addToBridge);
+        app.MapIpamEndpoints(ipam, isReady, bridge);
         MapReport(app, info, isReady, mesh, ipam, dataPlane);
         MapHealth(app, isReady, mesh);
         await app.StartAsync(ct).ConfigureAwait(false);

@@ -13,8 +13,9 @@ namespace Weave.Router.Api;
 /// the default subnet or the one given), <c>GET</c> looks up, <c>PUT /ip/{id}/{ip}/{plen}</c>
 /// claims, <c>DELETE /ip/{id}[/{ip}]</c> frees, <c>GET /ip</c> lists ours as JSON,
 /// <c>DELETE /peer/{name}</c> reclaims a dead peer's space, <c>DELETE /peer</c> hands ours over,
-/// <c>POST /expose/{ip}/{plen}</c> gives the host that address on the bridge,
-/// <c>GET /status/ipam</c> shows each peer's share. Answers are text (an address as
+/// <c>POST</c> and <c>DELETE /expose</c> give the host an address on the bridge and take it back
+/// (<see cref="ExposeEndpoints"/>), <c>GET /status/ipam</c> shows each peer's share. An address on
+/// the bridge is not freed by <c>DELETE /ip</c> (409): it is in use by the host. Answers are text (an address as
 /// <c>10.32.0.5/12</c>); errors say why with a status code by kind: 400 bad input, 404 unknown,
 /// 409 conflict, 503 not ready or no space (worth retrying), 500 state not saved.
 /// </summary>
@@ -28,13 +29,13 @@ public static class IpamEndpoints
     /// <summary>Weave's ID for the address that <c>weave expose</c> gives the host on the bridge.</summary>
     public const string ExposeId = "weave:expose";
 
-    /// <param name="addToBridge">Puts an address on the bridge <c>weave</c> (for <c>POST /expose</c>); throws with the reason when it cannot.</param>
-    public static void MapIpamEndpoints(this WebApplication app, IIpamControl ipam, Func<bool> isReady, Action<IPAddress, int> addToBridge)
+    /// <param name="bridge">The bridge's addresses: <c>POST /expose</c> puts one there, and <c>DELETE /ip</c> refuses to free one that is there.</param>
+    public static void MapIpamEndpoints(this WebApplication app, IIpamControl ipam, Func<bool> isReady, IBridgeAddresses bridge)
     {
-        ArgumentNullException.ThrowIfNull(addToBridge);
         ArgumentNullException.ThrowIfNull(app);
         ArgumentNullException.ThrowIfNull(ipam);
         ArgumentNullException.ThrowIfNull(isReady);
+        ArgumentNullException.ThrowIfNull(bridge);
 
         async Task<IResult> WhenReady(Func<Task<IResult>> handle)
         {
@@ -50,6 +51,34 @@ public static class IpamEndpoints
             {
                 return Results.Text(e.Message + "\n", statusCode: StatusCodes.Status503ServiceUnavailable);
             }
+        }
+
+        // An address on the bridge is the host's while it is there: freeing it would let the next
+        // pod have it. `weave hide` takes it off and frees it.
+        async Task<IResult?> OnBridgeAsync(string id, IPAddress? only, CancellationToken ct)
+        {
+            IReadOnlyList<(IPAddress Address, int PrefixLength)> onBridge;
+            try
+            {
+                onBridge = bridge.List();
+            }
+            catch (Exception e) when (e is Weave.Linux.LinuxError or InvalidOperationException)
+            {
+                return Results.Text($"cannot list the addresses of bridge {bridge.Name}: {e.Message}\n", statusCode: StatusCodes.Status500InternalServerError);
+            }
+            if (onBridge.Count == 0)
+            {
+                return null;
+            }
+            foreach (IpamAllocation a in await ipam.LookupAsync(id, ct).ConfigureAwait(false))
+            {
+                if ((only is null || a.Address.Equals(only)) && onBridge.Any(b => b.Address.Equals(a.Address)))
+                {
+                    return Failure(IpamErrorKind.Conflict,
+                        $"{a.Address}/{a.PrefixLength} of {MeshEndpoints.Shorten(id)} is on bridge {bridge.Name}, in use by the host: `weave hide {a.Address}` takes it off and frees it");
+                }
+            }
+            return null;
         }
 
         app.MapPost("/ip/{id}", (string id, HttpRequest request, CancellationToken ct) => WhenReady(async () =>
@@ -76,7 +105,7 @@ public static class IpamEndpoints
 
         app.MapPut("/ip/{id}/{ip}/{plen}", (string id, string ip, string plen, HttpRequest request, CancellationToken ct) => WhenReady(async () =>
         {
-            if (!Address(ip, out IPAddress? address, out string? error) || !PrefixLength(plen, out int prefixLength, out error) ||
+            if (!TryAddress(ip, out IPAddress? address, out string? error) || !TryPrefixLength(plen, out int prefixLength, out error) ||
                 !Metadata(request, out var metadata, out error))
             {
                 return BadRequest(error);
@@ -85,12 +114,18 @@ public static class IpamEndpoints
         }));
 
         app.MapDelete("/ip/{id}", (string id, CancellationToken ct) => WhenReady(async () =>
-            Freed(await ipam.ReleaseAsync(id, null, ct).ConfigureAwait(false))));
+            await OnBridgeAsync(id, null, ct).ConfigureAwait(false)
+                ?? Freed(await ipam.ReleaseAsync(id, null, ct).ConfigureAwait(false))));
 
         app.MapDelete("/ip/{id}/{ip}", (string id, string ip, CancellationToken ct) => WhenReady(async () =>
-            Address(ip, out IPAddress? address, out string? error)
-                ? Freed(await ipam.ReleaseAsync(id, address, ct).ConfigureAwait(false))
-                : BadRequest(error)));
+        {
+            if (!TryAddress(ip, out IPAddress? address, out string? error))
+            {
+                return BadRequest(error);
+            }
+            return await OnBridgeAsync(id, address, ct).ConfigureAwait(false)
+                ?? Freed(await ipam.ReleaseAsync(id, address, ct).ConfigureAwait(false));
+        }));
 
         app.MapGet("/ip", (CancellationToken ct) => WhenReady(async () =>
             Results.Text(OwnedJson(await ipam.ListAsync(ct).ConfigureAwait(false)), "application/json")));
@@ -101,30 +136,7 @@ public static class IpamEndpoints
         app.MapDelete("/peer", (CancellationToken ct) => WhenReady(async () =>
             Removed(await ipam.HandOffAsync(ct).ConfigureAwait(false))));
 
-        // weave expose: the address is claimed for weave:expose, then put on the bridge, so the
-        // host reaches pods (and a failed claim leaves the bridge untouched).
-        app.MapPost("/expose/{ip}/{plen}", (string ip, string plen, CancellationToken ct) => WhenReady(async () =>
-        {
-            if (!Address(ip, out IPAddress? address, out string? error) || !PrefixLength(plen, out int prefixLength, out error))
-            {
-                return BadRequest(error);
-            }
-            AllocationResult claimed = await ipam.ClaimAsync(ExposeId, address!, prefixLength, null, ct).ConfigureAwait(false);
-            if (!claimed.Succeeded)
-            {
-                return Failure(claimed.Error, claimed.Message);
-            }
-            try
-            {
-                addToBridge(address!, prefixLength);
-            }
-            catch (Exception e) when (e is Weave.Linux.LinuxError or InvalidOperationException)
-            {
-                await ipam.ReleaseAsync(ExposeId, address, ct).ConfigureAwait(false);
-                return Results.Text($"cannot put {address}/{prefixLength} on the bridge: {e.Message}\n", statusCode: StatusCodes.Status500InternalServerError);
-            }
-            return Results.Text($"{address}/{prefixLength}");
-        }));
+        ExposeEndpoints.Map(app, ipam, bridge, WhenReady);
 
         MapIpamStatus(app, ipam, isReady);
     }
@@ -173,7 +185,7 @@ public static class IpamEndpoints
             : Failure(IpamErrorKind.NotFound, subnet is null ? $"no address recorded for {MeshEndpoints.Shorten(id)}" : $"no address recorded for {MeshEndpoints.Shorten(id)} in {subnet}");
     }
 
-    private static IResult Failure(IpamErrorKind kind, string message) => Results.Text(message + "\n", statusCode: kind switch
+    internal static IResult Failure(IpamErrorKind kind, string message) => Results.Text(message + "\n", statusCode: kind switch
     {
         IpamErrorKind.Invalid => StatusCodes.Status400BadRequest,
         IpamErrorKind.NotFound => StatusCodes.Status404NotFound,
@@ -182,9 +194,9 @@ public static class IpamEndpoints
         _ => StatusCodes.Status500InternalServerError,
     });
 
-    private static IResult BadRequest(string? error) => Results.Text(error + "\n", statusCode: StatusCodes.Status400BadRequest);
+    internal static IResult BadRequest(string? error) => Results.Text(error + "\n", statusCode: StatusCodes.Status400BadRequest);
 
-    private static bool Address(string text, out IPAddress? address, out string? error)
+    internal static bool TryAddress(string text, out IPAddress? address, out string? error)
     {
         if (IPAddress.TryParse(text, out address) && address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork && text.Count(c => c == '.') == 3)
         {
@@ -195,7 +207,7 @@ public static class IpamEndpoints
         return false;
     }
 
-    private static bool PrefixLength(string text, out int prefixLength, out string? error)
+    internal static bool TryPrefixLength(string text, out int prefixLength, out string? error)
     {
         if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out prefixLength) && prefixLength <= 32)
         {
@@ -209,7 +221,7 @@ public static class IpamEndpoints
     private static bool Subnet(string ip, string plen, out Cidr subnet, out string? error)
     {
         subnet = default;
-        if (!Address(ip, out IPAddress? address, out error) || !PrefixLength(plen, out int prefixLength, out error))
+        if (!TryAddress(ip, out IPAddress? address, out error) || !TryPrefixLength(plen, out int prefixLength, out error))
         {
             return false;
         }

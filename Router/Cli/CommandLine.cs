@@ -14,7 +14,7 @@ namespace Weave.Router.Cli;
 /// The <c>weave</c> command line: Weave Net's commands and flag names. Parse errors and failures
 /// print one line on stderr (<c>weave: ...</c>) and exit non-zero.
 /// </summary>
-public static class CommandLine
+public static partial class CommandLine
 {
     public const int ExitFailure = 1;
     public const int ExitUsage = 2;
@@ -66,6 +66,8 @@ public static class CommandLine
         root.Subcommands.Add(BuildPs());
         root.Subcommands.Add(BuildInstallCni());
         root.Subcommands.Add(BuildReset());
+        root.Subcommands.Add(BuildExpose());
+        root.Subcommands.Add(BuildHide());
         root.Subcommands.Add(BuildGet("report", "/report", "Print the router's full state as JSON"));
         var version = new Command("version", "Print the version");
         version.SetAction(_ => Console.WriteLine($"weave {RouterHost.Info.Version}"));

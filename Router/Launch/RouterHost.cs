@@ -63,8 +63,9 @@ public sealed class RouterHost
         ControlSecurity? security = password is null ? null : new ControlSecurity(password, _controlCrypto);
         var meshControl = new LateMeshControl();
         RouterInfo info = InfoFor(mtu);
+        var bridgeAddresses = new NetlinkBridgeAddresses(_options.Bridge);
         ApiServer api = await ServeAsync("the HTTP API", _options.HttpEndPoint, () =>
-            ApiServer.StartAsync(_options.HttpEndPoint, info, () => _ready, meshControl, meshControl, AddToBridge, () => _forwarder?.Report(), stop)).ConfigureAwait(false);
+            ApiServer.StartAsync(_options.HttpEndPoint, info, () => _ready, meshControl, meshControl, bridgeAddresses, () => _forwarder?.Report(), stop)).ConfigureAwait(false);
         MetricsServer? metrics = null;
         StatusServer? statusServer = null;
         try
@@ -119,9 +120,11 @@ public sealed class RouterHost
                 _ready = started = true;
                 RouterLog.Ready(log, self.Name.ToString(), self.NickName, (IPEndPoint)listener.LocalEndPoint!,
                     udp.LocalEndPoint, _options.Vni, _options.Bridge, bridge.Tap.Name, mtu, _options.HttpEndPoint);
-                kube?.Start(mesh, AddToBridge);
+                kube?.Start(mesh, bridgeAddresses.Add);
+                Task keepBridge = BridgeAddressKeeper.RunAsync(mesh, bridgeAddresses, _options.IpamRange, _time, log, stop);
 
                 await WaitAsync(stop).ConfigureAwait(false);
+                await keepBridge.ConfigureAwait(false);
                 if (kube is not null)
                 {
                     await kube.DisposeAsync().ConfigureAwait(false);
@@ -301,14 +304,6 @@ public sealed class RouterHost
                 : e.Message;
             throw new LaunchException($"cannot serve {what} on {endPoint}: {why}");
         }
-    }
-
-    /// <summary><c>weave expose</c>: the address goes on our bridge (idempotent).</summary>
-    private void AddToBridge(IPAddress address, int prefixLength)
-    {
-        using RouteNetlink netlink = RouteNetlink.Open();
-        LinkInfo bridge = netlink.GetLink(_options.Bridge) ?? throw new InvalidOperationException($"bridge {_options.Bridge} does not exist");
-        netlink.AddAddress(bridge.Index, address, prefixLength);
     }
 
     /// <summary>The overlay MTU (<see cref="OverlayMtuChoice"/>), logged once with where it came from.</summary>
