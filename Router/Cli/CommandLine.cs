@@ -66,6 +66,7 @@ public static partial class CommandLine
         root.Subcommands.Add(BuildPs());
         root.Subcommands.Add(BuildInstallCni());
         root.Subcommands.Add(BuildReset());
+        root.Subcommands.Add(BuildStop());
         root.Subcommands.Add(BuildExpose());
         root.Subcommands.Add(BuildHide());
         root.Subcommands.Add(BuildGet("report", "/report", "Print the router's full state as JSON"));
@@ -270,58 +271,6 @@ public static partial class CommandLine
             return 0;
         });
         return install;
-    }
-
-    private static Command BuildReset()
-    {
-        NodeReset.Paths defaults = NodeReset.DefaultPaths;
-        var httpAddr = HttpAddrOption();
-        var binDir = new Option<string>("--bin-dir") { Description = "Where the CNI plugin was installed", DefaultValueFactory = _ => defaults.BinDirectory };
-        var legacyBinDir = new Option<string>("--legacy-bin-dir") { Description = "The second plugin directory (empty: none)", DefaultValueFactory = _ => defaults.LegacyBinDirectory! };
-        var confDir = new Option<string>("--conf-dir") { Description = "Where the conflist was written", DefaultValueFactory = _ => defaults.ConfDirectory };
-        var dataDir = new Option<string>("--data-dir") { Description = "The router's data directory", DefaultValueFactory = _ => defaults.DataDirectory };
-        var wait = new Option<bool>("--wait") { Description = "Wait for a running router to stop first, and after the reset stay running until signalled (for a DaemonSet)" };
-        var reset = new Command("reset", "Remove what the router and the add-on made on this node: bridge, links, nftables table, CNI plugin and conflist, state") { httpAddr, binDir, legacyBinDir, confDir, dataDir, wait };
-        reset.SetAction(async (parsed, ct) =>
-        {
-            string api = RouterClient.ResolveAddress(parsed.GetValue(httpAddr));
-            bool waiting = parsed.GetValue(wait);
-            bool said = false;
-            while (NodeReset.RouterAnswers(api))
-            {
-                if (!waiting)
-                {
-                    throw new CliException($"a router is running (its API answers at {api}): stop it first, or it recreates what reset removes");
-                }
-                if (!said)
-                {
-                    Console.WriteLine($"waiting for the router at {api} to stop");
-                    said = true;
-                }
-                await Task.Delay(TimeSpan.FromSeconds(1), ct).ConfigureAwait(false);
-            }
-            var paths = new NodeReset.Paths(parsed.GetValue(binDir)!, parsed.GetValue(legacyBinDir), parsed.GetValue(confDir)!, parsed.GetValue(dataDir)!,
-                defaults.Bridge);
-            IReadOnlyList<string> removed = NodeReset.Run(paths);
-            foreach (string line in removed)
-            {
-                Console.WriteLine("removed " + line);
-            }
-            Console.WriteLine(removed.Count == 0 ? "reset: nothing of weave's was left on this node" : $"reset: {removed.Count} removed");
-            if (waiting)
-            {
-                try
-                {
-                    await Task.Delay(Timeout.Infinite, ct).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException)
-                {
-                    // Signalled: the DaemonSet is being deleted.
-                }
-            }
-            return 0;
-        });
-        return reset;
     }
 
     private static Option<string?> HttpAddrOption() =>

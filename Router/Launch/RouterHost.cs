@@ -31,6 +31,7 @@ public sealed class RouterHost
     private readonly CryptoCounters _controlCrypto = new();
     private readonly CryptoCounters _dataCrypto = new();
     private volatile bool _ready;
+    private volatile bool _stopRequested;
     private volatile Forwarder? _forwarder;
 
     public RouterHost(RouterOptions options, ILoggerFactory logs, TimeProvider time, Random random)
@@ -45,11 +46,18 @@ public sealed class RouterHost
         typeof(RouterHost).Assembly.GetName().Version?.ToString(3) ?? "0",
         ProtocolHeader.Ours.ToString());
 
-    /// <summary>Runs until <paramref name="stop"/> fires.</summary>
+    /// <summary>Runs until <paramref name="signal"/> fires or <c>weave stop</c> asks (<c>POST /stop</c>).</summary>
     /// <exception cref="LaunchException">The router cannot start; nothing it created is left behind.</exception>
-    public async Task RunAsync(CancellationToken stop)
+    public async Task RunAsync(CancellationToken signal)
     {
         CheckPrerequisites();
+        using var stopping = CancellationTokenSource.CreateLinkedTokenSource(signal);
+        CancellationToken stop = stopping.Token;
+        void RequestStop()
+        {
+            _stopRequested = true;
+            stopping.Cancel();
+        }
         ILogger log = _logs.CreateLogger("weave");
         // Checked before anything is claimed: not in a pod, or no nft, is a start that cannot work.
         await using KubernetesMode? kube = _options.Kubernetes ? KubernetesMode.Create(_options, _logs, _time, _random) : null;
@@ -65,7 +73,7 @@ public sealed class RouterHost
         RouterInfo info = InfoFor(mtu);
         var bridgeAddresses = new NetlinkBridgeAddresses(_options.Bridge);
         ApiServer api = await ServeAsync("the HTTP API", _options.HttpEndPoint, () =>
-            ApiServer.StartAsync(_options.HttpEndPoint, info, () => _ready, meshControl, meshControl, bridgeAddresses, () => _forwarder?.Report(), stop)).ConfigureAwait(false);
+            ApiServer.StartAsync(_options.HttpEndPoint, info, () => _ready, meshControl, meshControl, bridgeAddresses, RequestStop, () => _forwarder?.Report(), stop)).ConfigureAwait(false);
         MetricsServer? metrics = null;
         StatusServer? statusServer = null;
         try
@@ -90,7 +98,7 @@ public sealed class RouterHost
                 }
                 catch (OperationCanceledException) when (stop.IsCancellationRequested)
                 {
-                    RouterLog.ShuttingDown(log, "signal, while waiting for the Kubernetes API");
+                    RouterLog.ShuttingDown(log, StopReason + ", while waiting for the Kubernetes API");
                     return;
                 }
             }
@@ -130,7 +138,7 @@ public sealed class RouterHost
                     await kube.DisposeAsync().ConfigureAwait(false);
                 }
 
-                RouterLog.ShuttingDown(log, "signal");
+                RouterLog.ShuttingDown(log, StopReason);
                 _ready = false;
                 meshControl.Mesh = null;
                 _forwarder = null;
@@ -196,6 +204,8 @@ public sealed class RouterHost
         }
         return hardened;
     }
+
+    private string StopReason => _stopRequested ? "weave stop" : "signal";
 
     private static async Task WaitAsync(CancellationToken stop)
     {
