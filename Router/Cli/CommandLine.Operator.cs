@@ -4,7 +4,7 @@ using System.Net;
 
 namespace Weave.Router.Cli;
 
-/// <summary>The operator's commands around a running router: expose, hide, stop, reset.</summary>
+/// <summary>The operator's commands around a running router: expose, hide, stop, reset, report.</summary>
 public static partial class CommandLine
 {
     /// <summary>How long <c>weave stop</c> and <c>weave reset</c> wait for a router to stop (it removes its TAP and closes its API last).</summary>
@@ -74,6 +74,30 @@ public static partial class CommandLine
             }
             await Task.Delay(TimeSpan.FromMilliseconds(100), ct).ConfigureAwait(false);
         }
+    }
+
+    private static Command BuildReport()
+    {
+        var httpAddr = HttpAddrOption();
+        var format = new Option<string?>("--format", "-f")
+        {
+            Description = "Print only what this template says, e.g. '{{.Router.Name}}' or '{{range .Router.Connections}}{{.Address}} {{.State}}{{\"\\n\"}}{{end}}' (a subset of Go templates: docs/operations.md)",
+        };
+        var report = new Command("report", "Print the router's full state as JSON, or parts of it with -f") { httpAddr, format };
+        report.SetAction(async (parsed, ct) =>
+        {
+            ReportTemplate? template = null;
+            if (parsed.GetValue(format) is { } text)
+            {
+                // Checked before asking the router, so a typo fails the same with the router down.
+                template = ReportTemplate.Parse(text);
+            }
+            using var client = new RouterClient(RouterClient.ResolveAddress(parsed.GetValue(httpAddr)));
+            string json = await client.GetTextAsync("/report", ct).ConfigureAwait(false);
+            Console.Write(template is null ? json : template.Render(json));
+            return 0;
+        });
+        return report;
     }
 
     private static Command BuildReset()

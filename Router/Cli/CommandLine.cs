@@ -69,7 +69,7 @@ public static partial class CommandLine
         root.Subcommands.Add(BuildStop());
         root.Subcommands.Add(BuildExpose());
         root.Subcommands.Add(BuildHide());
-        root.Subcommands.Add(BuildGet("report", "/report", "Print the router's full state as JSON"));
+        root.Subcommands.Add(BuildReport());
         var version = new Command("version", "Print the version");
         version.SetAction(_ => Console.WriteLine($"weave {RouterHost.Info.Version}"));
         root.Subcommands.Add(version);
@@ -226,19 +226,6 @@ public static partial class CommandLine
             return 0;
         });
         return rmpeer;
-    }
-
-    private static Command BuildGet(string name, string path, string description)
-    {
-        var httpAddr = HttpAddrOption();
-        var command = new Command(name, description) { httpAddr };
-        command.SetAction(async (parsed, ct) =>
-        {
-            using var client = new RouterClient(RouterClient.ResolveAddress(parsed.GetValue(httpAddr)));
-            Console.Write(await client.GetTextAsync(path, ct).ConfigureAwait(false));
-            return 0;
-        });
-        return command;
     }
 
     private static Command BuildPs()
