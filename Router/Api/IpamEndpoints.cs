@@ -21,8 +21,11 @@ namespace Weave.Router.Api;
 /// </summary>
 public static class IpamEndpoints
 {
-    /// <summary>Pod metadata a caller (the CNI plugin) may pass as query fields, kept with the allocation: the pod for <c>weave ps</c>, the CNI network and interface for the plugin's GC.</summary>
-    public static readonly string[] MetadataKeys = ["K8S_POD_NAMESPACE", "K8S_POD_NAME", "CNI_NETWORK", "CNI_IFNAME"];
+    /// <summary>Pod metadata a caller (the CNI plugin) may pass as query fields, kept with the allocation: the pod and its MAC for <c>weave ps</c>, the CNI network and interface for the plugin's GC.</summary>
+    public static readonly string[] MetadataKeys = ["K8S_POD_NAMESPACE", "K8S_POD_NAME", "CNI_NETWORK", "CNI_IFNAME", MacKey];
+
+    /// <summary>The pod interface's MAC (<c>aa:bb:cc:dd:ee:ff</c>), which <c>weave ps</c> shows as Weave did.</summary>
+    public const string MacKey = "MAC";
 
     private const int MaxMetadataLength = 253;
 
@@ -250,12 +253,21 @@ public static class IpamEndpoints
                 error = $"invalid {key}: at most {MaxMetadataLength} printable characters";
                 return false;
             }
+            if (key == MacKey && !IsMac(value))
+            {
+                metadata = null;
+                error = $"invalid {MacKey} '{MeshEndpoints.Shorten(value)}': expected six lower-case hex octets like 0a:58:0a:20:00:05";
+                return false;
+            }
             (found ??= new Dictionary<string, string>(StringComparer.Ordinal))[key] = value;
         }
         metadata = found;
         error = null;
         return true;
     }
+
+    private static bool IsMac(string text) =>
+        text.Length == 17 && text.Select((c, i) => i % 3 == 2 ? c == ':' : char.IsAsciiHexDigitLower(c) || char.IsAsciiDigit(c)).All(ok => ok);
 
     /// <summary>Weave's <c>GET /ip</c> shape, <c>{"owned":[{"containerid":..,"addrs":[..]}]}</c>, plus each ID's metadata.</summary>
     private static string OwnedJson(IReadOnlyList<IpamAllocation> allocations)

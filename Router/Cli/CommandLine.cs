@@ -235,7 +235,7 @@ public static partial class CommandLine
         ps.SetAction(async (parsed, ct) =>
         {
             using var client = new RouterClient(RouterClient.ResolveAddress(parsed.GetValue(httpAddr)));
-            Console.Write(PsText.From(await client.GetTextAsync("/ip", ct).ConfigureAwait(false)));
+            Console.Write(PsText.From(await client.GetTextAsync("/ip", ct).ConfigureAwait(false), PsText.BridgeMac(RouterOptions.DefaultBridge)));
             return 0;
         });
         return ps;

@@ -121,7 +121,7 @@ public sealed class IpamEndpointsTests : IAsyncLifetime
         Assert.Equal(["c1", "c2"], owned.Select(o => o.GetProperty("containerid").GetString()));
         Assert.Equal("10.32.0.1/26", owned[0].GetProperty("addrs")[0].GetString());
         Assert.Equal("web-0", owned[0].GetProperty("metadata").GetProperty("K8S_POD_NAME").GetString());
-        Assert.Equal("c1 10.32.0.1/26 default/web-0\nc2 10.32.0.2/26\n", PsText.From(body));
+        Assert.Equal("c1 - 10.32.0.1/26 default/web-0\nc2 - 10.32.0.2/26\n", PsText.From(body));
     }
 
     [Fact]
@@ -143,6 +143,32 @@ public sealed class IpamEndpointsTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.InternalServerError, status);
         Assert.Contains("bridge weave does not exist", body, StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.NotFound, (await SendAsync(HttpMethod.Get, "/ip/weave:expose")).Status);
+    }
+
+    [Fact]
+    public async Task List_WithTheMacThePluginRecorded_WeavePsShowsIt_AndTheBridgesForWeaveExpose()
+    {
+        await SendAsync(HttpMethod.Post, "/ip/c1?MAC=0a:58:0a:20:00:05&K8S_POD_NAMESPACE=default&K8S_POD_NAME=web-0");
+        await SendAsync(HttpMethod.Post, "/expose/10.32.0.9/26");
+
+        string body = (await SendAsync(HttpMethod.Get, "/ip")).Body;
+
+        Assert.Equal("c1 0a:58:0a:20:00:05 10.32.0.1/26 default/web-0\nweave:expose 7a:00:00:00:00:01 10.32.0.9/26\n",
+            PsText.From(body, "7a:00:00:00:00:01"));
+        Assert.Equal("c1 0a:58:0a:20:00:05 10.32.0.1/26 default/web-0\nweave:expose - 10.32.0.9/26\n", PsText.From(body));
+    }
+
+    [Theory]
+    [InlineData("0A:58:0A:20:00:05")]
+    [InlineData("0a:58:0a:20:00")]
+    [InlineData("0a-58-0a-20-00-05")]
+    [InlineData("x")]
+    public async Task Allocate_WithAMalformedMac_Is400(string mac)
+    {
+        (HttpStatusCode status, string body) = await SendAsync(HttpMethod.Post, "/ip/c1?MAC=" + Uri.EscapeDataString(mac));
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains("invalid MAC", body, StringComparison.Ordinal);
     }
 
     [Theory]
