@@ -57,9 +57,15 @@ public static class IpamEndpoints
         }
 
         // An address on the bridge is the host's while it is there: freeing it would let the next
-        // pod have it. `weave hide` takes it off and frees it.
+        // pod have it. `weave hide` takes it off and frees it. Only weave:expose holds bridge
+        // addresses (expose, the plugin's gateway and the start-up claim all allocate them to it,
+        // and a claim of a held address fails), so a pod's DEL pays for no netlink dump here.
         async Task<IResult?> OnBridgeAsync(string id, IPAddress? only, CancellationToken ct)
         {
+            if (id != ExposeId)
+            {
+                return null;
+            }
             IReadOnlyList<(IPAddress Address, int PrefixLength)> onBridge;
             try
             {
