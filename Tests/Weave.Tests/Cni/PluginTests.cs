@@ -53,6 +53,19 @@ public sealed class PluginTests
         Assert.Contains("error weave-net ADD abc: code 4", run.Stderr, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Add_ContainerIdWithANewline_IsCode4_AndTheLogStaysOneLine()
+    {
+        Run run = Invoke(new() { ["CNI_COMMAND"] = "ADD", ["CNI_CONTAINERID"] = "abc\nerror forged", ["CNI_NETNS"] = "/var/run/netns/p", ["CNI_IFNAME"] = "eth0", ["CNI_PATH"] = "/opt/cni/bin" },
+            """{"cniVersion":"1.0.0","name":"weave"}""");
+
+        Assert.Equal(1, run.Exit);
+        Assert.Equal(4, run.Json.GetProperty("code").GetInt32());
+        Assert.Contains("CNI_CONTAINERID 'abc?error forged' is invalid", run.Json.GetProperty("msg").GetString(), StringComparison.Ordinal);
+        Assert.Equal(1, run.Stderr.Count(c => c == '\n'));
+        Assert.Contains("weave-net ADD abc?error forged: code 4", run.Stderr, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("CHECK", "0.3.1", "CHECK is not part of CNI 0.3.1")]
     [InlineData("STATUS", "1.0.0", "STATUS is not part of CNI 1.0.0")]
