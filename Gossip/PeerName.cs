@@ -10,6 +10,9 @@ namespace Weave.Gossip;
 public readonly record struct PeerName : IComparable<PeerName>
 {
     public const int SizeBytes = 6;
+
+    /// <summary>What <see cref="TryParse(string?, out PeerName, out string)"/> says of text that is not a name at all.</summary>
+    public const string MalformedError = "expected six hex octets like 5e:1a:00:00:00:01";
     private const ulong Mask = (1UL << 48) - 1;
 
     public PeerName(ulong value)
@@ -55,8 +58,52 @@ public readonly record struct PeerName : IComparable<PeerName>
         }
     }
 
-    /// <summary>Parses <c>aa:bb:cc:dd:ee:ff</c> (one or two hex digits per group).</summary>
-    public static bool TryParse([NotNullWhen(true)] string? text, out PeerName name)
+    /// <summary>Parses <c>aa:bb:cc:dd:ee:ff</c> (one or two hex digits per group); false for text
+    /// that is not one, and for a name no peer may have (<see cref="TryCheckUsable"/>).</summary>
+    public static bool TryParse([NotNullWhen(true)] string? text, out PeerName name) => TryParse(text, out name, out _);
+
+    /// <summary>
+    /// Parses a peer name given by an operator or a peer: six groups of one or two hex digits joined
+    /// by ':', and a name a peer may have (not zero, broadcast or multicast). On failure
+    /// <paramref name="error"/> says which, in words fit for one line after the value's origin.
+    /// </summary>
+    public static bool TryParse([NotNullWhen(true)] string? text, out PeerName name, out string error)
+    {
+        if (!TryParseSyntax(text, out name))
+        {
+            error = MalformedError;
+            return false;
+        }
+        if (!name.TryCheckUsable(out error))
+        {
+            name = default;
+            return false;
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// Whether a peer may have this name. A name doubles as a MAC address (Weave's peers used it as
+    /// their bridge's), and names are compared and chosen by value: zero is the "no peer" of the
+    /// ring and of topology messages, and a broadcast or multicast MAC (the low bit of the first
+    /// octet) is never one interface's. <see cref="Random"/> and the machine-id derivation never
+    /// produce such names; this refuses them where a name comes in as text (flags, the data
+    /// directory, a peer's intro).
+    /// </summary>
+    public bool TryCheckUsable(out string error)
+    {
+        const ulong MulticastBit = 1UL << 40;
+        error = Value switch
+        {
+            0 => $"{this} is the zero name, which no peer may have",
+            Mask => $"{this} is the broadcast address, which no peer may have",
+            _ when (Value & MulticastBit) != 0 => $"{this} is a multicast address (the low bit of its first octet is set): a peer name must be a unicast MAC address",
+            _ => "",
+        };
+        return error.Length == 0;
+    }
+
+    private static bool TryParseSyntax(string? text, out PeerName name)
     {
         name = default;
         if (string.IsNullOrEmpty(text) || text.Length > 17)

@@ -41,9 +41,13 @@ public sealed partial class Allocator
     }
 
     /// <summary>
-    /// Records <paramref name="address"/> for <paramref name="id"/>: outside the range, at once; in
-    /// space we own, when free; in another peer's space, after asking that peer for exactly this
-    /// address (it refuses if the address is in use there). Idempotent for the same ID.
+    /// Records <paramref name="address"/> for <paramref name="id"/>: in space we own, when free; in
+    /// another peer's space, after asking that peer for exactly this address (it refuses if the
+    /// address is in use there). Idempotent for the same ID. The address must lie in the range and
+    /// the prefix length be the range's or a subnet's of it (at least 4 addresses), as
+    /// <see cref="Allocate"/> gives them: an address outside the range is nobody's to give (Weave
+    /// recorded it anyway, for Docker containers it had not addressed), and a prefix length wider
+    /// than the range's would route others' addresses to whoever holds it.
     /// </summary>
     public Task<AllocationResult> Claim(string id, IPAddress address, int prefixLength, IReadOnlyDictionary<string, string>? metadata = null)
     {
@@ -53,7 +57,16 @@ public sealed partial class Allocator
         {
             immediate = AllocationResult.Failure(IpamErrorKind.Invalid, $"{address}/{prefixLength} is not an IPv4 address with a prefix length of 0 to 32");
         }
-        if (immediate is null && prefixLength <= 30 && IsNetworkOrBroadcast(value, prefixLength))
+        if (immediate is null && !_options.Range.Contains(value))
+        {
+            immediate = AllocationResult.Failure(IpamErrorKind.Invalid, $"{address} is outside the range {_options.Range}: only its addresses can be claimed");
+        }
+        if (immediate is null && (prefixLength < _options.Range.PrefixLength || prefixLength > 30))
+        {
+            immediate = AllocationResult.Failure(IpamErrorKind.Invalid,
+                $"{address}/{prefixLength}: the prefix length must be the range's ({_options.Range}) or a subnet's of it, {_options.Range.PrefixLength} to 30");
+        }
+        if (immediate is null && IsNetworkOrBroadcast(value, prefixLength))
         {
             immediate = AllocationResult.Failure(IpamErrorKind.Invalid, $"{address} is the network or broadcast address of its /{prefixLength} subnet");
         }
@@ -66,10 +79,6 @@ public sealed partial class Allocator
             immediate = holder == id
                 ? AllocationResult.Success(address, prefixLength)
                 : AllocationResult.Failure(IpamErrorKind.Conflict, $"{address} is already allocated to {holder}");
-        }
-        if (immediate is null && !_options.Range.Contains(value))
-        {
-            immediate = Take(id, value, prefixLength, metadata);
         }
         if (immediate is null && _handedOff)
         {
@@ -152,9 +161,13 @@ public sealed partial class Allocator
         return answer;
     }
 
+    /// <summary>
+    /// IDs are shown one per line by <c>weave ps</c>, columns apart: an ID holding a line break, a
+    /// space or another control character would break that for every ID after it, so it is refused.
+    /// </summary>
     private static AllocationResult? CheckId(string id) =>
-        string.IsNullOrEmpty(id) || id.Length > MaxIdLength
-            ? AllocationResult.Failure(IpamErrorKind.Invalid, $"an ID must have 1 to {MaxIdLength} characters")
+        string.IsNullOrEmpty(id) || id.Length > MaxIdLength || id.Any(c => char.IsControl(c) || char.IsWhiteSpace(c))
+            ? AllocationResult.Failure(IpamErrorKind.Invalid, $"an ID must have 1 to {MaxIdLength} printable characters without spaces")
             : null;
 
     private static AllocationResult HandedOffFailure() =>

@@ -100,9 +100,9 @@ public sealed record IpamInit
             var seeds = new List<PeerName>();
             foreach (string part in text[5..].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
             {
-                if (!PeerName.TryParse(part, out PeerName name) || name.Value == 0)
+                if (!PeerName.TryParse(part, out PeerName name, out string nameError))
                 {
-                    error = $"'{text}': '{part}' is not a peer name (aa:bb:cc:dd:ee:ff)";
+                    error = $"'{text}': '{part}' is not a peer name: {nameError}";
                     return false;
                 }
                 seeds.Add(name);

@@ -54,11 +54,45 @@ public static class NetNs
     /// <summary>Opens a network namespace, given by name (under <see cref="NamedDirectory"/>) or by
     /// path (<c>/proc/PID/ns/net</c>), for <see cref="RouteNetlink.SetNetNs"/>. The namespace lives
     /// at least as long as the handle, even if it is deleted meanwhile.</summary>
-    /// <exception cref="LinuxError">When the namespace cannot be opened (ENOENT when there is none).</exception>
+    /// <exception cref="LinuxError">When the namespace cannot be opened (ENOENT when there is none),
+    /// or the path is a file but no network namespace (ENOTTY or EINVAL, "not a network namespace").</exception>
     public static SafeHandle Open(string nameOrPath)
     {
         ArgumentException.ThrowIfNullOrEmpty(nameOrPath);
-        return OpenHandle(PathOf(nameOrPath));
+        string path = PathOf(nameOrPath);
+        FileDescriptorHandle handle = OpenHandle(path);
+        try
+        {
+            CheckIsNetworkNamespace(handle, path);
+        }
+        catch
+        {
+            handle.Dispose();
+            throw;
+        }
+        return handle;
+    }
+
+    /// <summary>NS_GET_NSTYPE (<c>_IO(0xb7, 0x3)</c>, Linux 4.11): the namespace type of an nsfs file.</summary>
+    private const uint NS_GET_NSTYPE = 0xb703;
+
+    /// <summary>
+    /// Any readable file opens; only an nsfs file of a network namespace is one. Asked here, so a
+    /// wrong path (<c>/etc/passwd</c>, a mount namespace) is refused as such, not later as a
+    /// puzzling EINVAL from the netlink request that uses it.
+    /// </summary>
+    private static unsafe void CheckIsNetworkNamespace(FileDescriptorHandle handle, string path)
+    {
+        int type = LibCShims.ioctl(handle.Fd, NS_GET_NSTYPE, null);
+        if (type < 0)
+        {
+            int errno = Marshal.GetLastPInvokeError();
+            throw new LinuxError($"{path} is not a network namespace: {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno})");
+        }
+        if (type != LibC.CLONE_NEWNET)
+        {
+            throw new LinuxError($"{path} is a namespace, but not a network namespace");
+        }
     }
 
     private static unsafe FileDescriptorHandle OpenHandle(string path)

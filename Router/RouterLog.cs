@@ -107,4 +107,10 @@ internal static partial class RouterLog
 
     [LoggerMessage(2048, LogLevel.Information, "Kubernetes: {Nodes} node(s); {Targets} peer(s) to dial; IP allocation {Init}")]
     public static partial void KubernetesStart(ILogger log, int nodes, int targets, string init);
+
+    [LoggerMessage(2049, LogLevel.Information, "Bridge {Bridge} has {Address} from before: kept allocated for weave:expose")]
+    public static partial void BridgeAddressKept(ILogger log, string bridge, string address);
+
+    [LoggerMessage(2050, LogLevel.Warning, "Bridge {Bridge}: cannot keep {Address} allocated for weave:expose: {Error}")]
+    public static partial void BridgeAddressNotKept(ILogger log, string bridge, string address, string error);
 }

@@ -47,7 +47,8 @@ public sealed class AddCommand(CniEnvironment env, NetworkConfig config, IRouter
         string hostName = HostVethName.For(env.ContainerId, env.IfName);
         CniTrace.Mark("bridge found, netns opened");
 
-        CidrAddress address = ipam.Allocate(env.ContainerId, Metadata());
+        byte[] podMac = PodMac.For(env.ContainerId, env.IfName);
+        CidrAddress address = ipam.Allocate(env.ContainerId, Metadata(podMac));
         _undo.Push(($"release {address}", () => ipam.Release(env.ContainerId)));
         log.Info($"allocated {address}");
 
@@ -67,17 +68,18 @@ public sealed class AddCommand(CniEnvironment env, NetworkConfig config, IRouter
         Step($"set {hostName} up", () => host.SetUp(hostEnd.Index));
         CniTrace.Mark("host end on the bridge, up");
         byte[] mac = [];
-        Step($"configure {env.IfName} in {env.Netns}", () => mac = ContainerSide.Configure(env.Netns, env.IfName, address, gateway));
+        Step($"configure {env.IfName} in {env.Netns}", () => mac = ContainerSide.Configure(env.Netns, env.IfName, address, gateway, podMac));
         log.Info($"{env.IfName} in {env.Netns}: {address} via {gateway}, host end {hostName} on {BridgeName}, mtu {mtu}");
         return PodResult.Build(config.CniVersion!, new PodResult.Attachment(hostEnd.Name, hostEnd.MacAddress, env.IfName, mac, env.Netns, address, gateway));
     }
 
-    private Dictionary<string, string> Metadata()
+    private Dictionary<string, string> Metadata(byte[] podMac)
     {
         var metadata = new Dictionary<string, string>(StringComparer.Ordinal)
         {
             [IRouterIpam.NetworkKey] = config.Name!,
             [IRouterIpam.IfNameKey] = env.IfName,
+            [IRouterIpam.MacKey] = MacText.Format(podMac),
         };
         if (env.Args.PodNamespace is { Length: > 0 } ns)
         {

@@ -16,20 +16,23 @@ public static class ContainerSide
     public sealed record State(LinkInfo? Link, IReadOnlyList<InterfaceAddress> Addresses, IReadOnlyList<RouteInfo> Routes);
 
     /// <summary>
-    /// Brings <paramref name="ifName"/> up with <paramref name="address"/>, a default route via
-    /// <paramref name="gateway"/> (after a link-scope /32 route to it when it lies outside the
-    /// pod's subnet, or the kernel would refuse the default route), then announces the address
-    /// with a gratuitous ARP. Returns the interface's MAC.
+    /// Gives <paramref name="ifName"/> the MAC <paramref name="mac"/> (while it is still down) and
+    /// brings it up with <paramref name="address"/>, a default route via <paramref name="gateway"/>
+    /// (after a link-scope /32 route to it when it lies outside the pod's subnet, or the kernel
+    /// would refuse the default route), then announces the address with a gratuitous ARP. Returns
+    /// <paramref name="mac"/>, which the kernel took (it refuses, with an error, a MAC it cannot set).
     /// </summary>
-    public static byte[] Configure(string netns, string ifName, CidrAddress address, IPAddress gateway)
+    public static byte[] Configure(string netns, string ifName, CidrAddress address, IPAddress gateway, byte[] mac)
     {
         ArgumentNullException.ThrowIfNull(address);
         ArgumentNullException.ThrowIfNull(gateway);
+        ArgumentNullException.ThrowIfNull(mac);
         return NetNs.Run(netns, () =>
         {
             using RouteNetlink rtnl = RouteNetlink.Open();
             CniTrace.Mark("pod netns entered");
             LinkInfo link = rtnl.GetLink(ifName) ?? throw new LinuxError($"{ifName} vanished from {netns}", Tmds.Linux.LibC.ENODEV);
+            rtnl.SetMacAddress(link.Index, mac);
             rtnl.SetUp(link.Index);
             rtnl.AddAddress(link.Index, address.Address, address.PrefixLength);
             if (!address.Contains(gateway))
@@ -37,10 +40,10 @@ public static class ContainerSide
                 rtnl.AddRoute(gateway, 32, null, link.Index, RouteScope.Link);
             }
             rtnl.AddRoute(IPAddress.Any, 0, gateway, link.Index, RouteScope.Universe);
-            CniTrace.Mark("pod end up, address, routes");
-            GratuitousArp.Send(link.Index, link.MacAddress, address.Address);
+            CniTrace.Mark("pod end MAC, up, address, routes");
+            GratuitousArp.Send(link.Index, mac, address.Address);
             CniTrace.Mark("gratuitous ARP sent");
-            return link.MacAddress;
+            return mac;
         });
     }
 

@@ -12,6 +12,9 @@ public interface IRouterIpam
     public const string NetworkKey = "CNI_NETWORK";
     public const string IfNameKey = "CNI_IFNAME";
 
+    /// <summary>The pod interface's MAC, which <c>weave ps</c> shows.</summary>
+    public const string MacKey = "MAC";
+
     /// <summary><c>POST /ip/{id}</c>: the ID's address in the default subnet (the same one again when it has one).</summary>
     CidrAddress Allocate(string id, IReadOnlyDictionary<string, string> metadata);
 

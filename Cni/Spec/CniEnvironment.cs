@@ -103,5 +103,11 @@ public sealed record CniEnvironment(string Command, string ContainerId, string N
 
     private static CniException Invalid(string message) => new(CniErrorCode.InvalidEnvironment, message);
 
-    internal static string Shorten(string text) => text.Length <= 64 ? text : text[..64] + "...";
+    /// <summary>A value echoed in a message or a log line: at most 64 characters, and control
+    /// characters (a newline in a container ID) shown as '?', so the line stays one line.</summary>
+    internal static string Shorten(string text)
+    {
+        string shown = text.Length <= 64 ? text : text[..64] + "...";
+        return shown.Any(char.IsControl) ? string.Concat(shown.Select(c => char.IsControl(c) ? '?' : c)) : shown;
+    }
 }

@@ -196,9 +196,9 @@ public sealed record PeerIntro(PeerName Name, string NickName, ulong Uid, ulong 
         {
             return false;
         }
-        if (!PeerName.TryParse(nameText, out PeerName name))
+        if (!PeerName.TryParse(nameText, out PeerName name, out string nameError))
         {
-            error = $"intro: invalid peer name '{nameText}'";
+            error = $"intro: invalid peer name '{Truncate(nameText)}': {nameError}";
             return false;
         }
         if (!ulong.TryParse(uidText, NumberStyles.None, CultureInfo.InvariantCulture, out ulong uid) || uid == 0)

@@ -13,28 +13,32 @@ namespace Weave.Router.Api;
 /// the default subnet or the one given), <c>GET</c> looks up, <c>PUT /ip/{id}/{ip}/{plen}</c>
 /// claims, <c>DELETE /ip/{id}[/{ip}]</c> frees, <c>GET /ip</c> lists ours as JSON,
 /// <c>DELETE /peer/{name}</c> reclaims a dead peer's space, <c>DELETE /peer</c> hands ours over,
-/// <c>POST /expose/{ip}/{plen}</c> gives the host that address on the bridge,
-/// <c>GET /status/ipam</c> shows each peer's share. Answers are text (an address as
+/// <c>POST</c> and <c>DELETE /expose</c> give the host an address on the bridge and take it back
+/// (<see cref="ExposeEndpoints"/>), <c>GET /status/ipam</c> shows each peer's share. An address on
+/// the bridge is not freed by <c>DELETE /ip</c> (409): it is in use by the host. Answers are text (an address as
 /// <c>10.32.0.5/12</c>); errors say why with a status code by kind: 400 bad input, 404 unknown,
 /// 409 conflict, 503 not ready or no space (worth retrying), 500 state not saved.
 /// </summary>
 public static class IpamEndpoints
 {
-    /// <summary>Pod metadata a caller (the CNI plugin) may pass as query fields, kept with the allocation: the pod for <c>weave ps</c>, the CNI network and interface for the plugin's GC.</summary>
-    public static readonly string[] MetadataKeys = ["K8S_POD_NAMESPACE", "K8S_POD_NAME", "CNI_NETWORK", "CNI_IFNAME"];
+    /// <summary>Pod metadata a caller (the CNI plugin) may pass as query fields, kept with the allocation: the pod and its MAC for <c>weave ps</c>, the CNI network and interface for the plugin's GC.</summary>
+    public static readonly string[] MetadataKeys = ["K8S_POD_NAMESPACE", "K8S_POD_NAME", "CNI_NETWORK", "CNI_IFNAME", MacKey];
+
+    /// <summary>The pod interface's MAC (<c>aa:bb:cc:dd:ee:ff</c>), which <c>weave ps</c> shows as Weave did.</summary>
+    public const string MacKey = "MAC";
 
     private const int MaxMetadataLength = 253;
 
     /// <summary>Weave's ID for the address that <c>weave expose</c> gives the host on the bridge.</summary>
     public const string ExposeId = "weave:expose";
 
-    /// <param name="addToBridge">Puts an address on the bridge <c>weave</c> (for <c>POST /expose</c>); throws with the reason when it cannot.</param>
-    public static void MapIpamEndpoints(this WebApplication app, IIpamControl ipam, Func<bool> isReady, Action<IPAddress, int> addToBridge)
+    /// <param name="bridge">The bridge's addresses: <c>POST /expose</c> puts one there, and <c>DELETE /ip</c> refuses to free one that is there.</param>
+    public static void MapIpamEndpoints(this WebApplication app, IIpamControl ipam, Func<bool> isReady, IBridgeAddresses bridge)
     {
-        ArgumentNullException.ThrowIfNull(addToBridge);
         ArgumentNullException.ThrowIfNull(app);
         ArgumentNullException.ThrowIfNull(ipam);
         ArgumentNullException.ThrowIfNull(isReady);
+        ArgumentNullException.ThrowIfNull(bridge);
 
         async Task<IResult> WhenReady(Func<Task<IResult>> handle)
         {
@@ -50,6 +54,40 @@ public static class IpamEndpoints
             {
                 return Results.Text(e.Message + "\n", statusCode: StatusCodes.Status503ServiceUnavailable);
             }
+        }
+
+        // An address on the bridge is the host's while it is there: freeing it would let the next
+        // pod have it. `weave hide` takes it off and frees it. Only weave:expose holds bridge
+        // addresses (expose, the plugin's gateway and the start-up claim all allocate them to it,
+        // and a claim of a held address fails), so a pod's DEL pays for no netlink dump here.
+        async Task<IResult?> OnBridgeAsync(string id, IPAddress? only, CancellationToken ct)
+        {
+            if (id != ExposeId)
+            {
+                return null;
+            }
+            IReadOnlyList<(IPAddress Address, int PrefixLength)> onBridge;
+            try
+            {
+                onBridge = bridge.List();
+            }
+            catch (Exception e) when (e is Weave.Linux.LinuxError or InvalidOperationException)
+            {
+                return Results.Text($"cannot list the addresses of bridge {bridge.Name}: {e.Message}\n", statusCode: StatusCodes.Status500InternalServerError);
+            }
+            if (onBridge.Count == 0)
+            {
+                return null;
+            }
+            foreach (IpamAllocation a in await ipam.LookupAsync(id, ct).ConfigureAwait(false))
+            {
+                if ((only is null || a.Address.Equals(only)) && onBridge.Any(b => b.Address.Equals(a.Address)))
+                {
+                    return Failure(IpamErrorKind.Conflict,
+                        $"{a.Address}/{a.PrefixLength} of {MeshEndpoints.Shorten(id)} is on bridge {bridge.Name}, in use by the host: `weave hide {a.Address}` takes it off and frees it");
+                }
+            }
+            return null;
         }
 
         app.MapPost("/ip/{id}", (string id, HttpRequest request, CancellationToken ct) => WhenReady(async () =>
@@ -76,7 +114,7 @@ public static class IpamEndpoints
 
         app.MapPut("/ip/{id}/{ip}/{plen}", (string id, string ip, string plen, HttpRequest request, CancellationToken ct) => WhenReady(async () =>
         {
-            if (!Address(ip, out IPAddress? address, out string? error) || !PrefixLength(plen, out int prefixLength, out error) ||
+            if (!TryAddress(ip, out IPAddress? address, out string? error) || !TryPrefixLength(plen, out int prefixLength, out error) ||
                 !Metadata(request, out var metadata, out error))
             {
                 return BadRequest(error);
@@ -85,12 +123,18 @@ public static class IpamEndpoints
         }));
 
         app.MapDelete("/ip/{id}", (string id, CancellationToken ct) => WhenReady(async () =>
-            Freed(await ipam.ReleaseAsync(id, null, ct).ConfigureAwait(false))));
+            await OnBridgeAsync(id, null, ct).ConfigureAwait(false)
+                ?? Freed(await ipam.ReleaseAsync(id, null, ct).ConfigureAwait(false))));
 
         app.MapDelete("/ip/{id}/{ip}", (string id, string ip, CancellationToken ct) => WhenReady(async () =>
-            Address(ip, out IPAddress? address, out string? error)
-                ? Freed(await ipam.ReleaseAsync(id, address, ct).ConfigureAwait(false))
-                : BadRequest(error)));
+        {
+            if (!TryAddress(ip, out IPAddress? address, out string? error))
+            {
+                return BadRequest(error);
+            }
+            return await OnBridgeAsync(id, address, ct).ConfigureAwait(false)
+                ?? Freed(await ipam.ReleaseAsync(id, address, ct).ConfigureAwait(false));
+        }));
 
         app.MapGet("/ip", (CancellationToken ct) => WhenReady(async () =>
             Results.Text(OwnedJson(await ipam.ListAsync(ct).ConfigureAwait(false)), "application/json")));
@@ -101,30 +145,7 @@ public static class IpamEndpoints
         app.MapDelete("/peer", (CancellationToken ct) => WhenReady(async () =>
             Removed(await ipam.HandOffAsync(ct).ConfigureAwait(false))));
 
-        // weave expose: the address is claimed for weave:expose, then put on the bridge, so the
-        // host reaches pods (and a failed claim leaves the bridge untouched).
-        app.MapPost("/expose/{ip}/{plen}", (string ip, string plen, CancellationToken ct) => WhenReady(async () =>
-        {
-            if (!Address(ip, out IPAddress? address, out string? error) || !PrefixLength(plen, out int prefixLength, out error))
-            {
-                return BadRequest(error);
-            }
-            AllocationResult claimed = await ipam.ClaimAsync(ExposeId, address!, prefixLength, null, ct).ConfigureAwait(false);
-            if (!claimed.Succeeded)
-            {
-                return Failure(claimed.Error, claimed.Message);
-            }
-            try
-            {
-                addToBridge(address!, prefixLength);
-            }
-            catch (Exception e) when (e is Weave.Linux.LinuxError or InvalidOperationException)
-            {
-                await ipam.ReleaseAsync(ExposeId, address, ct).ConfigureAwait(false);
-                return Results.Text($"cannot put {address}/{prefixLength} on the bridge: {e.Message}\n", statusCode: StatusCodes.Status500InternalServerError);
-            }
-            return Results.Text($"{address}/{prefixLength}");
-        }));
+        ExposeEndpoints.Map(app, ipam, bridge, WhenReady);
 
         MapIpamStatus(app, ipam, isReady);
     }
@@ -173,7 +194,7 @@ public static class IpamEndpoints
             : Failure(IpamErrorKind.NotFound, subnet is null ? $"no address recorded for {MeshEndpoints.Shorten(id)}" : $"no address recorded for {MeshEndpoints.Shorten(id)} in {subnet}");
     }
 
-    private static IResult Failure(IpamErrorKind kind, string message) => Results.Text(message + "\n", statusCode: kind switch
+    internal static IResult Failure(IpamErrorKind kind, string message) => Results.Text(message + "\n", statusCode: kind switch
     {
         IpamErrorKind.Invalid => StatusCodes.Status400BadRequest,
         IpamErrorKind.NotFound => StatusCodes.Status404NotFound,
@@ -182,9 +203,9 @@ public static class IpamEndpoints
         _ => StatusCodes.Status500InternalServerError,
     });
 
-    private static IResult BadRequest(string? error) => Results.Text(error + "\n", statusCode: StatusCodes.Status400BadRequest);
+    internal static IResult BadRequest(string? error) => Results.Text(error + "\n", statusCode: StatusCodes.Status400BadRequest);
 
-    private static bool Address(string text, out IPAddress? address, out string? error)
+    internal static bool TryAddress(string text, out IPAddress? address, out string? error)
     {
         if (IPAddress.TryParse(text, out address) && address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork && text.Count(c => c == '.') == 3)
         {
@@ -195,7 +216,7 @@ public static class IpamEndpoints
         return false;
     }
 
-    private static bool PrefixLength(string text, out int prefixLength, out string? error)
+    internal static bool TryPrefixLength(string text, out int prefixLength, out string? error)
     {
         if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out prefixLength) && prefixLength <= 32)
         {
@@ -209,7 +230,7 @@ public static class IpamEndpoints
     private static bool Subnet(string ip, string plen, out Cidr subnet, out string? error)
     {
         subnet = default;
-        if (!Address(ip, out IPAddress? address, out error) || !PrefixLength(plen, out int prefixLength, out error))
+        if (!TryAddress(ip, out IPAddress? address, out error) || !TryPrefixLength(plen, out int prefixLength, out error))
         {
             return false;
         }
@@ -238,12 +259,21 @@ public static class IpamEndpoints
                 error = $"invalid {key}: at most {MaxMetadataLength} printable characters";
                 return false;
             }
+            if (key == MacKey && !IsMac(value))
+            {
+                metadata = null;
+                error = $"invalid {MacKey} '{MeshEndpoints.Shorten(value)}': expected six lower-case hex octets like 0a:58:0a:20:00:05";
+                return false;
+            }
             (found ??= new Dictionary<string, string>(StringComparer.Ordinal))[key] = value;
         }
         metadata = found;
         error = null;
         return true;
     }
+
+    private static bool IsMac(string text) =>
+        text.Length == 17 && text.Select((c, i) => i % 3 == 2 ? c == ':' : char.IsAsciiHexDigitLower(c) || char.IsAsciiDigit(c)).All(ok => ok);
 
     /// <summary>Weave's <c>GET /ip</c> shape, <c>{"owned":[{"containerid":..,"addrs":[..]}]}</c>, plus each ID's metadata.</summary>
     private static string OwnedJson(IReadOnlyList<IpamAllocation> allocations)

@@ -62,18 +62,25 @@ public static class RouterMetrics
 
     /// <summary>
     /// Every state and both encryption values, zeros included, so a series does not vanish when
-    /// its last connection goes. Weave's <c>type</c> label (fastdp/sleeve) is left out: a
-    /// connection here has no single type, each peer's route chooses VXLAN or sleeve.
+    /// its last connection goes; each with Weave's <c>type</c> label: how our data goes straight to
+    /// that peer. A connected peer (<c>established</c>, or <c>pending</c> while its UDP path is
+    /// checked) gets <c>vxlan</c> when the data is plain (VXLAN on the data port, our userspace
+    /// counterpart of Weave's fastdp, whose packets were VXLAN too) and <c>sleeve</c> when it is
+    /// sealed (a password, and not both ends trusting each other: there is no sealed VXLAN). So
+    /// here <c>type</c> follows <c>encryption</c>; it is exported for Weave's dashboards and
+    /// alerts, which group by it. A peer not connected has no data path: <c>none</c>.
     /// </summary>
     private static MetricFamily Connections(MeshStatus mesh)
     {
         var samples = new List<MetricSample>();
         foreach (string state in s_connectionStates)
         {
+            bool connected = state is ConnectionStates.Established or ConnectionStates.Pending;
             foreach (bool encrypted in (bool[])[false, true])
             {
                 int count = mesh.Connections.Count(c => c.State == state && c.Encrypted == encrypted);
-                samples.Add(new MetricSample([("state", state), ("encryption", encrypted ? "yes" : "no")], count));
+                string type = !connected ? "none" : encrypted ? "sleeve" : "vxlan";
+                samples.Add(new MetricSample([("state", state), ("type", type), ("encryption", encrypted ? "yes" : "no")], count));
             }
         }
         return new MetricFamily("weave_connections", "Number of peer-to-peer connections.", "gauge", samples);

@@ -14,7 +14,7 @@ namespace Weave.Router.Cli;
 /// The <c>weave</c> command line: Weave Net's commands and flag names. Parse errors and failures
 /// print one line on stderr (<c>weave: ...</c>) and exit non-zero.
 /// </summary>
-public static class CommandLine
+public static partial class CommandLine
 {
     public const int ExitFailure = 1;
     public const int ExitUsage = 2;
@@ -35,10 +35,25 @@ public static class CommandLine
         }
         catch (Exception e) when (e is LaunchException or CliException)
         {
-            await Console.Error.WriteLineAsync($"weave: {e.Message}").ConfigureAwait(false);
+            await Console.Error.WriteLineAsync($"weave: {OneLine(e.Message)}").ConfigureAwait(false);
+            return ExitFailure;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // Our bug, not the operator's input: still one line (the rule for every failure), and
+            // the whole exception only when asked for with --log-level debug.
+            await Console.Error.WriteLineAsync($"weave: unexpected error (a bug, please report it): {e.GetType().Name}: {OneLine(e.Message)}").ConfigureAwait(false);
+            if (parsed.GetResult("--log-level") is { } level && level.Tokens.Any(t => t.Value == "debug"))
+            {
+                await Console.Error.WriteLineAsync(e.ToString()).ConfigureAwait(false);
+            }
             return ExitFailure;
         }
     }
+
+    /// <summary>A message as one line: values echoed from input may hold newlines or other control characters.</summary>
+    internal static string OneLine(string message) =>
+        string.Concat(message.Trim().Select(c => char.IsControl(c) ? '?' : c));
 
     private static RootCommand Build()
     {
@@ -51,7 +66,10 @@ public static class CommandLine
         root.Subcommands.Add(BuildPs());
         root.Subcommands.Add(BuildInstallCni());
         root.Subcommands.Add(BuildReset());
-        root.Subcommands.Add(BuildGet("report", "/report", "Print the router's full state as JSON"));
+        root.Subcommands.Add(BuildStop());
+        root.Subcommands.Add(BuildExpose());
+        root.Subcommands.Add(BuildHide());
+        root.Subcommands.Add(BuildReport());
         var version = new Command("version", "Print the version");
         version.SetAction(_ => Console.WriteLine($"weave {RouterHost.Info.Version}"));
         root.Subcommands.Add(version);
@@ -210,19 +228,6 @@ public static class CommandLine
         return rmpeer;
     }
 
-    private static Command BuildGet(string name, string path, string description)
-    {
-        var httpAddr = HttpAddrOption();
-        var command = new Command(name, description) { httpAddr };
-        command.SetAction(async (parsed, ct) =>
-        {
-            using var client = new RouterClient(RouterClient.ResolveAddress(parsed.GetValue(httpAddr)));
-            Console.Write(await client.GetTextAsync(path, ct).ConfigureAwait(false));
-            return 0;
-        });
-        return command;
-    }
-
     private static Command BuildPs()
     {
         var httpAddr = HttpAddrOption();
@@ -230,7 +235,7 @@ public static class CommandLine
         ps.SetAction(async (parsed, ct) =>
         {
             using var client = new RouterClient(RouterClient.ResolveAddress(parsed.GetValue(httpAddr)));
-            Console.Write(PsText.From(await client.GetTextAsync("/ip", ct).ConfigureAwait(false)));
+            Console.Write(PsText.From(await client.GetTextAsync("/ip", ct).ConfigureAwait(false), PsText.BridgeMac(RouterOptions.DefaultBridge)));
             return 0;
         });
         return ps;
@@ -253,58 +258,6 @@ public static class CommandLine
             return 0;
         });
         return install;
-    }
-
-    private static Command BuildReset()
-    {
-        NodeReset.Paths defaults = NodeReset.DefaultPaths;
-        var httpAddr = HttpAddrOption();
-        var binDir = new Option<string>("--bin-dir") { Description = "Where the CNI plugin was installed", DefaultValueFactory = _ => defaults.BinDirectory };
-        var legacyBinDir = new Option<string>("--legacy-bin-dir") { Description = "The second plugin directory (empty: none)", DefaultValueFactory = _ => defaults.LegacyBinDirectory! };
-        var confDir = new Option<string>("--conf-dir") { Description = "Where the conflist was written", DefaultValueFactory = _ => defaults.ConfDirectory };
-        var dataDir = new Option<string>("--data-dir") { Description = "The router's data directory", DefaultValueFactory = _ => defaults.DataDirectory };
-        var wait = new Option<bool>("--wait") { Description = "Wait for a running router to stop first, and after the reset stay running until signalled (for a DaemonSet)" };
-        var reset = new Command("reset", "Remove what the router and the add-on made on this node: bridge, links, nftables table, CNI plugin and conflist, state") { httpAddr, binDir, legacyBinDir, confDir, dataDir, wait };
-        reset.SetAction(async (parsed, ct) =>
-        {
-            string api = RouterClient.ResolveAddress(parsed.GetValue(httpAddr));
-            bool waiting = parsed.GetValue(wait);
-            bool said = false;
-            while (NodeReset.RouterAnswers(api))
-            {
-                if (!waiting)
-                {
-                    throw new CliException($"a router is running (its API answers at {api}): stop it first, or it recreates what reset removes");
-                }
-                if (!said)
-                {
-                    Console.WriteLine($"waiting for the router at {api} to stop");
-                    said = true;
-                }
-                await Task.Delay(TimeSpan.FromSeconds(1), ct).ConfigureAwait(false);
-            }
-            var paths = new NodeReset.Paths(parsed.GetValue(binDir)!, parsed.GetValue(legacyBinDir), parsed.GetValue(confDir)!, parsed.GetValue(dataDir)!,
-                defaults.Bridge);
-            IReadOnlyList<string> removed = NodeReset.Run(paths);
-            foreach (string line in removed)
-            {
-                Console.WriteLine("removed " + line);
-            }
-            Console.WriteLine(removed.Count == 0 ? "reset: nothing of weave's was left on this node" : $"reset: {removed.Count} removed");
-            if (waiting)
-            {
-                try
-                {
-                    await Task.Delay(Timeout.Infinite, ct).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException)
-                {
-                    // Signalled: the DaemonSet is being deleted.
-                }
-            }
-            return 0;
-        });
-        return reset;
     }
 
     private static Option<string?> HttpAddrOption() =>

@@ -71,9 +71,9 @@ public static class LaunchOptions
         PeerName? given = null;
         if (flags.Name is not null)
         {
-            if (!PeerName.TryParse(flags.Name, out PeerName parsed))
+            if (!PeerName.TryParse(flags.Name, out PeerName parsed, out string nameError))
             {
-                throw new LaunchException($"invalid --name '{flags.Name}': expected six hex octets like 5e:1a:00:00:00:01");
+                throw new LaunchException($"invalid --name '{flags.Name}': {nameError}");
             }
             given = parsed;
         }

@@ -25,8 +25,8 @@ internal static class LaunchSecurity
         string source = "--password";
         if (flags.PasswordFile is { } file)
         {
-            password = ReadPasswordFile(file);
-            source = $"--password-file {file}";
+            source = $"{flags.Named("--password-file")} {file}";
+            password = ReadPasswordFile(file, source);
         }
         else if (password is null && flags.EnvironmentPassword is { Length: > 0 } fromEnvironment)
         {
@@ -49,14 +49,15 @@ internal static class LaunchSecurity
         return bytes;
     }
 
-    private static string ReadPasswordFile(string path)
+    /// <param name="source">The flag or variable that named the file, and the path, for messages.</param>
+    private static string ReadPasswordFile(string path, string source)
     {
         try
         {
             var info = new FileInfo(path);
             if (info.Exists && info.Length > MaxPasswordBytes + 2)
             {
-                throw new LaunchException($"invalid --password-file {path}: longer than {MaxPasswordBytes} bytes");
+                throw new LaunchException($"invalid {source}: longer than {MaxPasswordBytes} bytes");
             }
             string text = File.ReadAllText(path, Encoding.UTF8);
             // Editors and `echo` end files with a newline that is not part of the password.
@@ -64,7 +65,7 @@ internal static class LaunchSecurity
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         {
-            throw new LaunchException($"cannot read --password-file {path}: {e.Message}", e);
+            throw new LaunchException($"cannot read {source}: {e.Message}", e);
         }
     }
 

@@ -113,10 +113,11 @@ public sealed class PeerNameSource
         {
             return null;
         }
-        if (!PeerName.TryParse(text.Trim(), out PeerName name))
+        if (!PeerName.TryParse(text.Trim(), out PeerName name, out string error))
         {
-            throw new LaunchException(
-                $"corrupt peer name file {path}: expected a name like 5e:1a:00:00:00:01, found {Quote(text)} (fix or delete the file, or give --name)");
+            throw new LaunchException(error == PeerName.MalformedError
+                ? $"corrupt peer name file {path}: expected a name like 5e:1a:00:00:00:01, found {Quote(text)} (fix or delete the file, or give --name)"
+                : $"unusable peer name in {path}: {error} (delete the file to have a name derived from {_machineIdPath}, or give --name)");
         }
         return name;
     }
@@ -182,6 +183,10 @@ public sealed class IdentityFiles : IIdentityFiles
 
     public string? ReadText(string path)
     {
+        if (Directory.Exists(path))
+        {
+            throw new IOException("it is a directory, not a file");
+        }
         try
         {
             return File.ReadAllText(path, Encoding.UTF8);

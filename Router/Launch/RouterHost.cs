@@ -31,6 +31,7 @@ public sealed class RouterHost
     private readonly CryptoCounters _controlCrypto = new();
     private readonly CryptoCounters _dataCrypto = new();
     private volatile bool _ready;
+    private volatile bool _stopRequested;
     private volatile Forwarder? _forwarder;
 
     public RouterHost(RouterOptions options, ILoggerFactory logs, TimeProvider time, Random random)
@@ -45,11 +46,18 @@ public sealed class RouterHost
         typeof(RouterHost).Assembly.GetName().Version?.ToString(3) ?? "0",
         ProtocolHeader.Ours.ToString());
 
-    /// <summary>Runs until <paramref name="stop"/> fires.</summary>
+    /// <summary>Runs until <paramref name="signal"/> fires or <c>weave stop</c> asks (<c>POST /stop</c>).</summary>
     /// <exception cref="LaunchException">The router cannot start; nothing it created is left behind.</exception>
-    public async Task RunAsync(CancellationToken stop)
+    public async Task RunAsync(CancellationToken signal)
     {
         CheckPrerequisites();
+        using var stopping = CancellationTokenSource.CreateLinkedTokenSource(signal);
+        CancellationToken stop = stopping.Token;
+        void RequestStop()
+        {
+            _stopRequested = true;
+            stopping.Cancel();
+        }
         ILogger log = _logs.CreateLogger("weave");
         // Checked before anything is claimed: not in a pod, or no nft, is a start that cannot work.
         await using KubernetesMode? kube = _options.Kubernetes ? KubernetesMode.Create(_options, _logs, _time, _random) : null;
@@ -63,8 +71,9 @@ public sealed class RouterHost
         ControlSecurity? security = password is null ? null : new ControlSecurity(password, _controlCrypto);
         var meshControl = new LateMeshControl();
         RouterInfo info = InfoFor(mtu);
+        var bridgeAddresses = new NetlinkBridgeAddresses(_options.Bridge);
         ApiServer api = await ServeAsync("the HTTP API", _options.HttpEndPoint, () =>
-            ApiServer.StartAsync(_options.HttpEndPoint, info, () => _ready, meshControl, meshControl, AddToBridge, () => _forwarder?.Report(), stop)).ConfigureAwait(false);
+            ApiServer.StartAsync(_options.HttpEndPoint, info, () => _ready, meshControl, meshControl, bridgeAddresses, RequestStop, () => _forwarder?.Report(), stop)).ConfigureAwait(false);
         MetricsServer? metrics = null;
         StatusServer? statusServer = null;
         try
@@ -89,7 +98,7 @@ public sealed class RouterHost
                 }
                 catch (OperationCanceledException) when (stop.IsCancellationRequested)
                 {
-                    RouterLog.ShuttingDown(log, "signal, while waiting for the Kubernetes API");
+                    RouterLog.ShuttingDown(log, StopReason + ", while waiting for the Kubernetes API");
                     return;
                 }
             }
@@ -119,15 +128,17 @@ public sealed class RouterHost
                 _ready = started = true;
                 RouterLog.Ready(log, self.Name.ToString(), self.NickName, (IPEndPoint)listener.LocalEndPoint!,
                     udp.LocalEndPoint, _options.Vni, _options.Bridge, bridge.Tap.Name, mtu, _options.HttpEndPoint);
-                kube?.Start(mesh, AddToBridge);
+                kube?.Start(mesh, bridgeAddresses.Add);
+                Task keepBridge = BridgeAddressKeeper.RunAsync(mesh, bridgeAddresses, _options.IpamRange, _time, log, stop);
 
                 await WaitAsync(stop).ConfigureAwait(false);
+                await keepBridge.ConfigureAwait(false);
                 if (kube is not null)
                 {
                     await kube.DisposeAsync().ConfigureAwait(false);
                 }
 
-                RouterLog.ShuttingDown(log, "signal");
+                RouterLog.ShuttingDown(log, StopReason);
                 _ready = false;
                 meshControl.Mesh = null;
                 _forwarder = null;
@@ -193,6 +204,8 @@ public sealed class RouterHost
         }
         return hardened;
     }
+
+    private string StopReason => _stopRequested ? "weave stop" : "signal";
 
     private static async Task WaitAsync(CancellationToken stop)
     {
@@ -301,14 +314,6 @@ public sealed class RouterHost
                 : e.Message;
             throw new LaunchException($"cannot serve {what} on {endPoint}: {why}");
         }
-    }
-
-    /// <summary><c>weave expose</c>: the address goes on our bridge (idempotent).</summary>
-    private void AddToBridge(IPAddress address, int prefixLength)
-    {
-        using RouteNetlink netlink = RouteNetlink.Open();
-        LinkInfo bridge = netlink.GetLink(_options.Bridge) ?? throw new InvalidOperationException($"bridge {_options.Bridge} does not exist");
-        netlink.AddAddress(bridge.Index, address, prefixLength);
     }
 
     /// <summary>The overlay MTU (<see cref="OverlayMtuChoice"/>), logged once with where it came from.</summary>

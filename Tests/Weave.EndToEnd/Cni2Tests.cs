@@ -43,11 +43,13 @@ public sealed class Cni2Tests(ITestOutputHelper output)
         Assert.Contains("hairpin on", hostLink, StringComparison.Ordinal);
         Assert.Contains("state UP", hostLink, StringComparison.Ordinal);
         Assert.Contains($"inet {gateway}/", Ip.In(host.Namespace, "addr", "show", "dev", "weave").Stdout, StringComparison.Ordinal);
-        // The host reaches the pod through the bridge; weave ps shows the pod from CNI_ARGS.
+        // The host reaches the pod through the bridge; weave ps shows the pod from CNI_ARGS and its MAC.
         Assert.True(host.Ping(address, count: 2).Succeeded, "the host cannot ping its pod at " + address);
         CommandResult ps = host.RunWeave("ps");
         Assert.True(ps.Succeeded, ps.ToString());
-        Assert.Contains($"c0ffee {result["ips"]![0]!["address"]!.GetValue<string>()} shop/web-1", ps.Stdout, StringComparison.Ordinal);
+        // With the pod's MAC, as Weave's showed it: chosen by the plugin and recorded with the address.
+        string podMac = result["interfaces"]![1]!["mac"]!.GetValue<string>();
+        Assert.Contains($"c0ffee {podMac} {result["ips"]![0]!["address"]!.GetValue<string>()} shop/web-1", ps.Stdout, StringComparison.Ordinal);
 
         string withPrev = CniCluster.Config(extra: c => c["prevResult"] = result.DeepClone());
         CommandResult check = cluster.Run(0, "CHECK", "c0ffee", netns, withPrev);

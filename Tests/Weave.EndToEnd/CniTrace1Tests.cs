@@ -32,7 +32,7 @@ public sealed class CniTrace1Tests(ITestOutputHelper output)
             [
                 "process started", "input read", "config parsed", "bridge found, netns opened", "router connected",
                 "router answered POST", "gateway read, no stale veth", "veth created", "host end on the bridge, up",
-                "pod netns entered", "pod end up, address, routes", "gratuitous ARP sent", "answer written",
+                "pod netns entered", "pod end MAC, up, address, routes", "gratuitous ARP sent", "answer written",
             ],
             Marks(add).Select(m => m.Step));
 

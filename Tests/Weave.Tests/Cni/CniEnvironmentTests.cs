@@ -28,6 +28,8 @@ public sealed class CniEnvironmentTests
     [InlineData("ADD", "", "/var/run/netns/p", "eth0", "CNI_CONTAINERID is not set")]
     [InlineData("ADD", "-bad", "/var/run/netns/p", "eth0", "CNI_CONTAINERID '-bad' is invalid")]
     [InlineData("ADD", "a/b", "/var/run/netns/p", "eth0", "CNI_CONTAINERID 'a/b' is invalid")]
+    [InlineData("ADD", "abc\ndef", "/var/run/netns/p", "eth0", "CNI_CONTAINERID 'abc?def' is invalid")]
+    [InlineData("ADD", "abc\u001b[31m", "/var/run/netns/p", "eth0", "CNI_CONTAINERID 'abc?[31m' is invalid")]
     [InlineData("ADD", "abc", "", "eth0", "CNI_NETNS is not set")]
     [InlineData("CHECK", "abc", "relative", "eth0", "CNI_NETNS 'relative' is not an absolute path")]
     [InlineData("ADD", "abc", "/var/run/netns/p", "", "CNI_IFNAME is not set")]

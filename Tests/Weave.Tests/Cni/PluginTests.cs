@@ -53,6 +53,19 @@ public sealed class PluginTests
         Assert.Contains("error weave-net ADD abc: code 4", run.Stderr, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Add_ContainerIdWithANewline_IsCode4_AndTheLogStaysOneLine()
+    {
+        Run run = Invoke(new() { ["CNI_COMMAND"] = "ADD", ["CNI_CONTAINERID"] = "abc\nerror forged", ["CNI_NETNS"] = "/var/run/netns/p", ["CNI_IFNAME"] = "eth0", ["CNI_PATH"] = "/opt/cni/bin" },
+            """{"cniVersion":"1.0.0","name":"weave"}""");
+
+        Assert.Equal(1, run.Exit);
+        Assert.Equal(4, run.Json.GetProperty("code").GetInt32());
+        Assert.Contains("CNI_CONTAINERID 'abc?error forged' is invalid", run.Json.GetProperty("msg").GetString(), StringComparison.Ordinal);
+        Assert.Equal(1, run.Stderr.Count(c => c == '\n'));
+        Assert.Contains("weave-net ADD abc?error forged: code 4", run.Stderr, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("CHECK", "0.3.1", "CHECK is not part of CNI 0.3.1")]
     [InlineData("STATUS", "1.0.0", "STATUS is not part of CNI 1.0.0")]
@@ -122,6 +135,32 @@ public sealed class PluginTests
         _ = ns.Run(() => Invoke(variables, """{"cniVersion":"1.1.0","name":"weave","cni.dev/attachments":[{"containerID":"keep","ifname":"eth0"}]}""", ipam));
         Assert.DoesNotContain("late", ipam.Allocations.Keys);
         Assert.Contains("keep", ipam.Allocations.Keys);
+    }
+
+    [RootFact]
+    public void Add_NetnsThatIsNoNetworkNamespace_IsCode3NamingIt_AndNothingAllocated()
+    {
+        RootFactAttribute.Require();
+        var ipam = new FakeRouterIpam();
+        using var ns = new TempNetns(); // the plugin looks for the bridge first: one of the test's own
+        TempNetns.Ip("-n", ns.Name, "link", "add", "weave", "type", "bridge");
+
+        foreach ((string netns, string expected) in (ReadOnlySpan<(string, string)>)[
+            ("/etc/passwd", "/etc/passwd is not a network namespace"),
+            ("/proc/self/ns/mnt", "is a namespace, but not a network namespace"),
+            ("/nonexistent/netns", "cannot open the network namespace CNI_NETNS=/nonexistent/netns")])
+        {
+            Run run = ns.Run(() => Invoke(new()
+            {
+                ["CNI_COMMAND"] = "ADD", ["CNI_CONTAINERID"] = "abc", ["CNI_NETNS"] = netns, ["CNI_IFNAME"] = "eth0", ["CNI_PATH"] = "/opt/cni/bin",
+            }, """{"cniVersion":"1.0.0","name":"weave"}""", ipam));
+
+            Assert.Equal(1, run.Exit);
+            Assert.Equal(3, run.Json.GetProperty("code").GetInt32());
+            Assert.Contains(expected, run.Json.GetProperty("msg").GetString(), StringComparison.Ordinal);
+            Assert.Contains("CNI_NETNS=" + netns, run.Json.GetProperty("msg").GetString(), StringComparison.Ordinal);
+            Assert.Empty(ipam.Allocations);
+        }
     }
 
     private static Dictionary<string, string> Meta(string network, string ifName) => new()

@@ -44,7 +44,7 @@ public sealed class PeerIntroTests
     [Property]
     public bool EncodeTryDecode_RoundTrips(ulong name, ulong uid, ulong connectionId, ushort dataPort)
     {
-        var intro = new PeerIntro(new PeerName(name & 0xFFFF_FFFF_FFFF), "nick", uid | 1, connectionId, dataPort | 1, "sw");
+        var intro = new PeerIntro(new PeerName((name & 0xFEFF_FFFF_FFFF) | 1), "nick", uid | 1, connectionId, dataPort | 1, "sw");
         return PeerIntro.TryDecode(intro.Encode(), out PeerIntro? decoded, out _) && intro == decoded;
     }
 
@@ -160,6 +160,20 @@ public sealed class PeerIntroTests
         map["Encryption"] = key;
         Assert.False(PeerIntro.TryDecode(Serialize(map), out _, out string error));
         Assert.Contains("invalid Encryption key", error, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("00:00:00:00:00:00", "zero name")]
+    [InlineData("ff:ff:ff:ff:ff:ff", "broadcast")]
+    [InlineData("01:00:5e:00:00:01", "multicast")]
+    public void TryDecode_NameNoPeerMayHave_IsRefused(string name, string expected)
+    {
+        Dictionary<string, string> map = ValidMap();
+        map["Name"] = name;
+        Assert.False(PeerIntro.TryDecode(Serialize(map), out PeerIntro? decoded, out string error));
+        Assert.Null(decoded);
+        Assert.Contains($"invalid peer name '{name}'", error, StringComparison.Ordinal);
+        Assert.Contains(expected, error, StringComparison.Ordinal);
     }
 
     [Fact]

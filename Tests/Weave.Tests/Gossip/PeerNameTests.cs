@@ -8,11 +8,21 @@ public sealed class PeerNameTests
 {
     private const ulong Mask48 = (1UL << 48) - 1;
 
+    /// <summary>Any name a peer may have: unicast (multicast bit clear) and not zero.</summary>
+    private static PeerName Usable(ulong raw) => new(((raw & Mask48) & ~(1UL << 40)) | 1);
+
     [Property]
     public bool ParseFormat_RoundTrips(ulong raw)
     {
-        var name = new PeerName(raw & Mask48);
+        PeerName name = Usable(raw);
         return PeerName.TryParse(name.ToString(), out PeerName parsed) && parsed == name;
+    }
+
+    [Property]
+    public bool TryParse_MulticastBitSet_RefusedSayingWhy(ulong raw)
+    {
+        var name = new PeerName((raw & Mask48) | (1UL << 40));
+        return !PeerName.TryParse(name.ToString(), out PeerName parsed, out string error) && parsed == default && error.Length > 0;
     }
 
     [Property]
@@ -42,8 +52,8 @@ public sealed class PeerNameTests
     [Theory]
     [InlineData("5e:1a:00:00:00:01", 0x5e1a00000001UL)]
     [InlineData("5E:1A:0:0:0:1", 0x5e1a00000001UL)]
-    [InlineData("ff:ff:ff:ff:ff:ff", 0xffffffffffffUL)]
-    [InlineData("0:0:0:0:0:0", 0UL)]
+    [InlineData("fe:ff:ff:ff:ff:ff", 0xfeffffffffffUL)]
+    [InlineData("0:0:0:0:0:1", 1UL)]
     public void TryParse_ValidText_GivesValue(string text, ulong expected)
     {
         Assert.True(PeerName.TryParse(text, out PeerName name));
@@ -68,6 +78,23 @@ public sealed class PeerNameTests
     {
         Assert.False(PeerName.TryParse(text, out PeerName name));
         Assert.Equal(default, name);
+        Assert.False(PeerName.TryParse(text, out _, out string error));
+        Assert.Equal(PeerName.MalformedError, error);
+    }
+
+    [Theory]
+    [InlineData("00:00:00:00:00:00", "zero name")]
+    [InlineData("0:0:0:0:0:0", "zero name")]
+    [InlineData("ff:ff:ff:ff:ff:ff", "broadcast")]
+    [InlineData("01:00:5e:00:00:01", "multicast")]
+    [InlineData("33:33:00:00:00:01", "multicast")]
+    public void TryParse_NameNoPeerMayHave_RefusedSayingWhich(string text, string expected)
+    {
+        Assert.False(PeerName.TryParse(text, out PeerName name, out string error));
+        Assert.Equal(default, name);
+        Assert.Contains(expected, error, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', error);
+        Assert.False(PeerName.TryParse(text, out _));
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using System.Net;
+using Weave.Gossip;
 using Weave.Ipam;
 using Weave.Ipam.Rings;
 using Weave.Tests.Ipam.Simulation;
@@ -55,20 +56,28 @@ public sealed class AllocatorAdminTests
     [Fact]
     public void Status_WhenEveryOtherOwnerIsUnreachableAndWeAreFull_SaysUseRmpeer()
     {
-        IpamSim sim = new(1, new IpamSimParameters(2, 0, 0, 0, false, Cidr.Parse("10.32.0.0/29"), 0));
-        Allocator mine = sim.Replicas[0].Allocator!;
+        // Four owners of a /29, two addresses each: the owner of .2-.3 can fill its share (one
+        // holding the range's network or broadcast address never can, as no pod may have those).
+        IpamSim sim = new(1, new IpamSimParameters(4, 0, 0, 0, false, Cidr.Parse("10.32.0.0/29"), 0));
+        uint start = sim.Replicas[0].Allocator!.Ring.Range.Start;
+        PeerName? middle = sim.Replicas[0].Allocator!.Ring.OwnerOf(start + 2);
+        SimReplica me = sim.Replicas.Single(r => r.Name == middle);
+        Allocator mine = me.Allocator!;
         Assert.Equal("ready", mine.Status().State);
-        sim.Replicas[1].Crash();
-        sim.PeersChanged();
-        for (int i = 0; i < 4; i++)
+        foreach (SimReplica other in sim.Replicas.Where(r => r != me))
         {
-            Assert.True(mine.Claim($"c{i}", Ip4.ToAddress(mine.Ring.Range.Start + (uint)i), 32).Done().Succeeded);
+            other.Crash();
+        }
+        sim.PeersChanged();
+        for (uint i = 2; i < 4; i++)
+        {
+            Assert.True(mine.Claim($"c{i}", Ip4.ToAddress(start + i), 29).Done().Succeeded);
         }
         sim.Advance(TimeSpan.FromSeconds(5));
         IpamStatus status = mine.Status();
         Assert.Equal("all ranges owned by unreachable peers: use 'weave rmpeer'", status.State);
-        Assert.False(status.Peers.Single(p => !p.IsSelf).Reachable);
-        Assert.Equal(50.0, status.Peers.Single(p => p.IsSelf).Percent);
+        Assert.All(status.Peers.Where(p => !p.IsSelf), p => Assert.False(p.Reachable));
+        Assert.Equal(25.0, status.Peers.Single(p => p.IsSelf).Percent);
     }
 
     [Fact]

@@ -109,9 +109,55 @@ public sealed class AllocatorModelTests(ITestOutputHelper output)
         Assert.Equal("10.32.0.1/26", host.Allocator.Allocate("c").Done().ToString());
         Assert.Equal(IpamErrorKind.NotFound, host.Allocator.Release("a").Done().Error);
         Assert.Equal(IpamErrorKind.Conflict, host.Allocator.Claim("d", IPAddress.Parse("10.32.0.2"), 26).Done().Error);
-        Assert.Equal("192.168.7.7/24", host.Allocator.Claim("outside", IPAddress.Parse("192.168.7.7"), 24).Done().ToString());
         Assert.Equal(IpamErrorKind.Invalid, host.Allocator.Allocate("e", Cidr.Parse("10.33.0.0/24")).Done().Error);
         Assert.Equal(IpamErrorKind.Invalid, host.Allocator.Allocate("").Done().Error);
+    }
+
+    [Theory]
+    [InlineData("192.168.7.7", 24, "outside the range 10.32.0.0/26")]
+    [InlineData("1.2.3.4", 12, "outside the range 10.32.0.0/26")]
+    [InlineData("10.32.0.5", 12, "the prefix length must be the range's")]
+    [InlineData("10.32.0.5", 25, "the prefix length must be the range's")]
+    [InlineData("10.32.0.5", 31, "the prefix length must be the range's")]
+    [InlineData("10.32.0.5", 32, "the prefix length must be the range's")]
+    public void Claim_OutsideTheRange_OrPrefixUnlikeItsSubnets_IsRefusedSayingWhy(string address, int prefixLength, string expected)
+    {
+        var host = new IpamTestHost();
+
+        AllocationResult claimed = host.Allocator.Claim("c", IPAddress.Parse(address), prefixLength).Done();
+
+        Assert.Equal(IpamErrorKind.Invalid, claimed.Error);
+        Assert.Contains(expected, claimed.Message, StringComparison.Ordinal);
+        Assert.Empty(host.Allocator.Lookup("c"));
+    }
+
+    [Theory]
+    [InlineData(26)]
+    [InlineData(28)]
+    [InlineData(30)]
+    public void Claim_TheRangesPrefix_OrASubnetsOfIt_IsTaken(int prefixLength)
+    {
+        var host = new IpamTestHost();
+
+        Assert.Equal($"10.32.0.5/{prefixLength}", host.Allocator.Claim("c", IPAddress.Parse("10.32.0.5"), prefixLength).Done().ToString());
+    }
+
+    [Theory]
+    [InlineData("a\nb")]
+    [InlineData("a b")]
+    [InlineData("a\tb")]
+    [InlineData("\u001b[31mred")]
+    [InlineData("nul\0")]
+    public void Allocate_IdWithSpaceOrControlCharacter_IsRefused(string id)
+    {
+        var host = new IpamTestHost();
+
+        AllocationResult allocated = host.Allocator.Allocate(id).Done();
+
+        Assert.Equal(IpamErrorKind.Invalid, allocated.Error);
+        Assert.Contains("printable characters without spaces", allocated.Message, StringComparison.Ordinal);
+        Assert.Equal(IpamErrorKind.Invalid, host.Allocator.Claim(id, IPAddress.Parse("10.32.0.5"), 26).Done().Error);
+        Assert.Empty(host.Allocator.List());
     }
 
     [Fact]

@@ -19,8 +19,7 @@ public sealed class IpamEndpointsTests : IAsyncLifetime
 {
     private readonly IpamTestHost _host = new();
     private readonly LockedIpam _ipam;
-    private readonly List<(IPAddress Address, int PrefixLength)> _bridge = [];
-    private bool _bridgeFails;
+    private readonly ListBridge _bridge = new();
     private WebApplication _app = null!;
     private HttpClient _client = null!;
 
@@ -32,14 +31,7 @@ public sealed class IpamEndpointsTests : IAsyncLifetime
         builder.Logging.ClearProviders();
         builder.WebHost.UseTestServer();
         _app = builder.Build();
-        _app.MapIpamEndpoints(_ipam, () => true, (address, prefix) =>
-        {
-            if (_bridgeFails)
-            {
-                throw new InvalidOperationException("bridge weave does not exist");
-            }
-            _bridge.Add((address, prefix));
-        });
+        _app.MapIpamEndpoints(_ipam, () => true, _bridge);
         await _app.StartAsync();
         _client = _app.GetTestClient();
     }
@@ -129,7 +121,7 @@ public sealed class IpamEndpointsTests : IAsyncLifetime
         Assert.Equal(["c1", "c2"], owned.Select(o => o.GetProperty("containerid").GetString()));
         Assert.Equal("10.32.0.1/26", owned[0].GetProperty("addrs")[0].GetString());
         Assert.Equal("web-0", owned[0].GetProperty("metadata").GetProperty("K8S_POD_NAME").GetString());
-        Assert.Equal("c1 10.32.0.1/26 default/web-0\nc2 10.32.0.2/26\n", PsText.From(body));
+        Assert.Equal("c1 - 10.32.0.1/26 default/web-0\nc2 - 10.32.0.2/26\n", PsText.From(body));
     }
 
     [Fact]
@@ -137,20 +129,152 @@ public sealed class IpamEndpointsTests : IAsyncLifetime
     {
         Assert.Equal((HttpStatusCode.OK, "10.32.0.9/26"), await SendAsync(HttpMethod.Post, "/expose/10.32.0.9/26"));
 
-        Assert.Equal([(IPAddress.Parse("10.32.0.9"), 26)], _bridge);
+        Assert.Equal([(IPAddress.Parse("10.32.0.9"), 26)], _bridge.List());
         Assert.Equal("10.32.0.9/26\n", (await SendAsync(HttpMethod.Get, "/ip/weave:expose")).Body);
     }
 
     [Fact]
     public async Task Expose_BridgeFails_ReleasesTheClaim()
     {
-        _bridgeFails = true;
+        _bridge.Fails = true;
 
         (HttpStatusCode status, string body) = await SendAsync(HttpMethod.Post, "/expose/10.32.0.9/26");
 
         Assert.Equal(HttpStatusCode.InternalServerError, status);
         Assert.Contains("bridge weave does not exist", body, StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.NotFound, (await SendAsync(HttpMethod.Get, "/ip/weave:expose")).Status);
+    }
+
+    [Fact]
+    public async Task List_WithTheMacThePluginRecorded_WeavePsShowsIt_AndTheBridgesForWeaveExpose()
+    {
+        await SendAsync(HttpMethod.Post, "/ip/c1?MAC=0a:58:0a:20:00:05&K8S_POD_NAMESPACE=default&K8S_POD_NAME=web-0");
+        await SendAsync(HttpMethod.Post, "/expose/10.32.0.9/26");
+
+        string body = (await SendAsync(HttpMethod.Get, "/ip")).Body;
+
+        Assert.Equal("c1 0a:58:0a:20:00:05 10.32.0.1/26 default/web-0\nweave:expose 7a:00:00:00:00:01 10.32.0.9/26\n",
+            PsText.From(body, "7a:00:00:00:00:01"));
+        Assert.Equal("c1 0a:58:0a:20:00:05 10.32.0.1/26 default/web-0\nweave:expose - 10.32.0.9/26\n", PsText.From(body));
+    }
+
+    [Theory]
+    [InlineData("0A:58:0A:20:00:05")]
+    [InlineData("0a:58:0a:20:00")]
+    [InlineData("0a-58-0a-20-00-05")]
+    [InlineData("x")]
+    public async Task Allocate_WithAMalformedMac_Is400(string mac)
+    {
+        (HttpStatusCode status, string body) = await SendAsync(HttpMethod.Post, "/ip/c1?MAC=" + Uri.EscapeDataString(mac));
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains("invalid MAC", body, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("/ip/a%0Ab")]
+    [InlineData("/ip/a%20b")]
+    [InlineData("/ip/a%1Bb")]
+    public async Task Allocate_IdWithLineBreakSpaceOrControl_Is400_SoWeavePsStaysOneLinePerId(string path)
+    {
+        (HttpStatusCode status, string body) = await SendAsync(HttpMethod.Post, path);
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains("printable characters without spaces", body, StringComparison.Ordinal);
+        Assert.Equal("", PsText.From((await SendAsync(HttpMethod.Get, "/ip")).Body));
+    }
+
+    [Theory]
+    [InlineData("PUT", "/ip/x/1.2.3.4/12", "outside the range")]
+    [InlineData("PUT", "/ip/x/10.32.0.5/12", "prefix length must be the range's")]
+    [InlineData("POST", "/expose/8.8.8.8/12", "outside the range")]
+    [InlineData("POST", "/expose/10.32.0.9/12", "prefix length must be the range's")]
+    public async Task ClaimOrExpose_OutsideTheRange_OrWithAWiderPrefix_Is400_AndTheBridgeUntouched(string method, string path, string expected)
+    {
+        (HttpStatusCode status, string body) = await SendAsync(new HttpMethod(method), path);
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains(expected, body, StringComparison.Ordinal);
+        Assert.Empty(_bridge.List());
+        Assert.Equal("", PsText.From((await SendAsync(HttpMethod.Get, "/ip")).Body));
+    }
+
+    [Fact]
+    public async Task Expose_WithoutAnAddress_AllocatesOneForWeaveExpose_AndAgainGivesTheSame()
+    {
+        Assert.Equal((HttpStatusCode.OK, "10.32.0.1/26"), await SendAsync(HttpMethod.Post, "/expose"));
+        Assert.Equal((HttpStatusCode.OK, "10.32.0.1/26"), await SendAsync(HttpMethod.Post, "/expose"));
+
+        Assert.Equal([(IPAddress.Parse("10.32.0.1"), 26)], _bridge.List());
+        Assert.Equal("10.32.0.2/26", (await SendAsync(HttpMethod.Post, "/ip/pod")).Body);
+    }
+
+    [Fact]
+    public async Task ReleaseWeaveExpose_WhileOnTheBridge_Is409_AndTheAddressStaysTheHosts()
+    {
+        await SendAsync(HttpMethod.Post, "/expose/10.32.0.9/26");
+
+        (HttpStatusCode status, string body) = await SendAsync(HttpMethod.Delete, "/ip/weave:expose");
+        (HttpStatusCode one, _) = await SendAsync(HttpMethod.Delete, "/ip/weave:expose/10.32.0.9");
+
+        Assert.Equal(HttpStatusCode.Conflict, status);
+        Assert.Equal(HttpStatusCode.Conflict, one);
+        Assert.Contains("weave hide 10.32.0.9", body, StringComparison.Ordinal);
+        Assert.Equal("10.32.0.9/26\n", (await SendAsync(HttpMethod.Get, "/ip/weave:expose")).Body);
+        Assert.Equal(HttpStatusCode.Conflict, (await SendAsync(HttpMethod.Put, "/ip/x/10.32.0.9/26")).Status);
+        Assert.Equal([(IPAddress.Parse("10.32.0.9"), 26)], _bridge.List());
+    }
+
+    [Fact]
+    public async Task Hide_TakesTheAddressOffTheBridge_ThenReleasesIt()
+    {
+        await SendAsync(HttpMethod.Post, "/expose/10.32.0.9/26");
+
+        Assert.Equal((HttpStatusCode.OK, "10.32.0.9/26\n"), await SendAsync(HttpMethod.Delete, "/expose/10.32.0.9"));
+
+        Assert.Empty(_bridge.List());
+        Assert.Equal(HttpStatusCode.NotFound, (await SendAsync(HttpMethod.Get, "/ip/weave:expose")).Status);
+        Assert.Equal((HttpStatusCode.OK, "10.32.0.9/26"), await SendAsync(HttpMethod.Put, "/ip/x/10.32.0.9/26"));
+        Assert.Equal(HttpStatusCode.NotFound, (await SendAsync(HttpMethod.Delete, "/expose/10.32.0.9")).Status);
+    }
+
+    [Fact]
+    public async Task Hide_WithoutAnAddress_TakesEveryExposedAddressOff()
+    {
+        await SendAsync(HttpMethod.Post, "/expose/10.32.0.9/26");
+        await SendAsync(HttpMethod.Post, "/expose/10.32.0.10/26");
+
+        (HttpStatusCode status, string body) = await SendAsync(HttpMethod.Delete, "/expose");
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal("10.32.0.9/26\n10.32.0.10/26\n", body);
+        Assert.Empty(_bridge.List());
+        Assert.Equal(HttpStatusCode.NotFound, (await SendAsync(HttpMethod.Get, "/ip/weave:expose")).Status);
+    }
+
+    [Fact]
+    public async Task Hide_WrongPrefixLength_Is400_AndNothingChanges()
+    {
+        await SendAsync(HttpMethod.Post, "/expose/10.32.0.9/26");
+
+        (HttpStatusCode status, string body) = await SendAsync(HttpMethod.Delete, "/expose/10.32.0.9/24");
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains("exposed as 10.32.0.9/26", body, StringComparison.Ordinal);
+        Assert.Equal([(IPAddress.Parse("10.32.0.9"), 26)], _bridge.List());
+    }
+
+    [Fact]
+    public async Task Hide_BridgeFails_KeepsTheAddressAllocated()
+    {
+        await SendAsync(HttpMethod.Post, "/expose/10.32.0.9/26");
+        _bridge.Fails = true;
+
+        (HttpStatusCode status, string body) = await SendAsync(HttpMethod.Delete, "/expose/10.32.0.9");
+
+        Assert.Equal(HttpStatusCode.InternalServerError, status);
+        Assert.Contains("cannot take 10.32.0.9 off bridge weave", body, StringComparison.Ordinal);
+        Assert.Equal("10.32.0.9/26\n", (await SendAsync(HttpMethod.Get, "/ip/weave:expose")).Body);
     }
 
     [Fact]

@@ -151,6 +151,9 @@ public sealed class LaunchOptionsTests
     [InlineData("5e:1a:00:00:00")]
     [InlineData("zz:1a:00:00:00:01")]
     [InlineData("")]
+    [InlineData("00:00:00:00:00:00")]
+    [InlineData("ff:ff:ff:ff:ff:ff")]
+    [InlineData("01:00:5e:00:00:01")]
     public void From_InvalidName_NamesFlagAndValue(string name)
     {
         string message = Error(() => From(name: name));

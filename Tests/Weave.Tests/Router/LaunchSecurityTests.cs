@@ -80,6 +80,18 @@ public sealed class LaunchSecurityTests : IDisposable
     }
 
     [Fact]
+    public void MissingPasswordFile_FromTheEnvironment_NamesTheVariable()
+    {
+        string missing = Path.Combine(_directory, "nope");
+        var flags = new LaunchFlags
+        {
+            PasswordFile = missing,
+            Sources = new Dictionary<string, string>(StringComparer.Ordinal) { ["--password-file"] = "WEAVE_PASSWORD_FILE" },
+        };
+        Assert.StartsWith($"cannot read WEAVE_PASSWORD_FILE {missing}", Error(flags), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void HugePassword_IsRefused() =>
         Assert.Contains("longer than 4096 bytes", Error(new LaunchFlags { PasswordFile = WriteFile(new string('x', 10_000)) }), StringComparison.Ordinal);
 

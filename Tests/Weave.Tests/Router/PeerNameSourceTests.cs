@@ -75,6 +75,22 @@ public sealed class PeerNameSourceTests
         Assert.Empty(_files.Writes);
     }
 
+    [Theory]
+    [InlineData("00:00:00:00:00:00\n", "zero name")]
+    [InlineData("ff:ff:ff:ff:ff:ff\n", "broadcast")]
+    [InlineData("03:00:00:00:00:01\n", "multicast")]
+    public void Resolve_FileNameNoPeerMayHave_LaunchExceptionNamingFileAndWhy(string content, string expected)
+    {
+        _files.Files[NameFile] = content;
+        _files.Files[MachineIdPath] = MachineId;
+
+        var e = Assert.Throws<LaunchException>(() => Source().Resolve(null, DataDir));
+        Assert.Contains(NameFile, e.Message, StringComparison.Ordinal);
+        Assert.Contains(expected, e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', e.Message);
+        Assert.Empty(_files.Writes);
+    }
+
     [Fact]
     public void Resolve_CorruptFile_LongContentShortenedInMessage()
     {

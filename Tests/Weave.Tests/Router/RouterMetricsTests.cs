@@ -38,10 +38,11 @@ public sealed class RouterMetricsTests
     {
         string text = Render(new RouterInfo("1.0.0", "1..1"));
 
-        Assert.Contains("weave_connections{state=\"established\",encryption=\"no\"} 1\n", text, StringComparison.Ordinal);
-        Assert.Contains("weave_connections{state=\"established\",encryption=\"yes\"} 1\n", text, StringComparison.Ordinal);
-        Assert.Contains("weave_connections{state=\"failed\",encryption=\"no\"} 1\n", text, StringComparison.Ordinal);
-        Assert.Contains("weave_connections{state=\"pending\",encryption=\"no\"} 0\n", text, StringComparison.Ordinal);
+        Assert.Contains("weave_connections{state=\"established\",type=\"vxlan\",encryption=\"no\"} 1\n", text, StringComparison.Ordinal);
+        Assert.Contains("weave_connections{state=\"established\",type=\"sleeve\",encryption=\"yes\"} 1\n", text, StringComparison.Ordinal);
+        Assert.Contains("weave_connections{state=\"failed\",type=\"none\",encryption=\"no\"} 1\n", text, StringComparison.Ordinal);
+        Assert.Contains("weave_connections{state=\"pending\",type=\"vxlan\",encryption=\"no\"} 0\n", text, StringComparison.Ordinal);
+        Assert.Contains("weave_connections{state=\"pending\",type=\"sleeve\",encryption=\"yes\"} 0\n", text, StringComparison.Ordinal);
         Assert.Contains("weave_peers 3\n", text, StringComparison.Ordinal);
         Assert.Contains("# TYPE weave_connection_terminations_total counter\nweave_connection_terminations_total 7\n", text, StringComparison.Ordinal);
     }
