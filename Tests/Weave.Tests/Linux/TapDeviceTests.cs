@@ -132,9 +132,17 @@ public sealed class TapDeviceTests
             }
             using var packet = PacketSocket.Open(veth1, EthernetFrames.TestEtherType);
 
+            // A bridge port forwards only once the kernel's link watcher has seen its carrier come
+            // up, which a loaded machine runs late; until then the frame is dropped. So: write
+            // until one arrives.
             byte[] toVeth = EthernetFrames.Broadcast([0x02, 0x57, 0, 0, 0, 1], "tap to veth");
-            Assert.True(tap.TryWrite(toVeth));
-            Assert.Equal(toVeth, packet.Receive(TimeSpan.FromSeconds(5)));
+            byte[] received = [];
+            for (int attempt = 0; attempt < 20 && received.Length == 0; attempt++)
+            {
+                Assert.True(tap.TryWrite(toVeth));
+                received = packet.Receive(TimeSpan.FromMilliseconds(500));
+            }
+            Assert.Equal(toVeth, received);
 
             byte[] toTap = EthernetFrames.Broadcast([0x02, 0x57, 0, 0, 0, 2], "veth to tap");
             packet.Send(toTap);
