@@ -9,15 +9,32 @@ public sealed record ProcessSample(double RssMegabytes, int OpenFiles)
     {
         try
         {
-            string status = File.ReadAllText($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/status");
-            string? rss = status.Split('\n').FirstOrDefault(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
-            if (rss is null)
+            if (ResidentKilobytes(pid) is not long kilobytes)
             {
                 return null;
             }
-            long kilobytes = long.Parse(rss["VmRSS:".Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
             int files = Directory.GetFileSystemEntries($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/fd").Length;
             return new ProcessSample(kilobytes / 1024.0, files);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary><c>VmRSS</c> of <c>/proc/PID/status</c> in kB; null once the process is gone.</summary>
+    public static long? ResidentKilobytes(int pid)
+    {
+        try
+        {
+            foreach (string line in File.ReadLines($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/status"))
+            {
+                if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+                {
+                    return long.Parse(line.AsSpan(6).Trim().TrimEnd("kB").Trim(), CultureInfo.InvariantCulture);
+                }
+            }
+            return null;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

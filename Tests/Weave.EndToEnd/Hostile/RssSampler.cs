@@ -96,22 +96,5 @@ internal sealed class RssSampler : IDisposable
         }
     }
 
-    private static long Read(int pid)
-    {
-        try
-        {
-            foreach (string line in File.ReadLines($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/status"))
-            {
-                if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
-                {
-                    return long.Parse(line.AsSpan(6).Trim().TrimEnd("kB").Trim(), CultureInfo.InvariantCulture);
-                }
-            }
-        }
-        catch (IOException)
-        {
-            // The process is gone.
-        }
-        return 0;
-    }
+    private static long Read(int pid) => Weave.Lab.Soak.ProcessSample.ResidentKilobytes(pid) ?? 0;
 }
