@@ -17,10 +17,21 @@ namespace Weave.Ipam;
 /// held answers become failures and the held messages are dropped, so no peer and no client ever
 /// saw them.
 /// </para>
+/// <para>
+/// A write holds what changed (<see cref="IpamChanges"/>: the IDs touched, the ring or nicknames
+/// when they changed), so it costs what changed rather than what is held; the allocator keeps a
+/// copy of the durable state (<see cref="_durable"/>) to undo to, and for the store to write whole.
+/// </para>
 /// </summary>
 public sealed partial class Allocator
 {
-    private StateWrite _durable = null!;
+    private static readonly IReadOnlyDictionary<string, string> s_noMetadata = new Dictionary<string, string>();
+
+    /// <summary>The state as the last durable write left it: changed on the loop only in <see cref="Written"/>, so a save off the loop may read it.</summary>
+    private IpamImage _durable = null!;
+    private byte[] _durableFullState = null!;
+    private bool _durableHandedOff;
+    private readonly HashSet<string> _dirtyIds = new(StringComparer.Ordinal);
     private bool _unsaved;
     private List<Action<bool>> _held = [];
     private StateWrite? _writing;
@@ -41,19 +52,29 @@ public sealed partial class Allocator
         {
             return null;
         }
-        _writing = new StateWrite(Snapshot(), _held, FullStateNow(), _handedOff);
+        _writing = new StateWrite(TakeChanges(), _held, FullStateNow(), _handedOff);
         _held = [];
         _unsaved = false;
         return _writing;
     }
 
-    /// <summary>Off the loop: encodes the state and saves it durably; the failure, or null.</summary>
+    /// <summary>Off the loop: encodes the changes and saves them durably; the failure, or null.</summary>
     public Exception? Save(StateWrite write)
     {
         ArgumentNullException.ThrowIfNull(write);
+        return Save(write.Changes);
+    }
+
+    private Exception? Save(IpamChanges changes)
+    {
         try
         {
-            _store.Save(write.State);
+            _store.Save(changes, () =>
+            {
+                IpamImage next = _durable.Copy();
+                next.Apply(changes);
+                return next.ToState();
+            });
             return null;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -73,7 +94,9 @@ public sealed partial class Allocator
         _writing = null;
         if (failure is null)
         {
-            _durable = write;
+            _durable.Apply(write.Changes);
+            _durableFullState = write.FullState;
+            _durableHandedOff = write.HandedOff;
             foreach (Action<bool> output in write.Held)
             {
                 output(true);
@@ -84,7 +107,7 @@ public sealed partial class Allocator
             List<Action<bool>> lost = [.. write.Held, .. _held];
             _held = [];
             _unsaved = false;
-            Restore(_durable);
+            Restore();
             Emit(IpamLogLevel.Error, 3002,
                 $"saving the IPAM state failed, the changes since the last save are undone ({lost.Count} answers and messages withheld): {failure.Message}");
             foreach (Action<bool> output in lost)
@@ -171,41 +194,61 @@ public sealed partial class Allocator
         }
     }
 
-    private IpamState Snapshot()
+    /// <summary>What changed since the last write: each ID touched as it is now, the ring, claims and nicknames when they differ.</summary>
+    private IpamChanges TakeChanges()
     {
-        IdAllocations[] ids = [.. _byId.Select(p => new IdAllocations(p.Key, [.. p.Value.Addresses], p.Value.Metadata))];
+        var ids = new IdAllocations[_dirtyIds.Count];
+        int i = 0;
+        foreach (string id in _dirtyIds)
+        {
+            ids[i++] = _byId.TryGetValue(id, out Holder? holder)
+                ? new IdAllocations(id, [.. holder.Addresses], holder.Metadata)
+                : new IdAllocations(id, [], s_noMetadata);
+        }
+        _dirtyIds.Clear();
         NodeClaims? claims = _ring.IsEmpty ? _paxos?.Mine : null;
-        return new IpamState(_self, _ring, ids, claims, new Dictionary<PeerName, string>(_nicknames));
+        Dictionary<PeerName, string> nicknames = [];
+        foreach ((PeerName name, string nick) in _nicknames)
+        {
+            if (!_durable.Nicknames.TryGetValue(name, out string? saved) || saved != nick)
+            {
+                nicknames[name] = nick;
+            }
+        }
+        return new IpamChanges(ReferenceEquals(_ring, _durable.Ring) ? null : _ring, !Equals(claims, _durable.Claims), claims, nicknames, ids);
     }
 
-    /// <summary>Back to a durable state: its ring, allocations and consensus claims.</summary>
-    private void Restore(StateWrite durable)
+    /// <summary>Back to the durable state: its ring, allocations and consensus claims.</summary>
+    private void Restore()
     {
         _byId.Clear();
         _byAddress.Clear();
         _allocated.Clear();
-        Adopt(durable.State);
-        _handedOff = durable.HandedOff;
+        Adopt(_durable);
+        _handedOff = _durableHandedOff;
         _paxos = _ring.IsEmpty && _options.Init.Mode == IpamInitMode.Consensus
-            ? new Paxos(_self, _uid, _options.Init.PeerCount!.Value, durable.State.Claims)
+            ? new Paxos(_self, _uid, _options.Init.PeerCount!.Value, _durable.Claims)
             : null;
         CheckInvariants();
     }
 
-    /// <summary>Takes the ring, allocations and nicknames of <paramref name="state"/>.</summary>
-    private void Adopt(IpamState state)
+    /// <summary>Takes the ring, allocations and nicknames of <paramref name="image"/>; nothing of it needs writing.</summary>
+    private void Adopt(IpamImage image)
     {
-        _ring = state.Ring;
-        foreach (IdAllocations a in state.Ids)
+        _ring = image.Ring;
+        foreach (IdAllocations a in image.Ids)
         {
             foreach ((uint address, int prefix) in a.Addresses)
             {
                 Record(a.Id, address, prefix, a.Metadata);
             }
         }
-        foreach ((PeerName name, string nick) in state.Nicknames)
+        foreach ((PeerName name, string nick) in image.Nicknames)
         {
             _nicknames.TryAdd(name, nick);
         }
+        _dirtyIds.Clear();
+        _denseFrom = 0;
+        _denseTo = 0;
     }
 }

@@ -51,7 +51,7 @@ public sealed partial class Allocator
     }
 
     /// <summary>Our state as of the last durable write: later changes are gossiped once they are durable too.</summary>
-    public byte[] FullState() => Undurable ? _durable.FullState : FullStateNow();
+    public byte[] FullState() => Undurable ? _durableFullState : FullStateNow();
 
     /// <summary>The ring once seeded; before that the consensus state (empty for an observer).</summary>
     private byte[] FullStateNow() => _ring.IsEmpty

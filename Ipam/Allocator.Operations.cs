@@ -204,6 +204,7 @@ public sealed partial class Allocator
             return;
         }
         holder.Metadata = new Dictionary<string, string>(metadata, StringComparer.Ordinal);
+        _dirtyIds.Add(id);
         MarkUnsaved();
     }
 

@@ -100,19 +100,30 @@ public sealed partial class Allocator
         return null;
     }
 
-    /// <summary>The lowest host address of <paramref name="subnet"/> in space we own with nothing allocated.</summary>
+    /// <summary>
+    /// The lowest host address of <paramref name="subnet"/> in space we own with nothing allocated.
+    /// Addresses fill from the bottom, so the search starts past the run of allocated ones the last
+    /// search found (<see cref="_denseFrom"/>) rather than walk thousands each time.
+    /// </summary>
     private uint? LowestFree(Cidr subnet)
     {
         foreach ((uint start, ulong end) in OwnedHostIntervals(subnet))
         {
-            ulong candidate = start;
-            foreach (uint used in _allocated.GetViewBetween(start, (uint)(end - 1)))
+            ulong candidate = start >= _denseFrom && start < _denseTo ? _denseTo : start;
+            if (candidate < end)
             {
-                if (used != candidate)
+                foreach (uint used in _allocated.GetViewBetween((uint)candidate, (uint)(end - 1)))
                 {
-                    break;
+                    if (used != candidate)
+                    {
+                        break;
+                    }
+                    candidate++;
                 }
-                candidate++;
+            }
+            if (candidate > start)
+            {
+                (_denseFrom, _denseTo) = (start, candidate);
             }
             if (candidate < end)
             {

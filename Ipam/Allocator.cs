@@ -37,6 +37,10 @@ public sealed partial class Allocator : IGossiper
     private readonly Dictionary<string, Holder> _byId = new(StringComparer.Ordinal);
     private readonly Dictionary<uint, string> _byAddress = [];
     private readonly SortedSet<uint> _allocated = [];
+
+    /// <summary>Every address from <see cref="_denseFrom"/> up to <see cref="_denseTo"/> (exclusive) is allocated (see <see cref="LowestFree"/>).</summary>
+    private uint _denseFrom;
+    private ulong _denseTo;
     private readonly Dictionary<PeerName, string> _nicknames = [];
 
     private IGossipChannel? _channel;
@@ -85,20 +89,21 @@ public sealed partial class Allocator : IGossiper
             state = null;
         }
         _ring = options.Init.Mode == IpamInitMode.Seed ? Ring.Seeded(options.Range, options.Init.Seeds) : Ring.Empty(options.Range);
+        _durable = state is null ? IpamImage.Empty(self, _ring) : IpamImage.Of(state);
         if (state is not null)
         {
-            Adopt(state);
+            Adopt(_durable);
         }
         if (_ring.IsEmpty && options.Init.Mode == IpamInitMode.Consensus)
         {
             _paxos = new Paxos(self, uid, options.Init.PeerCount!.Value, state?.Claims);
         }
         CheckInvariants();
-        _durable = new StateWrite(Snapshot(), [], FullStateNow(), handedOff: false);
-        if (state is not null && state.FormatVersion != IpamState.CurrentFormatVersion)
+        _durableFullState = FullStateNow();
+        if (state is not null && state.FormatVersion == StateFile.LegacyVersion)
         {
             // Read as it is (it has no checksum to check) and written again at once with one.
-            bool saved = Save(_durable) is null;
+            bool saved = Save(IpamChanges.None) is null;
             _pendingLog.Add(new IpamLogEventArgs(IpamLogLevel.Warning, 3003,
                 $"the IPAM state was in format {state.FormatVersion}, which has no checksum: read as it is" +
                 (saved ? $" and saved again in format {IpamState.CurrentFormatVersion}" : "; saving it again failed, it stays as it is")));
@@ -274,6 +279,7 @@ public sealed partial class Allocator : IGossiper
         {
             holder.Metadata = metadata;
         }
+        _dirtyIds.Add(id);
         holder.Addresses.Add((address, prefix));
         _byAddress.Add(address, id);
         _allocated.Add(address);
@@ -282,6 +288,11 @@ public sealed partial class Allocator : IGossiper
     private void Unrecord(string id, uint address)
     {
         Holder holder = _byId[id];
+        _dirtyIds.Add(id);
+        if (address >= _denseFrom && address < _denseTo)
+        {
+            _denseTo = address;
+        }
         holder.Addresses.RemoveAll(a => a.Address == address);
         if (holder.Addresses.Count == 0)
         {

@@ -3,20 +3,20 @@ using Weave.Ipam.Store;
 namespace Weave.Ipam;
 
 /// <summary>
-/// One write of the allocator's state: the state as it was when taken, and what waits for it
+/// One write of the allocator's state: what changed since the last one, and what waits for it
 /// (answers and messages, let out when it is durable).
 /// </summary>
 public sealed class StateWrite
 {
-    internal StateWrite(IpamState state, List<Action<bool>> held, byte[] fullState, bool handedOff)
+    internal StateWrite(IpamChanges changes, List<Action<bool>> held, byte[] fullState, bool handedOff)
     {
-        State = state;
+        Changes = changes;
         Held = held;
         FullState = fullState;
         HandedOff = handedOff;
     }
 
-    public IpamState State { get; }
+    public IpamChanges Changes { get; }
 
     /// <summary>How many answers and messages wait for this write.</summary>
     public int Waiting => Held.Count;

@@ -11,7 +11,12 @@ public interface IIpamStore
     /// with a clear message when the saved state is corrupt (starting without it could hand out an address twice).</summary>
     IpamState? Load();
 
-    void Save(IpamState state);
+    /// <summary>
+    /// Saves <paramref name="changes"/> to what was saved before. <paramref name="whole"/> gives the
+    /// whole state with them in, for a store that writes it whole (at first, and to compact what
+    /// it appended); it costs what the state holds, so a store calls it only then.
+    /// </summary>
+    void Save(IpamChanges changes, Func<IpamState> whole);
 
     /// <summary>Moves the saved state aside (it belongs to another peer name or range), keeping it for the operator.</summary>
     void SetAside(string reason);

@@ -9,8 +9,8 @@ namespace Weave.Ipam.Store;
 /// <summary>
 /// What the allocator persists: our peer name, the range, the ring, our allocations with their
 /// metadata, our consensus claims (an acceptor must not forget its promises) and the nicknames we
-/// know. The file is a checksummed frame (<see cref="StateFile"/>) around a MessagePack body
-/// (<see cref="IpamStateCodec"/>).
+/// know. The file is checksummed frames (<see cref="StateFile"/>) around MessagePack bodies
+/// (<see cref="IpamStateCodec"/>): the whole state, then the changes of each write since.
 /// </summary>
 public sealed class IpamState
 {
@@ -48,22 +48,54 @@ public sealed class IpamState
 
     internal IReadOnlyDictionary<PeerName, string> Nicknames { get; }
 
-    /// <summary>The file's bytes, in the current format.</summary>
+    /// <summary>The file's bytes, in the current format, with no changes after the state.</summary>
     public byte[] Encode()
     {
         var buffer = new ArrayBufferWriter<byte>(1024);
-        IpamStateCodec.WriteFile(buffer, Self, Ring, Ids, Claims, Nicknames);
+        Encode(buffer);
         return buffer.WrittenSpan.ToArray();
     }
 
+    internal void Encode(ArrayBufferWriter<byte> output) => IpamStateCodec.WriteState(output, Self, Ring, Ids, Claims, Nicknames);
+
     /// <summary>
-    /// Reads a state file: the current format when its length and checksum match, or format 1 (no
-    /// checksum). Never throws: false with the reason for anything else, truncated or garbled.
+    /// Reads a state file: its state and the changes after it, when every frame's length and
+    /// checksums match (a last change record cut short by a crash is left out), or format 2 or 1.
+    /// Never throws: false with the reason for anything else, truncated or garbled.
     /// </summary>
-    public static bool TryDecode(ReadOnlyMemory<byte> bytes, [NotNullWhen(true)] out IpamState? state, out string error)
+    public static bool TryDecode(ReadOnlyMemory<byte> bytes, [NotNullWhen(true)] out IpamState? state, out string error) =>
+        TryDecode(bytes, out state, out _, out error);
+
+    /// <summary>As <see cref="TryDecode(ReadOnlyMemory{byte}, out IpamState?, out string)"/>; <paramref name="validLength"/> is where the last whole record ends.</summary>
+    public static bool TryDecode(ReadOnlyMemory<byte> bytes, [NotNullWhen(true)] out IpamState? state, out int validLength, out string error)
     {
         state = null;
-        return StateFile.TryUnwrap(bytes, out ReadOnlyMemory<byte> body, out int version, out error) &&
-            IpamStateCodec.TryReadBody(body, version, out state, out error);
+        if (!StateFile.TryRead(bytes, out ReadOnlyMemory<byte> body, out int version, out List<ReadOnlyMemory<byte>> changes, out validLength, out error) ||
+            !IpamStateCodec.TryReadBody(body, version, out state, out error))
+        {
+            state = null;
+            return false;
+        }
+        if (changes.Count == 0)
+        {
+            return true;
+        }
+        IpamImage image = IpamImage.Of(state);
+        for (int i = 0; i < changes.Count; i++)
+        {
+            if (!IpamStateCodec.TryReadChanges(changes[i], state.Self, state.Range, out IpamChanges? change, out error))
+            {
+                error = $"change record {i + 1} of {changes.Count}: {error}";
+                state = null;
+                return false;
+            }
+            image.Apply(change);
+        }
+        if (!image.TryToState(version, out state, out error))
+        {
+            error = $"after its {changes.Count} change records: {error}";
+            return false;
+        }
+        return true;
     }
 }

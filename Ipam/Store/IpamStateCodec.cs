@@ -10,24 +10,28 @@ using Weave.Ipam.Wire;
 namespace Weave.Ipam.Store;
 
 /// <summary>
-/// The state's body in MessagePack, written and read with the low-level writer and reader:
+/// The bodies of the state file's frames (<see cref="StateFile"/>) in MessagePack, written and read
+/// with the low-level writer and reader. The whole state:
 /// <c>["weave-ipam", format, peer, range start, prefix, ring, [[id, [[address, prefix]...], [[key, value]...]]...],
-/// claims or nil, [[peer, nickname]...]]</c>. Counts are checked against limits before anything is
-/// allocated. Reading never throws: a malformed body is a false with the reason.
+/// claims or nil, [[peer, nickname]...]]</c>; the changes of one write:
+/// <c>["weave-ipam-changes", ring or nil, claims changed, claims or nil, [[peer, nickname]...], [[id, [[address, prefix]...], [[key, value]...]]...]]</c>,
+/// where an ID with no addresses holds none any more. Counts are checked against limits before
+/// anything is allocated. Reading never throws: a malformed body is a false with the reason.
 /// </summary>
 internal static class IpamStateCodec
 {
     private const string Magic = "weave-ipam";
+    private const string ChangesMagic = "weave-ipam-changes";
     private const int MaxIds = 1 << 20;
     private const int MaxAddressesPerId = 64;
     private const int MaxMetadata = 32;
     private const int MaxStringLength = 1024;
 
-    /// <summary>Appends the whole file (frame and body) to <paramref name="output"/>.</summary>
-    public static void WriteFile(ArrayBufferWriter<byte> output, PeerName self, Ring ring, ReadOnlySpan<IdAllocations> ids, NodeClaims? claims,
+    /// <summary>Appends the frame of the whole state, the file's first, to <paramref name="output"/>.</summary>
+    public static void WriteState(ArrayBufferWriter<byte> output, PeerName self, Ring ring, ReadOnlySpan<IdAllocations> ids, NodeClaims? claims,
         IReadOnlyDictionary<PeerName, string> nicknames)
     {
-        int start = StateFile.BeginWrite(output);
+        int start = StateFile.BeginWrite(output, FrameKind.State);
         var writer = new MessagePackWriter(output);
         writer.WriteArrayHeader(9);
         writer.Write(Magic);
@@ -36,6 +40,38 @@ internal static class IpamStateCodec
         writer.Write(ring.Range.Start);
         writer.Write(ring.Range.PrefixLength);
         RingCodec.Write(ref writer, ring);
+        WriteAllocations(ref writer, ids);
+        WriteClaims(ref writer, self, claims);
+        WriteNicknames(ref writer, nicknames);
+        writer.Flush();
+        StateFile.EndWrite(output, start);
+    }
+
+    /// <summary>Appends the frame of one write's changes to <paramref name="output"/>.</summary>
+    public static void WriteChanges(ArrayBufferWriter<byte> output, PeerName self, IpamChanges changes)
+    {
+        int start = StateFile.BeginWrite(output, FrameKind.Changes);
+        var writer = new MessagePackWriter(output);
+        writer.WriteArrayHeader(6);
+        writer.Write(ChangesMagic);
+        if (changes.Ring is null)
+        {
+            writer.WriteNil();
+        }
+        else
+        {
+            RingCodec.Write(ref writer, changes.Ring);
+        }
+        writer.Write(changes.ClaimsChanged);
+        WriteClaims(ref writer, self, changes.Claims);
+        WriteNicknames(ref writer, changes.Nicknames);
+        WriteAllocations(ref writer, changes.Ids);
+        writer.Flush();
+        StateFile.EndWrite(output, start);
+    }
+
+    private static void WriteAllocations(ref MessagePackWriter writer, ReadOnlySpan<IdAllocations> ids)
+    {
         writer.WriteArrayHeader(ids.Length);
         foreach (IdAllocations a in ids)
         {
@@ -50,6 +86,10 @@ internal static class IpamStateCodec
             }
             WriteMetadata(ref writer, a.Metadata);
         }
+    }
+
+    private static void WriteClaims(ref MessagePackWriter writer, PeerName self, NodeClaims? claims)
+    {
         if (claims is null)
         {
             writer.WriteNil();
@@ -58,6 +98,10 @@ internal static class IpamStateCodec
         {
             IpamWire.WriteClaims(ref writer, self, claims);
         }
+    }
+
+    private static void WriteNicknames(ref MessagePackWriter writer, IReadOnlyDictionary<PeerName, string> nicknames)
+    {
         writer.WriteArrayHeader(nicknames.Count);
         foreach ((PeerName name, string nick) in nicknames.OrderBy(p => p.Key))
         {
@@ -65,8 +109,6 @@ internal static class IpamStateCodec
             writer.Write(name.Value);
             writer.Write(nick);
         }
-        writer.Flush();
-        StateFile.EndWrite(output, start);
     }
 
     /// <summary>Metadata as <c>[[key, value]...]</c>, sorted by key so equal states encode alike.</summary>
@@ -117,24 +159,11 @@ internal static class IpamStateCodec
                 error = $"range {range} differs from its ring's {ring.Range}";
                 return false;
             }
-            if (!TryReadAllocations(ref reader, out IdAllocations[]? ids, out error) || !TryCheckOwnership(self, ring, ids, out error))
+            if (!TryReadAllocations(ref reader, minAddresses: 1, out IdAllocations[]? ids, out error) || !TryCheckOwnership(self, ring, ids, out error))
             {
                 return false;
             }
-            NodeClaims? claims = null;
-            if (!reader.TryReadNil())
-            {
-                if (!IpamWire.TryReadClaims(ref reader, out PeerName owner, out claims, out error))
-                {
-                    return false;
-                }
-                if (owner != self)
-                {
-                    error = "it holds another peer's consensus claims";
-                    return false;
-                }
-            }
-            if (!TryReadNicknames(ref reader, out Dictionary<PeerName, string>? nicknames, out error))
+            if (!TryReadClaims(ref reader, self, out NodeClaims? claims, out error) || !TryReadNicknames(ref reader, out Dictionary<PeerName, string>? nicknames, out error))
             {
                 return false;
             }
@@ -156,7 +185,79 @@ internal static class IpamStateCodec
         }
     }
 
-    private static bool TryReadAllocations(ref MessagePackReader reader, [NotNullWhen(true)] out IdAllocations[]? ids, out string error)
+    /// <summary>
+    /// The body of a change record of <paramref name="self"/>'s state; the ring it carries must be
+    /// of <paramref name="range"/>. Whether the changes fit the state they apply to (no address
+    /// twice, all in our space) is checked once they all are (<see cref="IpamImage.TryToState"/>).
+    /// </summary>
+    public static bool TryReadChanges(ReadOnlyMemory<byte> body, PeerName self, Cidr range, [NotNullWhen(true)] out IpamChanges? changes, out string error)
+    {
+        changes = null;
+        try
+        {
+            var reader = new MessagePackReader(body);
+            if (reader.ReadArrayHeader() != 6 || reader.ReadString() != ChangesMagic)
+            {
+                error = "not a change record (no weave-ipam-changes header)";
+                return false;
+            }
+            Ring? ring = null;
+            if (!reader.TryReadNil())
+            {
+                if (!RingCodec.TryRead(ref reader, out ring, out error))
+                {
+                    return false;
+                }
+                if (ring.Range != range)
+                {
+                    error = $"a ring of range {ring.Range} in a state of range {range}";
+                    return false;
+                }
+            }
+            bool claimsChanged = reader.ReadBoolean();
+            if (!TryReadClaims(ref reader, self, out NodeClaims? claims, out error) ||
+                !TryReadNicknames(ref reader, out Dictionary<PeerName, string>? nicknames, out error) ||
+                !TryReadAllocations(ref reader, minAddresses: 0, out IdAllocations[]? ids, out error))
+            {
+                return false;
+            }
+            if (!reader.End)
+            {
+                error = "trailing bytes after the changes";
+                return false;
+            }
+            changes = new IpamChanges(ring, claimsChanged, claims, nicknames, ids);
+            error = "";
+            return true;
+        }
+        catch (Exception e) when (MalformedInput.IsMessagePackError(e) || e is InvalidOperationException)
+        {
+            error = "malformed: " + e.Message;
+            return false;
+        }
+    }
+
+    private static bool TryReadClaims(ref MessagePackReader reader, PeerName self, out NodeClaims? claims, out string error)
+    {
+        claims = null;
+        error = "";
+        if (reader.TryReadNil())
+        {
+            return true;
+        }
+        if (!IpamWire.TryReadClaims(ref reader, out PeerName owner, out claims, out error))
+        {
+            return false;
+        }
+        if (owner != self)
+        {
+            error = "it holds another peer's consensus claims";
+            return false;
+        }
+        return true;
+    }
+
+    private static bool TryReadAllocations(ref MessagePackReader reader, int minAddresses, [NotNullWhen(true)] out IdAllocations[]? ids, out string error)
     {
         ids = null;
         int count = reader.ReadArrayHeader();
@@ -176,7 +277,7 @@ internal static class IpamStateCodec
                 return false;
             }
             int addressCount = reader.ReadArrayHeader();
-            if (addressCount is < 1 or > MaxAddressesPerId)
+            if (addressCount < minAddresses || addressCount > MaxAddressesPerId)
             {
                 error = $"{addressCount} addresses for {id}";
                 return false;
@@ -224,7 +325,7 @@ internal static class IpamStateCodec
     /// Every allocation inside the range lies in space the ring gives us: the allocator keeps that
     /// true of every state it saves, and would refuse to start from one where it is not.
     /// </summary>
-    private static bool TryCheckOwnership(PeerName self, Ring ring, IdAllocations[] ids, out string error)
+    internal static bool TryCheckOwnership(PeerName self, Ring ring, IdAllocations[] ids, out string error)
     {
         foreach (IdAllocations a in ids)
         {

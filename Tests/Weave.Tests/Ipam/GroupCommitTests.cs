@@ -60,9 +60,11 @@ public sealed class GroupCommitTests
         Assert.False(b.IsCompleted);
 
         StateWrite second = host.Allocator.NextWrite()!;
-        Assert.Equal(["a", "b"], second.State.Allocations.Select(x => x.Id));
+        // The second write holds only what changed after the first: b.
+        Assert.Equal(["b"], second.Changes.Ids.Select(x => x.Id));
         host.Allocator.Written(second, host.Allocator.Save(second));
         Assert.Equal("10.32.0.2/26", b.Done().ToString());
+        Assert.Equal(["a", "b"], host.Store.Load()!.Allocations.Select(x => x.Id).Order());
     }
 
     [Fact]

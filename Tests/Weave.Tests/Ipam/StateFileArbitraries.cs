@@ -83,6 +83,50 @@ public static class StateFileArbitraries
         return new IpamState(self, ring, [.. ids], claims, nicknames);
     }
 
+    /// <summary>
+    /// A journal as a store appends it: a valid state, then one to six change records (IDs freed,
+    /// or given again with new metadata; nicknames learnt). <paramref name="recordEnds"/>[k] is
+    /// where record k ends (0: the state), <paramref name="states"/>[k] the state up to it, canonical.
+    /// </summary>
+    internal static byte[] ValidJournal(Random random, out List<int> recordEnds, out List<string> states)
+    {
+        IpamState state = ValidState(random);
+        var image = IpamImage.Of(state);
+        var output = new ArrayBufferWriter<byte>();
+        state.Encode(output);
+        recordEnds = [output.WrittenCount];
+        states = [Canonical(state)];
+        for (int n = random.Next(1, 7); n > 0; n--)
+        {
+            var ids = new List<IdAllocations>();
+            foreach (IdAllocations a in image.Ids.Where(_ => random.Next(3) == 0))
+            {
+                ids.Add(random.Next(2) == 0
+                    ? a with { Addresses = [] }
+                    : a with { Metadata = new Dictionary<string, string>(StringComparer.Ordinal) { ["n"] = RandomText(random, 6) } });
+            }
+            var nicknames = new Dictionary<PeerName, string>();
+            if (random.Next(2) == 0)
+            {
+                nicknames[RingTests.P(random.Next(1, 9))] = RandomText(random, 10);
+            }
+            var changes = new IpamChanges(null, false, null, nicknames, [.. ids]);
+            IpamStateCodec.WriteChanges(output, state.Self, changes);
+            image.Apply(changes);
+            recordEnds.Add(output.WrittenCount);
+            states.Add(Canonical(image.ToState()));
+        }
+        return output.WrittenSpan.ToArray();
+    }
+
+    /// <summary>A state as text that does not depend on the order IDs or nicknames were stored in.</summary>
+    internal static string Canonical(IpamState state) =>
+        $"{state.Self} {state.Ring} claims {state.Claims?.ToString() ?? "none"}\n" +
+        string.Join("\n", state.Ids.OrderBy(a => a.Id, StringComparer.Ordinal).Select(a =>
+            $"{a.Id}: {string.Join(" ", a.Addresses.Select(x => $"{Ip4.Format(x.Address)}/{x.Prefix}"))} " +
+            string.Join(",", a.Metadata.OrderBy(m => m.Key, StringComparer.Ordinal).Select(m => $"{m.Key}={m.Value}")))) + "\n" +
+        string.Join(",", state.Nicknames.OrderBy(p => p.Key).Select(p => $"{p.Key}={p.Value}"));
+
     private static string RandomText(Random random, int maxParts)
     {
         var text = new StringBuilder();
@@ -96,8 +140,15 @@ public static class StateFileArbitraries
     /// <summary>Bytes of every shape the decoder might meet: random, framed around random, MessagePack-shaped, format-1-shaped.</summary>
     internal static byte[] Garbage(Random random)
     {
-        switch (random.Next(6))
+        switch (random.Next(8))
         {
+            case 6:
+                // A valid state, then a correctly framed change record around random bytes or random MessagePack.
+                byte[] record = random.Next(2) == 0 ? RandomBytes(random, random.Next(0, 256)) : MessagePackShaped(random, 0);
+                return [.. ValidState(random).Encode(), .. StateFileTests.Reframe(record, kind: FrameKind.Changes)];
+            case 7:
+                // A valid journal, then anything.
+                return [.. ValidJournal(random, out _, out _), .. RandomBytes(random, random.Next(1, 64))];
             case 0:
                 return RandomBytes(random, random.Next(0, 64));
             case 1:

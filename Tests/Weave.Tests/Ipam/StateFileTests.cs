@@ -6,7 +6,7 @@ using Xunit;
 
 namespace Weave.Tests.Ipam;
 
-/// <summary>The state file's frame: magic, format version, length, CRC-32C; and reading format 1, which had none.</summary>
+/// <summary>The state file's frame: magic, format version, kind, length, header and frame CRC-32C; and reading formats 1 and 2.</summary>
 public sealed class StateFileTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("weave-ipam-file-").FullName;
@@ -57,12 +57,13 @@ public sealed class StateFileTests : IDisposable
     {
         byte[] file = StateWith201();
         Assert.Equal("WIPM"u8.ToArray(), file[..4]);
-        Assert.Equal(2, BinaryPrimitives.ReadUInt16BigEndian(file.AsSpan(4)));
-        Assert.Equal(0, BinaryPrimitives.ReadUInt16BigEndian(file.AsSpan(6)));
-        Assert.Equal(file.Length - 16, BinaryPrimitives.ReadInt32BigEndian(file.AsSpan(8)));
+        Assert.Equal(3, BinaryPrimitives.ReadUInt16BigEndian(file.AsSpan(4)));
+        Assert.Equal(1, BinaryPrimitives.ReadUInt16BigEndian(file.AsSpan(6)));
+        Assert.Equal(file.Length - 20, BinaryPrimitives.ReadInt32BigEndian(file.AsSpan(8)));
+        Assert.Equal(Crc32C.Compute(file.AsSpan(0, 12)), BinaryPrimitives.ReadUInt32BigEndian(file.AsSpan(12)));
         Assert.Equal(Crc32C.Compute(file.AsSpan(0, file.Length - 4)), BinaryPrimitives.ReadUInt32BigEndian(file.AsSpan(file.Length - 4)));
         Assert.True(IpamState.TryDecode(file, out IpamState? state, out string error), error);
-        Assert.Equal(2, state.FormatVersion);
+        Assert.Equal(3, state.FormatVersion);
         Assert.Equal("pod 10.36.0.201/23", Assert.Single(state.Allocations).ToString());
     }
 
@@ -102,8 +103,13 @@ public sealed class StateFileTests : IDisposable
         byte[] file = StateWith201();
         Assert.False(IpamState.TryDecode(file.AsMemory(0, file.Length - 1), out _, out string error));
         Assert.StartsWith("truncated or extended", error, StringComparison.Ordinal);
-        Assert.False(IpamState.TryDecode(file.Append((byte)0).ToArray(), out _, out error));
-        Assert.StartsWith("truncated or extended", error, StringComparison.Ordinal);
+        // After the state only change records may follow, or what an interrupted append leaves: zeros or a header's start.
+        Assert.True(IpamState.TryDecode(file.Append((byte)0).ToArray(), out _, out int valid, out error), error);
+        Assert.Equal(file.Length, valid);
+        Assert.True(IpamState.TryDecode(file.Concat("WIPM"u8.ToArray()).ToArray(), out _, out valid, out error), error);
+        Assert.Equal(file.Length, valid);
+        Assert.False(IpamState.TryDecode(file.Append((byte)'x').ToArray(), out _, out error));
+        Assert.Equal($"not a WIPM header of the record at byte {file.Length}", error);
         Assert.False(IpamState.TryDecode(file.AsMemory(0, 6), out _, out error));
         Assert.Equal("truncated: 6 bytes", error);
         Assert.False(IpamState.TryDecode("{\"owned\":[]}"u8.ToArray(), out _, out error));
@@ -115,9 +121,9 @@ public sealed class StateFileTests : IDisposable
     public void TryDecode_ANewerFormat_NamesItsVersion()
     {
         byte[] body = StateWith201()[StateFile.HeaderBytes..^StateFile.TrailerBytes];
-        byte[] file = Reframe(body, version: 3);
+        byte[] file = Reframe(body, version: 4);
         Assert.False(IpamState.TryDecode(file, out _, out string error));
-        Assert.Equal("format 3 is newer than this router reads (2): run the newer router, or restore a backup", error);
+        Assert.Equal("format 4 is newer than this router reads (3): run the newer router, or restore a backup", error);
     }
 
     [Fact]
@@ -142,7 +148,7 @@ public sealed class StateFileTests : IDisposable
         Assert.Contains("format 1", line.Message, StringComparison.Ordinal);
         byte[] now = File.ReadAllBytes(path);
         Assert.Equal("WIPM"u8.ToArray(), now[..4]);
-        Assert.Equal(2, store.Load()!.FormatVersion);
+        Assert.Equal(3, store.Load()!.FormatVersion);
         Assert.Equal("10.36.0.1/23", allocator.Allocate("next").Done().ToString());
     }
 
@@ -160,13 +166,14 @@ public sealed class StateFileTests : IDisposable
         }
     }
 
-    /// <summary>A frame with a correct length and checksum around any body (as a buggy writer or a deliberate edit would make).</summary>
-    internal static byte[] Reframe(ReadOnlySpan<byte> body, int version = StateFile.CurrentVersion)
+    /// <summary>A frame with a correct length and checksums around any body (as a buggy writer or a deliberate edit would make).</summary>
+    internal static byte[] Reframe(ReadOnlySpan<byte> body, int version = StateFile.CurrentVersion, FrameKind kind = FrameKind.State)
     {
         byte[] file = new byte[StateFile.HeaderBytes + body.Length + StateFile.TrailerBytes];
         "WIPM"u8.CopyTo(file);
         BinaryPrimitives.WriteUInt16BigEndian(file.AsSpan(4), (ushort)version);
-        BinaryPrimitives.WriteInt32BigEndian(file.AsSpan(8), body.Length);
+        BinaryPrimitives.WriteUInt16BigEndian(file.AsSpan(6), (ushort)kind);
+        StateFile.SealHeader(file, body.Length);
         body.CopyTo(file.AsSpan(StateFile.HeaderBytes));
         BinaryPrimitives.WriteUInt32BigEndian(file.AsSpan(file.Length - 4), Crc32C.Compute(file.AsSpan(0, file.Length - 4)));
         return file;
