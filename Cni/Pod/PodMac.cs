@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text;
 
 namespace Weave.Cni.Pod;
@@ -20,7 +19,7 @@ public static class PodMac
         ArgumentNullException.ThrowIfNull(containerId);
         ArgumentNullException.ThrowIfNull(ifName);
         byte[] input = [.. s_salt, .. Encoding.UTF8.GetBytes(containerId + "\0" + ifName)];
-        byte[] mac = SHA256.HashData(input)[..6];
+        byte[] mac = Sha256.HashData(input)[..6];
         mac[0] = (byte)((mac[0] & 0xFE) | 0x02);
         return mac;
     }

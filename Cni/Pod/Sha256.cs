@@ -4,7 +4,7 @@ using System.Numerics;
 namespace Weave.Cni.Pod;
 
 /// <summary>
-/// SHA-256 (FIPS 180-4) in managed code, for <see cref="HostVethName"/>. The BCL's SHA256 calls
+/// SHA-256 (FIPS 180-4) in managed code, for <see cref="HostVethName"/> and <see cref="PodMac"/>. The BCL's SHA256 calls
 /// OpenSSL, and loading and initialising libssl and libcrypto costs the plugin more than the rest
 /// of a DEL; hashing a container ID needs a few microseconds of plain arithmetic.
 /// </summary>
