@@ -139,7 +139,12 @@ public static partial class NetworkPolicyParser
                 number = (int)value;
                 break;
             case JsonValueKind.String:
-                name = json.Port.GetString()!;
+                name = StringOrNull(json.Port);
+                if (name is null)
+                {
+                    problem = $"{field}.port: not valid UTF-8";
+                    return false;
+                }
                 if (!FieldParsing.TryPortName(name, field + ".port", out problem))
                 {
                     return false;
@@ -163,5 +168,18 @@ public static partial class NetworkPolicyParser
         }
         port = new PolicyPort(protocol, number, name, (int?)json.EndPort);
         return true;
+    }
+
+    /// <summary>A JsonElement's string, or null when its bytes are not valid UTF-8 (the document checks that only when asked).</summary>
+    private static string? StringOrNull(JsonElement element)
+    {
+        try
+        {
+            return element.GetString();
+        }
+        catch (InvalidOperationException)
+        {
+            return null;
+        }
     }
 }

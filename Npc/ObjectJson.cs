@@ -92,8 +92,18 @@ internal static class ObjectJson
         return Name(ns, StringIn(metadata, "name"), namespaced: ns is not null);
     }
 
-    private static string? StringIn(JsonElement json, string property) =>
-        json.TryGetProperty(property, out JsonElement value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+    /// <summary>Null also for a string that is not valid UTF-8, which a JsonDocument finds only when asked for it.</summary>
+    private static string? StringIn(JsonElement json, string property)
+    {
+        try
+        {
+            return json.TryGetProperty(property, out JsonElement value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+        }
+        catch (InvalidOperationException)
+        {
+            return null;
+        }
+    }
 
     private static string Shorten(string message) => message.Length <= MaxMessageLength ? message : message[..MaxMessageLength] + "…";
 }

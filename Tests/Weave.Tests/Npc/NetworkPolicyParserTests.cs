@@ -197,6 +197,20 @@ public sealed class NetworkPolicyParserTests
         Assert.StartsWith(expected, reason, StringComparison.Ordinal);
     }
 
+    /// <summary>A JsonElement checks a string's UTF-8 only when it is read, with an InvalidOperationException.</summary>
+    [Fact]
+    public void TryParse_StringsThatAreNotUtf8_AreRefusedWithoutThrowing()
+    {
+        byte[] port = PolicyJson("""{"ingress":[{"ports":[{"port":"h?p"}]}]}""");
+        port[Array.IndexOf(port, (byte)'?')] = 0xFF;
+        Assert.False(NetworkPolicyParser.TryParse(port, out _, out string reason));
+        Assert.Equal("NetworkPolicy prod/p: spec.ingress[0].ports[0].port: not valid UTF-8", reason);
+        byte[] name = PolicyJson("""{"podSelector":7}""", """{"name":"?","namespace":"prod"}""");
+        name[Array.IndexOf(name, (byte)'?')] = 0xFF;
+        Assert.False(NetworkPolicyParser.TryParse(name, out _, out reason));
+        Assert.StartsWith("NetworkPolicy prod/(unnamed): malformed: ", reason, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void TryParse_MoreRulesThanTheLimit_IsRefused()
     {
