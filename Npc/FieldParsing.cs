@@ -11,6 +11,46 @@ namespace Weave.Npc;
 /// </summary>
 internal static class FieldParsing
 {
+    public delegate bool TryParseItem<TJson, TItem>(TJson json, string field, [NotNullWhen(true)] out TItem? item, out string problem);
+
+    /// <summary>
+    /// A list of at most <paramref name="limit"/> <paramref name="noun"/>, each parsed as
+    /// <c>field[i]</c>; absent is empty (the API does not tell an absent list from an empty one).
+    /// </summary>
+    public static bool TryList<TJson, TItem>(List<TJson>? json, string field, int limit, string noun, TryParseItem<TJson, TItem> parse,
+        out ImmutableArray<TItem> items, out string problem)
+    {
+        items = [];
+        problem = "";
+        if (json is null)
+        {
+            return true;
+        }
+        if (json.Count > limit)
+        {
+            problem = $"{field}: {json.Count} {noun}, over the limit of {limit}";
+            return false;
+        }
+        var builder = ImmutableArray.CreateBuilder<TItem>(json.Count);
+        for (int i = 0; i < json.Count; i++)
+        {
+            if (!parse(json[i], $"{field}[{i}]", out TItem? item, out problem))
+            {
+                return false;
+            }
+            builder.Add(item);
+        }
+        items = builder.MoveToImmutable();
+        return true;
+    }
+
+    /// <summary>metadata.namespace and metadata.name, both required.</summary>
+    public static bool TryNamespacedName(Api.ObjectMetaJson? meta, [NotNullWhen(true)] out string? ns, [NotNullWhen(true)] out string? name, out string problem)
+    {
+        name = null;
+        return TryName(meta?.Namespace, "metadata.namespace", out ns, out problem) && TryName(meta!.Name, "metadata.name", out name, out problem);
+    }
+
     public static bool TryName(string? value, string field, [NotNullWhen(true)] out string? name, out string problem)
     {
         name = value;

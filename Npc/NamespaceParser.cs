@@ -10,17 +10,11 @@ public static class NamespaceParser
 {
     private const string Kind = "Namespace";
 
-    public static bool TryParse(ReadOnlySpan<byte> json, [NotNullWhen(true)] out ClusterNamespace? ns, out string reason)
-    {
-        ns = null;
-        return ObjectJson.TryDeserialize(json, NpcJson.Default.NamespaceJson, Kind, out NamespaceJson? dto, out reason) && TryConvert(dto, out ns, out reason);
-    }
+    public static bool TryParse(ReadOnlySpan<byte> json, [NotNullWhen(true)] out ClusterNamespace? ns, out string reason) =>
+        ObjectJson.TryParse(json, NpcJson.Default.NamespaceJson, Kind, TryConvert, out ns, out reason);
 
-    public static bool TryParse(JsonElement json, [NotNullWhen(true)] out ClusterNamespace? ns, out string reason)
-    {
-        ns = null;
-        return ObjectJson.TryDeserialize(json, NpcJson.Default.NamespaceJson, Kind, out NamespaceJson? dto, out reason) && TryConvert(dto, out ns, out reason);
-    }
+    public static bool TryParse(JsonElement json, [NotNullWhen(true)] out ClusterNamespace? ns, out string reason) =>
+        ObjectJson.TryParse(json, NpcJson.Default.NamespaceJson, Kind, TryConvert, out ns, out reason);
 
     private static bool TryConvert(NamespaceJson dto, [NotNullWhen(true)] out ClusterNamespace? ns, out string reason)
     {

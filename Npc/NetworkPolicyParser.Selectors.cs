@@ -20,22 +20,12 @@ public static partial class NetworkPolicyParser
         {
             return false;
         }
-        int count = json.MatchExpressions?.Count ?? 0;
-        if (count > ParseLimits.MaxMatchExpressions)
+        if (!FieldParsing.TryList(json.MatchExpressions, field + ".matchExpressions", ParseLimits.MaxMatchExpressions, "expressions", TryRequirement,
+            out ImmutableArray<LabelRequirement> expressions, out problem))
         {
-            problem = $"{field}.matchExpressions: {count} expressions, over the limit of {ParseLimits.MaxMatchExpressions}";
             return false;
         }
-        var expressions = ImmutableArray.CreateBuilder<LabelRequirement>(count);
-        for (int i = 0; i < count; i++)
-        {
-            if (!TryRequirement(json.MatchExpressions![i], $"{field}.matchExpressions[{i}]", out LabelRequirement? requirement, out problem))
-            {
-                return false;
-            }
-            expressions.Add(requirement);
-        }
-        selector = new LabelSelector(matchLabels, expressions.MoveToImmutable());
+        selector = new LabelSelector(matchLabels, expressions);
         return true;
     }
 
@@ -83,32 +73,6 @@ public static partial class NetworkPolicyParser
             return false;
         }
         requirement = new LabelRequirement(json.Key!, known, [.. values]);
-        return true;
-    }
-
-    private static bool TryPorts(List<PortJson>? json, string field, out ImmutableArray<PolicyPort> ports, out string problem)
-    {
-        ports = [];
-        problem = "";
-        if (json is null)
-        {
-            return true;
-        }
-        if (json.Count > ParseLimits.MaxPortsPerRule)
-        {
-            problem = $"{field}: {json.Count} ports, over the limit of {ParseLimits.MaxPortsPerRule}";
-            return false;
-        }
-        var builder = ImmutableArray.CreateBuilder<PolicyPort>(json.Count);
-        for (int i = 0; i < json.Count; i++)
-        {
-            if (!TryPort(json[i], $"{field}[{i}]", out PolicyPort? port, out problem))
-            {
-                return false;
-            }
-            builder.Add(port);
-        }
-        ports = builder.MoveToImmutable();
         return true;
     }
 

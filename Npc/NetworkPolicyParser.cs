@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Diagnostics.CodeAnalysis;
+using System.Net;
 using System.Text.Json;
 using Weave.Npc.Api;
 
@@ -18,29 +19,22 @@ public static partial class NetworkPolicyParser
 {
     private const string Kind = "NetworkPolicy";
 
-    public static bool TryParse(ReadOnlySpan<byte> json, [NotNullWhen(true)] out NetworkPolicy? policy, out string reason)
-    {
-        policy = null;
-        return ObjectJson.TryDeserialize(json, NpcJson.Default.NetworkPolicyJson, Kind, out NetworkPolicyJson? dto, out reason) && TryConvert(dto, out policy, out reason);
-    }
+    public static bool TryParse(ReadOnlySpan<byte> json, [NotNullWhen(true)] out NetworkPolicy? policy, out string reason) =>
+        ObjectJson.TryParse(json, NpcJson.Default.NetworkPolicyJson, Kind, TryConvert, out policy, out reason);
 
-    public static bool TryParse(JsonElement json, [NotNullWhen(true)] out NetworkPolicy? policy, out string reason)
-    {
-        policy = null;
-        return ObjectJson.TryDeserialize(json, NpcJson.Default.NetworkPolicyJson, Kind, out NetworkPolicyJson? dto, out reason) && TryConvert(dto, out policy, out reason);
-    }
+    public static bool TryParse(JsonElement json, [NotNullWhen(true)] out NetworkPolicy? policy, out string reason) =>
+        ObjectJson.TryParse(json, NpcJson.Default.NetworkPolicyJson, Kind, TryConvert, out policy, out reason);
 
     private static bool TryConvert(NetworkPolicyJson dto, [NotNullWhen(true)] out NetworkPolicy? policy, out string reason)
     {
         policy = null;
         ObjectMetaJson? meta = dto.Metadata;
         NetworkPolicySpecJson spec = dto.Spec ?? new NetworkPolicySpecJson();
-        if (!FieldParsing.TryName(meta?.Namespace, "metadata.namespace", out string? ns, out string problem)
-            || !FieldParsing.TryName(meta!.Name, "metadata.name", out string? name, out problem)
+        if (!FieldParsing.TryNamespacedName(meta, out string? ns, out string? name, out string problem)
             || !TrySelector(spec.PodSelector, "spec.podSelector", out LabelSelector? podSelector, out problem)
             || !TryTypes(spec.PolicyTypes, out PolicyTypes types, out problem)
-            || !TryRules(spec.Ingress, "spec.ingress", "from", r => (r?.From, r?.Ports), out ImmutableArray<PolicyRule> ingress, out problem)
-            || !TryRules(spec.Egress, "spec.egress", "to", r => (r?.To, r?.Ports), out ImmutableArray<PolicyRule> egress, out problem))
+            || !FieldParsing.TryList(spec.Ingress, "spec.ingress", ParseLimits.MaxRulesPerDirection, "rules", TryIngressRule, out ImmutableArray<PolicyRule> ingress, out problem)
+            || !FieldParsing.TryList(spec.Egress, "spec.egress", ParseLimits.MaxRulesPerDirection, "rules", TryEgressRule, out ImmutableArray<PolicyRule> egress, out problem))
         {
             reason = $"{Kind} {ObjectJson.Name(meta?.Namespace, meta?.Name, namespaced: true)}: {problem}";
             return false;
@@ -78,58 +72,21 @@ public static partial class NetworkPolicyParser
         return true;
     }
 
-    private static bool TryRules<TRule>(List<TRule>? json, string field, string peersName, Func<TRule?, (List<PeerJson>? Peers, List<PortJson>? Ports)> parts,
-        out ImmutableArray<PolicyRule> rules, out string problem)
-    {
-        rules = [];
-        problem = "";
-        if (json is null)
-        {
-            return true;
-        }
-        if (json.Count > ParseLimits.MaxRulesPerDirection)
-        {
-            problem = $"{field}: {json.Count} rules, over the limit of {ParseLimits.MaxRulesPerDirection}";
-            return false;
-        }
-        var builder = ImmutableArray.CreateBuilder<PolicyRule>(json.Count);
-        for (int r = 0; r < json.Count; r++)
-        {
-            (List<PeerJson>? peers, List<PortJson>? ports) = parts(json[r]);
-            if (!TryPeers(peers, $"{field}[{r}].{peersName}", out ImmutableArray<PolicyPeer> parsedPeers, out problem)
-                || !TryPorts(ports, $"{field}[{r}].ports", out ImmutableArray<PolicyPort> parsedPorts, out problem))
-            {
-                return false;
-            }
-            builder.Add(new PolicyRule(parsedPeers, parsedPorts));
-        }
-        rules = builder.MoveToImmutable();
-        return true;
-    }
+    private static bool TryIngressRule(IngressRuleJson? json, string field, [NotNullWhen(true)] out PolicyRule? rule, out string problem) =>
+        TryRule(json?.From, json?.Ports, field, "from", out rule, out problem);
 
-    private static bool TryPeers(List<PeerJson>? json, string field, out ImmutableArray<PolicyPeer> peers, out string problem)
+    private static bool TryEgressRule(EgressRuleJson? json, string field, [NotNullWhen(true)] out PolicyRule? rule, out string problem) =>
+        TryRule(json?.To, json?.Ports, field, "to", out rule, out problem);
+
+    private static bool TryRule(List<PeerJson>? peers, List<PortJson>? ports, string field, string peersName, [NotNullWhen(true)] out PolicyRule? rule, out string problem)
     {
-        peers = [];
-        problem = "";
-        if (json is null)
+        rule = null;
+        if (!FieldParsing.TryList(peers, $"{field}.{peersName}", ParseLimits.MaxPeersPerRule, "peers", TryPeer, out ImmutableArray<PolicyPeer> parsedPeers, out problem)
+            || !FieldParsing.TryList(ports, $"{field}.ports", ParseLimits.MaxPortsPerRule, "ports", TryPort, out ImmutableArray<PolicyPort> parsedPorts, out problem))
         {
-            return true;
-        }
-        if (json.Count > ParseLimits.MaxPeersPerRule)
-        {
-            problem = $"{field}: {json.Count} peers, over the limit of {ParseLimits.MaxPeersPerRule}";
             return false;
         }
-        var builder = ImmutableArray.CreateBuilder<PolicyPeer>(json.Count);
-        for (int i = 0; i < json.Count; i++)
-        {
-            if (!TryPeer(json[i], $"{field}[{i}]", out PolicyPeer? peer, out problem))
-            {
-                return false;
-            }
-            builder.Add(peer);
-        }
-        peers = builder.MoveToImmutable();
+        rule = new PolicyRule(parsedPeers, parsedPorts);
         return true;
     }
 
@@ -168,32 +125,30 @@ public static partial class NetworkPolicyParser
     private static bool TryIpBlock(IpBlockJson json, string field, [NotNullWhen(true)] out IpBlock? block, out string problem)
     {
         block = null;
-        if (!FieldParsing.TryCidr(json.Cidr, field + ".cidr", out System.Net.IPNetwork cidr, out problem))
+        if (!FieldParsing.TryCidr(json.Cidr, field + ".cidr", out IPNetwork cidr, out problem))
         {
             return false;
         }
-        int count = json.Except?.Count ?? 0;
-        if (count > ParseLimits.MaxExceptsPerIpBlock)
+        FieldParsing.TryParseItem<string, IPNetwork?> tryExcept = (string text, string at, [NotNullWhen(true)] out IPNetwork? except, out string problem) =>
         {
-            problem = $"{field}.except: {count} entries, over the limit of {ParseLimits.MaxExceptsPerIpBlock}";
+            except = null;
+            if (!FieldParsing.TryCidr(text, at, out IPNetwork network, out problem))
+            {
+                return false;
+            }
+            if (network.PrefixLength <= cidr.PrefixLength || !cidr.Contains(network.BaseAddress))
+            {
+                problem = $"{at}: {network} is not inside cidr {cidr}";
+                return false;
+            }
+            except = network;
+            return true;
+        };
+        if (!FieldParsing.TryList(json.Except, field + ".except", ParseLimits.MaxExceptsPerIpBlock, "entries", tryExcept, out ImmutableArray<IPNetwork?> excepts, out problem))
+        {
             return false;
         }
-        var excepts = ImmutableArray.CreateBuilder<System.Net.IPNetwork>(count);
-        for (int i = 0; i < count; i++)
-        {
-            string at = $"{field}.except[{i}]";
-            if (!FieldParsing.TryCidr(json.Except![i], at, out System.Net.IPNetwork except, out problem))
-            {
-                return false;
-            }
-            if (except.PrefixLength <= cidr.PrefixLength || !cidr.Contains(except.BaseAddress))
-            {
-                problem = $"{at}: {except} is not inside cidr {cidr}";
-                return false;
-            }
-            excepts.Add(except);
-        }
-        block = new IpBlock(cidr, excepts.MoveToImmutable());
+        block = new IpBlock(cidr, [.. excepts.Select(e => e!.Value)]);
         return true;
     }
 }

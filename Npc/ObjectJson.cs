@@ -13,7 +13,28 @@ internal static class ObjectJson
 {
     private const int MaxMessageLength = 300;
 
-    public static bool TryDeserialize<T>(ReadOnlySpan<byte> json, JsonTypeInfo<T> info, string kind, [NotNullWhen(true)] out T? value, out string reason)
+    /// <summary>From the API's shape of an object to ours, or a reason naming it and the field.</summary>
+    public delegate bool TryConvert<TJson, T>(TJson dto, [NotNullWhen(true)] out T? value, out string reason);
+
+    public static bool TryParse<TJson, T>(ReadOnlySpan<byte> json, JsonTypeInfo<TJson> info, string kind, TryConvert<TJson, T> convert,
+        [NotNullWhen(true)] out T? value, out string reason)
+        where TJson : class
+        where T : class
+    {
+        value = null;
+        return TryDeserialize(json, info, kind, out TJson? dto, out reason) && convert(dto, out value, out reason);
+    }
+
+    public static bool TryParse<TJson, T>(JsonElement json, JsonTypeInfo<TJson> info, string kind, TryConvert<TJson, T> convert,
+        [NotNullWhen(true)] out T? value, out string reason)
+        where TJson : class
+        where T : class
+    {
+        value = null;
+        return TryDeserialize(json, info, kind, out TJson? dto, out reason) && convert(dto, out value, out reason);
+    }
+
+    private static bool TryDeserialize<T>(ReadOnlySpan<byte> json, JsonTypeInfo<T> info, string kind, [NotNullWhen(true)] out T? value, out string reason)
         where T : class
     {
         value = null;
@@ -35,7 +56,7 @@ internal static class ObjectJson
     }
 
     /// <summary>An object of a list or a watch event, already read (and bounded) by whoever read the stream.</summary>
-    public static bool TryDeserialize<T>(JsonElement json, JsonTypeInfo<T> info, string kind, [NotNullWhen(true)] out T? value, out string reason)
+    private static bool TryDeserialize<T>(JsonElement json, JsonTypeInfo<T> info, string kind, [NotNullWhen(true)] out T? value, out string reason)
         where T : class
     {
         value = null;

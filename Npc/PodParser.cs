@@ -15,25 +15,18 @@ public static class PodParser
 {
     private const string Kind = "Pod";
 
-    public static bool TryParse(ReadOnlySpan<byte> json, [NotNullWhen(true)] out Pod? pod, out string reason)
-    {
-        pod = null;
-        return ObjectJson.TryDeserialize(json, NpcJson.Default.PodJson, Kind, out PodJson? dto, out reason) && TryConvert(dto, out pod, out reason);
-    }
+    public static bool TryParse(ReadOnlySpan<byte> json, [NotNullWhen(true)] out Pod? pod, out string reason) =>
+        ObjectJson.TryParse(json, NpcJson.Default.PodJson, Kind, TryConvert, out pod, out reason);
 
-    public static bool TryParse(JsonElement json, [NotNullWhen(true)] out Pod? pod, out string reason)
-    {
-        pod = null;
-        return ObjectJson.TryDeserialize(json, NpcJson.Default.PodJson, Kind, out PodJson? dto, out reason) && TryConvert(dto, out pod, out reason);
-    }
+    public static bool TryParse(JsonElement json, [NotNullWhen(true)] out Pod? pod, out string reason) =>
+        ObjectJson.TryParse(json, NpcJson.Default.PodJson, Kind, TryConvert, out pod, out reason);
 
     private static bool TryConvert(PodJson dto, [NotNullWhen(true)] out Pod? pod, out string reason)
     {
         pod = null;
         ObjectMetaJson? meta = dto.Metadata;
-        if (!FieldParsing.TryName(meta?.Namespace, "metadata.namespace", out string? ns, out string problem)
-            || !FieldParsing.TryName(meta!.Name, "metadata.name", out string? name, out problem)
-            || !FieldParsing.TryLabels(meta.Labels, "metadata.labels", out ImmutableSortedDictionary<string, string> labels, out problem)
+        if (!FieldParsing.TryNamespacedName(meta, out string? ns, out string? name, out string problem)
+            || !FieldParsing.TryLabels(meta!.Labels, "metadata.labels", out ImmutableSortedDictionary<string, string> labels, out problem)
             || !TryAddresses(dto.Status, out ImmutableArray<IPAddress> addresses, out problem)
             || !TryPorts(dto.Spec?.Containers, out ImmutableArray<ContainerPort> ports, out problem))
         {
