@@ -6,11 +6,12 @@ namespace Weave.Tests.Npc;
 /// <summary>
 /// The Kubernetes documentation's NetworkPolicy rules transcribed as directly as possible, to
 /// check <see cref="PolicyEngine"/> against: no index, nothing shared with the engine but the
-/// model's data. Every sentence it follows is quoted (or paraphrased) beside its code.
+/// model's data. Each rule it follows is paraphrased from the documentation and the API reference
+/// beside its code.
 /// </summary>
 internal sealed class ReferencePolicyModel(ClusterNamespace[] namespaces, NetworkPolicy[] policies)
 {
-    /// <summary>"For a connection from a source pod to a destination pod to be allowed, both the egress policy on the source pod and the ingress policy on the destination pod need to allow the connection."</summary>
+    /// <summary>For a connection from a source pod to a destination pod to be allowed, both the egress policy on the source pod and the ingress policy on the destination pod need to allow the connection.</summary>
     public bool Allowed(Flow flow) => EgressAllowed(flow) && IngressAllowed(flow);
 
     public bool EgressAllowed(Flow flow) => DirectionAllowed(flow.Source, flow.Destination, flow, egress: true);
@@ -28,8 +29,8 @@ internal sealed class ReferencePolicyModel(ClusterNamespace[] namespaces, Networ
         }
         foreach (NetworkPolicy policy in policies)
         {
-            // "A pod is isolated for egress/ingress if there is any NetworkPolicy that both selects
-            // the pod (in its namespace, by spec.podSelector) and has Egress/Ingress in its policyTypes."
+            // A pod is isolated for egress/ingress if there is any NetworkPolicy that both selects
+            // the pod (in its namespace, by spec.podSelector) and has Egress/Ingress in its policyTypes.
             if (policy.Namespace == end.Pod.Namespace && SelectorMatches(policy.PodSelector, end.Pod.Labels) && HasType(policy, egress))
             {
                 names.Add(policy.Key);
@@ -41,12 +42,12 @@ internal sealed class ReferencePolicyModel(ClusterNamespace[] namespaces, Networ
     private bool DirectionAllowed(FlowEndpoint self, FlowEndpoint peer, Flow flow, bool egress)
     {
         List<string> isolating = IsolatingPolicies(self, egress);
-        // "By default, a pod is non-isolated": all is allowed.
+        // By default, a pod is non-isolated: all is allowed.
         if (isolating.Count == 0)
         {
             return true;
         }
-        // "The only allowed connections are those allowed by the union of the rules of the policies that apply."
+        // The only allowed connections are those allowed by the union of the rules of the policies that apply.
         foreach (NetworkPolicy policy in policies)
         {
             if (!isolating.Contains(policy.Key))
@@ -55,9 +56,9 @@ internal sealed class ReferencePolicyModel(ClusterNamespace[] namespaces, Networ
             }
             foreach (PolicyRule rule in egress ? policy.Egress : policy.Ingress)
             {
-                // "If this field is empty or missing, this rule matches all sources/destinations."
+                // If this field is empty or missing, this rule matches all sources/destinations.
                 bool peerOk = rule.Peers.Length == 0 || rule.Peers.Any(p => PeerMatches(policy, p, peer));
-                // "If this field is empty or missing, this rule matches all ports."
+                // If this field is empty or missing, this rule matches all ports.
                 bool portOk = rule.Ports.Length == 0 || rule.Ports.Any(p => PortMatches(p, flow));
                 if (peerOk && portOk)
                 {
@@ -68,7 +69,7 @@ internal sealed class ReferencePolicyModel(ClusterNamespace[] namespaces, Networ
         return false;
     }
 
-    /// <summary>"If no policyTypes are specified on a NetworkPolicy then by default Ingress will always be set and Egress will be set if the NetworkPolicy has any egress rules."</summary>
+    /// <summary>If no policyTypes are specified on a NetworkPolicy then by default Ingress will always be set and Egress will be set if the NetworkPolicy has any egress rules.</summary>
     private static bool HasType(NetworkPolicy policy, bool egress)
     {
         if (policy.DeclaredTypes == PolicyTypes.None)
@@ -80,7 +81,7 @@ internal sealed class ReferencePolicyModel(ClusterNamespace[] namespaces, Networ
 
     private bool PeerMatches(NetworkPolicy policy, PolicyPeer peer, FlowEndpoint other)
     {
-        // "ipBlock: selects particular IP CIDR ranges"; we apply it to pod addresses as well.
+        // ipBlock: selects particular IP CIDR ranges; we apply it to pod addresses as well.
         if (peer.IpBlock is not null)
         {
             return InCidr(other.Address, peer.IpBlock.Cidr) && !peer.IpBlock.Except.Any(e => InCidr(other.Address, e));
@@ -92,13 +93,13 @@ internal sealed class ReferencePolicyModel(ClusterNamespace[] namespaces, Networ
         }
         if (peer.NamespaceSelector is null)
         {
-            // "podSelector: selects particular Pods in the same namespace as the NetworkPolicy."
+            // podSelector: selects particular Pods in the same namespace as the NetworkPolicy.
             return other.Pod.Namespace == policy.Namespace && SelectorMatches(peer.PodSelector!, other.Pod.Labels);
         }
         ClusterNamespace? ns = namespaces.FirstOrDefault(n => n.Name == other.Pod.Namespace);
         bool namespaceOk = SelectorMatches(peer.NamespaceSelector, ns?.Labels ?? Labels.None);
-        // "namespaceSelector: selects particular namespaces for which all Pods should be allowed";
-        // with a podSelector too, "selects particular Pods within particular namespaces".
+        // namespaceSelector: selects particular namespaces for which all Pods should be allowed;
+        // with a podSelector too, selects particular Pods within particular namespaces.
         return peer.PodSelector is null ? namespaceOk : namespaceOk && SelectorMatches(peer.PodSelector, other.Pod.Labels);
     }
 
@@ -117,14 +118,14 @@ internal sealed class ReferencePolicyModel(ClusterNamespace[] namespaces, Networ
         }
         if (port.Number is null)
         {
-            // "If this field is not provided, this matches all port names and numbers."
+            // If this field is not provided, this matches all port names and numbers.
             return true;
         }
-        // "endPort indicates that the range of ports from port to endPort, inclusive, should be allowed."
+        // endPort indicates that the range of ports from port to endPort, inclusive, should be allowed.
         return port.EndPort is null ? flow.Port == port.Number : flow.Port >= port.Number && flow.Port <= port.EndPort;
     }
 
-    /// <summary>"An empty label selector matches all objects"; requirements are ANDed.</summary>
+    /// <summary>An empty label selector matches all objects; requirements are ANDed.</summary>
     private static bool SelectorMatches(LabelSelector selector, System.Collections.Immutable.ImmutableSortedDictionary<string, string> labels)
     {
         foreach (KeyValuePair<string, string> pair in selector.MatchLabels)
