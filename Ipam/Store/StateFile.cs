@@ -142,7 +142,7 @@ internal static class StateFile
                 : $"unknown format {version}";
             return false;
         }
-        if (kind != FrameKind.State || HeaderBytes + bodyLength + TrailerBytes > span.Length)
+        if (kind != FrameKind.State || (long)HeaderBytes + bodyLength + TrailerBytes > span.Length)
         {
             error = kind != FrameKind.State
                 ? $"the first record is of kind {(int)kind}, not the whole state"
@@ -171,7 +171,7 @@ internal static class StateFile
                 error = $"the record at byte {offset} is not a change record of format {CurrentVersion}";
                 return false;
             }
-            if (HeaderBytes + bodyLength + TrailerBytes > rest.Length)
+            if ((long)HeaderBytes + bodyLength + TrailerBytes > rest.Length)
             {
                 // Its header is intact and its body incomplete: the write a crash interrupted.
                 break;

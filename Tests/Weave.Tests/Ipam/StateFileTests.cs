@@ -153,6 +153,29 @@ public sealed class StateFileTests : IDisposable
     }
 
     [Theory]
+    [InlineData(int.MaxValue)]
+    [InlineData(int.MaxValue - 19)]
+    public void TryDecode_AHeaderThatChecksButClaimsGigabytes_IsRefusedOrLeftOut_NotThrown(int length)
+    {
+        byte[] state = StateWith201();
+        byte[] header = new byte[StateFile.HeaderBytes];
+        "WIPM"u8.CopyTo(header);
+        BinaryPrimitives.WriteUInt16BigEndian(header.AsSpan(4), StateFile.CurrentVersion);
+
+        // As the first frame: it cannot be the whole state.
+        BinaryPrimitives.WriteUInt16BigEndian(header.AsSpan(6), (ushort)FrameKind.State);
+        StateFile.SealHeader(header, length);
+        Assert.False(IpamState.TryDecode((byte[])[.. header, .. state], out _, out string error));
+        Assert.StartsWith("truncated or extended", error, StringComparison.Ordinal);
+
+        // After the state: a change record cut short, as a crash leaves one, so it is left out.
+        BinaryPrimitives.WriteUInt16BigEndian(header.AsSpan(6), (ushort)FrameKind.Changes);
+        StateFile.SealHeader(header, length);
+        Assert.True(IpamState.TryDecode((byte[])[.. state, .. header, 1, 2, 3], out _, out int valid, out error), error);
+        Assert.Equal(state.Length, valid);
+    }
+
+    [Theory]
     [InlineData(0xDB)] // str32
     [InlineData(0xC6)] // bin32
     public void TryDecode_AStringLengthOf4GB_IsRefused_NotThrown(byte header)
