@@ -103,7 +103,7 @@ public static class NftRuleset
             s.Append("\t\t").Append(Match(rule, chain.Direction)).Append(verdict).Append(" comment ").Append(Quote(rule.Origin)).Append('\n');
         }
         string isolated = "isolated by " + string.Join(", ", chain.IsolatedBy);
-        s.Append("\t\tcounter name ").Append(Quote(chain.Name)).Append(" drop comment ").Append(Quote(isolated)).Append('\n');
+        s.Append("\t\tcounter name ").Append(chain.Name).Append(" drop comment ").Append(Quote(isolated)).Append('\n');
         s.Append("\t}\n");
     }
 
@@ -126,7 +126,7 @@ public static class NftRuleset
         return match.ToString();
     }
 
-    /// <summary>In double quotes, cut to nft's limit; names and keys have no quotes, but a comment must never break the script.</summary>
+    /// <summary>A comment in double quotes, cut to nft's limit (a name is never cut: it must match its declaration).</summary>
     private static string Quote(string text)
     {
         string clean = text.Replace("\"", "'", StringComparison.Ordinal);

@@ -28,6 +28,8 @@ public sealed class NftRulesetRootTests
             ("dual stack", NftRuleset.Render(EnforcementCompiler.Compile(Namespaces,
                 [DualStack(Web, "fd00::11"), DualStack(Db, "fd00::12"), Cache, Other, Remote], Policies, Node))),
             ("no policies", NftRuleset.Render(EnforcementCompiler.Compile(Namespaces, Pods, [], Node))),
+            ("long names", NftRuleset.Render(EnforcementCompiler.Compile(Namespaces,
+                [Web with { Name = new string('w', 190) }, Db with { Name = "Db_Not.A-Dns.Name" }, Cache with { Name = new string('c', 250) }], Policies, Node))),
         };
         for (int seed = 0; seed < 60; seed++)
         {
