@@ -26,6 +26,11 @@ public sealed class EnforcementCompiler
     private readonly Dictionary<string, PortSet> _portSets = new(StringComparer.Ordinal);
     private readonly Dictionary<string, EndpointSet> _endpointSets = new(StringComparer.Ordinal);
 
+    // A rule's peers and egress named ports do not depend on the pod it isolates: computed once
+    // per rule, not once for each pod the rule's policy selects.
+    private readonly Dictionary<(string Policy, FlowDirection Direction, int Rule), AddressSet[]> _peersByRule = [];
+    private readonly Dictionary<(string Policy, FlowDirection Direction, int Rule), EndpointSet[]> _endpointsByRule = [];
+
     private EnforcementCompiler(PolicyEngine engine) => _engine = engine;
 
     public static EnforcementPlan Compile(IEnumerable<ClusterNamespace> namespaces, IEnumerable<Pod> pods, IEnumerable<NetworkPolicy> policies, string nodeName)
@@ -79,14 +84,16 @@ public sealed class EnforcementCompiler
             for (int r = 0; r < policyRules.Length; r++)
             {
                 string origin = $"{policy.Key} {(direction == FlowDirection.Egress ? "egress" : "ingress")}[{r}]";
-                rules.AddRange(Compile(policy, policyRules[r], direction, pod, origin).Where(rule => seen.Add(rule.MatchKey)));
+                rules.AddRange(Compile(policy, r, direction, pod, origin).Where(rule => seen.Add(rule.MatchKey)));
             }
         }
         return new PodChain(EnforcementNames.Chain(direction, pod), direction, pod, [.. isolating.Select(p => p.Key)], [.. rules]);
     }
 
-    private IEnumerable<ChainRule> Compile(NetworkPolicy policy, PolicyRule rule, FlowDirection direction, Pod pod, string origin)
+    private IEnumerable<ChainRule> Compile(NetworkPolicy policy, int index, FlowDirection direction, Pod pod, string origin)
     {
+        PolicyRule rule = policy.Rules(direction)[index];
+        var key = (policy.Key, direction, index);
         var numbered = new List<PortInterval>();
         var named = new List<PolicyPort>();
         foreach (PolicyPort port in rule.Ports)
@@ -116,17 +123,29 @@ public sealed class EnforcementCompiler
             }
             else
             {
-                foreach (IGrouping<AddressFamily, AddressInterval> family in PeerIntervals(policy, rule).GroupBy(i => i.Family).OrderBy(g => g.Key))
+                if (!_peersByRule.TryGetValue(key, out AddressSet[]? peers))
                 {
-                    yield return new ChainRule(family.Key, Intern(_addressSets, AddressSet.Of(family.Key, family)), ports, null, origin);
+                    peers = [.. PeerIntervals(policy, rule).GroupBy(i => i.Family).OrderBy(g => g.Key)
+                        .Select(family => Intern(_addressSets, AddressSet.Of(family.Key, family)))];
+                    _peersByRule.Add(key, peers);
+                }
+                foreach (AddressSet family in peers)
+                {
+                    yield return new ChainRule(family.Family, family, ports, null, origin);
                 }
             }
         }
         if (named.Count > 0)
         {
-            foreach (IGrouping<AddressFamily, PortEndpoint> family in NamedEndpoints(policy, rule, named).GroupBy(e => e.Address.AddressFamily).OrderBy(g => g.Key))
+            if (!_endpointsByRule.TryGetValue(key, out EndpointSet[]? endpoints))
             {
-                yield return new ChainRule(family.Key, null, null, Intern(_endpointSets, EndpointSet.Of(family.Key, family)), origin);
+                endpoints = [.. NamedEndpoints(policy, rule, named).GroupBy(e => e.Address.AddressFamily).OrderBy(g => g.Key)
+                    .Select(family => Intern(_endpointSets, EndpointSet.Of(family.Key, family)))];
+                _endpointsByRule.Add(key, endpoints);
+            }
+            foreach (EndpointSet family in endpoints)
+            {
+                yield return new ChainRule(family.Family, null, null, family, origin);
             }
         }
     }
