@@ -126,10 +126,22 @@ public static class NftRuleset
         return match.ToString();
     }
 
-    /// <summary>A comment in double quotes, cut to nft's limit (a name is never cut: it must match its declaration).</summary>
+    /// <summary>
+    /// A comment in double quotes, cut to nft's limit (a name is never cut: it must match its
+    /// declaration). Policy and pod names come from the API and our parser bounds only their
+    /// length, so anything but printable ASCII, and the quote and backslash, becomes '?': no name
+    /// can end the string, break the line or make nft refuse the whole transaction.
+    /// </summary>
     private static string Quote(string text)
     {
-        string clean = text.Replace("\"", "'", StringComparison.Ordinal);
+        string clean = string.Create(text.Length, text, static (span, source) =>
+        {
+            for (int i = 0; i < source.Length; i++)
+            {
+                char c = source[i];
+                span[i] = c is >= ' ' and <= '~' and not '"' and not '\\' ? c : '?';
+            }
+        });
         return "\"" + (Encoding.UTF8.GetByteCount(clean) > MaxComment ? clean[..Math.Min(clean.Length, MaxComment - 3)] + "..." : clean) + "\"";
     }
 }

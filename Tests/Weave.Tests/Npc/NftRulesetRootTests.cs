@@ -30,6 +30,9 @@ public sealed class NftRulesetRootTests
             ("no policies", NftRuleset.Render(EnforcementCompiler.Compile(Namespaces, Pods, [], Node))),
             ("long names", NftRuleset.Render(EnforcementCompiler.Compile(Namespaces,
                 [Web with { Name = new string('w', 190) }, Db with { Name = "Db_Not.A-Dns.Name" }, Cache with { Name = new string('c', 250) }], Policies, Node))),
+            // Names reach comments; our parser bounds only their length.
+            ("hostile names", NftRuleset.Render(EnforcementCompiler.Compile(Namespaces, Pods,
+                [.. Policies.Select(p => p with { Name = p.Name + "\"\n} flush ruleset; \\ é\u0000" })], Node))),
         };
         for (int seed = 0; seed < 60; seed++)
         {
