@@ -56,24 +56,40 @@ public sealed class PolicyEngine
         bool ingress = direction == FlowDirection.Ingress;
         Pod? pod = (ingress ? flow.Destination : flow.Source).PolicyPod;
         FlowEndpoint peer = ingress ? flow.Source : flow.Destination;
-        if (pod is null || !_policiesByNamespace.TryGetValue(pod.Namespace, out NetworkPolicy[]? candidates))
+        if (pod is null)
         {
             return new DirectionVerdict(direction, pod, [], null);
         }
-        PolicyTypes type = ingress ? PolicyTypes.Ingress : PolicyTypes.Egress;
-        var isolating = ImmutableArray.CreateBuilder<NetworkPolicy>();
+        ImmutableArray<NetworkPolicy> isolating = IsolatingPolicies(pod, direction);
         RuleMatch? allowedBy = null;
-        foreach (NetworkPolicy policy in candidates)
+        foreach (NetworkPolicy policy in isolating)
         {
-            if ((policy.Types & type) == 0 || !policy.PodSelector.Matches(pod.Labels))
-            {
-                continue;
-            }
-            isolating.Add(policy);
             allowedBy ??= FirstMatch(policy, direction, peer, flow.Protocol, flow.Port, flow.Destination.PolicyPod);
         }
-        return new DirectionVerdict(direction, pod, isolating.ToImmutable(), allowedBy);
+        return new DirectionVerdict(direction, pod, isolating, allowedBy);
     }
+
+    /// <summary>The policies of the pod's namespace that select it for <paramref name="direction"/>, by name.</summary>
+    internal ImmutableArray<NetworkPolicy> IsolatingPolicies(Pod pod, FlowDirection direction)
+    {
+        if (!_policiesByNamespace.TryGetValue(pod.Namespace, out NetworkPolicy[]? candidates))
+        {
+            return [];
+        }
+        PolicyTypes type = direction == FlowDirection.Ingress ? PolicyTypes.Ingress : PolicyTypes.Egress;
+        var isolating = ImmutableArray.CreateBuilder<NetworkPolicy>();
+        foreach (NetworkPolicy policy in candidates)
+        {
+            if ((policy.Types & type) != 0 && policy.PodSelector.Matches(pod.Labels))
+            {
+                isolating.Add(policy);
+            }
+        }
+        return isolating.ToImmutable();
+    }
+
+    /// <summary>Every address policies see as a pod's, with that pod (the one <see cref="Endpoint"/> gives).</summary>
+    internal IReadOnlyDictionary<IPAddress, Pod> PodsByAddress => _podsByAddress;
 
     private RuleMatch? FirstMatch(NetworkPolicy policy, FlowDirection direction, FlowEndpoint peer, PortProtocol protocol, int port, Pod? destination)
     {
@@ -108,7 +124,7 @@ public sealed class PolicyEngine
         return false;
     }
 
-    private bool PeerMatches(NetworkPolicy policy, PolicyPeer peer, FlowEndpoint endpoint)
+    internal bool PeerMatches(NetworkPolicy policy, PolicyPeer peer, FlowEndpoint endpoint)
     {
         if (peer.IpBlock is not null)
         {
