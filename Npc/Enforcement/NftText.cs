@@ -1,0 +1,134 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace Weave.Npc.Enforcement;
+
+/// <summary>
+/// The nft text of a plan's pieces, shared by the whole table (<see cref="NftRuleset"/>) and by
+/// the changes between two plans (<see cref="NftChanges"/>), so that both write each object the
+/// same way and a change script turns one rendered table into exactly the other.
+/// </summary>
+internal static class NftText
+{
+    /// <summary>nft refuses a comment longer than this (bytes).</summary>
+    private const int MaxComment = 127;
+
+    public static readonly FlowDirection[] Directions = [FlowDirection.Egress, FlowDirection.Ingress];
+    public static readonly AddressFamily[] Families = [AddressFamily.InterNetwork, AddressFamily.InterNetworkV6];
+
+    /// <summary>Each set's name and its declaration inside the table block. A set is named by its content, so a name stands for one text.</summary>
+    public static IEnumerable<(string Name, string Declaration)> Sets(EnforcementPlan plan)
+    {
+        foreach (AddressSet set in plan.AddressSets)
+        {
+            yield return (set.Name, SetDeclaration(set.Name, set.NftType, interval: true, set.Intervals.Select(i => i.ToString())));
+        }
+        foreach (PortSet set in plan.PortSets)
+        {
+            yield return (set.Name, SetDeclaration(set.Name, PortSet.NftType, interval: true, set.Intervals.Select(i => i.ToString())));
+        }
+        foreach (EndpointSet set in plan.EndpointSets)
+        {
+            yield return (set.Name, SetDeclaration(set.Name, set.NftType, interval: false, set.Endpoints.Select(e => e.ToString())));
+        }
+    }
+
+    public static void AppendCounter(StringBuilder s, string name) => s.Append("\tcounter ").Append(name).Append(" {\n\t}\n");
+
+    /// <summary>The chain block with its rules: in a table block, nft adds the chain if it is new and appends the rules.</summary>
+    public static void AppendChain(StringBuilder s, PodChain chain)
+    {
+        s.Append("\tchain ").Append(chain.Name).Append(" {\n");
+        foreach (string rule in Rules(chain))
+        {
+            s.Append("\t\t").Append(rule).Append('\n');
+        }
+        s.Append("\t}\n");
+    }
+
+    /// <summary>The chain's rules as nft text: two chains of one name are the same chain exactly when these are equal.</summary>
+    public static string[] Rules(PodChain chain)
+    {
+        string verdict = chain.Direction == FlowDirection.Egress ? "return" : "accept";
+        var rules = new string[chain.Rules.Length + 1];
+        for (int i = 0; i < chain.Rules.Length; i++)
+        {
+            ChainRule rule = chain.Rules[i];
+            rules[i] = Match(rule, chain.Direction) + verdict + " comment " + Quote(rule.Origin);
+        }
+        string isolated = "isolated by " + string.Join(", ", chain.IsolatedBy);
+        rules[^1] = "counter name " + chain.Name + " drop comment " + Quote(isolated);
+        return rules;
+    }
+
+    public static string MapName(FlowDirection direction, AddressFamily family) =>
+        (direction == FlowDirection.Egress ? "egress" : "ingress") + (family == AddressFamily.InterNetwork ? "4" : "6");
+
+    /// <summary>A verdict map's elements, by address: the local pod address and the chain it jumps to.</summary>
+    public static SortedDictionary<UInt128, (IPAddress Address, string Chain)> MapElements(EnforcementPlan plan, FlowDirection direction, AddressFamily family)
+    {
+        var map = direction == FlowDirection.Egress ? plan.Egress : plan.Ingress;
+        var elements = new SortedDictionary<UInt128, (IPAddress, string)>();
+        foreach (KeyValuePair<IPAddress, PodChain> element in map)
+        {
+            if (element.Key.AddressFamily == family)
+            {
+                elements.Add(AddressInterval.ToNumber(element.Key), (element.Key, element.Value.Name));
+            }
+        }
+        return elements;
+    }
+
+    public static string MapElement(IPAddress address, string chain) => $"{address} : jump {chain}";
+
+    /// <summary>
+    /// A comment in double quotes, cut to nft's limit (a name is never cut: it must match its
+    /// declaration). Policy and pod names come from the API and our parser bounds only their
+    /// length, so anything but printable ASCII, and the quote and backslash, becomes '?': no name
+    /// can end the string, break the line or make nft refuse the whole transaction.
+    /// </summary>
+    public static string Quote(string text)
+    {
+        string clean = string.Create(text.Length, text, static (span, source) =>
+        {
+            for (int i = 0; i < source.Length; i++)
+            {
+                char c = source[i];
+                span[i] = c is >= ' ' and <= '~' and not '"' and not '\\' ? c : '?';
+            }
+        });
+        return "\"" + (Encoding.UTF8.GetByteCount(clean) > MaxComment ? clean[..Math.Min(clean.Length, MaxComment - 3)] + "..." : clean) + "\"";
+    }
+
+    private static string SetDeclaration(string name, string type, bool interval, IEnumerable<string> elements)
+    {
+        var s = new StringBuilder();
+        s.Append("\tset ").Append(name).Append(" {\n\t\ttype ").Append(type).Append('\n');
+        if (interval)
+        {
+            s.Append("\t\tflags interval\n");
+        }
+        s.Append("\t\telements = { ").AppendJoin(",\n\t\t\t", elements).Append(" }\n\t}\n");
+        return s.ToString();
+    }
+
+    private static string Match(ChainRule rule, FlowDirection direction)
+    {
+        string ip = rule.Family == AddressFamily.InterNetworkV6 ? "ip6" : "ip";
+        if (rule.Endpoints is not null)
+        {
+            return $"{ip} daddr . meta l4proto . th dport @{rule.Endpoints.Name} ";
+        }
+        var match = new StringBuilder();
+        if (rule.Peers is not null)
+        {
+            match.Append(ip).Append(direction == FlowDirection.Egress ? " daddr @" : " saddr @").Append(rule.Peers.Name).Append(' ');
+        }
+        if (rule.Ports is not null)
+        {
+            match.Append("meta l4proto . th dport @").Append(rule.Ports.Name).Append(' ');
+        }
+        return match.ToString();
+    }
+}
