@@ -4,18 +4,51 @@ using System.Text.Json;
 
 namespace Weave.Kube.Api;
 
-/// <summary>Watching Nodes: a long GET whose answer is one JSON event per line until the server ends it.</summary>
+/// <summary>Watches: a long GET whose answer is one JSON event per line until the server ends it.</summary>
 public sealed partial class KubeApiClient
 {
     public async IAsyncEnumerable<NodeEvent> WatchNodesAsync(string resourceVersion, [EnumeratorCancellation] CancellationToken ct)
     {
         string path = $"/api/v1/nodes?watch=true&allowWatchBookmarks=true&timeoutSeconds={WatchSeconds}&resourceVersion={Uri.EscapeDataString(resourceVersion)}";
-        const string what = "watch nodes";
-        // The server ends the watch after WatchSeconds; a connection that died without a word
-        // (a NAT, a crashed server) must not leave the watch waiting for ever.
+        await foreach (WatchEvent e in WatchLinesAsync(path, "watch nodes", ct).ConfigureAwait(false))
+        {
+            if (ToNodeEvent(e) is { } nodeEvent)
+            {
+                yield return nodeEvent;
+            }
+        }
+    }
+
+    public async IAsyncEnumerable<KubeObjectEvent> WatchAsync(KubeResource resource, string resourceVersion, [EnumeratorCancellation] CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(resource);
+        string path = $"{resource.Path}?watch=true&allowWatchBookmarks=true&timeoutSeconds={WatchSeconds}&resourceVersion={Uri.EscapeDataString(resourceVersion)}";
+        await foreach (WatchEvent e in WatchLinesAsync(path, "watch " + resource.Name, ct).ConfigureAwait(false))
+        {
+            KubeEventKind? kind = e.Type switch
+            {
+                "ADDED" => KubeEventKind.Added,
+                "MODIFIED" => KubeEventKind.Modified,
+                "DELETED" => KubeEventKind.Deleted,
+                "BOOKMARK" => KubeEventKind.Bookmark,
+                _ => null,
+            };
+            if (kind is not null)
+            {
+                yield return new KubeObjectEvent(kind.Value, e.Object, ResourceVersionOf(e.Object));
+            }
+        }
+    }
+
+    /// <summary>
+    /// The watch's events, ended quietly at the server's timeout or, when the connection died
+    /// without a word (a NAT, a crashed server), a little later: the caller then watches again.
+    /// </summary>
+    private async IAsyncEnumerable<WatchEvent> WatchLinesAsync(string path, string what, [EnumeratorCancellation] CancellationToken ct)
+    {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
         deadline.CancelAfter(TimeSpan.FromSeconds(WatchSeconds + 30));
-        IAsyncEnumerator<NodeEvent> events = ReadWatchAsync(path, what, deadline.Token).GetAsyncEnumerator(deadline.Token);
+        IAsyncEnumerator<WatchEvent> events = ReadWatchAsync(path, what, deadline.Token).GetAsyncEnumerator(deadline.Token);
         await using (events.ConfigureAwait(false))
         {
             while (true)
@@ -29,14 +62,14 @@ public sealed partial class KubeApiClient
                 }
                 catch (OperationCanceledException) when (!ct.IsCancellationRequested)
                 {
-                    yield break; // past the deadline: the caller watches again
+                    yield break;
                 }
                 yield return events.Current;
             }
         }
     }
 
-    private async IAsyncEnumerable<NodeEvent> ReadWatchAsync(string path, string what, [EnumeratorCancellation] CancellationToken ct)
+    private async IAsyncEnumerable<WatchEvent> ReadWatchAsync(string path, string what, [EnumeratorCancellation] CancellationToken ct)
     {
         using HttpResponseMessage response = await StartAsync(HttpMethod.Get, path, null, what, ct).ConfigureAwait(false);
         Stream stream;
@@ -66,20 +99,19 @@ public sealed partial class KubeApiClient
                 {
                     yield break;
                 }
-                if (line.Value.IsEmpty)
+                if (!line.Value.IsEmpty)
                 {
-                    continue;
-                }
-                if (ParseNodeEvent(line.Value.Span, what) is { } nodeEvent)
-                {
-                    yield return nodeEvent;
+                    yield return ParseWatchLine(line.Value.Span, what);
                 }
             }
         }
     }
 
     /// <summary>A watch line as a node event; null for bookmarks; ERROR lines throw with the server's status.</summary>
-    internal static NodeEvent? ParseNodeEvent(ReadOnlySpan<byte> line, string what)
+    internal static NodeEvent? ParseNodeEvent(ReadOnlySpan<byte> line, string what) => ToNodeEvent(ParseWatchLine(line, what));
+
+    /// <summary>One line of a watch: an event with a type and an object; ERROR lines throw with the server's status.</summary>
+    internal static WatchEvent ParseWatchLine(ReadOnlySpan<byte> line, string what)
     {
         WatchEvent? e;
         try
@@ -100,6 +132,11 @@ public sealed partial class KubeApiClient
             throw new KubeApiException(what, (HttpStatusCode)(status?.Code ?? 500), status?.Reason,
                 $"{what}: {status?.Message ?? "the server ended the watch with an error"}");
         }
+        return e;
+    }
+
+    private static NodeEvent? ToNodeEvent(WatchEvent e)
+    {
         NodeEventKind? kind = e.Type switch
         {
             "ADDED" => NodeEventKind.Added,
@@ -114,4 +151,11 @@ public sealed partial class KubeApiClient
         KubeNode? node = e.Object.Deserialize(KubeJson.Default.KubeNode);
         return node is null || node.Name.Length == 0 ? null : new NodeEvent(kind.Value, node);
     }
+
+    /// <summary>metadata.resourceVersion of an object, when it is a string.</summary>
+    private static string? ResourceVersionOf(JsonElement obj) =>
+        obj.TryGetProperty("metadata", out JsonElement meta) && meta.ValueKind == JsonValueKind.Object
+            && meta.TryGetProperty("resourceVersion", out JsonElement version) && version.ValueKind == JsonValueKind.String
+            ? version.GetString()
+            : null;
 }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Security;
@@ -14,7 +15,7 @@ namespace Weave.Kube.Api;
 /// every request. Plain HttpClient and source-generated JSON rather than KubernetesClient: its
 /// Native AOT build has no watch, and it would add some 13 MB to the router for six calls.
 /// </summary>
-public sealed partial class KubeApiClient : IKubeApi, IDisposable
+public sealed partial class KubeApiClient : IKubeApi, IKubeResources, IDisposable
 {
     /// <summary>How long one request may take, a watch's first answer included.</summary>
     public static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(30);
@@ -24,6 +25,9 @@ public sealed partial class KubeApiClient : IKubeApi, IDisposable
 
     /// <summary>Largest answer or watch event read (a Node object is a few KiB).</summary>
     public const int MaxObjectBytes = 8 * 1024 * 1024;
+
+    /// <summary>Objects per page of a list: 500 pods are about 3 MB of JSON, well under <see cref="MaxObjectBytes"/>.</summary>
+    public const int ListPageSize = 500;
 
     private readonly HttpClient _http;
     private readonly string _tokenPath;
@@ -78,6 +82,14 @@ public sealed partial class KubeApiClient : IKubeApi, IDisposable
 
     public Task<KubeVersion> GetVersionAsync(CancellationToken ct) =>
         SendAsync(HttpMethod.Get, "/version", null, KubeJson.Default.KubeVersion, "get version", ct);
+
+    public Task<KubeListPage> ListPageAsync(KubeResource resource, string? continueToken, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(resource);
+        string path = string.Create(CultureInfo.InvariantCulture, $"{resource.Path}?limit={ListPageSize}")
+            + (continueToken is null ? "" : "&continue=" + Uri.EscapeDataString(continueToken));
+        return SendAsync(HttpMethod.Get, path, null, KubeJson.Default.KubeListPage, "list " + resource.Name, ct);
+    }
 
     public Task<KubeNodeList> ListNodesAsync(CancellationToken ct) =>
         SendAsync(HttpMethod.Get, "/api/v1/nodes", null, KubeJson.Default.KubeNodeList, "list nodes", ct);

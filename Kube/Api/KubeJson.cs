@@ -10,6 +10,7 @@ namespace Weave.Kube.Api;
 [JsonSerializable(typeof(KubeStatus))]
 [JsonSerializable(typeof(KubeVersion))]
 [JsonSerializable(typeof(WatchEvent))]
+[JsonSerializable(typeof(KubeListPage))]
 [JsonSerializable(typeof(NodeStatusPatch))]
 internal sealed partial class KubeJson : JsonSerializerContext;
 

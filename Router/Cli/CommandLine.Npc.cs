@@ -1,0 +1,98 @@
+using System.CommandLine;
+using System.Net;
+using System.Runtime.InteropServices;
+using Microsoft.Extensions.Logging;
+using Weave.Router.Kubernetes;
+using Weave.Router.Policy;
+
+namespace Weave.Router.Cli;
+
+/// <summary><c>weave npc</c>: the NetworkPolicy controller, and the operator's questions to it.</summary>
+public static partial class CommandLine
+{
+    private const string NpcAddressVariable = "WEAVE_NPC_ADDR";
+
+    private static Command BuildNpc()
+    {
+        var nodeName = new Option<string?>("--node-name") { Description = "This node's name (default $HOSTNAME, which the DaemonSet sets to spec.nodeName)" };
+        var addr = NpcAddrOption();
+        var metricsAddr = new Option<string?>("--metrics-addr") { Description = "A second address serving /metrics only, for a scraper (default $WEAVE_NPC_METRICS_ADDR, else none)" };
+        var logLevel = new Option<string>("--log-level") { Description = "debug, info, warning or error", DefaultValueFactory = _ => "info" };
+        logLevel.AcceptOnlyFromAmong("debug", "info", "warning", "error");
+        var npc = new Command("npc", "Run the NetworkPolicy controller for this node (in the DaemonSet), or ask it")
+        {
+            nodeName, addr, metricsAddr, logLevel,
+        };
+        npc.SetAction(async (parsed, ct) =>
+        {
+            string node = parsed.GetValue(nodeName) is { Length: > 0 } given ? given : KubernetesMode.NodeName;
+            IPEndPoint local = ParseEndPoint("--addr", ResolveNpcAddress(parsed.GetValue(addr)));
+            string? metricsText = parsed.GetValue(metricsAddr) is { Length: > 0 } m ? m : Environment.GetEnvironmentVariable("WEAVE_NPC_METRICS_ADDR");
+            IPEndPoint? metrics = string.IsNullOrEmpty(metricsText) ? null : ParseEndPoint("--metrics-addr", metricsText);
+            using var stop = new CancellationTokenSource();
+            void OnSignal(PosixSignalContext context)
+            {
+                context.Cancel = true;
+                stop.Cancel();
+            }
+            using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+            using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+            using ILoggerFactory logs = CreateLogging(parsed.GetValue(logLevel)!);
+            await NpcHost.RunAsync(node, local, metrics, logs, stop.Token).ConfigureAwait(false);
+            return 0;
+        });
+        npc.Subcommands.Add(BuildNpcExplain());
+        npc.Subcommands.Add(BuildNpcStatus());
+        return npc;
+    }
+
+    private static Command BuildNpcExplain()
+    {
+        var addr = NpcAddrOption();
+        var source = new Argument<string>("SRC") { Description = "The source: a pod as namespace/name, or an address" };
+        var destination = new Argument<string>("DST") { Description = "The destination: a pod as namespace/name, or an address" };
+        var port = new Argument<string>("PORT") { Description = "The destination port and protocol, e.g. 80/TCP (TCP when omitted)" };
+        var explain = new Command("explain", "Say whether NetworkPolicy allows a new connection, and which policies and rules decide it")
+        {
+            addr, source, destination, port,
+        };
+        explain.SetAction(async (parsed, ct) =>
+        {
+            using var client = NpcClient(parsed.GetValue(addr));
+            string query = "/explain?from=" + Uri.EscapeDataString(parsed.GetValue(source)!) + "&to=" + Uri.EscapeDataString(parsed.GetValue(destination)!)
+                + "&port=" + Uri.EscapeDataString(parsed.GetValue(port)!);
+            Console.Write(await client.GetTextAsync(query, ct).ConfigureAwait(false));
+            return 0;
+        });
+        return explain;
+    }
+
+    private static Command BuildNpcStatus()
+    {
+        var addr = NpcAddrOption();
+        var status = new Command("status", "Show the policy controller's status") { addr };
+        status.SetAction(async (parsed, ct) =>
+        {
+            using var client = NpcClient(parsed.GetValue(addr));
+            Console.Write(await client.GetTextAsync("/status", ct).ConfigureAwait(false));
+            return 0;
+        });
+        return status;
+    }
+
+    private static RouterClient NpcClient(string? flag) =>
+        new(ResolveNpcAddress(flag), "the policy controller", "is `weave npc` running (the weave-npc container)?");
+
+    private static string ResolveNpcAddress(string? flag) =>
+        !string.IsNullOrEmpty(flag) ? flag
+        : Environment.GetEnvironmentVariable(NpcAddressVariable) is { Length: > 0 } fromEnvironment ? fromEnvironment
+        : $"127.0.0.1:{NpcServer.DefaultPort}";
+
+    private static Option<string?> NpcAddrOption() =>
+        new("--addr") { Description = $"The policy controller's local address (default ${NpcAddressVariable} or 127.0.0.1:{NpcServer.DefaultPort})" };
+
+    private static IPEndPoint ParseEndPoint(string flag, string text) =>
+        IPEndPoint.TryParse(text, out IPEndPoint? endPoint) && text.Contains(':', StringComparison.Ordinal)
+            ? endPoint
+            : throw new CliException($"{flag} '{text}': want ADDRESS:PORT, e.g. 127.0.0.1:{NpcServer.DefaultPort}");
+}
