@@ -136,22 +136,12 @@ internal static class FieldParsing
         return valid;
     }
 
-    /// <summary>
-    /// An address in the dotted or colon form only: IPAddress.TryParse alone would also take "10"
-    /// or "0x0a000001", which the API never sends, and an IPv6 scope, which no pod has.
-    /// </summary>
+    /// <summary>An address as <see cref="StrictAddress"/> takes it, or a problem naming the field.</summary>
     public static bool TryAddress(string? value, string field, [NotNullWhen(true)] out IPAddress? address, out string problem)
     {
-        address = null;
-        problem = "";
-        if (value is not null && value.Length <= 45 && IPAddress.TryParse(value, out IPAddress? parsed)
-            && (parsed.AddressFamily == AddressFamily.InterNetwork ? value.Count(c => c == '.') == 3 : parsed.ScopeId == 0 && !value.Contains('%', StringComparison.Ordinal)))
-        {
-            address = parsed;
-            return true;
-        }
-        problem = $"{field}: {(value is null ? "missing" : ObjectJson.Quote(value) + " is not an IP address")}";
-        return false;
+        problem = StrictAddress.TryParse(value, out address) ? ""
+            : $"{field}: {(value is null ? "missing" : ObjectJson.Quote(value) + " is not an IP address")}";
+        return address is not null;
     }
 
     /// <summary>

@@ -21,6 +21,16 @@ public static class PodParser
     public static bool TryParse(JsonElement json, [NotNullWhen(true)] out Pod? pod, out string reason) =>
         ObjectJson.TryParse(json, NpcJson.Default.PodJson, Kind, TryConvert, out pod, out reason);
 
+    /// <summary>
+    /// Whether the pod has finished (status.phase Succeeded or Failed): its containers are gone and
+    /// its address may already be another pod's, so policy must not see it.
+    /// </summary>
+    public static bool IsFinished(JsonElement json) =>
+        json.ValueKind == JsonValueKind.Object
+        && json.TryGetProperty("status", out JsonElement status) && status.ValueKind == JsonValueKind.Object
+        && status.TryGetProperty("phase", out JsonElement phase) && phase.ValueKind == JsonValueKind.String
+        && (phase.ValueEquals("Succeeded") || phase.ValueEquals("Failed"));
+
     private static bool TryConvert(PodJson dto, [NotNullWhen(true)] out Pod? pod, out string reason)
     {
         pod = null;
