@@ -70,6 +70,7 @@ public static partial class CommandLine
         root.Subcommands.Add(BuildExpose());
         root.Subcommands.Add(BuildHide());
         root.Subcommands.Add(BuildReport());
+        root.Subcommands.Add(BuildNpc());
         var version = new Command("version", "Print the version");
         version.SetAction(_ => Console.WriteLine($"weave {RouterHost.Info.Version}"));
         root.Subcommands.Add(version);

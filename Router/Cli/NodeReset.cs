@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Weave.Linux;
 using Weave.Linux.Nftables;
+using Weave.Npc.Enforcement;
 using Weave.Router.Launch;
 using Weave.Router.Netfilter;
 
@@ -10,7 +11,7 @@ namespace Weave.Router.Cli;
 /// <summary>
 /// <c>weave reset</c>: removes what the router and the add-on made on this node, and nothing else:
 /// the bridge <c>weave</c> and every <c>vethwe*</c> link (the router's TAP, pods' host ends),
-/// nftables table <c>ip weave</c> and our two rules in iptables' FORWARD chain, the CNI plugin and
+/// nftables tables <c>ip weave</c> and <c>inet weave-npc</c> (policy) and our two rules in iptables' FORWARD chain, the CNI plugin and
 /// its conflist, and the router's state in the data directory. Safe to repeat. The router must be
 /// stopped first: it would recreate what is removed.
 /// </summary>
@@ -74,6 +75,12 @@ public static class NodeReset
             try
             {
                 removed.AddRange(HostNetfilter.Remove(nft!));
+                // The policy controller's table: without the add-on nothing would ever update it.
+                if (nft!.List($"table {NftRuleset.Family} {NftRuleset.Table}") is not null)
+                {
+                    nft.Apply($"delete table {NftRuleset.Family} {NftRuleset.Table}\n");
+                    removed.Add($"nftables table {NftRuleset.Family} {NftRuleset.Table}");
+                }
             }
             catch (NftablesException e)
             {

@@ -9,10 +9,16 @@ public sealed class RouterClient : IDisposable
     public const string AddressVariable = "WEAVE_HTTP_ADDR";
     private readonly HttpClient _http;
     private readonly string _address;
+    private readonly string _server;
+    private readonly string _hint;
 
-    public RouterClient(string address)
+    /// <param name="server">Who answers there, for error messages (the router, or the policy controller).</param>
+    /// <param name="hint">What to check when nothing answers.</param>
+    public RouterClient(string address, string server = "the router", string hint = "is `weave launch` running?")
     {
         _address = address;
+        _server = server;
+        _hint = hint;
         _http = new HttpClient { BaseAddress = new Uri("http://" + address), Timeout = TimeSpan.FromSeconds(10) };
     }
 
@@ -48,15 +54,15 @@ public sealed class RouterClient : IDisposable
         catch (HttpRequestException e) when (e.InnerException is SocketException se)
         {
             string why = se.SocketErrorCode == SocketError.ConnectionRefused ? "connection refused" : se.Message;
-            throw new CliException($"cannot reach the router at {_address} ({why}): is `weave launch` running?");
+            throw new CliException($"cannot reach {_server} at {_address} ({why}): {_hint}");
         }
         catch (HttpRequestException e)
         {
-            throw new CliException($"cannot reach the router at {_address}: {e.Message}");
+            throw new CliException($"cannot reach {_server} at {_address}: {e.Message}");
         }
         catch (TaskCanceledException) when (!ct.IsCancellationRequested)
         {
-            throw new CliException($"the router at {_address} did not answer within {_http.Timeout.TotalSeconds:0} s");
+            throw new CliException($"{_server} at {_address} did not answer within {_http.Timeout.TotalSeconds:0} s");
         }
         using (response)
         {
