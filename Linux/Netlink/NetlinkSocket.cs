@@ -7,7 +7,9 @@ namespace Weave.Linux;
 /// <summary>
 /// A raw netlink socket bound to a kernel-assigned port, in the network namespace of the thread
 /// that opened it. Sends go to the kernel (port 0); received datagrams from any other sender are
-/// dropped. Not thread-safe: <see cref="RouteNetlink"/> serialises its use.
+/// dropped. Not thread-safe: <see cref="RouteNetlink"/> serialises its use, and
+/// <see cref="Netfilter.NflogSocket"/> receives on one thread (polling first, then
+/// <see cref="ReceiveNow"/>).
 /// </summary>
 internal sealed unsafe class NetlinkSocket : IDisposable
 {
