@@ -47,6 +47,19 @@ public sealed unsafe class PollSet : IDisposable
         return new PollSet(sources, new FileDescriptorHandle(wakeFd));
     }
 
+    /// <summary>A set of other descriptors of this library (bit 0, 1 ...), such as a netlink socket's.</summary>
+    /// <exception cref="LinuxError">eventfd() failed.</exception>
+    internal static PollSet ForDescriptors(params ReadOnlySpan<FileDescriptorHandle> sources)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(sources.Length, MaxSources);
+        int wakeFd = LibC.eventfd(0, LibC.EFD_CLOEXEC | LibC.EFD_NONBLOCK);
+        if (wakeFd < 0)
+        {
+            throw new LinuxError("eventfd for a poll set", Marshal.GetLastPInvokeError());
+        }
+        return new PollSet(sources.ToArray(), new FileDescriptorHandle(wakeFd));
+    }
+
     /// <summary>
     /// Waits up to <paramref name="timeoutMilliseconds"/> until one of the sources whose bits are set
     /// in <paramref name="mask"/> has something to read (or an error to report: the read says

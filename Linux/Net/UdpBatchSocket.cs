@@ -206,7 +206,7 @@ public sealed unsafe class UdpBatchSocket : IDisposable
                 {
                     throw new LinuxError("recvmmsg UDP " + LocalEndPoint.Port, errno);
                 }
-                int remaining = RemainingMilliseconds(start, timeoutMilliseconds);
+                int remaining = PollTimeout.RemainingMilliseconds(start, timeoutMilliseconds);
                 if (remaining == 0 || !Wait(LibCShims.POLLIN, remaining))
                 {
                     return 0;
@@ -260,7 +260,7 @@ public sealed unsafe class UdpBatchSocket : IDisposable
                 }
                 if (errno == LibC.EAGAIN)
                 {
-                    int remaining = RemainingMilliseconds(start, timeoutMilliseconds);
+                    int remaining = PollTimeout.RemainingMilliseconds(start, timeoutMilliseconds);
                     if (remaining == 0 || !Wait(POLLOUT, remaining))
                     {
                         return done;
@@ -352,16 +352,6 @@ public sealed unsafe class UdpBatchSocket : IDisposable
                 _socket.DangerousRelease();
             }
         }
-    }
-
-    private static int RemainingMilliseconds(long start, int timeoutMilliseconds)
-    {
-        if (timeoutMilliseconds < 0)
-        {
-            return -1;
-        }
-        double elapsed = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-        return elapsed >= timeoutMilliseconds ? 0 : Math.Max(1, (int)Math.Ceiling(timeoutMilliseconds - elapsed));
     }
 
     /// <summary>Waits until the socket is ready for <paramref name="events"/> (true) or the time is up (false); throws when disposed.</summary>

@@ -16,6 +16,7 @@ public static class NetlinkConstants
     public const int IfInfoMsgSize = 16;    // sizeof(struct ifinfomsg)
     public const int IfAddrMsgSize = 8;     // sizeof(struct ifaddrmsg)
     public const int RtMsgSize = 12;        // sizeof(struct rtmsg)
+    public const int NfGenMsgSize = 4;      // sizeof(struct nfgenmsg)
     public const int RTA_HDRLEN = 4;        // sizeof(struct rtattr) == sizeof(struct nlattr)
     public const int NlMsgErrSize = 20;     // sizeof(struct nlmsgerr): int error + struct nlmsghdr
     public const int SockAddrNlSize = 12;   // sizeof(struct sockaddr_nl)

@@ -71,6 +71,15 @@ internal ref struct NetlinkMessage
         msg[7] = type;
     }
 
+    /// <summary>Appends a struct nfgenmsg, the family header of nfnetlink (version NFNETLINK_V0).
+    /// <code>| nfgen_family (u8) | version (u8) | res_id (be16: a queue or log group) |</code></summary>
+    public void WriteNfGenMsg(byte family, ushort resourceId)
+    {
+        Span<byte> msg = Reserve(NfGenMsgSize);
+        msg[0] = family;
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(msg[2..], resourceId);
+    }
+
     public void AddAttribute(ushort type, scoped ReadOnlySpan<byte> value)
     {
         int rtaLength = RTA_HDRLEN + value.Length;

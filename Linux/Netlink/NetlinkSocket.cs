@@ -7,7 +7,9 @@ namespace Weave.Linux;
 /// <summary>
 /// A raw netlink socket bound to a kernel-assigned port, in the network namespace of the thread
 /// that opened it. Sends go to the kernel (port 0); received datagrams from any other sender are
-/// dropped. Not thread-safe: <see cref="RouteNetlink"/> serialises its use.
+/// dropped. Not thread-safe: <see cref="RouteNetlink"/> serialises its use, and
+/// <see cref="Netfilter.NflogSocket"/> receives on one thread (polling first, then
+/// <see cref="ReceiveNow"/>).
 /// </summary>
 internal sealed unsafe class NetlinkSocket : IDisposable
 {
@@ -90,6 +92,67 @@ internal sealed unsafe class NetlinkSocket : IDisposable
         }
     }
 
+    /// <summary>
+    /// Like <see cref="Receive"/>, but never waits (MSG_DONTWAIT), for a caller that polls the
+    /// <see cref="Descriptor"/> first. Returns the datagram's length; 0 when there was none (or it
+    /// was not from the kernel, and was dropped); -1 when the kernel reports ENOBUFS: it dropped
+    /// messages for us because our receive buffer was full (the error is cleared by reporting it).
+    /// </summary>
+    public int ReceiveNow(ref byte[] buffer, string what)
+    {
+        int length = TryReceiveFrom(buffer, LibC.MSG_PEEK | LibC.MSG_TRUNC | LibC.MSG_DONTWAIT, out _);
+        if (length > buffer.Length)
+        {
+            buffer = new byte[NetlinkMessage.Align(length)];
+        }
+        if (length >= 0)
+        {
+            length = TryReceiveFrom(buffer, LibC.MSG_DONTWAIT, out uint senderPort);
+            if (length >= 0)
+            {
+                return senderPort == 0 ? length : 0;
+            }
+        }
+        int errno = -length;
+        if (errno == LibC.EAGAIN)
+        {
+            return 0;
+        }
+        return errno == LibC.ENOBUFS ? -1 : throw new LinuxError("receive netlink message for " + what, errno);
+    }
+
+    /// <summary>The socket's descriptor, for poll.</summary>
+    public FileDescriptorHandle Descriptor => _fd;
+
+    public static LinuxError Malformed(string what) => new(what + ": malformed netlink reply", LibC.EBADMSG);
+
+    /// <summary>
+    /// Sends a request made with NLM_F_ACK and returns the errno of the NLMSG_ERROR that answers it
+    /// (0 for an ack), with the kernel's extended-ack text in <paramref name="detail"/>. Other
+    /// messages (other sequence numbers, multicast or log messages) are skipped.
+    /// </summary>
+    /// <exception cref="LinuxError">A send or receive failed, or the reply was malformed (EBADMSG).</exception>
+    public int Exchange(ReadOnlySpan<byte> request, uint sequence, ref byte[] buffer, string what, out string? detail)
+    {
+        Send(request, what);
+        while (true)
+        {
+            ReadOnlySpan<byte> datagram = buffer.AsSpan(0, Receive(ref buffer, what));
+            while (!datagram.IsEmpty)
+            {
+                if (!NetlinkParser.TryReadMessage(ref datagram, out NetlinkHeader header, out ReadOnlySpan<byte> payload))
+                {
+                    throw Malformed(what);
+                }
+                if (header.Sequence != sequence || header.Type != NLMSG_ERROR)
+                {
+                    continue;
+                }
+                return NetlinkParser.TryParseError(payload, header.Flags, out int errno, out detail) ? errno : throw Malformed(what);
+            }
+        }
+    }
+
     public void Dispose() => _fd.Dispose();
 
     private int Fd
@@ -103,6 +166,13 @@ internal sealed unsafe class NetlinkSocket : IDisposable
 
     private int ReceiveFrom(byte[] buffer, int flags, out uint senderPort, string what)
     {
+        int received = TryReceiveFrom(buffer, flags, out senderPort);
+        return received >= 0 ? received : throw new LinuxError("receive netlink reply to " + what, -received);
+    }
+
+    /// <summary>recvfrom, retried on EINTR: the length received, or minus the errno.</summary>
+    private int TryReceiveFrom(byte[] buffer, int flags, out uint senderPort)
+    {
         byte* address = stackalloc byte[SockAddrNlSize];
         while (true)
         {
@@ -113,15 +183,15 @@ internal sealed unsafe class NetlinkSocket : IDisposable
             {
                 received = (nint)LibC.recvfrom(Fd, p, buffer.Length, flags, (sockaddr*)address, &addressLength);
             }
+            senderPort = *(uint*)(address + 4);
             if (received >= 0)
             {
-                senderPort = *(uint*)(address + 4);
                 return (int)received;
             }
             int errno = Marshal.GetLastPInvokeError();
             if (errno != LibC.EINTR)
             {
-                throw new LinuxError("receive netlink reply to " + what, errno);
+                return -errno;
             }
         }
     }

@@ -29,26 +29,8 @@ public sealed partial class RouteNetlink
     }
 
     /// <summary>Sends a request made with NLM_F_ACK and returns the errno of its NLMSG_ERROR (0 for an ack).</summary>
-    private int Exchange(ReadOnlySpan<byte> request, uint sequence, string what, out string? detail)
-    {
-        _socket.Send(request, what);
-        while (true)
-        {
-            ReadOnlySpan<byte> datagram = _receive.AsSpan(0, _socket.Receive(ref _receive, what));
-            while (!datagram.IsEmpty)
-            {
-                if (!NetlinkParser.TryReadMessage(ref datagram, out NetlinkHeader header, out ReadOnlySpan<byte> payload))
-                {
-                    throw Malformed(what);
-                }
-                if (header.Sequence != sequence || header.Type != NLMSG_ERROR)
-                {
-                    continue;
-                }
-                return NetlinkParser.TryParseError(payload, header.Flags, out int errno, out detail) ? errno : throw Malformed(what);
-            }
-        }
-    }
+    private int Exchange(ReadOnlySpan<byte> request, uint sequence, string what, out string? detail) =>
+        _socket.Exchange(request, sequence, ref _receive, what, out detail);
 
     /// <summary>Parses the payload of the one answer a query expects; false when it is malformed.</summary>
     private delegate bool ReplyParser<T>(ReadOnlySpan<byte> payload, out T? item);

@@ -361,7 +361,7 @@ public sealed partial class RouteNetlink : IDisposable
         return sequence;
     }
 
-    private static LinuxError Malformed(string what) => new(what + ": malformed netlink reply", LibC.EBADMSG);
+    private static LinuxError Malformed(string what) => NetlinkSocket.Malformed(what);
 
     private static LinuxError KernelError(string what, int errno, string? detail) =>
         new(detail is null ? what : $"{what} ({detail})", errno);

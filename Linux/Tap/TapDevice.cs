@@ -205,7 +205,7 @@ public sealed class TapDevice : IDisposable
                 {
                     throw new LinuxError("read " + Name, errno);
                 }
-                int remaining = RemainingMilliseconds(start, timeoutMilliseconds);
+                int remaining = PollTimeout.RemainingMilliseconds(start, timeoutMilliseconds);
                 if (remaining == 0 || !WaitReadable(remaining))
                 {
                     return 0;
@@ -321,16 +321,6 @@ public sealed class TapDevice : IDisposable
         _wake.SignalEventFd();
         _tap.Dispose();
         _wake.Dispose();
-    }
-
-    private static int RemainingMilliseconds(long start, int timeoutMilliseconds)
-    {
-        if (timeoutMilliseconds < 0)
-        {
-            return -1;
-        }
-        double elapsed = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-        return elapsed >= timeoutMilliseconds ? 0 : Math.Max(1, (int)Math.Ceiling(timeoutMilliseconds - elapsed));
     }
 
     /// <summary>Waits until the TAP is readable (true) or the time is up (false); throws when disposed.</summary>

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Weave.Linux;
+using Weave.Linux.Netfilter;
 using Xunit;
 using static Weave.Linux.NetlinkConstants;
 
@@ -165,6 +166,35 @@ public sealed class NativeLayoutTests
         ("RT_SCOPE_SITE", (ulong)RouteScope.Site),
         ("RTN_UNSPEC", RTN_UNSPEC),
         ("RTN_UNICAST", RTN_UNICAST),
+        ("sizeof(struct nfgenmsg)", NfGenMsgSize),
+        ("NETLINK_NETFILTER", NflogConstants.NETLINK_NETFILTER),
+        ("NFNL_SUBSYS_ULOG", NflogConstants.NFNL_SUBSYS_ULOG),
+        ("NFULNL_MSG_PACKET", NflogConstants.NFULNL_MSG_PACKET),
+        ("NFULNL_MSG_CONFIG", NflogConstants.NFULNL_MSG_CONFIG),
+        ("NFNETLINK_V0", 0),
+        ("NFULA_CFG_CMD", NflogConstants.NFULA_CFG_CMD),
+        ("NFULA_CFG_MODE", NflogConstants.NFULA_CFG_MODE),
+        ("NFULA_CFG_NLBUFSIZ", NflogConstants.NFULA_CFG_NLBUFSIZ),
+        ("NFULA_CFG_TIMEOUT", NflogConstants.NFULA_CFG_TIMEOUT),
+        ("NFULA_CFG_QTHRESH", NflogConstants.NFULA_CFG_QTHRESH),
+        ("NFULNL_CFG_CMD_BIND", NflogConstants.NFULNL_CFG_CMD_BIND),
+        ("NFULNL_CFG_CMD_UNBIND", NflogConstants.NFULNL_CFG_CMD_UNBIND),
+        ("NFULNL_CFG_CMD_PF_BIND", NflogConstants.NFULNL_CFG_CMD_PF_BIND),
+        ("NFULNL_CFG_CMD_PF_UNBIND", NflogConstants.NFULNL_CFG_CMD_PF_UNBIND),
+        ("sizeof(struct nfulnl_msg_config_mode)", NflogConstants.NfulnlMsgConfigModeSize),
+        ("offsetof(struct nfulnl_msg_config_mode, copy_mode)", 4),
+        ("NFULNL_COPY_PACKET", NflogConstants.NFULNL_COPY_PACKET),
+        ("NFULA_PACKET_HDR", NflogConstants.NFULA_PACKET_HDR),
+        ("NFULA_IFINDEX_OUTDEV", NflogConstants.NFULA_IFINDEX_OUTDEV),
+        ("NFULA_PAYLOAD", NflogConstants.NFULA_PAYLOAD),
+        ("NFULA_PREFIX", NflogConstants.NFULA_PREFIX),
+        ("sizeof(struct nfulnl_msg_packet_hdr)", NflogConstants.NfulnlMsgPacketHdrSize),
+        ("offsetof(struct nfulnl_msg_packet_hdr, hook)", 2),
+        ("ETH_P_IP", NflogConstants.ETH_P_IP),
+        ("ETH_P_IPV6", NflogConstants.ETH_P_IPV6),
+        // NFPROTO_IPV4/6 (linux/netfilter.h) are AF_INET/6; that header's linux/in.h clashes with netinet/in.h here.
+        ("AF_INET", NflogConstants.NFPROTO_IPV4),
+        ("AF_INET6", NflogConstants.NFPROTO_IPV6),
     ];
 
     private static ulong Offset<T>(string field) => (ulong)Marshal.OffsetOf<T>(field);
@@ -220,6 +250,9 @@ public sealed class NativeLayoutTests
             #include <stdint.h>
             #include <sys/uio.h>
             #include <netinet/udp.h>
+            #include <linux/if_ether.h>
+            #include <linux/netfilter/nfnetlink.h>
+            #include <linux/netfilter/nfnetlink_log.h>
             int main(void)
             {
 
