@@ -70,7 +70,7 @@ public sealed class PolicyEngine
     }
 
     /// <summary>The policies of the pod's namespace that select it for <paramref name="direction"/>, by name.</summary>
-    internal ImmutableArray<NetworkPolicy> IsolatingPolicies(Pod pod, FlowDirection direction)
+    public ImmutableArray<NetworkPolicy> IsolatingPolicies(Pod pod, FlowDirection direction)
     {
         if (!_policiesByNamespace.TryGetValue(pod.Namespace, out NetworkPolicy[]? candidates))
         {

@@ -18,6 +18,9 @@ public sealed record EnforcementPlan(
     ImmutableArray<PortSet> PortSets,
     ImmutableArray<EndpointSet> EndpointSets)
 {
+    /// <summary>Whether drops are also sent to NFLOG for the controller to log (null: counted only).</summary>
+    public DropLog? DropLog { get; init; }
+
     /// <summary>
     /// Whether the forward hook lets the first packet of a new flow through: the source's egress
     /// chain when it is a local isolated pod (a match returns, the end drops), then the

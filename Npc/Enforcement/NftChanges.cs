@@ -30,11 +30,15 @@ public static class NftChanges
     {
         ArgumentNullException.ThrowIfNull(applied);
         ArgumentNullException.ThrowIfNull(wanted);
+        if (applied.DropLog != wanted.DropLog)
+        {
+            return NftRuleset.Render(wanted); // every chain's last rules and the limit change: the whole table it is
+        }
         var s = new StringBuilder();
         var changedChains = new List<PodChain>();
         foreach (PodChain chain in wanted.Chains.Values)
         {
-            if (applied.Chains.TryGetValue(chain.Name, out PodChain? old) && !NftText.Rules(old).AsSpan().SequenceEqual(NftText.Rules(chain)))
+            if (applied.Chains.TryGetValue(chain.Name, out PodChain? old) && !NftText.Rules(old, applied.DropLog).AsSpan().SequenceEqual(NftText.Rules(chain, wanted.DropLog)))
             {
                 changedChains.Add(chain);
             }
@@ -68,7 +72,7 @@ public static class NftChanges
         }
         foreach (PodChain chain in newChains.Concat(changedChains))
         {
-            NftText.AppendChain(added, chain);
+            NftText.AppendChain(added, chain, wanted.DropLog);
         }
         if (added.Length > 0)
         {

@@ -38,10 +38,15 @@ public static class NftRuleset
         {
             s.Append(declaration);
         }
+        if (plan.DropLog is { } log)
+        {
+            s.Append("\tlimit ").Append(DropLog.LimitName).Append(" {\n\t\trate ").Append(log.PerSecond)
+                .Append("/second burst ").Append(2 * log.PerSecond).Append(" packets\n\t}\n");
+        }
         foreach (PodChain chain in plan.Chains.Values)
         {
             NftText.AppendCounter(s, chain.Name);
-            NftText.AppendChain(s, chain);
+            NftText.AppendChain(s, chain, plan.DropLog);
         }
         foreach (FlowDirection direction in NftText.Directions)
         {

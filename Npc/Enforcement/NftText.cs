@@ -37,10 +37,10 @@ internal static class NftText
     public static void AppendCounter(StringBuilder s, string name) => s.Append("\tcounter ").Append(name).Append(" {\n\t}\n");
 
     /// <summary>The chain block with its rules: in a table block, nft adds the chain if it is new and appends the rules.</summary>
-    public static void AppendChain(StringBuilder s, PodChain chain)
+    public static void AppendChain(StringBuilder s, PodChain chain, DropLog? log)
     {
         s.Append("\tchain ").Append(chain.Name).Append(" {\n");
-        foreach (string rule in Rules(chain))
+        foreach (string rule in Rules(chain, log))
         {
             s.Append("\t\t").Append(rule).Append('\n');
         }
@@ -48,16 +48,22 @@ internal static class NftText
     }
 
     /// <summary>The chain's rules as nft text: two chains of one name are the same chain exactly when these are equal.</summary>
-    public static string[] Rules(PodChain chain)
+    public static string[] Rules(PodChain chain, DropLog? log)
     {
         string verdict = chain.Direction == FlowDirection.Egress ? "return" : "accept";
-        var rules = new string[chain.Rules.Length + 1];
+        var rules = new string[chain.Rules.Length + (log is null ? 1 : 2)];
         for (int i = 0; i < chain.Rules.Length; i++)
         {
             ChainRule rule = chain.Rules[i];
             rules[i] = Match(rule, chain.Direction) + verdict + " comment " + Quote(rule.Origin);
         }
         string isolated = "isolated by " + string.Join(", ", chain.IsolatedBy);
+        if (log is not null)
+        {
+            // A rule of its own, without a verdict: past the limit it does not match, and the
+            // packet goes on to the drop below (in one rule, it would fall off the chain: accepted).
+            rules[^2] = $"limit name \"{DropLog.LimitName}\" log group {log.Group} prefix {Quote(chain.Name)}";
+        }
         rules[^1] = "counter name " + chain.Name + " drop comment " + Quote(isolated);
         return rules;
     }

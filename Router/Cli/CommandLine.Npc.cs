@@ -11,17 +11,27 @@ namespace Weave.Router.Cli;
 public static partial class CommandLine
 {
     private const string NpcAddressVariable = "WEAVE_NPC_ADDR";
+    private const int DefaultDropLogRate = 10;
+
+    /// <summary>A log line per dropped packet: a thousand a second is already a flood to read.</summary>
+    private const int MaxDropLogRate = 1000;
+
+    private static int DropLogRateFromEnvironment(string? value) =>
+        string.IsNullOrEmpty(value) ? DefaultDropLogRate
+        : int.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int rate) ? rate
+        : throw new CliException($"WEAVE_NPC_DROP_LOG_RATE '{value}': want a number of packets a second (0: no logging)");
 
     private static Command BuildNpc()
     {
         var nodeName = new Option<string?>("--node-name") { Description = "This node's name (default $HOSTNAME, which the DaemonSet sets to spec.nodeName)" };
         var addr = NpcAddrOption();
         var metricsAddr = new Option<string?>("--metrics-addr") { Description = "A second address serving /metrics only, for a scraper (default $WEAVE_NPC_METRICS_ADDR, else none)" };
+        var dropLogRate = new Option<int?>("--drop-log-rate") { Description = $"Dropped packets logged per second on this node, at most (default $WEAVE_NPC_DROP_LOG_RATE, else {DefaultDropLogRate}; 0: none, drops are still counted)" };
         var logLevel = new Option<string>("--log-level") { Description = "debug, info, warning or error", DefaultValueFactory = _ => "info" };
         logLevel.AcceptOnlyFromAmong("debug", "info", "warning", "error");
         var npc = new Command("npc", "Run the NetworkPolicy controller for this node (in the DaemonSet), or ask it")
         {
-            nodeName, addr, metricsAddr, logLevel,
+            nodeName, addr, metricsAddr, dropLogRate, logLevel,
         };
         npc.SetAction(async (parsed, ct) =>
         {
@@ -29,6 +39,11 @@ public static partial class CommandLine
             IPEndPoint local = ParseEndPoint("--addr", ResolveNpcAddress(parsed.GetValue(addr)));
             string? metricsText = parsed.GetValue(metricsAddr) is { Length: > 0 } m ? m : Environment.GetEnvironmentVariable("WEAVE_NPC_METRICS_ADDR");
             IPEndPoint? metrics = string.IsNullOrEmpty(metricsText) ? null : ParseEndPoint("--metrics-addr", metricsText);
+            int rate = parsed.GetValue(dropLogRate) ?? DropLogRateFromEnvironment(Environment.GetEnvironmentVariable("WEAVE_NPC_DROP_LOG_RATE"));
+            if (rate is < 0 or > MaxDropLogRate)
+            {
+                throw new CliException($"--drop-log-rate {rate}: want 0 (no logging) to {MaxDropLogRate} packets a second");
+            }
             using var stop = new CancellationTokenSource();
             void OnSignal(PosixSignalContext context)
             {
@@ -38,7 +53,7 @@ public static partial class CommandLine
             using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
             using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
             using ILoggerFactory logs = CreateLogging(parsed.GetValue(logLevel)!);
-            await NpcHost.RunAsync(node, local, metrics, logs, stop.Token).ConfigureAwait(false);
+            await NpcHost.RunAsync(node, local, metrics, rate, logs, stop.Token).ConfigureAwait(false);
             return 0;
         });
         npc.Subcommands.Add(BuildNpcExplain());

@@ -20,8 +20,11 @@ internal static class NpcHost
     /// <summary>Updates waiting for the loop: beyond this the followers wait (the API server buffers for us).</summary>
     private const int QueuedUpdates = 4096;
 
+    /// <summary>The NFLOG group dropped packets are copied to (weave-npc's port number, so it is easy to recognise).</summary>
+    public const ushort DropLogGroup = 6781;
+
     /// <exception cref="LaunchException">Not in a pod with a service account, nft is missing, or an address is taken.</exception>
-    public static async Task RunAsync(string node, IPEndPoint local, IPEndPoint? metrics, ILoggerFactory logs, CancellationToken ct)
+    public static async Task RunAsync(string node, IPEndPoint local, IPEndPoint? metrics, int dropLogRate, ILoggerFactory logs, CancellationToken ct)
     {
         if (!InClusterConfig.TryLoad(Environment.GetEnvironmentVariable, InClusterConfig.DefaultDirectory, out InClusterConfig? config, out string error))
         {
@@ -34,7 +37,12 @@ internal static class NpcHost
         ILogger log = logs.CreateLogger("weave-npc");
         using var api = new KubeApiClient(config!, $"weave-npc/{RouterHost.Info.Version}");
         var updates = Channel.CreateBounded<ResourceUpdate>(new BoundedChannelOptions(QueuedUpdates) { SingleReader = true });
-        var controller = new PolicyController(node, new PolicyTable(nft!), updates.Reader, new BridgeNetfilter(log), TimeProvider.System, log);
+        DropLog? dropLog = dropLogRate > 0 ? new DropLog(DropLogGroup, dropLogRate) : null;
+        var controller = new PolicyController(node, new PolicyTable(nft!), updates.Reader, new BridgeNetfilter(log), TimeProvider.System, log, dropLog);
+        if (dropLog is not null)
+        {
+            new DropLogger(dropLog.Group, () => controller.Snapshot, log).Start(ct);
+        }
         NpcLog.Starting(log, RouterHost.Info.Version, node, api.Server, $"{NftRuleset.Family} {NftRuleset.Table}");
         NpcServer server;
         try

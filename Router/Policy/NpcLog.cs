@@ -34,4 +34,10 @@ internal static partial class NpcLog
 
     [LoggerMessage(6009, LogLevel.Warning, "Could not read the drop counters: {Error}")]
     public static partial void CountersFailed(ILogger log, string error);
+
+    [LoggerMessage(6010, LogLevel.Warning, "Denied: {Flow}")]
+    public static partial void Denied(ILogger log, string flow);
+
+    [LoggerMessage(6011, LogLevel.Warning, "Cannot read dropped packets from NFLOG group {Group} ({Error}): drops are still counted, but not logged; retrying every 10 s")]
+    public static partial void DropLogUnavailable(ILogger log, ushort group, string error);
 }

@@ -29,6 +29,7 @@ internal sealed class PolicyController
     public static readonly TimeSpan GatherWindow = TimeSpan.FromMilliseconds(20);
 
     private readonly string _node;
+    private readonly DropLog? _dropLog;
     private readonly PolicyTable _table;
     private readonly ChannelReader<ResourceUpdate> _updates;
     private readonly BridgeNetfilter? _bridge;
@@ -42,8 +43,11 @@ internal sealed class PolicyController
     private volatile EnforcementPlan? _plan;
     private volatile NpcStatus _status = new();
 
-    public PolicyController(string node, PolicyTable table, ChannelReader<ResourceUpdate> updates, BridgeNetfilter? bridge, TimeProvider time, ILogger log)
+    /// <param name="dropLog">Where the table sends copies of dropped packets for <see cref="DropLogger"/>; null: counted only.</param>
+    public PolicyController(string node, PolicyTable table, ChannelReader<ResourceUpdate> updates, BridgeNetfilter? bridge, TimeProvider time, ILogger log,
+        DropLog? dropLog = null)
     {
+        _dropLog = dropLog;
         _node = node;
         _table = table;
         _updates = updates;
@@ -134,7 +138,7 @@ internal sealed class PolicyController
     {
         PolicySnapshot snapshot = _snapshot;
         long started = _time.GetTimestamp();
-        EnforcementPlan plan = EnforcementCompiler.Compile(snapshot.Namespaces, snapshot.Pods, snapshot.Policies, _node);
+        EnforcementPlan plan = EnforcementCompiler.Compile(snapshot.Namespaces, snapshot.Pods, snapshot.Policies, _node) with { DropLog = _dropLog };
         long compiled = _time.GetTimestamp();
         bool whole = _table.Applied is null;
         if (_plan is { } before && before.Chains.Keys.Any(name => !plan.Chains.ContainsKey(name)))

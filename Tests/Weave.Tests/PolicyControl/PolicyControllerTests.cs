@@ -4,6 +4,8 @@ using Microsoft.Extensions.Time.Testing;
 using Weave.Kube;
 using Weave.Kube.Api;
 using Weave.Npc;
+using Weave.Linux.Netfilter;
+using Weave.Npc.Enforcement;
 using Weave.Router.Policy;
 using Weave.Tests.Kube;
 using Weave.Tests.Npc;
@@ -239,6 +241,35 @@ public sealed class PolicyControllerTests
         text = ExplainText.Render(controller.Snapshot.Engine.Explain(flow), controller.Plan, Node, controller.Drops);
         Assert.Contains("TCP/9000: allowed", text, StringComparison.Ordinal);
         Assert.Contains("a/db-from-web ingress[0]", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Step_WithDropLog_LogsBeforeEachDropWithinOneLimit_AndAChangedSettingRewritesTheTable()
+    {
+        var controller = new PolicyController(Node, new PolicyTable(_nft), _updates.Reader, null, _time, _log, new DropLog(6781, 10));
+        ListTheSampleCluster();
+        controller.Step();
+        string whole = Assert.Single(_nft.Applied);
+        Assert.Contains("\tlimit drop-log {\n\t\trate 10/second burst 20 packets\n\t}\n", whole, StringComparison.Ordinal);
+        Assert.Contains("\t\tlimit name \"drop-log\" log group 6781 prefix \"in.a.db\"\n\t\tcounter name in.a.db drop", whole, StringComparison.Ordinal);
+
+        EnforcementPlan plan = controller.Plan!;
+        Assert.Equal(NftRuleset.Render(plan with { DropLog = null }), NftChanges.Render(plan, plan with { DropLog = null }));
+        Assert.Equal("", NftChanges.Render(plan, plan));
+    }
+
+    [Fact]
+    public void DropLogger_Describe_NamesBothPodsAndTheIsolatingPolicies()
+    {
+        PolicyController controller = NewController();
+        ListTheSampleCluster();
+        controller.Step();
+        var packet = new LoggedPacket("in.a.db", Other.Addresses[0], Db.Addresses[0], LoggedProtocol.Tcp, 6, true, 40000, 5432);
+        Assert.Equal("TCP b/other (10.32.0.14):40000 -> a/db (10.32.0.12):5432 dropped at ingress of a/db, isolated by a/db-from-web, a/default-deny",
+            DropLogger.Describe(packet, controller.Snapshot));
+        var outside = new LoggedPacket("eg.a.web", Web.Addresses[0], System.Net.IPAddress.Parse("192.0.2.7"), LoggedProtocol.Udp, 17, true, 5353, 53);
+        Assert.Equal("UDP a/web (10.32.0.11):5353 -> 192.0.2.7:53 dropped at egress of a/web, isolated by a/web-out",
+            DropLogger.Describe(outside, controller.Snapshot));
     }
 
     [Theory]
