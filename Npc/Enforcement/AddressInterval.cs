@@ -25,6 +25,10 @@ public readonly record struct AddressInterval(AddressFamily Family, UInt128 Firs
         return new AddressInterval(network.BaseAddress.AddressFamily, first, first | span);
     }
 
+    /// <summary>Every address of the family: a peer of a rule that names none.</summary>
+    public static AddressInterval Everything(AddressFamily family) =>
+        new(family, UInt128.Zero, family == AddressFamily.InterNetwork ? uint.MaxValue : UInt128.MaxValue);
+
     public bool Contains(IPAddress address) =>
         address.AddressFamily == Family && ToNumber(address) is UInt128 value && value >= First && value <= Last;
 

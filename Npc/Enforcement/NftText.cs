@@ -20,17 +20,17 @@ internal static class NftText
     /// <summary>Each set's name and its declaration inside the table block. A set is named by its content, so a name stands for one text.</summary>
     public static IEnumerable<(string Name, string Declaration)> Sets(EnforcementPlan plan)
     {
-        foreach (AddressSet set in plan.AddressSets)
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (ChainFold fold in plan.Chains.Values.SelectMany(ChainFold.Of))
         {
-            yield return (set.Name, SetDeclaration(set.Name, set.NftType, interval: true, set.Intervals.Select(i => i.ToString())));
-        }
-        foreach (PortSet set in plan.PortSets)
-        {
-            yield return (set.Name, SetDeclaration(set.Name, PortSet.NftType, interval: true, set.Intervals.Select(i => i.ToString())));
-        }
-        foreach (EndpointSet set in plan.EndpointSets)
-        {
-            yield return (set.Name, SetDeclaration(set.Name, set.NftType, interval: false, set.Endpoints.Select(e => e.ToString())));
+            if (fold.AnyTraffic is { } any && seen.Add(any.Name))
+            {
+                yield return (any.Name, SetDeclaration(any.Name, any.NftType, interval: true, any.Intervals.Select(i => i.ToString())));
+            }
+            if (fold.Ports is { } ports && seen.Add(ports.Name))
+            {
+                yield return (ports.Name, SetDeclaration(ports.Name, ports.NftType, interval: true, ports.Boxes.Select(b => b.ToString())));
+            }
         }
     }
 
@@ -51,21 +51,30 @@ internal static class NftText
     public static string[] Rules(PodChain chain, DropLog? log)
     {
         string verdict = chain.Direction == FlowDirection.Egress ? "return" : "accept";
-        var rules = new string[chain.Rules.Length + (log is null ? 1 : 2)];
-        for (int i = 0; i < chain.Rules.Length; i++)
+        string peer = chain.Direction == FlowDirection.Egress ? "daddr" : "saddr";
+        string origins = Quote("allowed by " + string.Join(", ", chain.Rules.Select(r => r.Origin).Distinct()));
+        var rules = new List<string>();
+        foreach (ChainFold fold in ChainFold.Of(chain))
         {
-            ChainRule rule = chain.Rules[i];
-            rules[i] = Match(rule, chain.Direction) + verdict + " comment " + Quote(rule.Origin);
+            string ip = fold.Family == AddressFamily.InterNetwork ? "ip" : "ip6";
+            if (fold.AnyTraffic is { } any)
+            {
+                rules.Add($"{ip} {peer} @{any.Name} {verdict} comment {origins}");
+            }
+            if (fold.Ports is { } ports)
+            {
+                rules.Add($"{ip} {peer} . meta l4proto . th dport @{ports.Name} {verdict} comment {origins}");
+            }
         }
         string isolated = "isolated by " + string.Join(", ", chain.IsolatedBy);
         if (log is not null)
         {
             // A rule of its own, without a verdict: past the limit it does not match, and the
             // packet goes on to the drop below (in one rule, it would fall off the chain: accepted).
-            rules[^2] = $"limit name \"{DropLog.LimitName}\" log group {log.Group} prefix {Quote(chain.Name)}";
+            rules.Add($"limit name \"{DropLog.LimitName}\" log group {log.Group} prefix {Quote(chain.Name)}");
         }
-        rules[^1] = "counter name " + chain.Name + " drop comment " + Quote(isolated);
-        return rules;
+        rules.Add("counter name " + chain.Name + " drop comment " + Quote(isolated));
+        return [.. rules];
     }
 
     public static string MapName(FlowDirection direction, AddressFamily family) =>
@@ -117,24 +126,5 @@ internal static class NftText
         }
         s.Append("\t\telements = { ").AppendJoin(",\n\t\t\t", elements).Append(" }\n\t}\n");
         return s.ToString();
-    }
-
-    private static string Match(ChainRule rule, FlowDirection direction)
-    {
-        string ip = rule.Family == AddressFamily.InterNetworkV6 ? "ip6" : "ip";
-        if (rule.Endpoints is not null)
-        {
-            return $"{ip} daddr . meta l4proto . th dport @{rule.Endpoints.Name} ";
-        }
-        var match = new StringBuilder();
-        if (rule.Peers is not null)
-        {
-            match.Append(ip).Append(direction == FlowDirection.Egress ? " daddr @" : " saddr @").Append(rule.Peers.Name).Append(' ');
-        }
-        if (rule.Ports is not null)
-        {
-            match.Append("meta l4proto . th dport @").Append(rule.Ports.Name).Append(' ');
-        }
-        return match.ToString();
     }
 }

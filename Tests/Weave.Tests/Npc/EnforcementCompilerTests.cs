@@ -87,7 +87,27 @@ public sealed class EnforcementCompilerTests
         Assert.Equal([AddressFamily.InterNetwork, AddressFamily.InterNetworkV6], plan.Ingress[A(db)].Rules.Select(r => r.Family!.Value));
         Assert.True(plan.Decide(IPAddress.Parse("fd00::11"), IPAddress.Parse("fd00::12"), PortProtocol.Tcp, 9000));
         Assert.False(plan.Decide(IPAddress.Parse("fd00::99"), IPAddress.Parse("fd00::12"), PortProtocol.Tcp, 9000));
-        Assert.Contains("ip6 saddr @a6-", NftRuleset.Render(plan), StringComparison.Ordinal);
+        Assert.Contains("ip6 saddr . meta l4proto . th dport @f6-", NftRuleset.Render(plan), StringComparison.Ordinal);
+    }
+
+    /// <summary>Issue 20: per-packet cost must not grow with the number of policies. 300 policies
+    /// selecting one pod, each with a rule of its own, are still one lookup in the kernel.</summary>
+    [Fact]
+    public void Render_ManyDistinctRulesOnOnePod_AreOneLookupPerFamily()
+    {
+        NetworkPolicy[] policies = [.. Enumerable.Range(0, 300).Select(j => Policy("a", $"p{j:000}", Sel("app=db"),
+            ingress: [Rule([Block($"192.168.{j / 256}.{j % 256}/32")], PolicyPort.Numbered(PortProtocol.Tcp, 10000 + j, null))]))];
+        EnforcementPlan plan = EnforcementCompiler.Compile(Namespaces, Pods, policies, Node);
+        PodChain chain = plan.Ingress[A(Db)];
+        Assert.Equal(300, chain.Rules.Length);
+        string[] rules = NftText.Rules(chain, null);
+        Assert.Equal(2, rules.Length); // the folded lookup, then the counted drop
+        Assert.StartsWith("ip saddr . meta l4proto . th dport @f4-", rules[0], StringComparison.Ordinal);
+        FoldedSet set = Assert.Single(ChainFold.Of(chain).Select(f => f.Ports).OfType<FoldedSet>());
+        Assert.Equal(300, set.Boxes.Length);
+        Assert.Contains(set.Boxes, b => b.ToString() == "192.168.1.43 . tcp . 10299");
+        Assert.True(plan.Decide(IPAddress.Parse("192.168.1.43"), A(Db), PortProtocol.Tcp, 10299));
+        Assert.False(plan.Decide(IPAddress.Parse("192.168.1.43"), A(Db), PortProtocol.Tcp, 10298));
     }
 
     [Fact]

@@ -36,6 +36,39 @@ public sealed class EnforcementProperties
         }
     }
 
+    /// <summary>
+    /// What the kernel checks (each chain folded into an any-traffic set and disjoint
+    /// peer . protocol . port boxes) allows exactly what the chain's rules allow: for every flow's
+    /// peer, and at and beside every edge of every port range of the chain, for each protocol.
+    /// </summary>
+    [Property(Arbitrary = [typeof(NpcArbitraries)], MaxTest = 2_000)]
+    public void Folds_AllowExactlyWhatTheChainsRulesAllow(NpcSeed seed)
+    {
+        var random = new Random(seed.Value);
+        RandomCluster cluster = Spread(NpcArbitraries.Cluster(random, FlowsPerCase), random);
+        IPAddress[] peers = [.. cluster.Flows.SelectMany(f => new[] { f.Source.Address, f.Destination.Address }).Distinct(),
+            IPAddress.Parse("192.0.2.1"), IPAddress.Parse("2001:db8::1")];
+        foreach (PodChain chain in s_nodes.SelectMany(n => EnforcementCompiler.Compile(cluster.Namespaces, cluster.Pods, cluster.Policies, n).Chains.Values))
+        {
+            ChainFold[] folds = ChainFold.Of(chain);
+            int[] ports = [.. chain.Rules.SelectMany(r => (r.Ports?.Intervals ?? []).SelectMany(p => new[] { p.First - 1, p.First, p.Last, p.Last + 1 })
+                .Concat((r.Endpoints?.Endpoints ?? []).SelectMany(e => new[] { e.Port - 1, e.Port, e.Port + 1 })))
+                .Where(p => p is >= 0 and <= 65535).Append(random.Next(65536)).Distinct()];
+            foreach (IPAddress peer in peers)
+            {
+                foreach (PortProtocol protocol in (PortProtocol[])[PortProtocol.Tcp, PortProtocol.Udp, PortProtocol.Sctp])
+                {
+                    foreach (int port in ports)
+                    {
+                        bool byRules = chain.Rules.Any(r => r.Matches(peer, peer, protocol, port));
+                        bool byFold = folds.Any(f => f.Allows(peer, protocol, port));
+                        Assert.True(byRules == byFold, $"seed {seed.Value}: chain {chain.Name}, {peer} {protocol}/{port}: rules say {byRules}, the fold {byFold}");
+                    }
+                }
+            }
+        }
+    }
+
     /// <summary>The property is not won by allowing everything: over 1,000 seeds, plans deny flows and use every kind of rule.</summary>
     [Fact]
     public void Plans_OfRandomClusters_DenyFlowsAndUseEveryKindOfRule()
