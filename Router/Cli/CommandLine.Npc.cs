@@ -1,7 +1,5 @@
 using System.CommandLine;
 using System.Net;
-using System.Runtime.InteropServices;
-using Microsoft.Extensions.Logging;
 using Weave.Router.Kubernetes;
 using Weave.Router.Policy;
 
@@ -44,17 +42,7 @@ public static partial class CommandLine
             {
                 throw new CliException($"--drop-log-rate {rate}: want 0 (no logging) to {MaxDropLogRate} packets a second");
             }
-            using var stop = new CancellationTokenSource();
-            void OnSignal(PosixSignalContext context)
-            {
-                context.Cancel = true;
-                stop.Cancel();
-            }
-            using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
-            using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
-            using ILoggerFactory logs = CreateLogging(parsed.GetValue(logLevel)!);
-            await NpcHost.RunAsync(node, local, metrics, rate, logs, stop.Token).ConfigureAwait(false);
-            return 0;
+            return await RunUntilStoppedAsync(parsed.GetValue(logLevel)!, (logs, ct) => NpcHost.RunAsync(node, local, metrics, rate, logs, ct)).ConfigureAwait(false);
         });
         npc.Subcommands.Add(BuildNpcExplain());
         npc.Subcommands.Add(BuildNpcStatus());

@@ -286,7 +286,11 @@ public static partial class CommandLine
         return fields;
     }
 
-    private static async Task<int> LaunchAsync(RouterOptions options, string logLevel)
+    private static Task<int> LaunchAsync(RouterOptions options, string logLevel) =>
+        RunUntilStoppedAsync(logLevel, (logs, ct) => new RouterHost(options, logs, TimeProvider.System, new Random()).RunAsync(ct));
+
+    /// <summary>Runs a daemon (the router, the policy controller) until SIGTERM or SIGINT, logging at <paramref name="logLevel"/>.</summary>
+    private static async Task<int> RunUntilStoppedAsync(string logLevel, Func<ILoggerFactory, CancellationToken, Task> run)
     {
         using var stop = new CancellationTokenSource();
         void OnSignal(PosixSignalContext context)
@@ -297,8 +301,7 @@ public static partial class CommandLine
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
         using ILoggerFactory logs = CreateLogging(logLevel);
-        var router = new RouterHost(options, logs, TimeProvider.System, new Random());
-        await router.RunAsync(stop.Token).ConfigureAwait(false);
+        await run(logs, stop.Token).ConfigureAwait(false);
         return 0;
     }
 

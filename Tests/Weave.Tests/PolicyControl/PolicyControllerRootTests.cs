@@ -149,12 +149,4 @@ public sealed class PolicyControllerRootTests
             return false;
         }
     }
-
-    /// <summary>The real nft, run in a test namespace (a process forked there inherits it).</summary>
-    private sealed class NetnsNftables(string netns, INftables nft) : INftables
-    {
-        public void Apply(string script) => NetNs.Run(netns, () => nft.Apply(script));
-
-        public string? List(string what, bool withHandles = false) => NetNs.Run(netns, () => nft.List(what, withHandles));
-    }
 }

@@ -1,10 +1,10 @@
 using Weave.Linux;
 using Weave.Linux.Nftables;
 
-namespace Weave.Bench.Npc;
+namespace Weave.Lab;
 
-/// <summary>The real nft, run inside a lab namespace (a process forked there inherits its network namespace).</summary>
-internal sealed class NetnsNftables(string netns, INftables nft) : INftables
+/// <summary>The real nft, run inside a lab or test namespace (a process forked there inherits its network namespace).</summary>
+public sealed class NetnsNftables(string netns, INftables nft) : INftables
 {
     public void Apply(string script) => NetNs.Run(netns, () => nft.Apply(script));
 
