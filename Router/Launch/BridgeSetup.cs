@@ -1,3 +1,4 @@
+using Weave.Gossip;
 using Weave.Linux;
 using Weave.Router.DataPlane;
 
@@ -32,7 +33,8 @@ public sealed class BridgeSetup : IDisposable
 
     public int BridgeIndex { get; }
 
-    public static BridgeSetup Create(string bridge, string tapName, int mtu)
+    /// <param name="peer">The router's peer name, from which the bridge's own MAC is derived.</param>
+    public static BridgeSetup Create(string bridge, string tapName, int mtu, PeerName peer)
     {
         using RouteNetlink netlink = RouteNetlink.Open();
         bool created = false;
@@ -51,6 +53,7 @@ public sealed class BridgeSetup : IDisposable
         try
         {
             netlink.SetMtu(link.Index, mtu);
+            netlink.SetMacAddress(link.Index, BridgeMac(peer));
             netlink.SetUp(link.Index);
             tap = CreateTap(tapName);
             netlink.SetMtu(tap.InterfaceIndex, OverlayMtu.Max);
@@ -67,6 +70,23 @@ public sealed class BridgeSetup : IDisposable
             }
             throw;
         }
+    }
+
+    /// <summary>
+    /// A MAC of the bridge's own. A bridge whose MAC was never set takes its lowest port's, which
+    /// changes as pods' veths come and go; pods that cached the gateway's old MAC then send to one
+    /// the bridge no longer owns, and their traffic out of the node is bridged instead of routed
+    /// until the entry expires (the NetworkPolicy conformance suite saw it after a pod was
+    /// recreated). A set MAC stays. Derived from the peer name, so it is stable across restarts and
+    /// differs between nodes; locally administered, unicast, and never the peer name itself.
+    /// </summary>
+    internal static byte[] BridgeMac(PeerName peer)
+    {
+        Span<byte> name = stackalloc byte[PeerName.SizeBytes];
+        peer.WriteBytes(name);
+        byte[] mac = System.Security.Cryptography.SHA256.HashData([.. "weave bridge "u8, .. name])[..6];
+        mac[0] = (byte)((mac[0] & 0xfe) | 0x02);
+        return mac;
     }
 
     /// <summary>The TAP with a virtio-net header and TCP offloads (super-frames both ways, the data

@@ -344,7 +344,7 @@ public sealed class RouterHost
     {
         try
         {
-            return BridgeSetup.Create(_options.Bridge, _options.Tap, mtu);
+            return BridgeSetup.Create(_options.Bridge, _options.Tap, mtu, _options.Name);
         }
         catch (LinuxError e)
         {
