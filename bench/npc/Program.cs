@@ -194,8 +194,10 @@ void DataPathPart(INftables nft)
         Parse<NetworkPolicy>(isolating, NetworkPolicyParser.TryParse), SyntheticCluster.LocalNode);
     string table = NftRuleset.Render(plan);
     PodChain chain = plan.Chains.Values.Single();
+    int kernelRules = table.Split('\n').SkipWhile(l => !l.Contains($"chain {chain.Name} {{", StringComparison.Ordinal)).Skip(1).TakeWhile(l => l.Trim() != "}").Count();
     Console.WriteLine();
-    Console.WriteLine($"data path: client {addresses[client]} -> server {addresses[server]} on one bridge with br_netfilter; with policies: {throughputPolicies} isolating the server, chain {chain.Name} of {chain.Rules.Length} rules, the client's last");
+    Console.WriteLine($"data path: client {addresses[client]} -> server {addresses[server]} on one bridge with br_netfilter; with policies: {throughputPolicies} isolating the server, "
+        + $"chain {chain.Name}: {chain.Rules.Length} policy rules (the client's last), {kernelRules} rules in the kernel");
 
     using var iperfServer = Process.Start(new ProcessStartInfo("ip", ["netns", "exec", server, "iperf3", "-s"]) { RedirectStandardOutput = true, RedirectStandardError = true })!;
     using var stop = new CancellationTokenSource();
