@@ -19,6 +19,8 @@ public sealed class PolicyLab : IDisposable
     private readonly Dictionary<(string Ns, string Name), ClusterPod> _pods = [];
     private readonly Dictionary<(string Ns, string Name), PodServers> _servers = [];
     private readonly Dictionary<(string Ns, string Name), NetworkPolicy> _policies = [];
+    private const string Placeholder = "placeholder";
+
     private KubeCluster? _cluster;
     private ExceptionDispatchInfo? _startFailure;
 
@@ -121,11 +123,18 @@ public sealed class PolicyLab : IDisposable
         _ = _policies.Remove((ns, name));
     }
 
-    /// <summary><c>kubectl label --overwrite</c> on a pod; the model sees the new value at once.</summary>
-    internal void LabelPod(string ns, string name, string key, string value)
+    /// <summary><c>kubectl label --overwrite</c> on a pod, or <c>key-</c> to remove the label when <paramref name="value"/> is null; the model sees it at once.</summary>
+    internal void LabelPod(string ns, string name, string key, string? value)
     {
-        _ = Cluster.Kubectl("-n", ns, "label", "pod", name, $"{key}={value}", "--overwrite").EnsureSuccess();
-        _podLabels[(ns, name)][key] = value;
+        _ = Cluster.Kubectl("-n", ns, "label", "pod", name, value is null ? key + "-" : $"{key}={value}", "--overwrite").EnsureSuccess();
+        if (value is null)
+        {
+            _ = _podLabels[(ns, name)].Remove(key);
+        }
+        else
+        {
+            _podLabels[(ns, name)][key] = value;
+        }
         _pods[(ns, name)] = _pods[(ns, name)] with { Labels = new Dictionary<string, string>(_podLabels[(ns, name)]) };
     }
 
@@ -135,24 +144,30 @@ public sealed class PolicyLab : IDisposable
         _namespaceLabels[ns][key] = value;
     }
 
-    /// <summary>Deletes a pod and creates it again (a new sandbox, and usually a new address), with its labels as they were.</summary>
+    /// <summary>
+    /// Deletes a pod and creates it again, with its labels as they were: a new sandbox and a new
+    /// address, because a placeholder pod on the same node takes the old one meanwhile (the
+    /// allocator could otherwise give it back, and a controller that kept the old address would pass).
+    /// </summary>
     internal async Task RecreatePodAsync(string ns, string name)
     {
         if (_servers.Remove((ns, name), out PodServers? servers))
         {
             await servers.DisposeAsync();
         }
-        IPAddress before = _pods[(ns, name)].Address;
+        ClusterPod old = _pods[(ns, name)];
         _ = Cluster.Kubectl("-n", ns, "delete", "pod", name, "--wait=true").EnsureSuccess();
         _ = _pods.Remove((ns, name));
-        Cluster.Apply(SuitePods.PodManifest(ns, name));
-        Dictionary<string, string> labels = _podLabels[(ns, name)];
-        foreach ((string key, string value) in labels)
-        {
-            _ = Cluster.Kubectl("-n", ns, "label", "pod", name, $"{key}={value}", "--overwrite").EnsureSuccess();
-        }
+        // The pod object goes before its sandbox's network: wait until the router has freed the address.
+        Cluster.WaitFor($"{old.Address} to be released", () => !AddOn.Weave(Cluster, old.Node, "ps").Stdout.Contains($" {old.Address}/", StringComparison.Ordinal),
+            TimeSpan.FromSeconds(30));
+        Cluster.Apply(AddOn.Pod(Placeholder, old.Node));
+        Cluster.WaitForPodReady("default", Placeholder);
+        Cluster.Apply(SuitePods.PodManifest(ns, name, _podLabels[(ns, name)]));
         Serve(ns, name);
-        Log($"{ns}/{name} recreated: {before} -> {_pods[(ns, name)].Address}");
+        IPAddress placeholder = AddOn.PodIp(Cluster, Placeholder);
+        _ = Cluster.Kubectl("delete", "pod", Placeholder, "--wait=false").EnsureSuccess();
+        Log($"{ns}/{name} recreated: {old.Address} -> {_pods[(ns, name)].Address} (the placeholder had {placeholder})");
     }
 
     /// <summary>xunit 2 disposes class fixtures only through <see cref="IDisposable"/>, so the servers are stopped synchronously.</summary>

@@ -98,15 +98,28 @@ internal static class Scenarios
             }),
         new Scenario("a pod's label changed", _ =>
             [Policy("x", "from-b", Labels("pod", "a")) with { Ingress = [Rule.From(Peer.PodsWhere(Labels("pod", "b")))] }])
-            .Then("x/c labelled pod=b, y/a labelled tier=db", lab =>
+            .Then("x/c labelled pod=b, x/b labelled pod=none", lab =>
             {
                 lab.LabelPod("x", "c", "pod", "b");
-                lab.LabelPod("y", "a", "tier", "db");
+                lab.LabelPod("x", "b", "pod", "none");
                 return Task.CompletedTask;
             }, lab =>
             {
                 lab.LabelPod("x", "c", "pod", "c");
+                lab.LabelPod("x", "b", "pod", "b");
+                return Task.CompletedTask;
+            }),
+        new Scenario("a target pod's label changed: no longer selected", _ =>
+            [Policy("y", "deny-tier-web", Labels("tier", "web")) with { Types = [Ingress, Egress] }])
+            .Then("y/a labelled tier=none, y/c labelled tier=web", lab =>
+            {
+                lab.LabelPod("y", "a", "tier", "none");
+                lab.LabelPod("y", "c", "tier", "web");
+                return Task.CompletedTask;
+            }, lab =>
+            {
                 lab.LabelPod("y", "a", "tier", "web");
+                lab.LabelPod("y", "c", "tier", null);
                 return Task.CompletedTask;
             }),
         new Scenario("a namespace's label changed", _ =>

@@ -54,13 +54,14 @@ internal static class SuitePods
           labels: {{Flow(NamespaceLabels(ns))}}
         """;
 
-    public static string PodManifest(string ns, string name) => $$"""
+    /// <summary>The pod with its <paramref name="labels"/> (default: those at the start).</summary>
+    public static string PodManifest(string ns, string name, IReadOnlyDictionary<string, string>? labels = null) => $$"""
         apiVersion: v1
         kind: Pod
         metadata:
           name: "{{name}}"
           namespace: "{{ns}}"
-          labels: {{Flow(PodLabels(name))}}
+          labels: {{Flow(labels ?? PodLabels(name))}}
         spec:
           nodeSelector: {kubernetes.io/hostname: {{NodeOf(ns, name)}}}
           terminationGracePeriodSeconds: 0
