@@ -14,13 +14,14 @@ namespace Weave.Kubernetes.Policy;
 /// </summary>
 public sealed class PolicyLab : IDisposable
 {
+    // In namespace default, which no scenario's policy is about.
+    private const string Placeholder = "placeholder";
+
     private readonly Dictionary<string, Dictionary<string, string>> _namespaceLabels = [];
     private readonly Dictionary<(string Ns, string Name), Dictionary<string, string>> _podLabels = [];
     private readonly Dictionary<(string Ns, string Name), ClusterPod> _pods = [];
     private readonly Dictionary<(string Ns, string Name), PodServers> _servers = [];
     private readonly Dictionary<(string Ns, string Name), NetworkPolicy> _policies = [];
-    private const string Placeholder = "placeholder";
-
     private KubeCluster? _cluster;
     private ExceptionDispatchInfo? _startFailure;
 
