@@ -83,6 +83,7 @@ public sealed partial class NetworkPolicyConformance2Tests : IClassFixture<Polic
         }
         string report = $"{what}: {table.Mismatches} mismatches\n{table.Render()}{string.Join("\n", table.MismatchLines)}";
         _output.WriteLine(report);
+        _output.WriteLine(EnforcementDump.Of(_lab.Cluster, table.Wrong));
         return (probes, report);
     }
 }

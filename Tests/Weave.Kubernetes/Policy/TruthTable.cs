@@ -14,6 +14,8 @@ internal sealed class TruthTable(IReadOnlyList<ProbeCase> probes, bool[] expecte
 
     public int AllowedByModel => expected.Count(e => e);
 
+    public IReadOnlyList<ProbeCase> Wrong => [.. Enumerable.Range(0, probes.Count).Where(i => expected[i] != observed[i]).Select(i => probes[i])];
+
     public IEnumerable<string> MismatchLines =>
         Enumerable.Range(0, probes.Count).Where(i => expected[i] != observed[i])
             .Select(i => $"{probes[i]}: model {(expected[i] ? "allows" : "denies")}, observed {(observed[i] ? "allowed" : "denied")}");
