@@ -5,9 +5,9 @@ using Weave.Lab;
 namespace Weave.Kubernetes.Policy;
 
 /// <summary>
-/// What a person needs when a matrix disagrees with the model: each node's table
-/// <c>inet weave-npc</c> and its conntrack entries of the failing targets' addresses, and the
-/// neighbours and routes of the failing sources, as they are right after the last round.
+/// What a person needs when a matrix disagrees with the model, as it is right after the last
+/// round: each node's bridge (its MAC is the pods' gateway), its table <c>inet weave-npc</c> and
+/// its conntrack entries of the failing targets' addresses; the failing sources' neighbours and routes.
 /// </summary>
 internal static class EnforcementDump
 {
@@ -19,6 +19,7 @@ internal static class EnforcementDump
         string[] targets = [.. wrong.Select(p => p.Target.Address.ToString()).Distinct()];
         foreach (KubeNode node in cluster.Nodes)
         {
+            Section($"{node.Name}: ip -br link show weave", node.Exec("ip", "-br", "link", "show", "weave"));
             Section($"{node.Name}: nft list table inet weave-npc", node.Exec("nft", "list", "table", "inet", "weave-npc"));
             foreach (string target in targets.Take(4))
             {

@@ -157,6 +157,7 @@ public sealed class PolicyLab : IDisposable
             await servers.DisposeAsync();
         }
         ClusterPod old = _pods[(ns, name)];
+        string bridgeBefore = BridgeMac(old.Node);
         _ = Cluster.Kubectl("-n", ns, "delete", "pod", name, "--wait=true").EnsureSuccess();
         _ = _pods.Remove((ns, name));
         // The pod object goes before its sandbox's network: wait until the router has freed the address.
@@ -168,8 +169,14 @@ public sealed class PolicyLab : IDisposable
         Serve(ns, name);
         IPAddress placeholder = AddOn.PodIp(Cluster, Placeholder);
         _ = Cluster.Kubectl("delete", "pod", Placeholder, "--wait=false").EnsureSuccess();
-        Log($"{ns}/{name} recreated: {old.Address} -> {_pods[(ns, name)].Address} (the placeholder had {placeholder})");
+        Log($"{ns}/{name} recreated: {old.Address} -> {_pods[(ns, name)].Address} (the placeholder had {placeholder}); " +
+            $"{old.Node}'s bridge MAC {bridgeBefore} -> {BridgeMac(old.Node)}");
     }
+
+    /// <summary>The MAC of the bridge <c>weave</c> on a node: the pods' gateway, as their neighbour entries cache it.</summary>
+    internal string BridgeMac(string node) =>
+        Cluster.Nodes.Single(n => n.Name == node).Exec("ip", "-br", "link", "show", "weave").Stdout.Split(' ', StringSplitOptions.RemoveEmptyEntries) is [_, _, string mac, ..]
+            ? mac : "(unknown)";
 
     /// <summary>xunit 2 disposes class fixtures only through <see cref="IDisposable"/>, so the servers are stopped synchronously.</summary>
     public void Dispose()
