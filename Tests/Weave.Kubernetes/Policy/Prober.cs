@@ -5,11 +5,12 @@ using Weave.Linux;
 namespace Weave.Kubernetes.Policy;
 
 /// <summary>
-/// Probes from inside source pods' network namespaces: a TCP connection that echoes a byte, or a
-/// UDP datagram that comes back (from the world: an HTTP answer), each within <see cref="Timeout"/>. A policy drops packets, so a
-/// denied probe is one that times out. Every probe has a socket of its own (a new source port,
-/// so a new connection for conntrack); the sockets of one source are made in one visit to its
-/// namespace, and the probes then run from the thread pool, at most <see cref="Parallelism"/> at once.
+/// Probes from inside source pods' network namespaces: a TCP connection that echoes a byte (the
+/// world's HTTP server answers a request instead), or a UDP datagram that comes back, each within
+/// <see cref="Timeout"/>. A policy drops packets, so a denied probe is one that times out. Every
+/// probe has a socket of its own (a new source port, so a new connection for conntrack); the
+/// sockets of one source are made in one visit to its namespace, and the probes then run from the
+/// thread pool, at most <see cref="Parallelism"/> at once.
 /// </summary>
 internal static class Prober
 {
@@ -32,7 +33,8 @@ internal static class Prober
                 await gate.WaitAsync();
                 try
                 {
-                    return await ProbeAsync(sockets[i], new IPEndPoint(probe.Target.Address, probe.Port), probe.Protocol, echoes: probe.Target.Pod is not null, timeout ?? Timeout);
+                    return await ProbeAsync(sockets[i], new IPEndPoint(probe.Target.Address, probe.Port), probe.Protocol,
+                        echoes: probe.Target.Pod is not null, timeout ?? Timeout);
                 }
                 finally
                 {
