@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
+using Weave.Lab;
 
 namespace Weave.KubeLab;
 
@@ -79,6 +80,19 @@ public sealed partial class KubeCluster
             return IsConditionTrue(status, "Ready");
         }, timeout, "-n", ns, "describe", "pod/" + name);
     }
+
+    /// <summary>
+    /// How long deleting a pod may take. Kubelet 1.20 lets a deleted pod's object go only once its
+    /// sandbox is removed, and removes the sandbox when it sees the last container removed and the
+    /// pod's status already says no container runs. When the container's removal overtakes that
+    /// status (a race between kubelet's relist and its pod worker, most runs on two cores), the
+    /// sandbox waits for the container collection, which runs once a minute: up to 60 s more.
+    /// </summary>
+    public static readonly TimeSpan PodDeletionTimeout = TimeSpan.FromSeconds(150);
+
+    /// <summary><c>kubectl delete pod --wait=true</c> with <see cref="PodDeletionTimeout"/>; throws when it fails.</summary>
+    public CommandResult DeletePods(string ns, params string[] names) =>
+        Kubectl(PodDeletionTimeout, ["-n", ns, "delete", "pod", .. names, "--wait=true"]).EnsureSuccess();
 
     /// <summary>
     /// Polls <paramref name="condition"/> (API errors count as "not yet") until it holds; throws a

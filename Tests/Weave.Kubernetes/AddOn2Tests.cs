@@ -70,7 +70,7 @@ public sealed partial class AddOn2Tests(ITestOutputHelper output)
         FlushedTable_IsRestored(cluster);
         DeletedPod_ReleasesItsAddress(cluster, bb3);
 
-        cluster.Kubectl("delete", "pod", "bb1", "bb2", "web", "--wait=true").EnsureSuccess();
+        cluster.DeletePods("default", "bb1", "bb2", "web");
         Uninstall_LeavesNothingOfTheAddOn(cluster);
     }
 
@@ -192,7 +192,7 @@ public sealed partial class AddOn2Tests(ITestOutputHelper output)
 
     private void DeletedPod_ReleasesItsAddress(KubeCluster cluster, IPAddress bb3)
     {
-        cluster.Kubectl("delete", "pod", "bb3", "--wait=true").EnsureSuccess();
+        cluster.DeletePods("default", "bb3");
         cluster.WaitFor("bb3's address to be released", () => !AddOn.Weave(cluster, "node1", "ps").Stdout.Contains(bb3.ToString(), StringComparison.Ordinal),
             TimeSpan.FromSeconds(30));
         KubeNode node1 = cluster.Nodes[0];

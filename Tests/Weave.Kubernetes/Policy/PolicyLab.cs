@@ -158,7 +158,7 @@ public sealed class PolicyLab : IDisposable
         }
         ClusterPod old = _pods[(ns, name)];
         string bridgeBefore = BridgeMac(old.Node);
-        _ = Cluster.Kubectl("-n", ns, "delete", "pod", name, "--wait=true").EnsureSuccess();
+        _ = Cluster.DeletePods(ns, name);
         _ = _pods.Remove((ns, name));
         // The pod object goes before its sandbox's network: wait until the router has freed the address.
         Cluster.WaitFor($"{old.Address} to be released", () => !AddOn.Weave(Cluster, old.Node, "ps").Stdout.Contains($" {old.Address}/", StringComparison.Ordinal),
