@@ -63,8 +63,11 @@ internal static class NpcHost
             ];
             try
             {
-                await Task.WhenAny(loops).ConfigureAwait(false);
-                await Task.WhenAll(loops).ConfigureAwait(false);
+                // The loops run until the stop. One that ends otherwise failed (our bug): the
+                // process ends with it and kubelet starts it again; the table stays meanwhile,
+                // rather than enforcing on with a follower gone.
+                Task ended = await Task.WhenAny(loops).ConfigureAwait(false);
+                await ended.ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
