@@ -68,6 +68,8 @@ internal static class NpcHost
                 // rather than enforcing on with a follower gone.
                 Task ended = await Task.WhenAny(loops).ConfigureAwait(false);
                 await ended.ConfigureAwait(false);
+                ct.ThrowIfCancellationRequested();
+                throw new InvalidOperationException("weave npc: a loop returned before the stop");
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
