@@ -6,6 +6,9 @@ namespace Weave.Gossip;
 /// </summary>
 public sealed record PeerIdentity(PeerName Name, string NickName, ulong Uid)
 {
+    /// <summary>The cluster the router belongs to; null for a peer that did not say (an older one).</summary>
+    public ClusterIdentity? Cluster { get; init; }
+
     /// <summary>How operators see a peer: <c>name(nickname)</c>, as Weave printed it.</summary>
     public string Display => $"{Name}({NickName})";
 

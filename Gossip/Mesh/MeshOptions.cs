@@ -58,6 +58,13 @@ public sealed record MeshOptions
     /// <summary>How often held-back messages are tried again when the host does not say its queue drained.</summary>
     public TimeSpan BacklogRetryInterval { get; init; } = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>
+    /// The clusters other than ours whose routers we connect to (<c>--peer-clusters</c>); null
+    /// admits every cluster whose range does not overlap ours. Enforced on both ends, since each
+    /// end admits the other.
+    /// </summary>
+    public IReadOnlySet<string>? PeerClusters { get; init; }
+
     /// <summary>A connection that lived this long was healthy: its target's backoff starts over.</summary>
     public TimeSpan StableConnection { get; init; } = TimeSpan.FromMinutes(1);
 }

@@ -9,7 +9,7 @@ namespace Weave.Gossip.Topology;
 /// </summary>
 public sealed class PeerRecord : IEquatable<PeerRecord>
 {
-    public PeerRecord(PeerName name, string nickName, ulong uid, ulong version, IReadOnlyList<ConnectionSummary> connections)
+    public PeerRecord(PeerName name, string nickName, ulong uid, ulong version, IReadOnlyList<ConnectionSummary> connections, ClusterIdentity? cluster = null)
     {
         ArgumentNullException.ThrowIfNull(nickName);
         ArgumentNullException.ThrowIfNull(connections);
@@ -18,6 +18,7 @@ public sealed class PeerRecord : IEquatable<PeerRecord>
         Uid = uid;
         Version = version;
         Connections = connections;
+        Cluster = cluster;
     }
 
     public PeerName Name { get; }
@@ -26,11 +27,14 @@ public sealed class PeerRecord : IEquatable<PeerRecord>
     public ulong Version { get; }
     public IReadOnlyList<ConnectionSummary> Connections { get; }
 
+    /// <summary>The cluster the peer belongs to; null in a record of a peer that did not say (an older one).</summary>
+    public ClusterIdentity? Cluster { get; }
+
     public string Display => $"{Name}({NickName})";
 
     public bool Equals(PeerRecord? other) =>
         other is not null && Name == other.Name && NickName == other.NickName && Uid == other.Uid &&
-        Version == other.Version && Connections.SequenceEqual(other.Connections);
+        Version == other.Version && Cluster == other.Cluster && Connections.SequenceEqual(other.Connections);
 
     public override bool Equals(object? obj) => Equals(obj as PeerRecord);
 
