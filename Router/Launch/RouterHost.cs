@@ -61,7 +61,7 @@ public sealed class RouterHost
         ILogger log = _logs.CreateLogger("weave");
         // Checked before anything is claimed: not in a pod, or no nft, is a start that cannot work.
         await using KubernetesMode? kube = _options.Kubernetes ? KubernetesMode.Create(_options, _logs, _time, _random) : null;
-        var self = new PeerIdentity(_options.Name, _options.NickName, NextUid());
+        var self = new PeerIdentity(_options.Name, _options.NickName, NextUid()) { Cluster = _options.Cluster };
 
         using Socket listener = Claim("TCP", _options.Port, () => MeshHost.Listen(new IPEndPoint(_options.Host, _options.Port)));
         using LinuxUdpTransport udp = Claim("UDP", _options.DataPort, () => LinuxUdpTransport.Open(new IPEndPoint(_options.Host, _options.DataPort)));
@@ -286,6 +286,7 @@ public sealed class RouterHost
         ConnectionLimit = options.ConnectionLimit,
         Discovery = options.Discovery,
         RequireDataPathHealth = true,
+        PeerClusters = options.PeerClusters,
     };
 
     private RouterInfo InfoFor(int mtu) => Info with
