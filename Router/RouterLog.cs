@@ -113,4 +113,7 @@ internal static partial class RouterLog
 
     [LoggerMessage(2050, LogLevel.Warning, "Bridge {Bridge}: cannot keep {Address} allocated for weave:expose: {Error}")]
     public static partial void BridgeAddressNotKept(ILogger log, string bridge, string address, string error);
+
+    [LoggerMessage(2070, LogLevel.Information, "Cluster {Cluster}: IP allocation gossips on channel {Channel} with this cluster's routers only; peering with {Peering}")]
+    public static partial void ClusterJoined(ILogger log, string cluster, string channel, string peering);
 }

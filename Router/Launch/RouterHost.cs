@@ -123,6 +123,7 @@ public sealed class RouterHost
                 await using var mesh = new MeshHost(self, _options.DataPort, MeshOptionsFor(_options), listener, forwarder, _time, _random, log, security,
                     new SubnetTrust(_options.TrustedSubnets));
                 AttachAllocator(mesh, self);
+                RouterLog.ClusterJoined(log, _options.Cluster.Display, mesh.IpamChannelName, Peering(_options.PeerClusters));
                 mesh.Start(_options.Peers);
                 meshControl.Mesh = mesh;
                 _ready = started = true;
@@ -204,6 +205,14 @@ public sealed class RouterHost
         }
         return hardened;
     }
+
+    /// <summary>How the start-up line says which clusters we peer with.</summary>
+    private static string Peering(IReadOnlySet<string>? peerClusters) => peerClusters switch
+    {
+        null => "any cluster whose range does not overlap ours",
+        { Count: 0 } => "no other cluster (--peer-clusters is empty)",
+        _ => "clusters " + string.Join(", ", peerClusters.Order(StringComparer.Ordinal)),
+    };
 
     private string StopReason => _stopRequested ? "weave stop" : "signal";
 
