@@ -10,6 +10,8 @@ using Weave.Ipam;
 using Weave.Ipam.Store;
 using Weave.Linux;
 using Weave.Router.Api;
+using Weave.Router.Clusters;
+using Weave.Router.Clusters.Linux;
 using Weave.Router.DataPlane;
 using Weave.Router.DataPlane.Linux;
 using Weave.Router.Kubernetes;
@@ -123,6 +125,8 @@ public sealed class RouterHost
                 await using var mesh = new MeshHost(self, _options.DataPort, MeshOptionsFor(_options), listener, forwarder, _time, _random, log, security,
                     new SubnetTrust(_options.TrustedSubnets));
                 AttachAllocator(mesh, self);
+                var peeredRoutes = new PeeredRangeRoutes(new NetlinkPeeredRoutes(_options.Bridge), _time, log);
+                mesh.ClustersChanged += clusters => peeredRoutes.Want(clusters.PeeredRanges);
                 RouterLog.ClusterJoined(log, _options.Cluster.Display, mesh.IpamChannelName, Peering(_options.PeerClusters));
                 mesh.Start(_options.Peers);
                 meshControl.Mesh = mesh;
@@ -131,9 +135,11 @@ public sealed class RouterHost
                     udp.LocalEndPoint, _options.Vni, _options.Bridge, bridge.Tap.Name, mtu, _options.HttpEndPoint);
                 kube?.Start(mesh, bridgeAddresses.Add);
                 Task keepBridge = BridgeAddressKeeper.RunAsync(mesh, bridgeAddresses, _options.IpamRange, _time, log, stop);
+                Task keepRoutes = Task.Run(() => peeredRoutes.RunAsync(stop), CancellationToken.None);
 
                 await WaitAsync(stop).ConfigureAwait(false);
                 await keepBridge.ConfigureAwait(false);
+                await keepRoutes.ConfigureAwait(false);
                 if (kube is not null)
                 {
                     await kube.DisposeAsync().ConfigureAwait(false);
@@ -389,6 +395,8 @@ public sealed class RouterHost
         private MeshHost Current => _mesh ?? throw new InvalidOperationException("the router is not running its mesh");
 
         public Task<MeshStatus> StatusAsync(CancellationToken ct) => Current.StatusAsync(ct);
+
+        public Task<ClusterView> ClustersAsync(CancellationToken ct) => Current.ClustersAsync(ct);
 
         public Task ConnectAsync(IReadOnlyList<PeerAddress> peers, bool replace, CancellationToken ct) => Current.ConnectAsync(peers, replace, ct);
 
