@@ -138,13 +138,23 @@ public static class StatusText
         return text.ToString();
     }
 
+    /// <summary>
+    /// <c>weave status peers</c>: each peer as <c>name(nick)</c>, then its cluster when its record
+    /// names one (<c>cluster a</c>, after the nickname, where Weave's line ended: the name and its
+    /// links keep their place), then its links indented, columns padded to 21 and 37.
+    /// </summary>
     public static string Peers(MeshStatus status)
     {
         ArgumentNullException.ThrowIfNull(status);
         var text = new StringBuilder();
         foreach (PeerRow peer in status.Peers)
         {
-            text.Append(peer.Peer).Append('\n');
+            text.Append(peer.Peer);
+            if (peer.Cluster is { } cluster)
+            {
+                text.Append(" cluster ").Append(cluster.Name);
+            }
+            text.Append('\n');
             foreach (PeerLink link in peer.Links)
             {
                 string state = link.Established ? "established" : "pending";

@@ -1,5 +1,6 @@
 using System.Net;
 using Weave.Gossip;
+using Weave.Gossip.Mesh;
 using Weave.Gossip.Topology;
 
 namespace Weave.Router.Clusters;
@@ -24,8 +25,7 @@ public sealed record ClusterSummary(string Name, IPNetwork? Range, int Peers, in
 /// another's through the routes this view says to set (<see cref="PeeredRanges"/>).
 /// </summary>
 /// <param name="OurPeers">Routers of our cluster, us included; a record that names no cluster is an older router's and counts as ours.</param>
-/// <param name="PeerClusterNames">The cluster each peer names, by peer; peers that name none are absent.</param>
-public sealed record ClusterView(ClusterIdentity Ours, int OurPeers, IReadOnlyList<ClusterSummary> Others, IReadOnlyDictionary<PeerName, string> PeerClusterNames)
+public sealed record ClusterView(ClusterIdentity Ours, int OurPeers, IReadOnlyList<ClusterSummary> Others)
 {
     /// <summary>The ranges of the clusters pods here reach, in address order: each gets a route onto the bridge, and no masquerade.</summary>
     public IReadOnlyList<IPNetwork> PeeredRanges =>
@@ -33,9 +33,9 @@ public sealed record ClusterView(ClusterIdentity Ours, int OurPeers, IReadOnlyLi
 
     /// <summary>
     /// Groups <paramref name="records"/> by the cluster each names. Another cluster is not peered
-    /// when its range overlaps ours (its addresses would be ours too) or when
-    /// <paramref name="peerClusters"/> does not list it; records of such clusters can still reach
-    /// us through a third cluster's routers, since topology is shared by all.
+    /// when the mesh would refuse its routers (<see cref="ClusterAdmission"/>: its range overlaps
+    /// ours, or <paramref name="peerClusters"/> does not list it); records of such clusters can
+    /// still reach us through a third cluster's routers, since topology is shared by all.
     /// </summary>
     /// <param name="reachable">Whether a data route leads to a peer now.</param>
     /// <param name="peerClusters"><c>--peer-clusters</c>; null admits every cluster.</param>
@@ -46,8 +46,7 @@ public sealed record ClusterView(ClusterIdentity Ours, int OurPeers, IReadOnlyLi
         ArgumentNullException.ThrowIfNull(reachable);
         ClusterIdentity ours = self.Cluster ?? Unnamed;
         int ourPeers = 1;
-        var names = new Dictionary<PeerName, string>();
-        var others = new Dictionary<(string Name, IPNetwork? Range), (int Peers, int Reachable)>();
+        var others = new Dictionary<ClusterIdentity, (int Peers, int Reachable)>();
         foreach (PeerRecord record in records)
         {
             if (record.Name == self.Name)
@@ -59,39 +58,26 @@ public sealed record ClusterView(ClusterIdentity Ours, int OurPeers, IReadOnlyLi
                 ourPeers++;
                 continue;
             }
-            names[record.Name] = theirs.Name;
             if (theirs.Name == ours.Name)
             {
                 ourPeers++;
                 continue;
             }
-            (int peers, int up) = others.GetValueOrDefault((theirs.Name, theirs.Range));
-            others[(theirs.Name, theirs.Range)] = (peers + 1, up + (reachable(record.Name) ? 1 : 0));
+            (int peers, int up) = others.GetValueOrDefault(theirs);
+            others[theirs] = (peers + 1, up + (reachable(record.Name) ? 1 : 0));
         }
         ClusterSummary[] summaries = [.. others
-            .Select(o => new ClusterSummary(o.Key.Name, o.Key.Range, o.Value.Peers, o.Value.Reachable, NotPeered(ours, o.Key.Name, o.Key.Range, peerClusters)))
+            .Select(o => new ClusterSummary(o.Key.Name, o.Key.Range, o.Value.Peers, o.Value.Reachable,
+                ClusterAdmission.Admits(ours, o.Key, peerClusters, out string? refusal) ? null : refusal))
             .OrderBy(c => c.Name, StringComparer.Ordinal)
             .ThenBy(c => c.Range?.ToString(), StringComparer.Ordinal)];
-        return new ClusterView(ours, ourPeers, summaries, names);
+        return new ClusterView(ours, ourPeers, summaries);
     }
 
     /// <summary>The cluster of a router that names none (as in tests of other parts): every peer naming none is in it.</summary>
     private static readonly ClusterIdentity Unnamed = ClusterIdentity.TryCreate(ClusterIdentity.DefaultName(null), null, out ClusterIdentity? unnamed, out _)
         ? unnamed
         : throw new InvalidOperationException("the default cluster name is not valid");
-
-    private static string? NotPeered(ClusterIdentity ours, string name, IPNetwork? range, IReadOnlySet<string>? peerClusters)
-    {
-        if (peerClusters is not null && !peerClusters.Contains(name))
-        {
-            return "not in --peer-clusters";
-        }
-        if (range is { } theirs && ours.Range is { } mine && ClusterIdentity.Overlap(theirs, mine))
-        {
-            return $"its range overlaps ours ({mine})";
-        }
-        return null;
-    }
 
     /// <summary>Ranges by family, then address bytes, then prefix length: the same order on every router.</summary>
     private sealed class RangeOrder : IComparer<IPNetwork>

@@ -44,7 +44,7 @@ public sealed class RouterMetricsTests
             new ClusterSummary("b", IPNetwork.Parse("10.48.0.0/16"), 2, 1, null),
             new ClusterSummary("c", IPNetwork.Parse("10.49.0.0/16"), 1, 0, null),
             new ClusterSummary("d", IPNetwork.Parse("10.33.0.0/16"), 1, 1, "its range overlaps ours (10.32.0.0/12)"),
-        ], new Dictionary<PeerName, string>());
+        ]);
 
         string text = Render(new RouterInfo("1.0.0", "1..1"), clusters: clusters);
 

@@ -53,7 +53,7 @@ public sealed class StatusTextTests
             new ClusterSummary("b", System.Net.IPNetwork.Parse("10.48.0.0/16"), 2, 2, null),
             new ClusterSummary("c", System.Net.IPNetwork.Parse("10.49.0.0/16"), 3, 1, null),
             new ClusterSummary("d", System.Net.IPNetwork.Parse("10.32.0.0/16"), 1, 1, "its range overlaps ours (10.32.0.0/12)"),
-        ], new Dictionary<PeerName, string>());
+        ]);
 
         string summary = StatusText.Summary(Status(), s_router, clusters);
 
@@ -71,7 +71,7 @@ public sealed class StatusTextTests
     [Fact]
     public void Summary_NoOtherCluster_SaysNone()
     {
-        var clusters = new ClusterView(ClusterViewTests.Cluster("a", "10.32.0.0/12"), 1, [], new Dictionary<PeerName, string>());
+        var clusters = new ClusterView(ClusterViewTests.Cluster("a", "10.32.0.0/12"), 1, []);
         string summary = StatusText.Summary(Status(), s_router, clusters);
         Assert.Contains("        Cluster: a (10.32.0.0/12), 1 peer\n", summary, StringComparison.Ordinal);
         Assert.EndsWith("  OtherClusters: none\n", summary, StringComparison.Ordinal);
@@ -139,7 +139,7 @@ public sealed class StatusTextTests
         [
             new ClusterSummary("b", System.Net.IPNetwork.Parse("10.48.0.0/16"), 2, 1, null),
             new ClusterSummary("d", System.Net.IPNetwork.Parse("10.32.0.0/16"), 1, 1, "its range overlaps ours (10.32.0.0/12)"),
-        ], new Dictionary<PeerName, string>());
+        ]);
 
         using var report = System.Text.Json.JsonDocument.Parse(ReportJson.Render(s_router, Status(), ipam: null, clusters: clusters));
 
@@ -154,6 +154,23 @@ public sealed class StatusTextTests
         Assert.Equal(System.Text.Json.JsonValueKind.Null, others[0].GetProperty("NotPeered").ValueKind);
         Assert.False(others[1].GetProperty("Routed").GetBoolean());
         Assert.Equal(["10.48.0.0/16"], json.GetProperty("PeeredRanges").EnumerateArray().Select(r => r.GetString()));
+    }
+
+    [Fact]
+    public void Peers_NameTheirClusterAfterTheNickname_WhenTheirRecordHasOne()
+    {
+        MeshStatus status = Status(peers:
+        [
+            new PeerRow("00:00:00:00:00:01(a)", [new PeerLink(true, "10.0.0.2:6783", "00:00:00:00:00:02(b)", true)]) { Cluster = ClusterViewTests.Cluster("east", "10.32.0.0/12") },
+            new PeerRow("00:00:00:00:00:02(b)", []) { Cluster = ClusterViewTests.Cluster("west", "10.48.0.0/16") },
+            new PeerRow("00:00:00:00:00:03(c)", []),
+        ]);
+
+        Assert.Equal(
+            "00:00:00:00:00:01(a) cluster east\n" +
+            "   -> 10.0.0.2:6783         00:00:00:00:00:02(b)                  established\n" +
+            "00:00:00:00:00:02(b) cluster west\n" +
+            "00:00:00:00:00:03(c)\n", StatusText.Peers(status));
     }
 
     [Fact]

@@ -36,8 +36,6 @@ public sealed class ClusterViewTests
         Assert.Equal(
             [new ClusterSummary("b", IPNetwork.Parse("10.48.0.0/16"), 2, 1, null), new ClusterSummary("c", IPNetwork.Parse("10.49.0.0/16"), 1, 1, null)],
             view.Others);
-        Assert.Equal("b", view.PeerClusterNames[new PeerName(3)]);
-        Assert.False(view.PeerClusterNames.ContainsKey(new PeerName(5)));
         Assert.Equal([IPNetwork.Parse("10.48.0.0/16"), IPNetwork.Parse("10.49.0.0/16")], view.PeeredRanges);
     }
 
@@ -56,7 +54,7 @@ public sealed class ClusterViewTests
         ClusterIdentity overlapping = Cluster("d", "10.33.0.0/16");
         ClusterView view = View([Record(3, overlapping), Record(4, s_b)]);
         ClusterSummary d = Assert.Single(view.Others, c => c.Name == "d");
-        Assert.Equal("its range overlaps ours (10.32.0.0/12)", d.NotPeered);
+        Assert.Equal("cluster d (10.33.0.0/16) overlaps our cluster a (10.32.0.0/12): peered clusters need disjoint --ipalloc-range", d.NotPeered);
         Assert.Equal([IPNetwork.Parse("10.48.0.0/16")], view.PeeredRanges);
     }
 
@@ -64,7 +62,7 @@ public sealed class ClusterViewTests
     public void Of_AClusterNotInPeerClusters_IsNotPeered()
     {
         ClusterView view = View([Record(3, s_b), Record(4, s_c)], peerClusters: new HashSet<string> { "c" });
-        Assert.Equal("not in --peer-clusters", view.Others.Single(c => c.Name == "b").NotPeered);
+        Assert.Equal("cluster b is not in our --peer-clusters (c)", view.Others.Single(c => c.Name == "b").NotPeered);
         Assert.Null(view.Others.Single(c => c.Name == "c").NotPeered);
         Assert.Equal([IPNetwork.Parse("10.49.0.0/16")], view.PeeredRanges);
     }

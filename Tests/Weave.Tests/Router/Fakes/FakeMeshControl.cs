@@ -21,7 +21,7 @@ internal sealed class FakeMeshControl : IMeshControl
     public Task<MeshStatus> StatusAsync(CancellationToken ct) => Task.FromResult(Status);
 
     /// <summary>What <see cref="ClustersAsync"/> answers: by default our cluster alone, on the default range.</summary>
-    public ClusterView Clusters { get; set; } = new(RouterOptions.ClusterFor(RouterOptions.DefaultIpamRange), 1, [], new Dictionary<PeerName, string>());
+    public ClusterView Clusters { get; set; } = new(RouterOptions.ClusterFor(RouterOptions.DefaultIpamRange), 1, []);
 
     public Task<ClusterView> ClustersAsync(CancellationToken ct) => Task.FromResult(Clusters);
 
