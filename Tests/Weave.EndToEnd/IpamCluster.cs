@@ -59,6 +59,17 @@ internal sealed partial class IpamCluster : IDisposable
         return router;
     }
 
+    /// <summary>Starts host <paramref name="index"/>'s router with exactly <paramref name="args"/> (no <c>--ipalloc-init</c> added).</summary>
+    public LabProcess StartWith(int index, params string[] args)
+    {
+        LabProcess router = Hosts[index].StartRouter(args);
+        _routers[index] = router;
+        return router;
+    }
+
+    /// <summary>What host <paramref name="index"/>'s router has logged so far; empty when it was never started.</summary>
+    public string Output(int index) => _routers[index]?.Output ?? "";
+
     /// <summary>Starts the routers of hosts 0..count−1 as a chain and waits for their full mesh.</summary>
     public void StartChain(int count, TimeSpan within)
     {

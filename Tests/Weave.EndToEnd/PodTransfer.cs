@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using Weave.Lab;
+using Weave.Linux;
 
 namespace Weave.EndToEnd;
 
@@ -31,23 +32,36 @@ internal static class PodTransfer
     /// </summary>
     public static async Task<(long Received, string Sha256)> TcpAsync(LabPod server, LabPod client, byte[] data, int port, TimeSpan within)
     {
+        ArgumentNullException.ThrowIfNull(server);
+        ArgumentNullException.ThrowIfNull(client);
+        (long received, string hash, _) = await TcpAsync(server.Namespace, server.Address, client.Namespace, data, port, within);
+        return (received, hash);
+    }
+
+    /// <summary>
+    /// As above, between any two namespaces (pods the CNI plugin made, say); also returns the
+    /// address the server saw the client connect from, which a NAT on the way would change.
+    /// </summary>
+    public static async Task<(long Received, string Sha256, IPAddress ClientSeenAs)> TcpAsync(string serverNamespace, IPAddress serverAddress, string clientNamespace,
+        byte[] data, int port, TimeSpan within)
+    {
         using var timeout = new CancellationTokenSource(within);
-        using Socket listener = server.Run(() =>
+        using Socket listener = NetNs.Run(serverNamespace, () =>
         {
             var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            socket.Bind(new IPEndPoint(server.Address, port));
+            socket.Bind(new IPEndPoint(serverAddress, port));
             socket.Listen(1);
             return socket;
         });
-        using Socket sender = client.Run(() => new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp));
+        using Socket sender = NetNs.Run(clientNamespace, () => new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp));
         Task<Socket> accepting = listener.AcceptAsync(timeout.Token).AsTask();
-        await sender.ConnectAsync(new IPEndPoint(server.Address, port), timeout.Token);
+        await sender.ConnectAsync(new IPEndPoint(serverAddress, port), timeout.Token);
         using Socket receiver = await accepting;
 
         Task sending = SendAllAsync(sender, data, timeout.Token);
         (long received, byte[] hash) = await ReceiveAndHashAsync(receiver, timeout.Token);
         await sending;
-        return (received, Convert.ToHexString(hash));
+        return (received, Convert.ToHexString(hash), ((IPEndPoint)receiver.RemoteEndPoint!).Address);
     }
 
     private static async Task SendAllAsync(Socket socket, byte[] data, CancellationToken cancellationToken)
