@@ -53,6 +53,13 @@ public sealed record ClusterIdentity
             error = $"'{Truncate(text)}' is not a network address with a prefix length (such as 10.32.0.0/12)";
             return false;
         }
+        // IPNetwork clears host bits silently; a peer that sends them has another range in mind.
+        int slash = text.IndexOf('/', StringComparison.Ordinal);
+        if (slash < 0 || !IPAddress.TryParse(text.AsSpan(0, slash), out IPAddress? address) || !address.Equals(parsed.BaseAddress))
+        {
+            error = $"'{Truncate(text)}' has host bits set (the network would be {parsed})";
+            return false;
+        }
         range = parsed;
         error = "";
         return true;

@@ -35,7 +35,7 @@ public sealed partial class MeshNode
         foreach (PeerRecord record in _topology.Records.OrderBy(r => r.Name))
         {
             peers.Add(new PeerRow(record.Display, [.. record.Connections.Select(c =>
-                new PeerLink(c.Outbound, c.RemoteAddress, DisplayOf(c.Remote), c.Established))]));
+                new PeerLink(c.Outbound, c.RemoteAddress, DisplayOf(c.Remote), c.Established))]) { Cluster = record.Cluster });
         }
         string[] direct = [.. _targets.Values.Where(t => t.Direct).Select(t => t.Key).Order(StringComparer.Ordinal)];
         return new MeshStatus(Self, rows, peers, direct) { ConnectionTerminations = _connectionTerminations };

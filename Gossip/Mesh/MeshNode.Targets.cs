@@ -216,8 +216,9 @@ public sealed partial class MeshNode
     }
 
     /// <summary>
-    /// With discovery on, every known peer we have no link to becomes a target: at the address a
-    /// peer dialled it on, or else at its source address with the mesh port (as Weave did).
+    /// With discovery on, every known peer we have no link to, and whose cluster we admit, becomes
+    /// a target: at the address a peer dialled it on, or else at its source address with the mesh
+    /// port (as Weave did).
     /// Discovered targets whose peer is gone or linked are dropped.
     /// </summary>
     private void UpdateDiscoveredTargets()
@@ -233,7 +234,10 @@ public sealed partial class MeshNode
             foreach (ConnectionSummary connection in record.Connections)
             {
                 PeerName remote = connection.Remote;
-                if (remote == Self.Name || _links.ContainsKey(remote) || !_topology.TryGet(remote, out _))
+                // A peer whose cluster we would refuse is not dialled: both ends would only
+                // refuse, again and again. It stays reachable through others all the same.
+                if (remote == Self.Name || _links.ContainsKey(remote) || !_topology.TryGet(remote, out PeerRecord? known) ||
+                    !ClusterAdmission.Admits(Self.Cluster, known.Cluster, _options.PeerClusters, out _))
                 {
                     continue;
                 }

@@ -218,7 +218,8 @@ public sealed partial class MeshNode
     }
 
     /// <summary>Roughly how many bytes a record takes on the wire, to keep updates well under the frame limit.</summary>
-    private static int EstimatedSize(PeerRecord record) => 64 + record.NickName.Length + (record.Connections.Count * 40);
+    private static int EstimatedSize(PeerRecord record) =>
+        64 + record.NickName.Length + (record.Cluster is null ? 0 : 64) + (record.Connections.Count * 40);
 
     /// <summary>Target size of one topology update: a quarter of the frame limit.</summary>
     private const int UpdateChunkBytes = WireFormat.MaxFrameBytes / 4;

@@ -10,7 +10,7 @@ namespace Weave.Gossip.Mesh;
 /// answers through <see cref="IMeshConnection.Send"/>, <see cref="IMeshConnection.Close"/> and
 /// <see cref="IMeshTransport.Dial"/>. Not thread-safe: the host calls it from one loop.
 /// <list type="bullet">
-/// <item>Connections: admission (ourselves, name collisions, duplicates, restarts, the limit), and
+/// <item>Connections: admission (ourselves, name collisions, clusters, duplicates, restarts, the limit), and
 /// our own topology record, re-versioned on every change.</item>
 /// <item>Sending (<c>MeshNode.Outbox.cs</c>): what a slow reader is owed is held back and coalesced.</item>
 /// <item>Topology (<c>MeshNode.Topology.cs</c>): changes flow as deltas along broadcast trees;
@@ -77,9 +77,9 @@ public sealed partial class MeshNode
 
     /// <summary>
     /// A handshake completed. Returns false when the connection is refused (it is ourselves, its
-    /// name collides with ours, it duplicates a connection we keep, it claims the name of a peer
-    /// whose live connection we keep, or we are at the limit); the node has then closed it and
-    /// forgets it.
+    /// name collides with ours, its cluster may not peer with ours (<see cref="ClusterAdmission"/>),
+    /// it duplicates a connection we keep, it claims the name of a peer whose live connection we
+    /// keep, or we are at the limit); the node has then closed it and forgets it.
     /// </summary>
     public bool OnConnected(IMeshConnection connection)
     {
@@ -131,6 +131,14 @@ public sealed partial class MeshNode
             return new Refusal(remote.Uid == Self.Uid
                 ? "cannot connect to ourself"
                 : $"peer name collision: {Self.Name} is also the name of {remote.Display} at {connection.RemoteAddress}; give each router its own --name", Fatal: true);
+        }
+        if (!ClusterAdmission.Admits(Self.Cluster, remote.Cluster, _options.PeerClusters, out string? clusterRefusal))
+        {
+            // Not fatal: each of these is fixed on one end by a restart with other settings (the
+            // range, the cluster name, --peer-clusters), and the link should then come up with
+            // no one running `weave connect` again. Until then the target's backoff grows to
+            // MaximumRetryDelay, and discovery does not dial such peers at all (UpdateDiscoveredTargets).
+            return new Refusal(clusterRefusal, Fatal: false);
         }
         if (_links.TryGetValue(remote.Name, out Link? existing))
         {
@@ -282,7 +290,8 @@ public sealed partial class MeshNode
     private PeerRecord LocalRecord() => new(Self.Name, Self.NickName, Self.Uid, _version,
         [.. _links.Values
             .OrderBy(l => l.Connection.Remote.Name)
-            .Select(l => new ConnectionSummary(l.Connection.Remote.Name, l.Connection.RemoteAddress, l.Connection.Outbound, l.DataPathHealthy))]);
+            .Select(l => new ConnectionSummary(l.Connection.Remote.Name, l.Connection.RemoteAddress, l.Connection.Outbound, l.DataPathHealthy))],
+        Self.Cluster);
 
     /// <summary>Our connections changed: new version now, announcement shortly (coalesced).</summary>
     private void LocalChanged()

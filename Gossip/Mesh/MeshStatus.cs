@@ -10,7 +10,12 @@ public sealed record ConnectionRow(bool Outbound, string Address, string State, 
 /// <summary>A connection of a peer in <c>weave status peers</c>, seen from that peer.</summary>
 public sealed record PeerLink(bool Outbound, string Address, string Peer, bool Established);
 
-public sealed record PeerRow(string Peer, IReadOnlyList<PeerLink> Links);
+/// <summary>A known peer in <c>weave status peers</c> and the connections its record lists.</summary>
+public sealed record PeerRow(string Peer, IReadOnlyList<PeerLink> Links)
+{
+    /// <summary>The cluster its record names; null for a peer that did not say (an older one).</summary>
+    public ClusterIdentity? Cluster { get; init; }
+}
 
 /// <summary>A snapshot of the mesh, taken on the mesh loop.</summary>
 public sealed record MeshStatus(

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Buffers;
+using System.Net;
 using MessagePack;
 
 namespace Weave.Gossip.Protocol;
@@ -12,7 +13,8 @@ namespace Weave.Gossip.Protocol;
 /// cipher offer, and leaves out what the handshake needs not see in clear (nickname, software):
 /// those travel sealed in the key confirmation (<see cref="EncodePrivate"/>).
 /// <see cref="Trusted"/> (Weave's feature) travels in clear in every intro, so with a password it is
-/// bound into the handshake transcript like every other byte of the intro.
+/// bound into the handshake transcript like every other byte of the intro. So do <c>Cluster</c> and
+/// <c>ClusterRange</c>: admission decides on them, so a man in the middle must not be able to change them.
 /// </summary>
 public sealed record PeerIntro(PeerName Name, string NickName, ulong Uid, ulong ConnectionId, int DataPort, string Software)
 {
@@ -26,6 +28,8 @@ public sealed record PeerIntro(PeerName Name, string NickName, ulong Uid, ulong 
     private const string CiphersKey = "Ciphers";
     private const string TrustedKey = "Trusted";
     private const string ChunksKey = "Chunks";
+    private const string ClusterKey = "Cluster";
+    private const string ClusterRangeKey = "ClusterRange";
 
     /// <summary>The ephemeral X25519 public key (32 bytes) when the peer has a password; null without one.</summary>
     public ReadOnlyMemory<byte>? PublicKey { get; init; }
@@ -50,6 +54,13 @@ public sealed record PeerIntro(PeerName Name, string NickName, ulong Uid, ulong 
     /// </summary>
     public bool TakesChunks { get; init; }
 
+    /// <summary>
+    /// The sender's cluster: <c>Cluster</c> (its name) and <c>ClusterRange</c> (its pod range,
+    /// left out when the sender allocates no addresses). A peer that sends no <c>Cluster</c> (an
+    /// older one) has none, and admission then has nothing to check.
+    /// </summary>
+    public ClusterIdentity? Cluster { get; init; }
+
     public byte[] Encode()
     {
         var features = new List<(string Key, string Value)>
@@ -61,6 +72,14 @@ public sealed record PeerIntro(PeerName Name, string NickName, ulong Uid, ulong 
             (TrustedKey, Trusted ? "true" : "false"),
             (ChunksKey, TakesChunks ? "true" : "false"),
         };
+        if (Cluster is { } cluster)
+        {
+            features.Add((ClusterKey, cluster.Name));
+            if (cluster.Range is { } range)
+            {
+                features.Add((ClusterRangeKey, range.ToString()));
+            }
+        }
         if (PublicKey is { } key)
         {
             features.Add((EncryptionKey, Convert.ToHexStringLower(key.Span)));
@@ -230,7 +249,11 @@ public sealed record PeerIntro(PeerName Name, string NickName, ulong Uid, ulong 
             error = $"intro: invalid Chunks '{Truncate(chunksText)}' (expected true or false)";
             return false;
         }
-        intro = new PeerIntro(name, nick, uid, connId, dataPort, software) { Trusted = trusted, TakesChunks = takesChunks };
+        if (!TryGetCluster(features, out ClusterIdentity? cluster, out error))
+        {
+            return false;
+        }
+        intro = new PeerIntro(name, nick, uid, connId, dataPort, software) { Trusted = trusted, TakesChunks = takesChunks, Cluster = cluster };
         if (features.TryGetValue(EncryptionKey, out string? keyText))
         {
             if (keyText.Length != 64 || !TryHex(keyText, out byte[] key))
@@ -240,6 +263,31 @@ public sealed record PeerIntro(PeerName Name, string NickName, ulong Uid, ulong 
                 return false;
             }
             intro = intro with { PublicKey = key, Ciphers = features.GetValueOrDefault(CiphersKey) ?? "" };
+        }
+        error = "";
+        return true;
+    }
+
+    /// <summary>The optional cluster features; a range without a name is refused, as it says nothing admission could use.</summary>
+    private static bool TryGetCluster(Dictionary<string, string> features, out ClusterIdentity? cluster, out string error)
+    {
+        cluster = null;
+        bool hasRange = features.TryGetValue(ClusterRangeKey, out string? rangeText);
+        if (!features.TryGetValue(ClusterKey, out string? name))
+        {
+            error = hasRange ? $"intro: {ClusterRangeKey} without {ClusterKey}" : "";
+            return !hasRange;
+        }
+        IPNetwork? range = null;
+        if (hasRange && !ClusterIdentity.TryParseRange(rangeText!, out range, out string rangeError))
+        {
+            error = $"intro: invalid {ClusterRangeKey}: {rangeError}";
+            return false;
+        }
+        if (!ClusterIdentity.TryCreate(name, range, out cluster, out string nameError))
+        {
+            error = $"intro: invalid {ClusterKey}: {nameError}";
+            return false;
         }
         error = "";
         return true;

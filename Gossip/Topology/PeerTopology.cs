@@ -36,8 +36,8 @@ public sealed class PeerTopology
 
     /// <summary>
     /// Total order of two records of the same peer: <see cref="PeerRecord.Version"/>, then
-    /// <see cref="PeerRecord.Uid"/>, then a deterministic content tie-break (nickname, then the
-    /// connection lists element by element), so two different records never compare equal and merge
+    /// <see cref="PeerRecord.Uid"/>, then a deterministic content tie-break (nickname, cluster, then
+    /// the connection lists element by element), so two different records never compare equal and merge
     /// stays a semilattice even for bad input. &gt;0 when <paramref name="a"/> is newer; 0 only when equal.
     /// </summary>
     public static int Compare(PeerRecord a, PeerRecord b)
@@ -63,6 +63,11 @@ public sealed class PeerTopology
         {
             return c;
         }
+        c = CompareClusters(a.Cluster, b.Cluster);
+        if (c != 0)
+        {
+            return c;
+        }
         IReadOnlyList<ConnectionSummary> x = a.Connections, y = b.Connections;
         int common = Math.Min(x.Count, y.Count);
         for (int i = 0; i < common; i++)
@@ -74,6 +79,29 @@ public sealed class PeerTopology
             }
         }
         return x.Count.CompareTo(y.Count);
+    }
+
+    /// <summary>None first, then by name, then by range (none first, then by its text: any total order will do).</summary>
+    private static int CompareClusters(ClusterIdentity? a, ClusterIdentity? b)
+    {
+        if (a == b)
+        {
+            return 0;
+        }
+        if (a is null || b is null)
+        {
+            return a is null ? -1 : 1;
+        }
+        int c = string.CompareOrdinal(a.Name, b.Name);
+        if (c != 0)
+        {
+            return c;
+        }
+        if (a.Range is null || b.Range is null)
+        {
+            return a.Range is null ? -1 : 1;
+        }
+        return string.CompareOrdinal(a.Range.Value.ToString(), b.Range.Value.ToString());
     }
 
     private static int CompareConnections(ConnectionSummary a, ConnectionSummary b)

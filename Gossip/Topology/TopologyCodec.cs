@@ -11,7 +11,8 @@ namespace Weave.Gossip.Topology;
 /// allocation beyond the strings themselves).
 /// <code>
 ///   records    = [ record* ]                          at most MaxRecords
-///   record     = [ name, nickName, uid, version, [ connection* ], future fields... ]
+///   record     = [ name, nickName, uid, version, [ connection* ], cluster, clusterRange, future fields... ]
+///                cluster, clusterRange: str or nil; both left out (5 fields) for a peer without a cluster
 ///   connection = [ remote, remoteAddress, flags, future fields... ]
 ///                flags: bit 0 = outbound, bit 1 = established; other bits reserved (ignored)
 ///   digest     = [ [ name, uid, version, future fields... ]* ]   strictly ascending by name
@@ -59,7 +60,7 @@ public static partial class TopologyCodec
         int estimate = 8;
         foreach (PeerRecord record in records)
         {
-            estimate += 48 + record.NickName.Length + (record.Connections.Count * 32);
+            estimate += 48 + record.NickName.Length + (record.Connections.Count * 32) + (record.Cluster is null ? 0 : 64);
         }
         var buffer = new ArrayBufferWriter<byte>(estimate);
         var writer = new MessagePackWriter(buffer);
@@ -71,7 +72,7 @@ public static partial class TopologyCodec
             {
                 throw new ArgumentException(error, nameof(records));
             }
-            writer.WriteArrayHeader(RecordFields);
+            writer.WriteArrayHeader(record.Cluster is null ? RecordFields : ClusterRecordFields);
             writer.Write(record.Name.Value);
             writer.Write(record.NickName);
             writer.Write(record.Uid);
@@ -83,6 +84,10 @@ public static partial class TopologyCodec
                 writer.Write(connection.Remote.Value);
                 writer.Write(connection.RemoteAddress);
                 writer.Write((connection.Outbound ? OutboundFlag : 0) | (connection.Established ? EstablishedFlag : 0));
+            }
+            if (record.Cluster is { } cluster)
+            {
+                WriteCluster(ref writer, cluster);
             }
         }
         writer.Flush();
@@ -102,9 +107,10 @@ public static partial class TopologyCodec
             }
             var decoded = new PeerRecord[count];
             var scratch = new HashSet<PeerName>();
+            ClusterIdentity? lastCluster = null;
             for (; index < count; index++)
             {
-                if (!TryReadRecord(ref reader, index, scratch, out PeerRecord? record, out error))
+                if (!TryReadRecord(ref reader, index, scratch, ref lastCluster, out PeerRecord? record, out error))
                 {
                     return false;
                 }
@@ -125,7 +131,8 @@ public static partial class TopologyCodec
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // big messages arrive before tiering has warmed up
-    private static bool TryReadRecord(ref MessagePackReader reader, int index, HashSet<PeerName> scratch, [NotNullWhen(true)] out PeerRecord? record, out string error)
+    private static bool TryReadRecord(ref MessagePackReader reader, int index, HashSet<PeerName> scratch, ref ClusterIdentity? lastCluster,
+        [NotNullWhen(true)] out PeerRecord? record, out string error)
     {
         record = null;
         int fields = reader.ReadArrayHeader();
@@ -175,8 +182,13 @@ public static partial class TopologyCodec
             SkipFields(ref reader, connectionFields - ConnectionFields);
             connections[i] = new ConnectionSummary(remote, address, (flags & OutboundFlag) != 0, (flags & EstablishedFlag) != 0);
         }
-        SkipFields(ref reader, fields - RecordFields);
-        record = new PeerRecord(name, nickName, uid, version, connections);
+        ClusterIdentity? cluster = null;
+        if (fields > RecordFields && !TryReadCluster(ref reader, name, fields, ref lastCluster, out cluster, out error))
+        {
+            return false;
+        }
+        SkipFields(ref reader, fields - Math.Min(fields, ClusterRecordFields));
+        record = new PeerRecord(name, nickName, uid, version, connections, cluster);
         if (!TryValidate(record, scratch, out error))
         {
             record = null;

@@ -52,7 +52,11 @@ public sealed class ConnectionSetup
         ulong connectionId = NextConnectionId();
         // The TCP peer's address, dialled or accepted, as Weave judged it.
         bool trusted = socket.RemoteEndPoint is IPEndPoint remote && _trust.Trusts(remote.Address);
-        var intro = new PeerIntro(_self.Name, _self.NickName, _self.Uid, connectionId, _dataPort, Software) { Trusted = trusted, TakesChunks = _takesChunks };
+        var intro = new PeerIntro(_self.Name, _self.NickName, _self.Uid, connectionId, _dataPort, Software) {
+            Trusted = trusted,
+            TakesChunks = _takesChunks,
+            Cluster = _self.Cluster,
+        };
         try
         {
             HandshakeResult result = await Handshake.RunAsync(stream, reader, ProtocolHeader.Ours, intro,

@@ -65,7 +65,7 @@ public sealed class TcpMeshConnection : IMeshConnection
         _reader = reader;
         _time = time;
         Intro = handshake.Remote;
-        Remote = new PeerIdentity(Intro.Name, Intro.NickName, Intro.Uid);
+        Remote = new PeerIdentity(Intro.Name, Intro.NickName, Intro.Uid) { Cluster = Intro.Cluster };
         Version = handshake.Version;
         _session = handshake.Session;
         _dataSealed = handshake.DataSealed;

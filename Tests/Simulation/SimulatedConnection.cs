@@ -44,6 +44,9 @@ internal sealed class SimulatedConnection : IMeshConnection
     /// <summary>When this end was closed.</summary>
     public DateTimeOffset? ClosedAt { get; private set; }
 
+    /// <summary>Why the owner closed this end; null when it did not (yet), or the other end or the network did.</summary>
+    public string? CloseReason { get; set; }
+
     /// <summary>
     /// A working link carries the other end's heartbeats (the router sends one every 10 s), so
     /// this end hears something all the time; a cut link or a closed other end falls silent then.

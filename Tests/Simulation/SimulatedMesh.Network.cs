@@ -67,6 +67,7 @@ public sealed partial class SimulatedMesh
             return;
         }
         end.Closed = true;
+        end.CloseReason = reason;
         end.Owner.OpenEnds.Remove(end);
         MarkActivity();
         // The host reports every end's close, the node's own included: as its own event, never re-entrantly.
@@ -153,6 +154,10 @@ public sealed partial class SimulatedMesh
         {
             Violation($"peer {end.Owner.Index}: OnConnected refused {end} without closing it");
             OnCloseRequested(end, "refused");
+        }
+        if (!accepted && _refusals.Count < MaxRefusalsKept)
+        {
+            _refusals.Add(new ConnectionRefusal(end.Owner.Index, end.Other.Owner.Index, end.CloseReason ?? "refused", Now));
         }
     }
 

@@ -53,6 +53,7 @@ public sealed partial class SimulatedMesh
     private readonly List<string> _schedule = [];
     private readonly List<PeerRemoval> _removals = [];
     private readonly List<string> _violations = [];
+    private readonly List<ConnectionRefusal> _refusals = [];
     private int _nextEphemeralPort = 32768;
 
     public SimulatedMesh(int seed, SimulationOptions? options = null)
@@ -90,6 +91,12 @@ public sealed partial class SimulatedMesh
     /// <summary>Every <c>PeersRemoved</c> a node raised, in order.</summary>
     public IReadOnlyList<PeerRemoval> Removals => _removals;
 
+    /// <summary>Every connection a node refused in <c>OnConnected</c>, with its reason (the first <see cref="MaxRefusalsKept"/>).</summary>
+    public IReadOnlyList<ConnectionRefusal> Refusals => _refusals;
+
+    /// <summary>Refused peers retry for as long as a run lasts: the log of them is bounded.</summary>
+    public const int MaxRefusalsKept = 10_000;
+
     /// <summary>Breaches of the host contract by a node (e.g. refusing without closing, sending after OnClosed).</summary>
     public IReadOnlyList<string> ContractViolations => _violations;
 
@@ -120,7 +127,12 @@ public sealed partial class SimulatedMesh
     }
 
     /// <summary>Adds a peer and starts its node with the given peers' addresses as targets; returns its index.</summary>
-    public int AddPeer(params int[] targetIndexes)
+    public int AddPeer(params int[] targetIndexes) => AddPeer(null, targetIndexes);
+
+    /// <summary>Adds a peer of <paramref name="cluster"/> (null: a peer that says no cluster), as <see cref="AddPeer(int[])"/>.</summary>
+    public int AddPeerIn(ClusterIdentity cluster, params int[] targetIndexes) => AddPeer(cluster, targetIndexes);
+
+    private int AddPeer(ClusterIdentity? cluster, int[] targetIndexes)
     {
         ArgumentNullException.ThrowIfNull(targetIndexes);
         int index = _peers.Count;
@@ -128,10 +140,10 @@ public sealed partial class SimulatedMesh
         {
             ArgumentOutOfRangeException.ThrowIfNegative(t);
         }
-        var peer = new SimulatedPeer(index, NameOf(index), AddressOf(index, Options.Mesh.Port), targetIndexes.ToArray());
+        var peer = new SimulatedPeer(index, NameOf(index), AddressOf(index, Options.Mesh.Port), targetIndexes.ToArray()) { Cluster = cluster };
         _peers.Add(peer);
         _byHost.Add(peer.Address.Host, peer);
-        Log($"AddPeer({index} -> [{string.Join(",", targetIndexes)}])");
+        Log($"AddPeer({index} -> [{string.Join(",", targetIndexes)}]{(cluster is null ? "" : $" in {cluster}")})");
         StartNode(peer);
         return index;
     }
@@ -233,7 +245,7 @@ public sealed partial class SimulatedMesh
     private void StartNode(SimulatedPeer peer)
     {
         peer.Incarnation++;
-        var identity = new PeerIdentity(peer.Name, peer.NickName, (ulong)_master.NextInt64(1, long.MaxValue));
+        var identity = new PeerIdentity(peer.Name, peer.NickName, (ulong)_master.NextInt64(1, long.MaxValue)) { Cluster = peer.Cluster };
         var random = new Random(_master.Next());
         var node = new MeshNode(identity, Options.Mesh, new SimulatedTransport(this, peer, peer.Incarnation), _clock, random);
         int incarnation = peer.Incarnation;

@@ -23,6 +23,9 @@ public sealed class SimulatedPeer
     public string NickName => $"p{Index}";
     public PeerAddress Address { get; }
 
+    /// <summary>The cluster every incarnation of this peer belongs to; null for a peer that says none.</summary>
+    public ClusterIdentity? Cluster { get; init; }
+
     /// <summary>Indexes of the peers whose addresses this peer is started with.</summary>
     public IReadOnlyList<int> Targets { get; }
 

@@ -22,6 +22,7 @@ namespace Weave.Tests.Fuzz;
 public sealed class ControlDecoderProperties
 {
     private static readonly PeerName s_alice = new(0x5e1a00000001), s_bob = new(0x5e1a00000002);
+    private static readonly ClusterIdentity s_cluster = Gossip.Topology.TopologyArbitraries.Cluster("east-1", "10.32.0.0/12");
 
     private static PeerIntro Intro(bool secure) => new(s_alice, "alice", 111, 1001, 6784, "weave-cs test")
     {
@@ -29,6 +30,7 @@ public sealed class ControlDecoderProperties
         Ciphers = secure ? "aegis256 aes256gcm chacha20poly1305" : null,
         Trusted = secure,
         TakesChunks = true,
+        Cluster = secure ? s_cluster : null,
     };
 
     /// <summary>Inputs the properties found: a bin32 or str32 length above 2 GB made MessagePack's reader throw ArgumentOutOfRangeException out of the decoders.</summary>
@@ -97,7 +99,7 @@ public sealed class ControlDecoderProperties
         PeerRecord[] records =
         [
             new(s_alice, "alice", 1, 4, [new ConnectionSummary(s_bob, "10.0.0.2:6783", true, false)]),
-            new(s_bob, "bob", 2, 1, [new ConnectionSummary(s_alice, "10.0.0.1:6783", false, true)]),
+            new(s_bob, "bob", 2, 1, [new ConnectionSummary(s_alice, "10.0.0.1:6783", false, true)], s_cluster),
         ];
         DecoderProperty.Check("TopologyCodec.TryDecodeRecords", [TopologyCodec.EncodeRecords(records), TopologyCodec.EncodeRecords([records[0]])],
             input => TopologyCodec.TryDecodeRecords(input, out _, out _));

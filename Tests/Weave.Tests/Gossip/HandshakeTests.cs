@@ -37,6 +37,19 @@ public sealed class HandshakeTests
     }
 
     [Fact]
+    public async Task RunAsync_EachSeesTheOthersCluster()
+    {
+        PeerIntro alice = s_alice with { Cluster = Topology.TopologyArbitraries.Cluster("a", "10.32.0.0/12") };
+        PeerIntro bob = s_bob with { Cluster = Topology.TopologyArbitraries.Cluster("b", null) };
+        await using LoopbackPair pair = await LoopbackPair.ConnectAsync();
+        Task<HandshakeResult> dialer = Run(pair.Dialer, alice);
+        Task<HandshakeResult> acceptor = Run(pair.Acceptor, bob);
+
+        Assert.Equal(bob.Cluster, (await dialer).Remote.Cluster);
+        Assert.Equal(alice.Cluster, (await acceptor).Remote.Cluster);
+    }
+
+    [Fact]
     public async Task RunAsync_AfterHandshake_ConnectionCarriesFrames()
     {
         await using LoopbackPair pair = await LoopbackPair.ConnectAsync();

@@ -141,6 +141,67 @@ public sealed class PeerIntroTests
         Assert.Contains("Chunks", DecodeError(Serialize(map)), StringComparison.Ordinal);
     }
 
+    private static ClusterIdentity Cluster(string name, string? range) =>
+        Weave.Tests.Gossip.Topology.TopologyArbitraries.Cluster(name, range);
+
+    [Theory]
+    [InlineData("a", "10.32.0.0/12", false)]
+    [InlineData("a", "10.32.0.0/12", true)]
+    [InlineData("east-1", "fd00:32::/64", false)]
+    [InlineData("b", null, false)]
+    [InlineData("b", null, true)]
+    public void EncodeTryDecode_Cluster_RoundTrips_InClearAlsoWithPassword(string name, string? range, bool withKey)
+    {
+        PeerIntro intro = s_sample with { Cluster = Cluster(name, range) };
+        if (withKey)
+        {
+            intro = intro with { PublicKey = new byte[32], Ciphers = "chacha20poly1305" };
+        }
+        byte[] encoded = intro.Encode();
+
+        Assert.True(PeerIntro.TryDecode(encoded, out PeerIntro? decoded, out string error), error);
+        Assert.Equal(intro.Cluster, decoded!.Cluster);
+        var map = MessagePackSerializer.Deserialize<Dictionary<string, string>>(encoded);
+        Assert.Equal(name, map["Cluster"]);
+        Assert.Equal(range, map.GetValueOrDefault("ClusterRange"));
+        // The sealed part of the intro does not carry it, so completing the intro keeps it.
+        Assert.True(decoded.TryAddPrivate(intro.EncodePrivate(), out PeerIntro? completed, out error), error);
+        Assert.Equal(intro.Cluster, completed!.Cluster);
+    }
+
+    [Fact]
+    public void TryDecode_ClusterAbsent_AnOlderPeer_HasNoCluster()
+    {
+        Assert.True(PeerIntro.TryDecode(Serialize(ValidMap()), out PeerIntro? decoded, out string error), error);
+        Assert.Null(decoded!.Cluster);
+        Assert.DoesNotContain("Cluster", MessagePackSerializer.Deserialize<Dictionary<string, string>>(s_sample.Encode()).Keys);
+    }
+
+    [Theory]
+    [InlineData("East", "10.32.0.0/12", "invalid Cluster", "'East'")]
+    [InlineData("", "10.32.0.0/12", "invalid Cluster", "not 0")]
+    [InlineData("a_b", null, "invalid Cluster", "'a_b'")]
+    [InlineData("a", "10.32.0.1/12", "invalid ClusterRange", "host bits")]
+    [InlineData("a", "10.32.0.0", "invalid ClusterRange", "'10.32.0.0'")]
+    [InlineData("a", "", "invalid ClusterRange", "prefix length")]
+    [InlineData(null, "10.32.0.0/12", "ClusterRange without Cluster", "")]
+    public void TryDecode_MalformedCluster_IsRefusedNamingTheFeature(string? name, string? range, string feature, string detail)
+    {
+        Dictionary<string, string> map = ValidMap();
+        if (name is not null)
+        {
+            map["Cluster"] = name;
+        }
+        if (range is not null)
+        {
+            map["ClusterRange"] = range;
+        }
+        string error = DecodeError(Serialize(map));
+        Assert.StartsWith("intro: ", error, StringComparison.Ordinal);
+        Assert.Contains(feature, error, StringComparison.Ordinal);
+        Assert.Contains(detail, error, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void TryDecode_TrustedAbsent_AnOlderPeer_DoesNotTrust()
     {

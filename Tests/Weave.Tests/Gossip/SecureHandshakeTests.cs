@@ -196,6 +196,24 @@ public sealed class SecureHandshakeTests : IClassFixture<SecureHandshakeTests.Pa
     }
 
     [Fact]
+    public async Task ClusterRewrittenByAManInTheMiddle_ToPassAdmission_FailsAuthentication()
+    {
+        // Bob's range overlaps Alice's; the relay claims a disjoint one so that admission lets him in.
+        static byte[] ClaimDisjointRange(byte[] intro)
+        {
+            Assert.True(PeerIntro.TryDecode(intro, out PeerIntro? decoded, out _));
+            return (decoded! with { Cluster = Topology.TopologyArbitraries.Cluster("b", "10.99.0.0/16") }).Encode();
+        }
+        await using TamperingRelay relay = await TamperingRelay.StartAsync(acceptorIntro: ClaimDisjointRange);
+        PeerIntro alice = s_alice with { Cluster = Topology.TopologyArbitraries.Cluster("a", "10.32.0.0/12") };
+        PeerIntro bob = s_bob with { Cluster = Topology.TopologyArbitraries.Cluster("b", "10.32.0.0/16") };
+        Task<HandshakeResult> dialer = Run(relay.Dialer, alice, _passwords.Right, outbound: true);
+        Task<HandshakeResult> acceptor = Run(relay.Acceptor, bob, _passwords.Right, outbound: false);
+        Assert.StartsWith(Handshake.AuthenticationFailed, (await Assert.ThrowsAsync<ProtocolException>(() => dialer)).Message, StringComparison.Ordinal);
+        Assert.StartsWith(Handshake.AuthenticationFailed, (await Assert.ThrowsAsync<ProtocolException>(() => acceptor)).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task SealedHandshake_ShowsNoNicknameOnTheWire()
     {
         var seen = new ArrayBufferWriter<byte>();

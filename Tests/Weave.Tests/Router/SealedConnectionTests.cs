@@ -132,6 +132,27 @@ public sealed class SealedConnectionTests
         b.Discard();
     }
 
+    /// <summary>What admission judges: each end's cluster, from its intro, on the other's identity of it.</summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Handshake_CarriesEachEndsCluster_IntoTheRemoteIdentity(bool password)
+    {
+        ClusterIdentity east = Weave.Tests.Gossip.Topology.TopologyArbitraries.Cluster("east", "10.32.0.0/12");
+        (Socket dialled, Socket accepted) = await SocketPairAsync();
+        ControlSecurity? security = password ? Security : null;
+        Task<TcpMeshConnection> atA = new ConnectionSetup(s_a with { Cluster = east }, 6784, TimeProvider.System, new Random(1), security)
+            .RunAsync(dialled, outbound: true, "127.0.0.1:6783", TestToken);
+        Task<TcpMeshConnection> atB = new ConnectionSetup(s_b, 6784, TimeProvider.System, new Random(2), security)
+            .RunAsync(accepted, outbound: false, "127.0.0.1:40000", TestToken);
+        TcpMeshConnection a = await atA, b = await atB;
+
+        Assert.Equal(east, b.Remote.Cluster);
+        Assert.Null(a.Remote.Cluster); // s_b says none, as an older router would
+        a.Discard();
+        b.Discard();
+    }
+
     [Fact]
     public async Task Connection_RecordAlteredOnTheWire_EndsTheConnection_AndIsCounted()
     {

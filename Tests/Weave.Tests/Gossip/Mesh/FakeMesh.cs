@@ -57,10 +57,10 @@ internal sealed class FakeMesh
 
     public static MeshOptions Options => new() { GossipInterval = TimeSpan.FromSeconds(5), Discovery = false };
 
-    public MeshNode Add(int index, MeshOptions? options = null, ulong? uid = null)
+    public MeshNode Add(int index, MeshOptions? options = null, ulong? uid = null, ClusterIdentity? cluster = null)
     {
         var transport = new RecordingTransport();
-        var identity = new PeerIdentity(new PeerName((ulong)index), $"n{index}", uid ?? (ulong)(1000 + index));
+        var identity = new PeerIdentity(new PeerName((ulong)index), $"n{index}", uid ?? (ulong)(1000 + index)) { Cluster = cluster };
         var node = new MeshNode(identity, options ?? Options, transport, Time, new Random(index));
         Nodes.Add(node);
         Transports.Add(transport);

@@ -155,6 +155,22 @@ public sealed class PeerTopologyTests
     }
 
     [Fact]
+    public void Compare_RecordsDifferingOnlyInCluster_AreOrdered_SoMergeOrderDoesNotMatter()
+    {
+        foreach (ClusterIdentity? x in Clusters)
+        {
+            foreach (ClusterIdentity? y in Clusters.Where(c => c != x))
+            {
+                PeerRecord a = new(Name(1), "host1", 5, 5, [], x), b = new(Name(1), "host1", 5, 5, [], y);
+                int ab = PeerTopology.Compare(a, b);
+                Assert.NotEqual(0, ab);
+                Assert.Equal(-Math.Sign(ab), Math.Sign(PeerTopology.Compare(b, a)));
+                Assert.True(SameState(From([a, b]), From([b, a])), $"{x} and {y}: merge order decided the outcome");
+            }
+        }
+    }
+
+    [Fact]
     public void Merge_NewAndNewerRecords_AreTheDelta()
     {
         var topology = From([Rec(1, 1, 1), Rec(2, 1, 5)]);

@@ -19,7 +19,9 @@ public sealed class TopologyCodecTests
     // A record field by field, without the encoder's checks, to build invalid input.
     private sealed record RawConnection(ulong Remote, string? Address = "10.0.0.9:6783", ulong Flags = 3);
 
-    private sealed record RawRecord(ulong Name, string? NickName = "n", ulong Uid = 1, ulong Version = 1, RawConnection[]? Connections = null);
+    /// <param name="Extra">Fields after the connections (the cluster's name and range, then future ones), each a string or nil.</param>
+    private sealed record RawRecord(ulong Name, string? NickName = "n", ulong Uid = 1, ulong Version = 1, RawConnection[]? Connections = null,
+        string?[]? Extra = null);
 
     private static byte[] Raw(params RawRecord[] records)
     {
@@ -28,7 +30,8 @@ public sealed class TopologyCodecTests
         writer.WriteArrayHeader(records.Length);
         foreach (RawRecord r in records)
         {
-            writer.WriteArrayHeader(5);
+            string?[] extra = r.Extra ?? [];
+            writer.WriteArrayHeader(5 + extra.Length);
             writer.Write(r.Name);
             writer.Write(r.NickName);
             writer.Write(r.Uid);
@@ -41,6 +44,10 @@ public sealed class TopologyCodecTests
                 writer.Write(c.Remote);
                 writer.Write(c.Address);
                 writer.Write(c.Flags);
+            }
+            foreach (string? field in extra)
+            {
+                writer.Write(field);
             }
         }
         writer.Flush();
@@ -86,6 +93,69 @@ public sealed class TopologyCodecTests
             "91" + "93" + "CF00000A0B0C0D0E10" + "AD31302E302E302E323A36373833" + "03");
         Assert.True(TopologyCodec.TryDecodeRecords(golden, out IReadOnlyList<PeerRecord>? records, out string error), error);
         Assert.Equal([s_sample], records);
+    }
+
+    private static readonly ClusterIdentity s_clusterA = Cluster("a", "10.32.0.0/12");
+
+    private static string Hex(string text) => Convert.ToHexString(System.Text.Encoding.UTF8.GetBytes(text));
+
+    [Fact]
+    public void EncodeRecords_WithCluster_GoldenBytes_TwoFieldsAppended()
+    {
+        PeerRecord record = new(s_a, "a", 7, 2, s_sample.Connections, s_clusterA);
+        Assert.Equal(
+            "91" + "97" + "CF00000A0B0C0D0E0F" + "A161" + "07" + "02" +
+            "91" + "93" + "CF00000A0B0C0D0E10" + "AD31302E302E302E323A36373833" + "03" +
+            "A161" + "AC" + Hex("10.32.0.0/12"),
+            Convert.ToHexString(TopologyCodec.EncodeRecords([record])));
+    }
+
+    [Fact]
+    public void EncodeRecords_ClusterWithoutRange_RangeIsNil()
+    {
+        PeerRecord record = new(s_a, "a", 7, 2, [], Cluster("a", null));
+        Assert.Equal("91" + "97" + "CF00000A0B0C0D0E0F" + "A161" + "07" + "02" + "90" + "A161" + "C0",
+            Convert.ToHexString(TopologyCodec.EncodeRecords([record])));
+        Assert.True(TopologyCodec.TryDecodeRecords(TopologyCodec.EncodeRecords([record]), out IReadOnlyList<PeerRecord>? records, out string error), error);
+        Assert.Equal([record], records);
+    }
+
+    [Fact]
+    public void TryDecodeRecords_OldRecordWithoutClusterFields_HasNoCluster()
+    {
+        Assert.True(TopologyCodec.TryDecodeRecords(Raw(new RawRecord(5)), out IReadOnlyList<PeerRecord>? records, out string error), error);
+        Assert.Null(Assert.Single(records).Cluster);
+    }
+
+    [Theory]
+    [InlineData(null, null, null, null)]
+    [InlineData("b", null, "b", null)]
+    [InlineData("b", "fd00::/64", "b", "fd00::/64")]
+    public void TryDecodeRecords_ClusterFieldsNilOrAbsent_Decode(string? name, string? range, string? expectedName, string? expectedRange)
+    {
+        foreach (string?[] extra in range is null ? new[] { new[] { name }, [name, null] } : [[name, range]])
+        {
+            Assert.True(TopologyCodec.TryDecodeRecords(Raw(new RawRecord(5, Extra: extra)), out IReadOnlyList<PeerRecord>? records, out string error), error);
+            PeerRecord record = Assert.Single(records);
+            Assert.Equal(expectedName, record.Cluster?.Name);
+            Assert.Equal(expectedRange, record.Cluster?.Range?.ToString());
+        }
+    }
+
+    [Fact]
+    public void TryDecodeRecords_FutureFieldsAfterTheCluster_AreSkipped()
+    {
+        byte[] body = Raw(new RawRecord(5, Extra: ["a", "10.32.0.0/12", "future", null]));
+        Assert.True(TopologyCodec.TryDecodeRecords(body, out IReadOnlyList<PeerRecord>? records, out string error), error);
+        Assert.Equal(s_clusterA, Assert.Single(records).Cluster);
+    }
+
+    [Fact]
+    public void TryDecodeRecords_RecordsOfOneCluster_ShareOneClusterObject()
+    {
+        byte[] body = Raw(new RawRecord(5, Extra: ["a", "10.32.0.0/12"]), new RawRecord(6, Extra: ["a", "10.32.0.0/12"]));
+        Assert.True(TopologyCodec.TryDecodeRecords(body, out IReadOnlyList<PeerRecord>? records, out string error), error);
+        Assert.Same(records[0].Cluster, records[1].Cluster);
     }
 
     // ---- round trips ----
@@ -177,6 +247,14 @@ public sealed class TopologyCodecTests
         { "connection to itself", Convert.ToHexString(Raw(new RawRecord(5, Connections: [new RawConnection(5)]))) },
         { "two connections to", Convert.ToHexString(Raw(new RawRecord(5, Connections: [new RawConnection(6), new RawConnection(7), new RawConnection(6)]))) },
         { "48 bits", Convert.ToHexString(Raw(new RawRecord(5, Connections: [new RawConnection(1UL << 48)]))) },
+        { "cluster name 'Upper'", Convert.ToHexString(Raw(new RawRecord(5, Extra: ["Upper", "10.32.0.0/12"]))) },
+        { "cluster name '-a'", Convert.ToHexString(Raw(new RawRecord(5, Extra: ["-a"]))) },
+        { "1 to 63 characters, not 0", Convert.ToHexString(Raw(new RawRecord(5, Extra: [""]))) },
+        { "cluster name longer than 63", Convert.ToHexString(Raw(new RawRecord(5, Extra: [new string('a', 64)]))) },
+        { "cluster range '10.32.0.1/12'", Convert.ToHexString(Raw(new RawRecord(5, Extra: ["a", "10.32.0.1/12"]))) },
+        { "cluster range '10.32.0.0'", Convert.ToHexString(Raw(new RawRecord(5, Extra: ["a", "10.32.0.0"]))) },
+        { "cluster range longer than 64", Convert.ToHexString(Raw(new RawRecord(5, Extra: ["a", new string('1', 65)]))) },
+        { "cluster range without a cluster name", Convert.ToHexString(Raw(new RawRecord(5, Extra: [null, "10.32.0.0/12"]))) },
     };
 
     [Theory]
@@ -232,8 +310,8 @@ public sealed class TopologyCodecTests
     public void TryDecodeRecords_AppendedFutureFields_AreSkipped()
     {
         byte[] golden = TopologyCodec.EncodeRecords([s_sample]);
-        // Record gets a 6th field (a map holding an array), the connection a 4th (a string).
-        byte[] body = [0x91, 0x96, .. golden.AsSpan(2, golden.Length - 3), 0x03, 0xA2, 0x68, 0x69, 0x81, 0x01, 0x92, 0xC0, 0xC3];
+        // Record gets an 8th field (a map holding an array) after its nil cluster fields, the connection a 4th (a string).
+        byte[] body = [0x91, 0x98, .. golden.AsSpan(2, golden.Length - 3), 0x03, 0xA2, 0x68, 0x69, 0xC0, 0xC0, 0x81, 0x01, 0x92, 0xC0, 0xC3];
         int connection = Array.IndexOf(body, (byte)0x93);
         Assert.Equal(16, connection);
         body[connection] = 0x94; // the connection's array header: 3 → 4 fields
