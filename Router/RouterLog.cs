@@ -81,8 +81,8 @@ internal static partial class RouterLog
     [LoggerMessage(EventId = 2030, Message = "IPAM {EventId}: {Message}")]
     public static partial void Ipam(ILogger log, LogLevel level, int eventId, string message);
 
-    [LoggerMessage(2040, LogLevel.Information, "Host netfilter: nftables table {Family} {Table} set up ({Ranges} local range(s) kept unmasqueraded)")]
-    public static partial void NetfilterApplied(ILogger log, string family, string table, int ranges);
+    [LoggerMessage(2040, LogLevel.Information, "Host netfilter: nftables table {Family} {Table} set up ({Ranges} local range(s), {Peered} peered cluster range(s) kept unmasqueraded)")]
+    public static partial void NetfilterApplied(ILogger log, string family, string table, int ranges, int peered);
 
     [LoggerMessage(2041, LogLevel.Warning, "Host netfilter: nftables table {Family} {Table} was changed or removed by something else: restored")]
     public static partial void NetfilterRestored(ILogger log, string family, string table);
@@ -113,4 +113,16 @@ internal static partial class RouterLog
 
     [LoggerMessage(2050, LogLevel.Warning, "Bridge {Bridge}: cannot keep {Address} allocated for weave:expose: {Error}")]
     public static partial void BridgeAddressNotKept(ILogger log, string bridge, string address, string error);
+
+    [LoggerMessage(2070, LogLevel.Information, "Cluster {Cluster}: IP allocation gossips on channel {Channel} with this cluster's routers only; peering with {Peering}")]
+    public static partial void ClusterJoined(ILogger log, string cluster, string channel, string peering);
+
+    [LoggerMessage(2071, LogLevel.Information, "Peered cluster range {Range}: routed onto bridge {Bridge}")]
+    public static partial void PeeredRouteAdded(ILogger log, string range, string bridge);
+
+    [LoggerMessage(2072, LogLevel.Information, "Peered cluster range {Range}: route onto bridge {Bridge} removed (no reachable router of that cluster, or not peered any more)")]
+    public static partial void PeeredRouteRemoved(ILogger log, string range, string bridge);
+
+    [LoggerMessage(2073, LogLevel.Warning, "Routes to peered clusters: {Error}; trying again in {Seconds} s")]
+    public static partial void PeeredRoutesFailed(ILogger log, string error, int seconds);
 }

@@ -10,7 +10,7 @@ internal readonly record struct AddressReply(int Index, InterfaceAddress Address
 
 /// <summary>One RTM_NEWROUTE reply: the route plus what a caller filters on (table, type, RTA_OIF,
 /// which is 0 for a route without one, such as a multipath route).</summary>
-internal readonly record struct RouteReply(RouteInfo Route, uint Table, byte Type, int OutputIndex);
+internal readonly record struct RouteReply(RouteInfo Route, uint Table, byte Type, int OutputIndex, byte Protocol);
 
 /// <summary>Address and route replies (struct ifaddrmsg, struct rtmsg and their attributes).</summary>
 internal static partial class NetlinkParser
@@ -76,6 +76,7 @@ internal static partial class NetlinkParser
         byte family = payload[0];
         byte prefixLength = payload[1];
         uint table = payload[4];
+        byte protocol = payload[5];
         byte scope = payload[6];
         byte routeType = payload[7];
         if (family != AF_INET && family != AF_INET6)
@@ -108,7 +109,7 @@ internal static partial class NetlinkParser
         }
         destination ??= family == AF_INET ? IPAddress.Any : IPAddress.IPv6Any;
         var route = new RouteInfo(destination, prefixLength, gateway, (RouteScope)scope);
-        reply = new RouteReply(route, table, routeType, outputIndex);
+        reply = new RouteReply(route, table, routeType, outputIndex, protocol);
         return true;
     }
 

@@ -19,13 +19,22 @@ public sealed partial class RouteNetlink
     /// <param name="index">The output link (RTA_OIF). It must be up, or the kernel says ENETDOWN.</param>
     /// <param name="scope">Usually <see cref="RouteScope.Link"/> without a gateway, <see cref="RouteScope.Universe"/> with one.</param>
     /// <exception cref="LinuxError">With Errno ENETUNREACH when the gateway is not on a directly attached network, ENODEV for a missing link.</exception>
-    public void AddRoute(IPAddress destination, int prefixLength, IPAddress? gateway, int index, RouteScope scope)
+    public void AddRoute(IPAddress destination, int prefixLength, IPAddress? gateway, int index, RouteScope scope) =>
+        AddRoute(destination, prefixLength, gateway, index, scope, RTPROT_BOOT);
+
+    /// <summary>
+    /// As <see cref="AddRoute(IPAddress, int, IPAddress?, int, RouteScope)"/>, marked with
+    /// <paramref name="protocol"/> (rtm_protocol, which the kernel keeps but does not interpret
+    /// above RTPROT_STATIC, 4): a program's own number lets it find its routes again, in
+    /// <see cref="ListRoutes(int, byte)"/> or with <c>ip route show proto N</c>.
+    /// </summary>
+    public void AddRoute(IPAddress destination, int prefixLength, IPAddress? gateway, int index, RouteScope scope, byte protocol)
     {
         ValidateRoute(destination, prefixLength, gateway, index);
         lock (_gate)
         {
             uint sequence = NextSequence();
-            Execute(EncodeNewRoute(_request, sequence, destination, prefixLength, gateway, index, scope), sequence,
+            Execute(EncodeNewRoute(_request, sequence, destination, prefixLength, gateway, index, scope, protocol), sequence,
                 "add route " + DescribeRoute(destination, prefixLength, gateway, index));
         }
     }
@@ -47,7 +56,12 @@ public sealed partial class RouteNetlink
     /// <summary>The IPv4 and IPv6 unicast routes of the main table whose output link (RTA_OIF) is
     /// <paramref name="index"/>: those we added and those the kernel made for the link's addresses.
     /// Multipath routes, which have no single output link, are not listed.</summary>
-    public IReadOnlyList<RouteInfo> ListRoutes(int index)
+    public IReadOnlyList<RouteInfo> ListRoutes(int index) => ListRoutes(index, protocol: null);
+
+    /// <summary>As <see cref="ListRoutes(int)"/>, only the routes added with <paramref name="protocol"/>.</summary>
+    public IReadOnlyList<RouteInfo> ListRoutes(int index, byte protocol) => ListRoutes(index, (byte?)protocol);
+
+    private List<RouteInfo> ListRoutes(int index, byte? protocol)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(index);
         ReplyCollector<RouteInfo> collect = (payload, routes) =>
@@ -56,7 +70,7 @@ public sealed partial class RouteNetlink
             {
                 return false;
             }
-            if (reply is { } r && r.Table == RT_TABLE_MAIN && r.Type == RTN_UNICAST && r.OutputIndex == index)
+            if (reply is { } r && r.Table == RT_TABLE_MAIN && r.Type == RTN_UNICAST && r.OutputIndex == index && (protocol is null || r.Protocol == protocol))
             {
                 routes.Add(r.Route);
             }
@@ -71,11 +85,12 @@ public sealed partial class RouteNetlink
     }
 
     /// <summary>The RTM_NEWROUTE request of <see cref="AddRoute"/>.</summary>
-    internal static ReadOnlySpan<byte> EncodeNewRoute(Span<byte> buffer, uint sequence, IPAddress destination, int prefixLength, IPAddress? gateway, int index, RouteScope scope)
+    internal static ReadOnlySpan<byte> EncodeNewRoute(Span<byte> buffer, uint sequence, IPAddress destination, int prefixLength, IPAddress? gateway, int index, RouteScope scope,
+        byte protocol = RTPROT_BOOT)
     {
         byte family = ValidateRoute(destination, prefixLength, gateway, index);
         var message = new NetlinkMessage(buffer, RTM_NEWROUTE, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE, sequence);
-        message.WriteRtMsg(family, (byte)prefixLength, RT_TABLE_MAIN, RTPROT_BOOT, (byte)scope, RTN_UNICAST);
+        message.WriteRtMsg(family, (byte)prefixLength, RT_TABLE_MAIN, protocol, (byte)scope, RTN_UNICAST);
         WriteRouteAttributes(ref message, destination, prefixLength, gateway, index);
         return message.Finish();
     }

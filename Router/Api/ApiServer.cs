@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Weave.Gossip.Mesh;
 using Weave.Ipam;
+using Weave.Router.Clusters;
 using Weave.Router.DataPlane;
 
 namespace Weave.Router.Api;
@@ -46,7 +47,8 @@ public sealed class ApiServer : IAsyncDisposable
             }
             MeshStatus status = await mesh.StatusAsync(ct).ConfigureAwait(false);
             IpamStatus ipamStatus = await ipam.StatusAsync(ct).ConfigureAwait(false);
-            return Results.Text(ReportJson.Render(info, status, ipamStatus, dataPlane()), "application/json");
+            ClusterView clusters = await mesh.ClustersAsync(ct).ConfigureAwait(false);
+            return Results.Text(ReportJson.Render(info, status, ipamStatus, dataPlane(), clusters), "application/json");
         });
 
     /// <summary>How long the mesh loop may take to answer before <c>/healthz</c> calls the router stuck.</summary>

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Primitives;
 using Weave.Gossip;
 using Weave.Gossip.Mesh;
+using Weave.Router.Clusters;
 
 namespace Weave.Router.Api;
 
@@ -60,7 +61,17 @@ public static class MeshEndpoints
             return Results.Text(more is null ? text : text + await more(ct).ConfigureAwait(false));
         }
 
-        app.MapGet("/status", (CancellationToken ct) => Status(s => StatusText.Summary(s, info), ct, moreSummary));
+        app.MapGet("/status", async (CancellationToken ct) =>
+        {
+            if (!isReady())
+            {
+                return Results.Text(NotReady, statusCode: StatusCodes.Status503ServiceUnavailable);
+            }
+            MeshStatus status = await mesh.StatusAsync(ct).ConfigureAwait(false);
+            ClusterView clusters = await mesh.ClustersAsync(ct).ConfigureAwait(false);
+            string text = StatusText.Summary(status, info, clusters);
+            return Results.Text(moreSummary is null ? text : text + await moreSummary(ct).ConfigureAwait(false));
+        });
         app.MapGet("/status/connections", (CancellationToken ct) => Status(s => StatusText.Connections(s, info.Mtu, info.Encryption), ct));
         app.MapGet("/status/peers", (CancellationToken ct) => Status(StatusText.Peers, ct));
         app.MapGet("/status/targets", (CancellationToken ct) => Status(StatusText.Targets, ct));

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Weave.Gossip.Mesh;
 using Weave.Ipam;
+using Weave.Router.Clusters;
 using Weave.Router.DataPlane;
 
 namespace Weave.Router.Api;
@@ -38,7 +39,8 @@ public sealed class MetricsServer : IAsyncDisposable
             }
             MeshStatus status = await mesh.StatusAsync(ct).ConfigureAwait(false);
             IpamStatus ipamStatus = await ipam.StatusAsync(ct).ConfigureAwait(false);
-            string text = MetricsText.Render(RouterMetrics.From(info, status, ipamStatus, dataPlane(), ProcessStats.Read()));
+            ClusterView clusters = await mesh.ClustersAsync(ct).ConfigureAwait(false);
+            string text = MetricsText.Render(RouterMetrics.From(info, status, ipamStatus, dataPlane(), ProcessStats.Read(), clusters));
             return Results.Text(text, MetricsText.ContentType);
         });
 

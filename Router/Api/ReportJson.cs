@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using Weave.Gossip.Mesh;
 using Weave.Ipam;
+using Weave.Router.Clusters;
 using Weave.Router.DataPlane;
 
 namespace Weave.Router.Api;
@@ -13,7 +14,7 @@ namespace Weave.Router.Api;
 /// </summary>
 public static class ReportJson
 {
-    public static string Render(RouterInfo router, MeshStatus mesh, IpamStatus? ipam, DataPlaneReport? dataPlane = null)
+    public static string Render(RouterInfo router, MeshStatus mesh, IpamStatus? ipam, DataPlaneReport? dataPlane = null, ClusterView? clusters = null)
     {
         ArgumentNullException.ThrowIfNull(router);
         ArgumentNullException.ThrowIfNull(mesh);
@@ -23,6 +24,10 @@ public static class ReportJson
             json.WriteStartObject();
             json.WriteString("Version", router.Version);
             WriteRouter(json, router, mesh);
+            if (clusters is not null)
+            {
+                WriteClusters(json, clusters);
+            }
             if (dataPlane is not null)
             {
                 WriteDataPlane(json, dataPlane);
@@ -34,6 +39,37 @@ public static class ReportJson
             json.WriteEndObject();
         }
         return Encoding.UTF8.GetString(buffer.ToArray()) + "\n";
+    }
+
+    /// <summary><c>Clusters</c>: ours, every other the topology shows, and the ranges routed onto the bridge.</summary>
+    private static void WriteClusters(Utf8JsonWriter json, ClusterView clusters)
+    {
+        json.WriteStartObject("Clusters");
+        json.WriteStartObject("Ours");
+        json.WriteString("Name", clusters.Ours.Name);
+        json.WriteString("Range", clusters.Ours.Range?.ToString());
+        json.WriteNumber("Peers", clusters.OurPeers);
+        json.WriteEndObject();
+        json.WriteStartArray("Others");
+        foreach (ClusterSummary c in clusters.Others)
+        {
+            json.WriteStartObject();
+            json.WriteString("Name", c.Name);
+            json.WriteString("Range", c.Range?.ToString());
+            json.WriteNumber("Peers", c.Peers);
+            json.WriteNumber("Reachable", c.Reachable);
+            json.WriteBoolean("Routed", c.Routed);
+            json.WriteString("NotPeered", c.NotPeered);
+            json.WriteEndObject();
+        }
+        json.WriteEndArray();
+        json.WriteStartArray("PeeredRanges");
+        foreach (System.Net.IPNetwork range in clusters.PeeredRanges)
+        {
+            json.WriteStringValue(range.ToString());
+        }
+        json.WriteEndArray();
+        json.WriteEndObject();
     }
 
     private static void WriteRouter(Utf8JsonWriter json, RouterInfo router, MeshStatus mesh)

@@ -1,6 +1,7 @@
 using Weave.Crypto;
 using Weave.Gossip.Mesh;
 using Weave.Ipam;
+using Weave.Router.Clusters;
 using Weave.Router.DataPlane;
 
 namespace Weave.Router.Api;
@@ -18,7 +19,9 @@ public static class RouterMetrics
         ConnectionStates.Retrying, ConnectionStates.Failed,
     ];
 
-    public static IEnumerable<MetricFamily> From(RouterInfo info, MeshStatus mesh, IpamStatus ipam, DataPlaneReport? dataPlane, ProcessStats? process)
+    /// <param name="clusters">Our cluster and the others; the per-cluster families are left out when null.</param>
+    public static IEnumerable<MetricFamily> From(RouterInfo info, MeshStatus mesh, IpamStatus ipam, DataPlaneReport? dataPlane, ProcessStats? process,
+        ClusterView? clusters = null)
     {
         ArgumentNullException.ThrowIfNull(info);
         ArgumentNullException.ThrowIfNull(mesh);
@@ -26,6 +29,13 @@ public static class RouterMetrics
         yield return Connections(mesh);
         yield return MetricFamily.Counter("weave_connection_terminations_total", "Number of peer-to-peer connections terminated.", mesh.ConnectionTerminations);
         yield return MetricFamily.Gauge("weave_peers", "Number of peers in the mesh, ourselves included.", mesh.Peers.Count);
+        if (clusters is not null)
+        {
+            foreach (MetricFamily family in Clusters(clusters))
+            {
+                yield return family;
+            }
+        }
         foreach (MetricFamily family in Ipam(ipam))
         {
             yield return family;
@@ -84,6 +94,23 @@ public static class RouterMetrics
             }
         }
         return new MetricFamily("weave_connections", "Number of peer-to-peer connections.", "gauge", samples);
+    }
+
+    /// <summary>
+    /// Per cluster, labelled by name (ours too, so a dashboard sums the mesh): its routers in our
+    /// topology, those reachable now, and whether its range is routed here. A cluster whose routers
+    /// all left the topology drops out; Prometheus marks its series stale.
+    /// </summary>
+    private static IEnumerable<MetricFamily> Clusters(ClusterView clusters)
+    {
+        // Two entries of one name (a cluster whose routers disagree on the range) add up under it.
+        var others = clusters.Others.GroupBy(c => c.Name, StringComparer.Ordinal).ToList();
+        yield return new MetricFamily("weave_cluster_peers", "Number of peers of each cluster in the mesh (ours includes ourselves).", "gauge",
+            [new MetricSample([("cluster", clusters.Ours.Name)], clusters.OurPeers), .. others.Select(g => new MetricSample([("cluster", g.Key)], g.Sum(c => c.Peers)))]);
+        yield return new MetricFamily("weave_cluster_reachable_peers", "Number of peers of each other cluster that a data route leads to now.", "gauge",
+            [.. others.Select(g => new MetricSample([("cluster", g.Key)], g.Sum(c => c.Reachable)))]);
+        yield return new MetricFamily("weave_cluster_routed", "1 when pods here reach the other cluster's pods (peered, a range, a reachable router), else 0.", "gauge",
+            [.. others.Select(g => new MetricSample([("cluster", g.Key)], g.Any(c => c.Routed) ? 1 : 0))]);
     }
 
     private static IEnumerable<MetricFamily> Ipam(IpamStatus ipam)

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using Weave.Gossip.Mesh;
 using Weave.Ipam;
+using Weave.Router.Clusters;
 
 namespace Weave.Router.Api;
 
@@ -11,7 +12,8 @@ namespace Weave.Router.Api;
 /// </summary>
 public static class StatusText
 {
-    public static string Summary(MeshStatus status, RouterInfo router)
+    /// <param name="clusters">Our cluster and the others the topology shows; their lines are left out when null.</param>
+    public static string Summary(MeshStatus status, RouterInfo router, ClusterView? clusters = null)
     {
         ArgumentNullException.ThrowIfNull(status);
         ArgumentNullException.ThrowIfNull(router);
@@ -28,6 +30,10 @@ public static class StatusText
         Line(text, "Service", "router");
         Line(text, "Protocol", $"weave {router.ProtocolRange}");
         Line(text, "Name", status.Local.Display);
+        if (clusters is not null)
+        {
+            Line(text, "Cluster", $"{clusters.Ours.Display}, {Count(clusters.OurPeers, "peer")}");
+        }
         Line(text, "Encryption", router.Encryption ? "enabled" : "disabled");
         Line(text, "PeerDiscovery", router.Discovery ? "enabled" : "disabled");
         Line(text, "Targets", status.Targets.Count.ToString());
@@ -35,8 +41,35 @@ public static class StatusText
         int peerLinks = status.Peers.Sum(p => p.Links.Count(l => l.Established));
         Line(text, "Peers", $"{status.Peers.Count} (with {peerLinks} established connections)");
         Line(text, "TrustedSubnets", router.TrustedSubnets.Count == 0 ? "none" : string.Join(',', router.TrustedSubnets));
+        if (clusters is not null)
+        {
+            OtherClusters(text, clusters);
+        }
         return text.ToString();
     }
+
+    /// <summary>
+    /// <c>OtherClusters:</c> one cluster per line, continued under the first: its range, its
+    /// routers (how many reachable, when not all), and why it is not peered when it is not.
+    /// </summary>
+    private static void OtherClusters(StringBuilder text, ClusterView clusters)
+    {
+        if (clusters.Others.Count == 0)
+        {
+            Line(text, "OtherClusters", "none");
+            return;
+        }
+        for (int i = 0; i < clusters.Others.Count; i++)
+        {
+            ClusterSummary c = clusters.Others[i];
+            string line = $"{c.Display}, {Count(c.Peers, "peer")}"
+                + (c.Reachable < c.Peers ? $" ({c.Reachable} reachable)" : "")
+                + (c.NotPeered is { } why ? $", not peered: {why}" : "");
+            text.Append(i == 0 ? $"{"OtherClusters",15}: " : new string(' ', 17)).Append(line).Append('\n');
+        }
+    }
+
+    private static string Count(int n, string noun) => n == 1 ? $"1 {noun}" : $"{n} {noun}s";
 
     /// <summary>The IPAM section of <c>weave status</c>, after the router's.</summary>
     public static string IpamSummary(IpamStatus status)
@@ -105,13 +138,23 @@ public static class StatusText
         return text.ToString();
     }
 
+    /// <summary>
+    /// <c>weave status peers</c>: each peer as <c>name(nick)</c>, then its cluster when its record
+    /// names one (<c>cluster a</c>, after the nickname, where Weave's line ended: the name and its
+    /// links keep their place), then its links indented, columns padded to 21 and 37.
+    /// </summary>
     public static string Peers(MeshStatus status)
     {
         ArgumentNullException.ThrowIfNull(status);
         var text = new StringBuilder();
         foreach (PeerRow peer in status.Peers)
         {
-            text.Append(peer.Peer).Append('\n');
+            text.Append(peer.Peer);
+            if (peer.Cluster is { } cluster)
+            {
+                text.Append(" cluster ").Append(cluster.Name);
+            }
+            text.Append('\n');
             foreach (PeerLink link in peer.Links)
             {
                 string state = link.Established ? "established" : "pending";

@@ -116,13 +116,15 @@ public static partial class CommandLine
         var kubernetes = new Option<bool>("--kubernetes") { Description = "Run as the cluster's network add-on: peers from the Nodes (or $KUBE_PEERS), deleted nodes' address space reclaimed, the node's NetworkUnavailable condition set, the host's netfilter (masquerade, port protection) kept in nftables table 'weave'" };
         var exposeIp = new Option<string?>("--expose-ip") { Description = "With --kubernetes: the bridge's address for the host (default $WEAVE_EXPOSE_IP, else one allocated from the range)" };
         var noMasqLocal = new Option<bool>("--no-masq-local") { Description = "With --kubernetes: traffic from outside the range to this node's pods keeps its source address (default on with --kubernetes unless $NO_MASQ_LOCAL=0)" };
+        var cluster = new Option<string?>("--cluster") { Description = "Name of this router's cluster: routers of one cluster share the range and its allocation, other clusters are peered (default $WEAVE_CLUSTER, else the range as a name, such as 10-32-0-0-12)" };
+        var peerClusters = new Option<string?>("--peer-clusters") { Description = "Comma-separated names of the other clusters to peer with; empty: none (default $WEAVE_PEER_CLUSTERS, else any whose range does not overlap ours)" };
         var logLevel = new Option<string>("--log-level") { Description = "debug, info, warning or error", DefaultValueFactory = _ => "info" };
         logLevel.AcceptOnlyFromAmong("debug", "info", "warning", "error");
         var peers = new Argument<string[]>("PEER") { Arity = ArgumentArity.ZeroOrMore, Description = "Peers to connect to, as host[:port] (default $KUBE_PEERS)" };
         var launch = new Command("launch", "Run the router in the foreground")
         {
             name, nickname, port, host, mtu, httpAddr, metricsAddr, statusAddr, dataDir, connLimit, noDiscovery, ipallocRange, ipallocDefaultSubnet, ipallocInit,
-            password, passwordFile, trustedSubnets, kubernetes, exposeIp, noMasqLocal, logLevel, peers,
+            password, passwordFile, trustedSubnets, kubernetes, exposeIp, noMasqLocal, cluster, peerClusters, logLevel, peers,
         };
         launch.SetAction(async (parsed, ct) =>
         {
@@ -163,6 +165,8 @@ public static partial class CommandLine
                 Kubernetes = kube,
                 ExposeIp = parsed.GetValue(exposeIp),
                 NoMasqLocal = parsed.GetValue(noMasqLocal),
+                Cluster = parsed.GetValue(cluster),
+                PeerClusters = parsed.GetValue(peerClusters),
             };
             LaunchFlags merged = LaunchEnvironment.Merge(flags, given, LaunchEnvironment.Read(Environment.GetEnvironmentVariable, kube));
             RouterOptions options = LaunchOptions.From(merged, PeerNameSource.ForThisMachine());

@@ -6,6 +6,7 @@ using Weave.Kube.Api;
 using Weave.Linux;
 using Weave.Linux.Nftables;
 using Weave.Router.Api;
+using Weave.Router.Clusters;
 using Weave.Router.Launch;
 using Weave.Router.Mesh;
 using Weave.Router.Netfilter;
@@ -179,7 +180,8 @@ internal sealed class KubernetesMode : IAsyncDisposable
             try
             {
                 IpamStatus status = await ((IIpamControl)mesh).StatusAsync(ct).ConfigureAwait(false);
-                netfilter.Reconcile(LocalRanges.Of(status, _options.Name));
+                ClusterView clusters = await mesh.ClustersAsync(ct).ConfigureAwait(false);
+                netfilter.Reconcile(LocalRanges.Of(status, _options.Name), clusters.PeeredRanges);
                 lastError = null;
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)

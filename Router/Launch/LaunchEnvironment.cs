@@ -23,6 +23,8 @@ public static class LaunchEnvironment
         ["WEAVE_STATUS_ADDR"] = "--status-addr",
         ["WEAVE_EXPOSE_IP"] = "--expose-ip",
         ["NO_MASQ_LOCAL"] = "--no-masq-local",
+        ["WEAVE_CLUSTER"] = "--cluster",
+        ["WEAVE_PEER_CLUSTERS"] = "--peer-clusters",
         ["KUBE_PEERS"] = "PEER",
     };
 
@@ -88,6 +90,8 @@ public static class LaunchEnvironment
             NoMasqLocal = noMasqLocal is null ? kubernetes : noMasqLocal != "0",
             Peers = peers is null ? [] : peers.Split((char[])[' ', '\t', '\n', ','], StringSplitOptions.RemoveEmptyEntries),
             NickName = kubernetes ? Get("HOSTNAME") : null,
+            Cluster = Get("WEAVE_CLUSTER"),
+            PeerClusters = Get("WEAVE_PEER_CLUSTERS"),
             Sources = sources,
         };
         return flags;
@@ -122,6 +126,8 @@ public static class LaunchEnvironment
             EnvironmentPassword = environment.EnvironmentPassword,
             ExposeIp = Flag("--expose-ip") ? flags.ExposeIp : environment.ExposeIp ?? flags.ExposeIp,
             NoMasqLocal = flags.NoMasqLocal || environment.NoMasqLocal,
+            Cluster = Flag("--cluster") ? flags.Cluster : environment.Cluster ?? flags.Cluster,
+            PeerClusters = Flag("--peer-clusters") ? flags.PeerClusters : environment.PeerClusters ?? flags.PeerClusters,
             Sources = sources,
         };
     }

@@ -49,6 +49,12 @@ public sealed record LaunchFlags
     /// <summary><c>--no-masq-local</c>: traffic from outside the range to pods of this node keeps its source address.</summary>
     public bool NoMasqLocal { get; init; }
 
+    /// <summary><c>--cluster</c>: the name of the cluster this router belongs to (default: derived from the range).</summary>
+    public string? Cluster { get; init; }
+
+    /// <summary><c>--peer-clusters</c>: comma-separated names of the other clusters this router peers with (default: any).</summary>
+    public string? PeerClusters { get; init; }
+
     /// <summary>Which values came from environment variables: flag name to variable, so errors name what the operator set.</summary>
     public IReadOnlyDictionary<string, string> Sources { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal);
 
@@ -117,6 +123,8 @@ public static class LaunchOptions
             targets.Add(address);
         }
         (Cidr range, Cidr? defaultSubnet, IpamInit? init) = Ipam(flags);
+        ClusterIdentity cluster = Cluster(flags, range);
+        IReadOnlySet<string>? peerClusters = PeerClusters(flags, cluster);
         byte[]? password = LaunchSecurity.Password(flags);
         IReadOnlyList<IPNetwork> trusted = LaunchSecurity.TrustedSubnets(flags.TrustedSubnets);
         string nick = string.IsNullOrWhiteSpace(flags.NickName) ? Environment.MachineName : flags.NickName;
@@ -146,6 +154,8 @@ public static class LaunchOptions
             IpamRange = range,
             IpamDefaultSubnet = defaultSubnet,
             IpamInit = init,
+            Cluster = cluster,
+            PeerClusters = peerClusters,
             Password = password,
             TrustedSubnets = trusted,
         };
@@ -182,6 +192,51 @@ public static class LaunchOptions
             throw new LaunchException("invalid " + error.Replace("--ipalloc-range", flags.Named("--ipalloc-range"), StringComparison.Ordinal));
         }
         return (range, defaultSubnet, init);
+    }
+
+    /// <summary><c>--cluster</c>, else the name the range gives (<see cref="ClusterIdentity.DefaultName"/>), with the range.</summary>
+    private static ClusterIdentity Cluster(LaunchFlags flags, Cidr range)
+    {
+        if (flags.Cluster is not { } name)
+        {
+            return RouterOptions.ClusterFor(range);
+        }
+        if (!ClusterIdentity.IsValidName(name, out string error))
+        {
+            throw new LaunchException($"invalid {flags.Named("--cluster")}: {error}");
+        }
+        return RouterOptions.ClusterNamed(name, range);
+    }
+
+    /// <summary>
+    /// <c>--peer-clusters</c>: null when not given (any cluster is admitted), else the names; an
+    /// empty list admits no other cluster. Our own name may be listed, and is left out: one list
+    /// can then serve every cluster it names.
+    /// </summary>
+    private static HashSet<string>? PeerClusters(LaunchFlags flags, ClusterIdentity ours)
+    {
+        if (flags.PeerClusters is not { } text)
+        {
+            return null;
+        }
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return names;
+        }
+        foreach (string part in text.Split(','))
+        {
+            string name = part.Trim();
+            if (!ClusterIdentity.IsValidName(name, out string error))
+            {
+                throw new LaunchException($"invalid {flags.Named("--peer-clusters")}: {error}");
+            }
+            if (name != ours.Name)
+            {
+                names.Add(name);
+            }
+        }
+        return names;
     }
 
     /// <summary><c>--metrics-addr</c> or <c>--status-addr</c>: the default when not given, null when <c>off</c> or empty.</summary>

@@ -10,6 +10,8 @@ using Weave.Ipam;
 using Weave.Ipam.Store;
 using Weave.Linux;
 using Weave.Router.Api;
+using Weave.Router.Clusters;
+using Weave.Router.Clusters.Linux;
 using Weave.Router.DataPlane;
 using Weave.Router.DataPlane.Linux;
 using Weave.Router.Kubernetes;
@@ -61,7 +63,7 @@ public sealed class RouterHost
         ILogger log = _logs.CreateLogger("weave");
         // Checked before anything is claimed: not in a pod, or no nft, is a start that cannot work.
         await using KubernetesMode? kube = _options.Kubernetes ? KubernetesMode.Create(_options, _logs, _time, _random) : null;
-        var self = new PeerIdentity(_options.Name, _options.NickName, NextUid());
+        var self = new PeerIdentity(_options.Name, _options.NickName, NextUid()) { Cluster = _options.Cluster };
 
         using Socket listener = Claim("TCP", _options.Port, () => MeshHost.Listen(new IPEndPoint(_options.Host, _options.Port)));
         using LinuxUdpTransport udp = Claim("UDP", _options.DataPort, () => LinuxUdpTransport.Open(new IPEndPoint(_options.Host, _options.DataPort)));
@@ -123,6 +125,9 @@ public sealed class RouterHost
                 await using var mesh = new MeshHost(self, _options.DataPort, MeshOptionsFor(_options), listener, forwarder, _time, _random, log, security,
                     new SubnetTrust(_options.TrustedSubnets));
                 AttachAllocator(mesh, self);
+                var peeredRoutes = new PeeredRangeRoutes(new NetlinkPeeredRoutes(_options.Bridge), _time, log);
+                mesh.ClustersChanged += clusters => peeredRoutes.Want(clusters.PeeredRanges);
+                RouterLog.ClusterJoined(log, _options.Cluster.Display, mesh.IpamChannelName, Peering(_options.PeerClusters));
                 mesh.Start(_options.Peers);
                 meshControl.Mesh = mesh;
                 _ready = started = true;
@@ -130,9 +135,11 @@ public sealed class RouterHost
                     udp.LocalEndPoint, _options.Vni, _options.Bridge, bridge.Tap.Name, mtu, _options.HttpEndPoint);
                 kube?.Start(mesh, bridgeAddresses.Add);
                 Task keepBridge = BridgeAddressKeeper.RunAsync(mesh, bridgeAddresses, _options.IpamRange, _time, log, stop);
+                Task keepRoutes = Task.Run(() => peeredRoutes.RunAsync(stop), CancellationToken.None);
 
                 await WaitAsync(stop).ConfigureAwait(false);
                 await keepBridge.ConfigureAwait(false);
+                await keepRoutes.ConfigureAwait(false);
                 if (kube is not null)
                 {
                     await kube.DisposeAsync().ConfigureAwait(false);
@@ -204,6 +211,14 @@ public sealed class RouterHost
         }
         return hardened;
     }
+
+    /// <summary>How the start-up line says which clusters we peer with.</summary>
+    private static string Peering(IReadOnlySet<string>? peerClusters) => peerClusters switch
+    {
+        null => "any cluster whose range does not overlap ours",
+        { Count: 0 } => "no other cluster (--peer-clusters is empty)",
+        _ => "clusters " + string.Join(", ", peerClusters.Order(StringComparer.Ordinal)),
+    };
 
     private string StopReason => _stopRequested ? "weave stop" : "signal";
 
@@ -286,6 +301,7 @@ public sealed class RouterHost
         ConnectionLimit = options.ConnectionLimit,
         Discovery = options.Discovery,
         RequireDataPathHealth = true,
+        PeerClusters = options.PeerClusters,
     };
 
     private RouterInfo InfoFor(int mtu) => Info with
@@ -379,6 +395,8 @@ public sealed class RouterHost
         private MeshHost Current => _mesh ?? throw new InvalidOperationException("the router is not running its mesh");
 
         public Task<MeshStatus> StatusAsync(CancellationToken ct) => Current.StatusAsync(ct);
+
+        public Task<ClusterView> ClustersAsync(CancellationToken ct) => Current.ClustersAsync(ct);
 
         public Task ConnectAsync(IReadOnlyList<PeerAddress> peers, bool replace, CancellationToken ct) => Current.ConnectAsync(peers, replace, ct);
 

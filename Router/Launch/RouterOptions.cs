@@ -71,6 +71,32 @@ public sealed record RouterOptions
     /// <summary><c>--ipalloc-range</c>: the pod address range shared by every peer.</summary>
     public Cidr IpamRange { get; init; } = DefaultIpamRange;
 
+    /// <summary>
+    /// <c>--cluster</c> with <see cref="IpamRange"/>: the cluster this router allocates with. Its IP
+    /// allocation gossips and agrees only with routers of the same cluster; the mesh spans them all.
+    /// By default the cluster named after the range.
+    /// </summary>
+    public ClusterIdentity Cluster
+    {
+        get => field ?? ClusterFor(IpamRange);
+        init;
+    }
+
+    /// <summary><c>--peer-clusters</c>: the other clusters whose routers we connect to; null for any whose range does not overlap ours.</summary>
+    public IReadOnlySet<string>? PeerClusters { get; init; }
+
+    /// <summary>The cluster named after <paramref name="range"/>, as a router with no <c>--cluster</c> has it.</summary>
+    public static ClusterIdentity ClusterFor(Cidr range) => ClusterNamed(ClusterIdentity.DefaultName(ClusterRange(range)), range);
+
+    /// <summary>A cluster of a name already checked (<see cref="ClusterIdentity.IsValidName"/>) and <paramref name="range"/>.</summary>
+    public static ClusterIdentity ClusterNamed(string name, Cidr range) =>
+        ClusterIdentity.TryCreate(name, ClusterRange(range), out ClusterIdentity? cluster, out string error)
+            ? cluster
+            : throw new ArgumentException(error, nameof(name));
+
+    /// <summary>The allocation range as the mesh carries it.</summary>
+    public static IPNetwork ClusterRange(Cidr range) => new(range.Network, range.PrefixLength);
+
     /// <summary><c>--ipalloc-default-subnet</c>: where <c>POST /ip/{id}</c> allocates; the range when null.</summary>
     public Cidr? IpamDefaultSubnet { get; init; }
 

@@ -1,5 +1,7 @@
 using System.Net;
 using Microsoft.Extensions.Logging;
+using Weave.Gossip;
+using Weave.Gossip.Topology;
 using Weave.Ipam;
 using Weave.Router.Api;
 using Weave.Router.Ipam;
@@ -7,14 +9,19 @@ using Weave.Router.Ipam;
 namespace Weave.Router.Mesh;
 
 /// <summary>
-/// The allocator lives on the mesh loop like the node: it gossips on the node's <c>ipam</c>
-/// channel, ticks with it, hears of peer changes, and every API call is posted to the loop.
+/// The allocator lives on the mesh loop like the node: it gossips on our cluster's channel
+/// (<see cref="IpamChannel"/>), ticks with it, hears of peer changes, and every API call is
+/// posted to the loop.
 /// </summary>
 public sealed partial class MeshHost : IIpamControl
 {
-    public const string IpamChannel = "ipam";
+    /// <summary>The channel of a router that names no cluster, as before clusters.</summary>
+    public const string UnclusteredIpamChannel = "ipam";
 
     private Allocator? _allocator;
+
+    /// <summary>The gossip channel our IP allocation runs on: our cluster's.</summary>
+    public string IpamChannelName => _node.Self.Cluster is { } cluster ? IpamChannel.For(cluster) : UnclusteredIpamChannel;
 
     private Allocator Allocator => _allocator ?? throw new InvalidOperationException("IP address management is not running");
 
@@ -38,7 +45,7 @@ public sealed partial class MeshHost : IIpamControl
             }
         };
         allocator.GroupCommit = true;
-        allocator.Attach(_node.RegisterChannel(IpamChannel, allocator));
+        allocator.Attach(_node.RegisterChannel(IpamChannelName, allocator));
         _node.PeersRemoved += _ => allocator.OnPeersChanged();
         _node.DataRoutesChanged += _ => allocator.OnPeersChanged();
         _allocator = allocator;
@@ -76,8 +83,31 @@ public sealed partial class MeshHost : IIpamControl
 
     public async Task<RemovePeerResult> RemovePeerAsync(string nameOrNickname, CancellationToken ct)
     {
-        Task<RemovePeerResult> pending = await Ask(() => Allocator.RemovePeer(nameOrNickname), ct).ConfigureAwait(false);
+        ArgumentNullException.ThrowIfNull(nameOrNickname);
+        Task<RemovePeerResult> pending = await Ask(() => OtherClusterOf(nameOrNickname.Trim()) is { } refusal
+            ? Task.FromResult(refusal)
+            : Allocator.RemovePeer(nameOrNickname), ct).ConfigureAwait(false);
         return await pending.WaitAsync(ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// On the mesh loop: a refusal when <paramref name="text"/> names (or nicknames) only peers of
+    /// other clusters. Their space is in their cluster's ring, which ours never holds, so the
+    /// allocator would find nothing of theirs and report 0 addresses as if that were an answer.
+    /// </summary>
+    private RemovePeerResult? OtherClusterOf(string text)
+    {
+        ClusterIdentity? ours = _node.Self.Cluster;
+        bool byName = PeerName.TryParse(text, out PeerName name);
+        PeerRecord[] named = [.. _node.Topology.Records.Where(r => r.Name != _node.Self.Name && (byName ? r.Name == name : r.NickName == text))];
+        if (named.Length == 0 || named.Any(r => MeshPeerView.IsOurs(ours, r.Cluster)))
+        {
+            return null;
+        }
+        string clusters = string.Join(", ", named.Select(r => r.Cluster!.Name).Distinct().Order(StringComparer.Ordinal));
+        string who = named.Length == 1 ? named[0].Display : $"'{text}'";
+        return RemovePeerResult.Failure(IpamErrorKind.Invalid,
+            $"refused: {who} is in cluster {clusters}, not ours ({ours!.Name}): its addresses are its cluster's to reclaim, with rmpeer on one of its routers");
     }
 
     public async Task<RemovePeerResult> HandOffAsync(CancellationToken ct)

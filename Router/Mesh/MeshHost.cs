@@ -48,6 +48,9 @@ public sealed partial class MeshHost : IMeshTransport, IMeshControl, IAsyncDispo
     private readonly LogThrottle _logThrottle;
     private readonly MemoryReturn _memoryReturn;
 
+    /// <summary><c>--peer-clusters</c>, for the cluster view (the node enforces it on connections).</summary>
+    private readonly IReadOnlySet<string>? _peerClusters;
+
     // Owned by the mesh loop: which connection each data peer came from.
     private readonly Dictionary<PeerName, (TcpMeshConnection Connection, DataPeer Peer)> _dataPeers = [];
 
@@ -66,7 +69,12 @@ public sealed partial class MeshHost : IMeshTransport, IMeshControl, IAsyncDispo
         _memoryReturn = new MemoryReturn(time);
         _setup = new ConnectionSetup(self, dataPort, time, random, security, trust, dataPlane.TakesChunks);
         _node = new MeshNode(self, options, this, time, random);
-        _node.DataRoutesChanged += routes => _dataPlane.SetRoutes(routes);
+        _peerClusters = options.PeerClusters;
+        _node.DataRoutesChanged += routes =>
+        {
+            _dataPlane.SetRoutes(routes);
+            AnnounceClusters();
+        };
         _node.DialHeldBack += (target, reason) => RouterLog.DialHeldBack(_log, target.ToString(), reason);
         _dataPlane.DataPathHealthChanged += (peer, healthy, reason) => Post(() => OnDataPathHealth(peer, healthy, reason));
         _node.PeersRemoved += removed =>
@@ -75,6 +83,7 @@ public sealed partial class MeshHost : IMeshTransport, IMeshControl, IAsyncDispo
             {
                 RouterLog.PeerRemoved(_log, LogText.Escape(record.Display));
             }
+            AnnounceClusters();
         };
     }
 

@@ -38,15 +38,16 @@ public sealed class HostNetfilter
     /// <summary>How many times the table was found changed by someone else and restored.</summary>
     public int Restorations { get; private set; }
 
-    /// <summary>Brings the host in line; <paramref name="localRanges"/> are this node's ranges of the pod range.</summary>
+    /// <summary>Brings the host in line; <paramref name="localRanges"/> are this node's ranges of the pod range,
+    /// <paramref name="peeredRanges"/> the ranges of the clusters we peer with.</summary>
     /// <exception cref="NftablesException">nft refused or could not run: the caller logs and tries again later.</exception>
-    public void Reconcile(IReadOnlyList<(IPAddress First, IPAddress Last)> localRanges)
+    public void Reconcile(IReadOnlyList<(IPAddress First, IPAddress Last)> localRanges, IReadOnlyList<IPNetwork>? peeredRanges = null)
     {
-        string script = _rules.Render(localRanges);
+        string script = _rules.Render(localRanges, peeredRanges);
         if (script != _applied)
         {
             Apply(script);
-            RouterLog.NetfilterApplied(_log, HostRules.Family, HostRules.Table, localRanges.Count);
+            RouterLog.NetfilterApplied(_log, HostRules.Family, HostRules.Table, localRanges.Count, peeredRanges?.Count ?? 0);
         }
         else if (_nft.List($"table {HostRules.Family} {HostRules.Table}") != _listing)
         {

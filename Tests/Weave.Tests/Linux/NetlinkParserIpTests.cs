@@ -83,6 +83,7 @@ public sealed class NetlinkParserIpTests
 
         Assert.Equal(1000u, reply!.Value.Table);
         Assert.Equal(RouteScope.Link, reply.Value.Route.Scope);
+        Assert.Equal(RTPROT_BOOT, reply.Value.Protocol);
     }
 
     [Fact]

@@ -82,6 +82,14 @@ public sealed class RouteNetlinkEncodingTests
     }
 
     [Fact]
+    public void EncodeNewRoute_WithAProtocol_CarriesItInRtMsg()
+    {
+        byte[] encoded = RouteNetlink.EncodeNewRoute(new byte[128], 1, IPAddress.Parse("10.48.0.0"), 16, null, 2, RouteScope.Link, protocol: 87).ToArray();
+
+        Assert.Equal([2, 16, 0, 0, 254, 87, 253, 1], encoded[16..24]); // AF_INET, /16, main, protocol 87, scope link, unicast
+    }
+
+    [Fact]
     public void EncodeDeleteRoute_MatchesAnyScopeProtocolAndType()
     {
         byte[] encoded = RouteNetlink.EncodeDeleteRoute(new byte[128], 3, IPAddress.Parse("10.40.0.0"), 16, null, 7).ToArray();

@@ -1,9 +1,12 @@
+using System.Net;
 using Weave.Crypto;
 using Weave.Gossip;
 using Weave.Gossip.Mesh;
 using Weave.Ipam;
 using Weave.Router.Api;
+using Weave.Router.Clusters;
 using Weave.Router.DataPlane;
+using Weave.Tests.Router.Clusters;
 using Xunit;
 
 namespace Weave.Tests.Router;
@@ -15,7 +18,7 @@ public sealed class RouterMetricsTests
     private static readonly PeerName s_other = new(0x5e1a00000002);
     private static readonly PeerName s_gone = new(0x5e1a00000003);
 
-    private static string Render(RouterInfo info, DataPlaneReport? dataPlane = null, ProcessStats? process = null)
+    private static string Render(RouterInfo info, DataPlaneReport? dataPlane = null, ProcessStats? process = null, ClusterView? clusters = null)
     {
         var mesh = new MeshStatus(new PeerIdentity(s_self, "host1", 1),
         [
@@ -30,8 +33,30 @@ public sealed class RouterMetricsTests
             new IpamPeerShare(s_other, "host2", 262144, 25, 0, true, false),
             new IpamPeerShare(s_gone, "host3", 262144, 25, 0, false, false),
         ], 524285, 3, 2, null, 0, []);
-        return MetricsText.Render(RouterMetrics.From(info, mesh, ipam, dataPlane, process));
+        return MetricsText.Render(RouterMetrics.From(info, mesh, ipam, dataPlane, process, clusters));
     }
+
+    [Fact]
+    public void From_Clusters_CountsEachClustersPeers_OursIncluded_AndSaysWhichAreRouted()
+    {
+        var clusters = new ClusterView(ClusterViewTests.Cluster("a", "10.32.0.0/12"), 3,
+        [
+            new ClusterSummary("b", IPNetwork.Parse("10.48.0.0/16"), 2, 1, null),
+            new ClusterSummary("c", IPNetwork.Parse("10.49.0.0/16"), 1, 0, null),
+            new ClusterSummary("d", IPNetwork.Parse("10.33.0.0/16"), 1, 1, "its range overlaps ours (10.32.0.0/12)"),
+        ]);
+
+        string text = Render(new RouterInfo("1.0.0", "1..1"), clusters: clusters);
+
+        Assert.Contains("# TYPE weave_cluster_peers gauge\n", text, StringComparison.Ordinal);
+        Assert.Contains("weave_cluster_peers{cluster=\"a\"} 3\nweave_cluster_peers{cluster=\"b\"} 2\nweave_cluster_peers{cluster=\"c\"} 1\nweave_cluster_peers{cluster=\"d\"} 1\n", text, StringComparison.Ordinal);
+        Assert.Contains("weave_cluster_reachable_peers{cluster=\"b\"} 1\nweave_cluster_reachable_peers{cluster=\"c\"} 0\n", text, StringComparison.Ordinal);
+        Assert.Contains("weave_cluster_routed{cluster=\"b\"} 1\nweave_cluster_routed{cluster=\"c\"} 0\nweave_cluster_routed{cluster=\"d\"} 0\n", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void From_NoClusters_LeavesTheirFamiliesOut() =>
+        Assert.DoesNotContain("weave_cluster_", Render(new RouterInfo("1.0.0", "1..1")), StringComparison.Ordinal);
 
     [Fact]
     public void From_Mesh_CountsConnectionsByStateAndEncryption_AndPeers()

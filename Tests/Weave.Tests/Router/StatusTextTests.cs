@@ -1,5 +1,7 @@
 using Weave.Gossip;
 using Weave.Router.Api;
+using Weave.Router.Clusters;
+using Weave.Tests.Router.Clusters;
 using Weave.Gossip.Mesh;
 using Xunit;
 
@@ -41,6 +43,38 @@ public sealed class StatusTextTests
             "          Peers: 2 (with 2 established connections)\n" +
             " TrustedSubnets: none\n";
         Assert.Equal(expected, StatusText.Summary(status, s_router));
+    }
+
+    [Fact]
+    public void Summary_WithClusters_ShowsOursAfterTheName_AndTheOthersAtTheEnd()
+    {
+        var clusters = new ClusterView(ClusterViewTests.Cluster("a", "10.32.0.0/12"), 2,
+        [
+            new ClusterSummary("b", System.Net.IPNetwork.Parse("10.48.0.0/16"), 2, 2, null),
+            new ClusterSummary("c", System.Net.IPNetwork.Parse("10.49.0.0/16"), 3, 1, null),
+            new ClusterSummary("d", System.Net.IPNetwork.Parse("10.32.0.0/16"), 1, 1, "its range overlaps ours (10.32.0.0/12)"),
+        ]);
+
+        string summary = StatusText.Summary(Status(), s_router, clusters);
+
+        Assert.Contains(
+            "           Name: 00:00:00:00:00:01(a)\n" +
+            "        Cluster: a (10.32.0.0/12), 2 peers\n" +
+            "     Encryption: disabled\n", summary, StringComparison.Ordinal);
+        Assert.EndsWith(
+            " TrustedSubnets: none\n" +
+            "  OtherClusters: b (10.48.0.0/16), 2 peers\n" +
+            "                 c (10.49.0.0/16), 3 peers (1 reachable)\n" +
+            "                 d (10.32.0.0/16), 1 peer, not peered: its range overlaps ours (10.32.0.0/12)\n", summary, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Summary_NoOtherCluster_SaysNone()
+    {
+        var clusters = new ClusterView(ClusterViewTests.Cluster("a", "10.32.0.0/12"), 1, []);
+        string summary = StatusText.Summary(Status(), s_router, clusters);
+        Assert.Contains("        Cluster: a (10.32.0.0/12), 1 peer\n", summary, StringComparison.Ordinal);
+        Assert.EndsWith("  OtherClusters: none\n", summary, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -96,6 +130,47 @@ public sealed class StatusTextTests
         Assert.Equal(8944, report.RootElement.GetProperty("Router").GetProperty("MTU").GetInt32());
         using var without = System.Text.Json.JsonDocument.Parse(ReportJson.Render(s_router, Status(), ipam: null));
         Assert.False(without.RootElement.GetProperty("Router").TryGetProperty("MTU", out _));
+    }
+
+    [Fact]
+    public void Report_WithClusters_HasOursTheOthersAndThePeeredRanges()
+    {
+        var clusters = new ClusterView(ClusterViewTests.Cluster("a", "10.32.0.0/12"), 2,
+        [
+            new ClusterSummary("b", System.Net.IPNetwork.Parse("10.48.0.0/16"), 2, 1, null),
+            new ClusterSummary("d", System.Net.IPNetwork.Parse("10.32.0.0/16"), 1, 1, "its range overlaps ours (10.32.0.0/12)"),
+        ]);
+
+        using var report = System.Text.Json.JsonDocument.Parse(ReportJson.Render(s_router, Status(), ipam: null, clusters: clusters));
+
+        System.Text.Json.JsonElement json = report.RootElement.GetProperty("Clusters");
+        Assert.Equal("a", json.GetProperty("Ours").GetProperty("Name").GetString());
+        Assert.Equal("10.32.0.0/12", json.GetProperty("Ours").GetProperty("Range").GetString());
+        Assert.Equal(2, json.GetProperty("Ours").GetProperty("Peers").GetInt32());
+        System.Text.Json.JsonElement[] others = [.. json.GetProperty("Others").EnumerateArray()];
+        Assert.Equal(["b", "d"], others.Select(o => o.GetProperty("Name").GetString()));
+        Assert.True(others[0].GetProperty("Routed").GetBoolean());
+        Assert.Equal(1, others[0].GetProperty("Reachable").GetInt32());
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, others[0].GetProperty("NotPeered").ValueKind);
+        Assert.False(others[1].GetProperty("Routed").GetBoolean());
+        Assert.Equal(["10.48.0.0/16"], json.GetProperty("PeeredRanges").EnumerateArray().Select(r => r.GetString()));
+    }
+
+    [Fact]
+    public void Peers_NameTheirClusterAfterTheNickname_WhenTheirRecordHasOne()
+    {
+        MeshStatus status = Status(peers:
+        [
+            new PeerRow("00:00:00:00:00:01(a)", [new PeerLink(true, "10.0.0.2:6783", "00:00:00:00:00:02(b)", true)]) { Cluster = ClusterViewTests.Cluster("east", "10.32.0.0/12") },
+            new PeerRow("00:00:00:00:00:02(b)", []) { Cluster = ClusterViewTests.Cluster("west", "10.48.0.0/16") },
+            new PeerRow("00:00:00:00:00:03(c)", []),
+        ]);
+
+        Assert.Equal(
+            "00:00:00:00:00:01(a) cluster east\n" +
+            "   -> 10.0.0.2:6783         00:00:00:00:00:02(b)                  established\n" +
+            "00:00:00:00:00:02(b) cluster west\n" +
+            "00:00:00:00:00:03(c)\n", StatusText.Peers(status));
     }
 
     [Fact]

@@ -1,6 +1,8 @@
 using Weave.Gossip;
 using Weave.Gossip.Mesh;
 using Weave.Router.Api;
+using Weave.Router.Clusters;
+using Weave.Router.Launch;
 
 namespace Weave.Tests.Router.Fakes;
 
@@ -17,6 +19,11 @@ internal sealed class FakeMeshControl : IMeshControl
     public Exception? Failure { get; set; }
 
     public Task<MeshStatus> StatusAsync(CancellationToken ct) => Task.FromResult(Status);
+
+    /// <summary>What <see cref="ClustersAsync"/> answers: by default our cluster alone, on the default range.</summary>
+    public ClusterView Clusters { get; set; } = new(RouterOptions.ClusterFor(RouterOptions.DefaultIpamRange), 1, []);
+
+    public Task<ClusterView> ClustersAsync(CancellationToken ct) => Task.FromResult(Clusters);
 
     public Task ConnectAsync(IReadOnlyList<PeerAddress> peers, bool replace, CancellationToken ct)
     {
