@@ -12,7 +12,8 @@ namespace Weave.Gossip.Mesh;
 /// <item>One cluster, two ranges: its routers share one allocation ring, which covers one range.</item>
 /// <item>A cluster left out of our <c>--peer-clusters</c>, when that is set.</item>
 /// </list>
-/// A router that did not say its cluster (an older one) is admitted: there is nothing to check.
+/// A router that did not say its cluster (an older one) is admitted, there being nothing to check,
+/// unless <c>--peer-clusters</c> is set: then only the clusters named are.
 /// A router without a range (no IP allocation) overlaps nothing, and allocates from no other range
 /// than its cluster's.
 /// </summary>
@@ -26,9 +27,19 @@ public static class ClusterAdmission
         [NotNullWhen(false)] out string? reason)
     {
         reason = null;
-        if (ours is null || theirs is null)
+        if (ours is null)
         {
             return true;
+        }
+        if (theirs is null)
+        {
+            if (peerClusters is null)
+            {
+                return true;
+            }
+            // Leaving the cluster out must not be a way past the list.
+            reason = $"peer names no cluster, and our --peer-clusters ({Listed(peerClusters)}) admits only the clusters it names";
+            return false;
         }
         if (ours.Name == theirs.Name)
         {
@@ -47,10 +58,12 @@ public static class ClusterAdmission
         }
         if (peerClusters is not null && !peerClusters.Contains(theirs.Name))
         {
-            string listed = peerClusters.Count == 0 ? "none" : string.Join(", ", peerClusters.Order(StringComparer.Ordinal));
-            reason = $"cluster {theirs.Name} is not in our --peer-clusters ({listed})";
+            reason = $"cluster {theirs.Name} is not in our --peer-clusters ({Listed(peerClusters)})";
             return false;
         }
         return true;
     }
+
+    private static string Listed(IReadOnlySet<string> peerClusters) =>
+        peerClusters.Count == 0 ? "none" : string.Join(", ", peerClusters.Order(StringComparer.Ordinal));
 }

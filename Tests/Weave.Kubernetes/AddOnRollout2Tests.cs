@@ -40,12 +40,15 @@ public sealed partial class AddOnRollout2Tests(ITestOutputHelper output)
         cluster.ImportImage(upgrade);
         string[] oldPods = [AddOn.PodOn(cluster, "node1")!, AddOn.PodOn(cluster, "node2")!];
 
-        const int count = 1200; // 120 s at 10 a second: the rolling update takes 20-30 s here
-        Task<CommandResult> cross = Task.Run(() => cluster.Kubectl(TimeSpan.FromMinutes(3), "exec", "p1", "--", "ping", "-i", "0.1", "-W", "1", "-c", count.ToString(CultureInfo.InvariantCulture), p2.ToString()));
-        Task<CommandResult> local = Task.Run(() => cluster.Kubectl(TimeSpan.FromMinutes(3), "exec", "p1", "--", "ping", "-i", "0.1", "-W", "1", "-c", count.ToString(CultureInfo.InvariantCulture), p3.ToString()));
+        // 180 s at 10 a second. The rolling update takes 20-30 s, or up to a minute more per node:
+        // the DaemonSet replaces a node's pod once the old one is gone, and kubelet 1.20 often lets
+        // a deleted pod go only at its next once-a-minute collection (KubeCluster.PodDeletionTimeout).
+        const int count = 1800;
+        Task<CommandResult> cross = Task.Run(() => cluster.Kubectl(TimeSpan.FromMinutes(4), "exec", "p1", "--", "ping", "-i", "0.1", "-W", "1", "-c", count.ToString(CultureInfo.InvariantCulture), p2.ToString()));
+        Task<CommandResult> local = Task.Run(() => cluster.Kubectl(TimeSpan.FromMinutes(4), "exec", "p1", "--", "ping", "-i", "0.1", "-W", "1", "-c", count.ToString(CultureInfo.InvariantCulture), p3.ToString()));
         Thread.Sleep(TimeSpan.FromSeconds(5));
 
-        cluster.Kubectl("-n", AddOn.Namespace, "set", "image", "ds/" + AddOn.DaemonSet, $"weave-init={next}", $"weave={next}").EnsureSuccess();
+        cluster.Kubectl("-n", AddOn.Namespace, "set", "image", "ds/" + AddOn.DaemonSet, $"weave-init={next}", $"weave={next}", $"weave-npc={next}").EnsureSuccess();
         cluster.Kubectl(TimeSpan.FromMinutes(4), "-n", AddOn.Namespace, "rollout", "status", "ds/" + AddOn.DaemonSet, "--timeout=240s").EnsureSuccess();
         DateTime rolledOut = DateTime.UtcNow;
         string[] newPods = [AddOn.PodOn(cluster, "node1")!, AddOn.PodOn(cluster, "node2")!];

@@ -88,11 +88,24 @@ public sealed class MeshNodeClusterTests
         MeshNode a = mesh.Add(1, WithPeerClusters("b"), cluster: s_a), b = mesh.Add(2, WithPeerClusters("a"), cluster: s_b);
         MeshNode older = mesh.Add(3, cluster: null), noRange = mesh.Add(4, cluster: Cluster("a", null));
         MeshNode otherNoRange = mesh.Add(5, WithPeerClusters("a"), cluster: Cluster("b", null));
+        MeshNode unlisted = mesh.Add(6, cluster: s_a);
 
         Assert.True(mesh.Connect(a, b));
-        Assert.True(mesh.Connect(older, a));
+        Assert.True(mesh.Connect(older, unlisted));
         Assert.True(mesh.Connect(noRange, a));
         Assert.True(mesh.Connect(otherNoRange, noRange));
+    }
+
+    [Fact]
+    public void OnConnected_PeerNamingNoCluster_RefusedWhereTheListIsSet()
+    {
+        var mesh = new FakeMesh();
+        MeshNode a = mesh.Add(1, WithPeerClusters("b"), cluster: s_a), older = mesh.Add(2, cluster: null);
+
+        var result = Handshake(older, a);
+
+        Assert.False(result.AcceptedAtAcceptor);
+        Assert.Equal("peer names no cluster, and our --peer-clusters (b) admits only the clusters it names", result.AtAcceptor);
     }
 
     [Fact]
