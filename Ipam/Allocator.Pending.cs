@@ -9,8 +9,18 @@ public sealed partial class Allocator
     private readonly List<PendingOp> _pending = [];
     private readonly Dictionary<ulong, SpaceRequest> _requests = [];
 
-    /// <summary>Peers that denied (or did not answer) a space request for a subnet since the last tick.</summary>
-    private readonly Dictionary<Cidr, HashSet<PeerName>> _denied = [];
+    /// <summary>
+    /// Peers that denied a space request for a subnet since the last tick. A denial speaks for the
+    /// peer's ring, which may be behind ours (a consensus, grant or rmpeer it has not heard of
+    /// yet), so the request waits and asks again at the next tick; a peer that denied in the
+    /// previous tick too (<see cref="_deniedLastTick"/>) is believed.
+    /// </summary>
+    private Dictionary<Cidr, HashSet<PeerName>> _denied = [];
+
+    private Dictionary<Cidr, HashSet<PeerName>> _deniedLastTick = [];
+
+    /// <summary>Peers that did not answer a space request for a subnet in time since the last tick (lost, or cut off): asked again at the next.</summary>
+    private readonly Dictionary<Cidr, HashSet<PeerName>> _unanswered = [];
     private ulong _nextRequestId;
     private bool _progressing;
 
@@ -172,8 +182,10 @@ public sealed partial class Allocator
         }
         HashSet<PeerName> reachable = [.. KnownPeers().Where(p => p.Reachable).Select(p => p.Name)];
         _denied.TryGetValue(op.Subnet, out HashSet<PeerName>? denied);
+        _deniedLastTick.TryGetValue(op.Subnet, out HashSet<PeerName>? deniedBefore);
+        _unanswered.TryGetValue(op.Subnet, out HashSet<PeerName>? unanswered);
         var weights = new Dictionary<PeerName, long>();
-        bool unreachableHasSpace = false;
+        bool unreachableHasSpace = false, askAgain = false;
         ulong lo = op.Subnet.FirstHostValue, hi = (ulong)op.Subnet.LastHostValue + 1;
         for (int i = 0; i < _ring.Count; i++)
         {
@@ -196,7 +208,15 @@ public sealed partial class Allocator
             {
                 unreachableHasSpace = true;
             }
-            else if (denied is null || !denied.Contains(e.Owner))
+            else if (denied is not null && denied.Contains(e.Owner))
+            {
+                askAgain |= deniedBefore is null || !deniedBefore.Contains(e.Owner);
+            }
+            else if (unanswered is not null && unanswered.Contains(e.Owner))
+            {
+                askAgain = true;
+            }
+            else
             {
                 weights[e.Owner] = weights.GetValueOrDefault(e.Owner) + (long)Math.Min(e.Free, overlap);
             }
@@ -206,6 +226,11 @@ public sealed partial class Allocator
             if (unreachableHasSpace)
             {
                 op.Waiting = $"the free space in {op.Subnet} is owned by unreachable peers";
+                return null;
+            }
+            if (askAgain)
+            {
+                op.Waiting = $"the peers reporting free space in {op.Subnet} denied it or did not answer: asking again at the next tick";
                 return null;
             }
             return AllocationResult.Failure(IpamErrorKind.NoSpace, $"no free addresses in {op.Subnet}");
@@ -237,7 +262,7 @@ public sealed partial class Allocator
         Send(donor, IpamWire.Encode(new SpaceRequestMessage(id, exact, subnet)));
     }
 
-    /// <summary>Forgets requests nobody answered in time: the donor counts as having denied; a claim counts an attempt.</summary>
+    /// <summary>Forgets requests nobody answered in time: the donor is asked again at the next tick; a claim counts an attempt.</summary>
     private void ExpireRequests(DateTimeOffset now)
     {
         foreach (SpaceRequest r in _requests.Values.Where(r => r.Deadline <= now).ToList())
@@ -252,16 +277,24 @@ public sealed partial class Allocator
             }
             else
             {
-                Deny(r.Subnet, r.Donor);
+                Remember(_unanswered, r.Subnet, r.Donor);
             }
         }
     }
 
-    private void Deny(Cidr subnet, PeerName donor)
+    /// <summary>At the tick: this tick's denials become the previous tick's, and everyone may be asked again.</summary>
+    private void ForgetDenials()
     {
-        if (!_denied.TryGetValue(subnet, out HashSet<PeerName>? set))
+        (_deniedLastTick, _denied) = (_denied, _deniedLastTick);
+        _denied.Clear();
+        _unanswered.Clear();
+    }
+
+    private static void Remember(Dictionary<Cidr, HashSet<PeerName>> peers, Cidr subnet, PeerName donor)
+    {
+        if (!peers.TryGetValue(subnet, out HashSet<PeerName>? set))
         {
-            _denied[subnet] = set = [];
+            peers[subnet] = set = [];
         }
         set.Add(donor);
     }
@@ -274,7 +307,7 @@ public sealed partial class Allocator
         }
         if (!r.Exact)
         {
-            Deny(r.Subnet, source);
+            Remember(_denied, r.Subnet, source);
         }
         else
         {

@@ -162,7 +162,7 @@ public sealed partial class Allocator : IGossiper
         if (now >= _nextTick)
         {
             _nextTick = now + _options.TickInterval;
-            _denied.Clear();
+            ForgetDenials();
             ConsensusTick();
             ReportFree();
         }

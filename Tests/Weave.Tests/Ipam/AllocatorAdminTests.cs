@@ -10,7 +10,7 @@ namespace Weave.Tests.Ipam;
 public sealed class AllocatorAdminTests
 {
     private static IpamSim Seeded(int replicas) =>
-        new(1, new IpamSimParameters(replicas, 0, 0, 0, Consensus: false, Cidr.Parse("10.32.0.0/24"), 0));
+        new(1, IpamSimParameters.OneCluster(replicas, 0, 0, 0, consensus: false, Cidr.Parse("10.32.0.0/24"), 0));
 
     private static void Flush(IpamSim sim)
     {
@@ -58,7 +58,7 @@ public sealed class AllocatorAdminTests
     {
         // Four owners of a /29, two addresses each: the owner of .2-.3 can fill its share (one
         // holding the range's network or broadcast address never can, as no pod may have those).
-        IpamSim sim = new(1, new IpamSimParameters(4, 0, 0, 0, false, Cidr.Parse("10.32.0.0/29"), 0));
+        IpamSim sim = new(1, IpamSimParameters.OneCluster(4, 0, 0, 0, false, Cidr.Parse("10.32.0.0/29"), 0));
         uint start = sim.Replicas[0].Allocator!.Ring.Range.Start;
         PeerName? middle = sim.Replicas[0].Allocator!.Ring.OwnerOf(start + 2);
         SimReplica me = sim.Replicas.Single(r => r.Name == middle);

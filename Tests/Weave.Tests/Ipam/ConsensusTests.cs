@@ -9,7 +9,7 @@ namespace Weave.Tests.Ipam;
 public sealed class ConsensusTests
 {
     private static IpamSimParameters Params(int replicas) =>
-        new(replicas, 0, 0, 0, Consensus: true, Cidr.Parse("10.32.0.0/24"), 0);
+        IpamSimParameters.OneCluster(replicas, 0, 0, 0, consensus: true, Cidr.Parse("10.32.0.0/24"), 0);
 
     private static void Settle(IpamSim sim, int rounds)
     {

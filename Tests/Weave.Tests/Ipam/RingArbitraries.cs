@@ -36,7 +36,8 @@ public static class RingArbitraries
         return Edit(ring, random, random.Next(0, 6));
     }
 
-    internal static Ring Edit(Ring ring, Random random, int edits)
+    /// <summary>Random owners' edits: free-count reports, and grants to one of <paramref name="peers"/> (P(1)..P(5) when null).</summary>
+    internal static Ring Edit(Ring ring, Random random, int edits, IReadOnlyList<PeerName>? peers = null)
     {
         for (int n = 0; n < edits; n++)
         {
@@ -50,7 +51,7 @@ public static class RingArbitraries
             (uint s, ulong end) = ring.Spans(i).First();
             uint start = s + (uint)random.Next(0, (int)(end - s));
             ulong stop = start + (ulong)random.Next(1, (int)(end - start) + 1);
-            PeerName to = RingTests.P(random.Next(1, PeerCount + 1));
+            PeerName to = peers is null ? RingTests.P(random.Next(1, PeerCount + 1)) : peers[random.Next(peers.Count)];
             if (to != e.Owner)
             {
                 ring = ring.Grant(start, stop, e.Owner, to);

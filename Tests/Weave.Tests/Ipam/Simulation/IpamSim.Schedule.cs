@@ -7,10 +7,15 @@ namespace Weave.Tests.Ipam.Simulation;
 /// <summary>Random schedules: operations, deliveries, time, faults; safety checked after every step.</summary>
 internal sealed partial class IpamSim
 {
-    /// <summary>Runs one schedule from its seed; throws (with the seed and a trace) on any violation.</summary>
-    public static IpamSim Run(int seed, int maxReplicas = 20)
+    /// <summary>Runs one schedule of one cluster from its seed; throws (with the seed and a trace) on any violation.</summary>
+    public static IpamSim Run(int seed, int maxReplicas = 20) => Run(new IpamSim(seed, IpamSimParameters.FromSeed(seed, maxReplicas)));
+
+    /// <summary>Runs one schedule of several clusters from its seed, maybe with a deliberate fault of the router.</summary>
+    public static IpamSim RunClusters(int seed, SimFaults faults = SimFaults.None) =>
+        Run(new IpamSim(seed, IpamSimParameters.ClustersFromSeed(seed), faults: faults));
+
+    private static IpamSim Run(IpamSim sim)
     {
-        var sim = new IpamSim(seed, IpamSimParameters.FromSeed(seed, maxReplicas));
         try
         {
             sim.RunSchedule();
@@ -22,25 +27,23 @@ internal sealed partial class IpamSim
         return sim;
     }
 
-    private Cidr[] Subnets()
-    {
-        Cidr range = Options.Range;
-        uint start = range.Start;
-        return [range, Cidr.FromValue(start, range.PrefixLength + 2), Cidr.FromValue(start + 16, 28), Cidr.FromValue(start + 32, 28)];
-    }
-
+    /// <summary>
+    /// The step table. Schedules of one cluster draw from the first hundred (exactly as before there
+    /// were clusters, so their seeds give the same runs); schedules of several also probe healthy
+    /// clusters, make requests of other clusters' addresses, and cut links.
+    /// </summary>
     public void RunSchedule()
     {
-        Cidr[] subnets = Subnets();
+        bool clusters = Parameters.Kind == ScheduleKind.Clusters;
         for (int step = 0; step < Parameters.Steps; step++)
         {
             NextStep();
-            int dice = Random.Next(100);
+            int dice = Random.Next(clusters ? 112 : 100);
             SimReplica[] live = [.. LiveReplicas];
             SimReplica? r = live.Length == 0 ? null : live[Random.Next(live.Length)];
             if (dice < 28 && r is not null)
             {
-                DoAllocate(r, $"c{Random.Next(10)}", subnets[Random.Next(subnets.Length)]);
+                DoAllocate(r, $"c{Random.Next(10)}", r.Cluster.Subnets[Random.Next(r.Cluster.Subnets.Length)]);
             }
             else if (dice < 38 && r is not null)
             {
@@ -48,8 +51,9 @@ internal sealed partial class IpamSim
             }
             else if (dice < 44 && r is not null)
             {
-                uint address = Options.Range.Start + 1 + (uint)Random.Next((int)Options.Range.Size - 2);
-                DoClaim(r, $"k{Random.Next(4)}", Ip4.ToAddress(address), Options.Range.PrefixLength);
+                Cidr range = r.Cluster.Range;
+                uint address = range.Start + 1 + (uint)Random.Next((int)range.Size - 2);
+                DoClaim(r, $"k{Random.Next(4)}", Ip4.ToAddress(address), range.PrefixLength);
             }
             else if (dice < 64)
             {
@@ -81,11 +85,7 @@ internal sealed partial class IpamSim
             }
             else if (dice < 93)
             {
-                foreach (SimReplica x in Replicas)
-                {
-                    x.Group = Random.Next(2);
-                }
-                Trace("partition: " + string.Join(" ", Replicas.Select(x => $"{x}:{x.Group}")));
+                Partition();
             }
             else if (dice < 96)
             {
@@ -95,9 +95,27 @@ internal sealed partial class IpamSim
             {
                 RemoveDeadPeer();
             }
-            else if (r is not null && live.Length > 1)
+            else if (dice < 100)
             {
-                DoHandOff(r);
+                if (r is not null && live.Length > 1)
+                {
+                    DoHandOff(r);
+                }
+            }
+            else if (dice < 104)
+            {
+                ProbeHealthyCluster();
+            }
+            else if (dice < 108)
+            {
+                if (r is not null)
+                {
+                    DoStrayRequest(r);
+                }
+            }
+            else
+            {
+                CutLinks();
             }
             if (dice >= 81)
             {
@@ -105,6 +123,7 @@ internal sealed partial class IpamSim
             }
             CheckOutstanding();
             CheckSafety();
+            CheckAllocationsFollowOperations();
         }
         Finish();
     }
@@ -132,17 +151,20 @@ internal sealed partial class IpamSim
         }
         IpamAllocation victim = all[Random.Next(all.Count)];
         NoteRelease(r, victim.Id);
-        AllocationResult result = Random.Next(2) == 0 ? r.Allocator.Release(victim.Id).Done() : r.Allocator.Release(victim.Id, victim.Address).Done();
+        bool everyAddress = Random.Next(2) == 0;
+        AllocationResult result = everyAddress ? r.Allocator.Release(victim.Id).Done() : r.Allocator.Release(victim.Id, victim.Address).Done();
         Trace($"{r} release {victim}: {result.Message}");
         if (!result.Succeeded)
         {
             throw Fail($"{r} could not release {victim}: {result.Message}");
         }
+        uint address = Ip4.ToUInt(victim.Address);
+        r.Held.RemoveWhere(h => h.Id == victim.Id && (everyAddress || h.Address == address));
     }
 
     private void DoHandOff(SimReplica r)
     {
-        if (!Replicas.Any(o => o != r && Connected(r, o)))
+        if (!PeerViewOf(r).Any(o => o != r && Reachable(r, o)))
         {
             return;
         }
@@ -159,21 +181,24 @@ internal sealed partial class IpamSim
 
     /// <summary>
     /// The operator's rmpeer: a peer dies for good, the rest is healed and settles (so its last
-    /// changes reached everyone who will ever see them), then one to three peers run rmpeer at once.
+    /// changes reached everyone who will ever see them), then one to three peers of its cluster
+    /// run rmpeer at once.
     /// </summary>
     private void RemoveDeadPeer()
     {
-        SimReplica[] candidates = [.. Replicas.Where(x => !x.Gone)];
-        if (candidates.Length < 3)
+        SimCluster[] eligible = [.. Clusters.Where(c => c.Members.Count(x => !x.Gone) >= 3)];
+        if (eligible.Length == 0)
         {
             return;
         }
+        SimCluster cluster = eligible.Length == 1 ? eligible[0] : eligible[Random.Next(eligible.Length)];
+        SimReplica[] candidates = [.. cluster.Members.Where(x => !x.Gone)];
         SimReplica dead = candidates[Random.Next(candidates.Length)];
         Trace($"{dead} dies for good");
         dead.Crash();
         dead.Gone = true;
         Quiesce();
-        SimReplica[] live = [.. LiveReplicas];
+        SimReplica[] live = [.. cluster.Members.Where(x => x.Live)];
         Random.Shuffle(live);
         foreach (SimReplica runner in live.Take(Random.Next(1, 4)))
         {
@@ -192,16 +217,7 @@ internal sealed partial class IpamSim
         Removals++;
     }
 
-    private void Heal()
-    {
-        foreach (SimReplica x in Replicas)
-        {
-            x.Group = 0;
-        }
-        Trace("heal");
-    }
-
-    /// <summary>Heals, restarts every crashed peer, and runs ticks, gossip and lossless delivery until the rings agree.</summary>
+    /// <summary>Heals, restarts every crashed peer, and runs ticks, gossip and lossless delivery until each cluster's rings agree.</summary>
     public void Quiesce()
     {
         Heal();
@@ -217,14 +233,14 @@ internal sealed partial class IpamSim
             {
                 r.Allocator!.CheckReady();
             }
-            Advance(Options.TickInterval);
+            Advance(TickInterval);
             GossipRound(everyone: true);
             while (InFlight > 0)
             {
                 DeliverOne(faults: false);
             }
             CheckSafety();
-            if (RingsAgree() && LiveReplicas.All(r => !r.Allocator!.Ring.IsEmpty))
+            if (Clusters.All(RingsAgree) && LiveReplicas.All(r => !r.Allocator!.Ring.IsEmpty))
             {
                 return;
             }
@@ -232,10 +248,15 @@ internal sealed partial class IpamSim
         throw Fail("the rings did not converge after healing: " + string.Join(" | ", LiveReplicas.Select(r => $"{r}: {r.Allocator!.Ring}")));
     }
 
-    private bool RingsAgree()
+    /// <summary>Every cluster runs with the allocator's default timings.</summary>
+    private TimeSpan TickInterval => Clusters[0].Options.TickInterval;
+
+    private TimeSpan RequestTimeout => Clusters[0].Options.RequestTimeout;
+
+    private static bool RingsAgree(SimCluster cluster)
     {
         Ring? first = null;
-        foreach (SimReplica r in LiveReplicas)
+        foreach (SimReplica r in cluster.Members.Where(r => r.Live))
         {
             first ??= r.Allocator!.Ring;
             if (!first.Equals(r.Allocator!.Ring))
@@ -246,7 +267,10 @@ internal sealed partial class IpamSim
         return true;
     }
 
-    /// <summary>Completed requests: a success is inside its subnet (or the claimed address) and recorded, unless released or crashed since.</summary>
+    /// <summary>
+    /// Completed requests: a success is inside its subnet (or the claimed address), recorded
+    /// unless released or crashed since, and counted in what the replica holds.
+    /// </summary>
     private void CheckOutstanding()
     {
         foreach (SimReplica r in LiveReplicas)
@@ -276,16 +300,17 @@ internal sealed partial class IpamSim
                 {
                     throw Fail($"{r} {o.Id}: {result} was promised but is not recorded");
                 }
+                r.Held.Add((o.Id, Ip4.ToUInt(result.Address!)));
             }
         }
     }
 
-    /// <summary>The end: heal and settle; rings identical; every request answered; every live peer can still allocate.</summary>
+    /// <summary>The end: heal and settle; each cluster's rings identical; every request answered; every live peer can still allocate.</summary>
     private void Finish()
     {
         NextStep();
         Quiesce();
-        Advance(Options.RequestTimeout + Options.TickInterval);
+        Advance(RequestTimeout + TickInterval);
         CheckOutstanding();
         foreach (SimReplica r in LiveReplicas)
         {
@@ -296,7 +321,7 @@ internal sealed partial class IpamSim
         }
         foreach (SimReplica r in LiveReplicas.ToList())
         {
-            Task<AllocationResult> task = r.Allocator!.Allocate("final", Options.Range);
+            Task<AllocationResult> task = r.Allocator!.Allocate("final", r.Cluster.Range);
             for (int round = 0; round < 20 && !task.IsCompleted; round++)
             {
                 Advance(TimeSpan.FromSeconds(1));
@@ -310,9 +335,11 @@ internal sealed partial class IpamSim
                 throw Fail($"{r} cannot allocate after settling: {(task.IsCompleted ? task.Result.Message : "still waiting")}");
             }
             Trace($"{r} final allocation {task.Result}");
+            r.Held.Add(("final", Ip4.ToUInt(task.Result.Address!)));
             CheckSafety();
         }
         Quiesce();
         CheckSafety();
+        CheckAllocationsFollowOperations();
     }
 }

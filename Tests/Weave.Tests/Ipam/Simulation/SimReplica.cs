@@ -11,12 +11,13 @@ internal sealed class SimReplica : IPeerView
 {
     private readonly IpamSim _sim;
 
-    public SimReplica(IpamSim sim, int index, PeerName name)
+    public SimReplica(IpamSim sim, int index, PeerName name, SimCluster cluster)
     {
         _sim = sim;
         Index = index;
         Name = name;
         NickName = $"host{index}";
+        Cluster = cluster;
     }
 
     public int Index { get; }
@@ -30,15 +31,26 @@ internal sealed class SimReplica : IPeerView
 
     public bool Live => Allocator is not null && !Gone;
 
+    /// <summary>The partition group: replicas in different groups cannot reach each other.</summary>
     public int Group { get; set; }
+
+    public SimCluster Cluster { get; }
+
+    /// <summary>
+    /// The allocations this replica's own operations account for: its successful requests, less
+    /// what it released. Its allocator's must always be exactly these: no message, from its
+    /// cluster or another, adds or takes away an allocation.
+    /// </summary>
+    public HashSet<(string Id, uint Address)> Held { get; } = [];
 
     /// <summary>Bumped at every crash, so results of requests issued before it are not checked against the new allocator.</summary>
     public int Epoch { get; private set; }
 
     public List<Outstanding> Outstanding { get; } = [];
 
+    /// <summary>The peers of our cluster, reachable when the mesh has a path to them through any cluster's routers.</summary>
     public IReadOnlyCollection<IpamPeer> Peers =>
-        [.. _sim.Replicas.Where(o => o != this && !o.Gone).Select(o => new IpamPeer(o.Name, o.NickName, IpamSim.Connected(this, o)))];
+        [.. _sim.PeerViewOf(this).Where(o => o != this && !o.Gone).Select(o => new IpamPeer(o.Name, o.NickName, _sim.Reachable(this, o)))];
 
     public void Start(IpamOptions options, FakeTimeProvider time, int randomSeed, ulong uid)
     {
@@ -55,7 +67,7 @@ internal sealed class SimReplica : IPeerView
         Epoch++;
     }
 
-    public override string ToString() => $"r{Index}";
+    public override string ToString() => _sim.Parameters.Kind == ScheduleKind.Clusters ? $"r{Index}@{Cluster.Name}" : $"r{Index}";
 
     private sealed class SimChannel(IpamSim sim, SimReplica from) : IGossipChannel
     {
@@ -65,7 +77,7 @@ internal sealed class SimReplica : IPeerView
 
         public void Broadcast(byte[] update)
         {
-            foreach (SimReplica to in sim.Replicas)
+            foreach (SimReplica to in sim.AudienceOf(from))
             {
                 if (to != from)
                 {
