@@ -109,11 +109,12 @@ public static partial class CommandLine
         var confDir = new Option<string>("--conf-dir") { Description = "Where the conflist was written", DefaultValueFactory = _ => defaults.ConfDirectory };
         var dataDir = new Option<string>("--data-dir") { Description = "The router's data directory", DefaultValueFactory = _ => defaults.DataDirectory };
         var wait = new Option<bool>("--wait") { Description = "Wait for a running router to stop by itself (no hand-off), and after the reset stay running until signalled (for a DaemonSet)" };
+        var doneFile = new Option<string?>("--done-file") { Description = "A file created once the node is clean: the signal for a DaemonSet's readiness probe" };
         var reset = new Command("reset",
             "Remove what the router and the add-on made on this node: bridge, links, nftables table, CNI plugin and conflist, state. " +
             "A running router first hands its address space to its peers and is stopped (with --wait: waited for)")
         {
-            httpAddr, binDir, legacyBinDir, confDir, dataDir, wait,
+            httpAddr, binDir, legacyBinDir, confDir, dataDir, wait, doneFile,
         };
         reset.SetAction(async (parsed, ct) =>
         {
@@ -141,6 +142,12 @@ public static partial class CommandLine
                 Console.WriteLine("removed " + line);
             }
             Console.WriteLine(removed.Count == 0 ? "reset: nothing of weave's was left on this node" : $"reset: {removed.Count} removed");
+            if (parsed.GetValue(doneFile) is { Length: > 0 } done)
+            {
+                // Only now: a pod that is merely running says nothing of the node (`rollout status`
+                // would pass while links and tables are still being removed).
+                await File.WriteAllTextAsync(done, "clean\n", ct).ConfigureAwait(false);
+            }
             if (waiting)
             {
                 try
