@@ -25,6 +25,7 @@ public static class LaunchEnvironment
         ["NO_MASQ_LOCAL"] = "--no-masq-local",
         ["WEAVE_CLUSTER"] = "--cluster",
         ["WEAVE_PEER_CLUSTERS"] = "--peer-clusters",
+        ["WEAVE_REMOTE_PEERS"] = "--remote-peers",
         ["KUBE_PEERS"] = "PEER",
     };
 
@@ -92,6 +93,7 @@ public static class LaunchEnvironment
             NickName = kubernetes ? Get("HOSTNAME") : null,
             Cluster = Get("WEAVE_CLUSTER"),
             PeerClusters = Get("WEAVE_PEER_CLUSTERS"),
+            RemotePeers = Get("WEAVE_REMOTE_PEERS"),
             Sources = sources,
         };
         return flags;
@@ -128,6 +130,7 @@ public static class LaunchEnvironment
             NoMasqLocal = flags.NoMasqLocal || environment.NoMasqLocal,
             Cluster = Flag("--cluster") ? flags.Cluster : environment.Cluster ?? flags.Cluster,
             PeerClusters = Flag("--peer-clusters") ? flags.PeerClusters : environment.PeerClusters ?? flags.PeerClusters,
+            RemotePeers = Flag("--remote-peers") ? flags.RemotePeers : environment.RemotePeers ?? flags.RemotePeers,
             Sources = sources,
         };
     }

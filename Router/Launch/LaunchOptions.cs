@@ -55,6 +55,9 @@ public sealed record LaunchFlags
     /// <summary><c>--peer-clusters</c>: comma-separated names of the other clusters this router peers with (default: any).</summary>
     public string? PeerClusters { get; init; }
 
+    /// <summary><c>--remote-peers</c>: other clusters' routers, host[:port] separated by spaces or commas.</summary>
+    public string? RemotePeers { get; init; }
+
     /// <summary>Which values came from environment variables: flag name to variable, so errors name what the operator set.</summary>
     public IReadOnlyDictionary<string, string> Sources { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal);
 
@@ -122,6 +125,7 @@ public static class LaunchOptions
             }
             targets.Add(address);
         }
+        IReadOnlyList<PeerAddress> remotePeers = RemotePeers(flags, port);
         (Cidr range, Cidr? defaultSubnet, IpamInit? init) = Ipam(flags);
         ClusterIdentity cluster = Cluster(flags, range);
         IReadOnlySet<string>? peerClusters = PeerClusters(flags, cluster);
@@ -148,6 +152,7 @@ public static class LaunchOptions
             NoMasqLocal = flags.NoMasqLocal,
             ExposeAddress = ExposeAddress(flags, range),
             Peers = targets,
+            RemotePeers = remotePeers,
             DataDirectory = dataDirectory,
             ConnectionLimit = flags.ConnLimit,
             Discovery = !flags.NoDiscovery,
@@ -206,6 +211,33 @@ public static class LaunchOptions
             throw new LaunchException($"invalid {flags.Named("--cluster")}: {error}");
         }
         return RouterOptions.ClusterNamed(name, range);
+    }
+
+    /// <summary><c>--remote-peers</c>: each entry host[:port] (default port ours), at most <see cref="RouterOptions.MaxRemotePeers"/>.</summary>
+    private static List<PeerAddress> RemotePeers(LaunchFlags flags, int port)
+    {
+        var peers = new List<PeerAddress>();
+        if (flags.RemotePeers is not { } text)
+        {
+            return peers;
+        }
+        string[] entries = text.Split((char[])[' ', '\t', '\n', ','], StringSplitOptions.RemoveEmptyEntries);
+        if (entries.Length > RouterOptions.MaxRemotePeers)
+        {
+            throw new LaunchException($"invalid {flags.Named("--remote-peers")}: {entries.Length} entries, at most {RouterOptions.MaxRemotePeers}");
+        }
+        foreach (string entry in entries)
+        {
+            if (!PeerAddress.TryParse(entry, port, out PeerAddress? address, out string error))
+            {
+                throw new LaunchException($"invalid {flags.Named("--remote-peers")}: {error}");
+            }
+            if (!peers.Contains(address))
+            {
+                peers.Add(address);
+            }
+        }
+        return peers;
     }
 
     /// <summary>

@@ -128,7 +128,7 @@ public sealed class RouterHost
                 var peeredRoutes = new PeeredRangeRoutes(new NetlinkPeeredRoutes(_options.Bridge), _time, log);
                 mesh.ClustersChanged += clusters => peeredRoutes.Want(clusters.PeeredRanges);
                 RouterLog.ClusterJoined(log, _options.Cluster.Display, mesh.IpamChannelName, Peering(_options.PeerClusters));
-                mesh.Start(_options.Peers);
+                mesh.Start([.. _options.Peers, .. _options.RemotePeers.Except(_options.Peers)]);
                 meshControl.Mesh = mesh;
                 _ready = started = true;
                 RouterLog.Ready(log, self.Name.ToString(), self.NickName, (IPEndPoint)listener.LocalEndPoint!,

@@ -56,6 +56,16 @@ public sealed record RouterOptions
     public string Tap { get; init; } = DefaultTap;
     public IReadOnlyList<PeerAddress> Peers { get; init; } = [];
 
+    /// <summary>
+    /// <c>--remote-peers</c>: other clusters' routers, dialled besides <see cref="Peers"/>. Kept
+    /// apart because they count for nothing in our cluster: not in the consensus size, and with
+    /// <c>--kubernetes</c> not replaced by the Nodes.
+    /// </summary>
+    public IReadOnlyList<PeerAddress> RemotePeers { get; init; } = [];
+
+    /// <summary>More remote peers than this is a mistake in the setting, not a plan.</summary>
+    public const int MaxRemotePeers = 1000;
+
     /// <summary><c>--data-dir</c>, an absolute path: state kept across restarts (<c>peer-name</c>, later IPAM).</summary>
     public string DataDirectory { get; init; } = DefaultDataDirectory;
 
