@@ -28,10 +28,10 @@ internal static class AddOn
         : throw new FileNotFoundException($"{ImageTar} does not exist: run sudo ./build.sh image (test.sh does)", ImageTar);
 
     /// <summary>A cluster whose kube-proxy knows the pod range, with the add-on's image imported on every node.</summary>
-    public static KubeCluster StartCluster(int nodes, Action<string> log) => KubeCluster.Start(new KubeClusterOptions
+    public static KubeCluster StartCluster(int nodes, Action<string> log, string podRange = PodRange) => KubeCluster.Start(new KubeClusterOptions
     {
         NodeCount = nodes,
-        ClusterCidr = PodRange,
+        ClusterCidr = podRange,
         Images = [RequireImage()],
         Log = log,
     });
