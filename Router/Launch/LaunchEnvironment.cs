@@ -44,7 +44,9 @@ public static class LaunchEnvironment
         string? Get(string variable)
         {
             string? value = environment(variable);
-            if (value is null || (value.Length == 0 && variable != "WEAVE_METRICS_ADDR" && variable != "WEAVE_STATUS_ADDR"))
+            // Empty means "off" for the listeners and "no other cluster" for the peer clusters;
+            // for every other variable it is as good as unset.
+            if (value is null || (value.Length == 0 && variable is not ("WEAVE_METRICS_ADDR" or "WEAVE_STATUS_ADDR" or "WEAVE_PEER_CLUSTERS")))
             {
                 return null;
             }

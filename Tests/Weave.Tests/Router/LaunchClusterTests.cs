@@ -88,6 +88,15 @@ public sealed class LaunchClusterTests
     }
 
     [Fact]
+    public void PeerClustersVariableSetButEmpty_PeersWithNoOtherCluster_WhileUnsetPeersWithAny()
+    {
+        RouterOptions none = Launch(new LaunchFlags(), new Dictionary<string, string> { ["WEAVE_PEER_CLUSTERS"] = "" });
+        Assert.NotNull(none.PeerClusters);
+        Assert.Empty(none.PeerClusters);
+        Assert.Null(Launch(new LaunchFlags(), new Dictionary<string, string> { ["WEAVE_CLUSTER"] = "a" }).PeerClusters);
+    }
+
+    [Fact]
     public void FlagsGiven_WinOverTheVariables()
     {
         RouterOptions options = Launch(new LaunchFlags { Cluster = "flag", PeerClusters = "x" },
