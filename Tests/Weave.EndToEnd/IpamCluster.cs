@@ -67,6 +67,21 @@ internal sealed partial class IpamCluster : IDisposable
         return router;
     }
 
+    /// <summary>Starts a cluster's routers, seeded by exactly its own peers, each after the first dialling the first.</summary>
+    public void StartCluster(string name, IPNetwork range, int[] members)
+    {
+        string seeds = "seed=" + string.Join(',', members.Select(m => Hosts[m].PeerName));
+        foreach (int member in members)
+        {
+            var args = new List<string> { "--cluster", name, "--ipalloc-range", range.ToString(), "--ipalloc-init", seeds };
+            if (member != members[0])
+            {
+                args.Add(Hosts[members[0]].UnderlayAddress.ToString());
+            }
+            _ = StartWith(member, [.. args]);
+        }
+    }
+
     /// <summary>What host <paramref name="index"/>'s router has logged so far; empty when it was never started.</summary>
     public string Output(int index) => _routers[index]?.Output ?? "";
 
@@ -175,6 +190,13 @@ internal sealed partial class IpamCluster : IDisposable
     public void WaitFullMesh(int[] members, TimeSpan within) =>
         WaitFor($"a full mesh of {string.Join(", ", members.Select(m => Hosts[m].Name))}", within,
             () => members.AsParallel().All(m => IsMeshedWith(m, members)));
+
+    /// <summary>
+    /// Whether every member's router knows exactly the members and has one established connection
+    /// to each other member. Asks one router at a time on the calling thread, so it blocks no
+    /// thread-pool thread that requests running meanwhile need to complete.
+    /// </summary>
+    public bool IsFullMesh(int[] members) => members.All(m => IsMeshedWith(m, members));
 
     private bool IsMeshedWith(int index, int[] members)
     {

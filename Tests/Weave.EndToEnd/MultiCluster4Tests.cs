@@ -37,8 +37,8 @@ public sealed class MultiCluster4Tests(ITestOutputHelper output)
             // Pods reach another cluster through their gateway, the host, as on a Kubernetes node.
             host.Exec("sysctl", "-qw", "net.ipv4.ip_forward=1").EnsureSuccess();
         }
-        StartCluster(lab, "a", s_rangeA, s_a);
-        StartCluster(lab, "b", s_rangeB, s_b);
+        lab.StartCluster("a", s_rangeA, s_a);
+        lab.StartCluster("b", s_rangeB, s_b);
         lab.WaitFullMesh(s_a, s_within);
         lab.WaitFullMesh(s_b, s_within);
 
@@ -129,21 +129,6 @@ public sealed class MultiCluster4Tests(ITestOutputHelper output)
             }
         }
         return made;
-    }
-
-    /// <summary>Starts a cluster's routers, seeded by exactly its own peers, each after the first dialling the first.</summary>
-    private static void StartCluster(IpamCluster lab, string name, IPNetwork range, int[] members)
-    {
-        string seeds = "seed=" + string.Join(',', members.Select(m => lab.Hosts[m].PeerName));
-        foreach (int member in members)
-        {
-            var args = new List<string> { "--cluster", name, "--ipalloc-range", range.ToString(), "--ipalloc-init", seeds };
-            if (member != members[0])
-            {
-                args.Add(lab.Hosts[members[0]].UnderlayAddress.ToString());
-            }
-            _ = lab.StartWith(member, [.. args]);
-        }
     }
 
     /// <summary>A pod namespace attached by the CNI plugin on host <paramref name="host"/>; its name and address.</summary>
