@@ -7,7 +7,7 @@ namespace Weave.Lab;
 /// </summary>
 public static class Leftovers
 {
-    /// <summary>Removes dead runs' leftovers; returns the namespaces removed.</summary>
+    /// <summary>Removes dead runs' leftovers (and their raise of the neighbour table limits); returns the namespaces removed.</summary>
     public static IReadOnlyList<string> Remove(Action<string>? log = null)
     {
         var removed = new List<string>();
@@ -44,6 +44,7 @@ public static class Leftovers
                 }
             }
         }
+        NeighbourTableLimits.RemoveLeftovers(log);
         return removed;
     }
 

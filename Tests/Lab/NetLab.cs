@@ -33,6 +33,7 @@ public sealed class NetLab : IDisposable
     private readonly TaskCompletionSource _removed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _processCounter;
     private bool _disposed;
+    private NeighbourTableLimits? _neighbourLimits;
 
     private NetLab(string runName, Action<string>? log, int underlayMtu)
     {
@@ -163,6 +164,7 @@ public sealed class NetLab : IDisposable
                 Log(error);
             }
         }
+        _neighbourLimits?.Dispose();
         if (!KeepLogs)
         {
             try
@@ -223,6 +225,8 @@ public sealed class NetLab : IDisposable
         _ = Directory.CreateDirectory(TempDirectory);
         string mtu = UnderlayMtu.ToString(CultureInfo.InvariantCulture);
         Log($"run {RunName}: underlay {UnderlayNamespace} with bridge {UnderlayBridge} (MTU {mtu}), {hostCount} host(s), logs in {TempDirectory}");
+        // Before any host: a large lab's ARP entries would otherwise overflow the kernel's one table.
+        _neighbourLimits = NeighbourTableLimits.Raise(NeighbourTableLimits.EntriesNeeded(hostCount), RunName, _log);
         AddNamespace(UnderlayNamespace);
         Ip.In(UnderlayNamespace, "link", "add", UnderlayBridge, "mtu", mtu, "type", "bridge");
         Ip.In(UnderlayNamespace, "link", "set", UnderlayBridge, "up");
