@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using System.Text.Json;
 using System.Text.RegularExpressions;
 using Weave.Lab;
 
@@ -13,7 +14,10 @@ using Weave.Lab;
 //      `Peers: N` and `Connections: N-1 (N-1 established)` (all hosts polled in parallel,
 //      a new round 250 ms after the previous one ended; cap --timeout-seconds, default 120);
 //   2. after that, --idle-seconds (default 30) of idling: per-router RSS (VmRSS) at the end and
-//      CPU seconds (utime + stime from /proc/<pid>/stat) used during the idle period.
+//      CPU seconds (utime + stime from /proc/<pid>/stat) used during the idle period;
+//   3. bytes each host sent on the underlay (its eth0: the mesh's TCP and the data plane's UDP
+//      heartbeats) from launch to full mesh, read from the underlay's end of its veth, and each
+//      router's peak RSS (VmHWM) and CPU seconds from launch to full mesh.
 //
 //   dotnet bin/Release/net10.0/linux-x64/MeshReal.dll [--n 20] [--idle-seconds 30] [--timeout-seconds 120] [--poll-cli 1]
 //
@@ -59,10 +63,18 @@ Console.WriteLine($"router: {weave}");
 
 int exitCode = 0;
 string runName;
-using (NetLab lab = NetLab.Create(n))
+// The lab's own log is not printed (100 hosts' worth of lines), except what it does to the kernel's limits.
+using (NetLab lab = NetLab.Create(n, line =>
+{
+    if (line.StartsWith("neighbour table", StringComparison.Ordinal))
+    {
+        Console.WriteLine(line);
+    }
+}))
 {
     runName = lab.RunName;
     var routers = new LabProcess[n];
+    long[] sentAtLaunch = UnderlaySentBytes(lab);
     var launch = Stopwatch.StartNew();
     for (int i = 0; i < n; i++)
     {
@@ -130,6 +142,16 @@ using (NetLab lab = NetLab.Create(n))
     double meanRound = roundSecondsTotal / rounds;
     if (fullMeshSeconds is null)
     {
+        long[] sentSoFar = UnderlaySentBytes(lab);
+        double[] sentMb = [.. sentSoFar.Zip(sentAtLaunch, (a, b) => (a - b) / 1e6)];
+        double[] peakMb = [.. routers.Where(r => !r.HasExited).Select(r => PeakRssKb(r.Pid) / 1024.0)];
+        double[] rssNowMb = [.. routers.Where(r => !r.HasExited).Select(r => RssKb(r.Pid) / 1024.0)];
+        double[] cpuSoFar = [.. routers.Where(r => !r.HasExited).Select(r => CpuTicks(r.Pid) / (double)ticksPerSecond)];
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"so far: sent on the underlay per host min / median / max {sentMb.Min():0.00} / {Median(sentMb):0.00} / {sentMb.Max():0.00} MB, total {sentMb.Sum():0.0} MB; " +
+            $"CPU per router {cpuSoFar.Min():0.00} / {Median(cpuSoFar):0.00} / {cpuSoFar.Max():0.00} s, total {cpuSoFar.Sum():0.0} s; " +
+            $"RSS {rssNowMb.Min():0.0} / {Median(rssNowMb):0.0} / {rssNowMb.Max():0.0} MB, peak (VmHWM) {peakMb.Min():0.0} / {Median(peakMb):0.0} / {peakMb.Max():0.0} MB"));
+        Console.WriteLine($"load average: {File.ReadAllText("/proc/loadavg").Trim()}");
         Console.WriteLine($"NOT a full mesh within {timeoutSeconds} s; last status:");
         for (int i = 0; i < n; i++)
         {
@@ -140,6 +162,15 @@ using (NetLab lab = NetLab.Create(n))
 
     if (exitCode == 0)
     {
+        long[] sentAtMesh = UnderlaySentBytes(lab);
+        double[] formationMb = [.. sentAtMesh.Zip(sentAtLaunch, (a, b) => (a - b) / 1e6)];
+        double[] formationCpu = [.. routers.Select(r => CpuTicks(r.Pid) / (double)ticksPerSecond)];
+        double[] peakRssMb = [.. routers.Select(r => PeakRssKb(r.Pid) / 1024.0)];
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"formation (launch to full mesh): sent on the underlay per host min / median / max {formationMb.Min():0.00} / {Median(formationMb):0.00} / {formationMb.Max():0.00} MB, total {formationMb.Sum():0.0} MB; " +
+            $"CPU per router {formationCpu.Min():0.00} / {Median(formationCpu):0.00} / {formationCpu.Max():0.00} s, total {formationCpu.Sum():0.0} s; " +
+            $"peak RSS (VmHWM) {peakRssMb.Min():0.0} / {Median(peakRssMb):0.0} / {peakRssMb.Max():0.0} MB (host{Array.IndexOf(peakRssMb, peakRssMb.Max()) + 1})"));
+        Console.WriteLine($"load average at full mesh: {File.ReadAllText("/proc/loadavg").Trim()}");
         Console.WriteLine($"full mesh after {fullMeshSeconds:0.00} s ({rounds} polling rounds, {meanRound:0.00} s each on average); idling {idleSeconds} s");
         long[] before = [.. routers.Select(r => CpuTicks(r.Pid))];
         Thread.Sleep(TimeSpan.FromSeconds(idleSeconds));
@@ -152,7 +183,7 @@ using (NetLab lab = NetLab.Create(n))
 
         for (int i = 0; i < n; i++)
         {
-            Console.WriteLine($"  host{i + 1} pid {routers[i].Pid}: RSS {rssMb[i]:0.0} MB, idle CPU {cpuSeconds[i]:0.00} s ({cpuPercent[i]:0.00} %)");
+            Console.WriteLine($"  host{i + 1} pid {routers[i].Pid}: RSS {rssMb[i]:0.0} MB (peak {PeakRssKb(routers[i].Pid) / 1024.0:0.0}), idle CPU {cpuSeconds[i]:0.00} s ({cpuPercent[i]:0.00} %), sent in formation {formationMb[i]:0.00} MB");
         }
         Console.WriteLine($"after idling: {stillFull}/{n} routers' `weave status` (the CLI) still show the full mesh");
 
@@ -241,10 +272,32 @@ static long CpuTicks(int pid)
     return long.Parse(rest[11], CultureInfo.InvariantCulture) + long.Parse(rest[12], CultureInfo.InvariantCulture);
 }
 
-static long RssKb(int pid)
+static long RssKb(int pid) => StatusKb(pid, "VmRSS:");
+
+static long PeakRssKb(int pid) => StatusKb(pid, "VmHWM:");
+
+static long StatusKb(int pid, string field)
 {
-    string line = File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
-    return long.Parse(line["VmRSS:".Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
+    string line = File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith(field, StringComparison.Ordinal));
+    return long.Parse(line[field.Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
+}
+
+// What each host has sent on its eth0 so far: the bytes its veth's other end, hostI in the
+// underlay namespace, has received (one `ip` call for all hosts).
+static long[] UnderlaySentBytes(NetLab lab)
+{
+    using JsonDocument links = JsonDocument.Parse(Ip.In(lab.UnderlayNamespace, "-s", "-j", "link", "show").Stdout);
+    long[] sent = new long[lab.Hosts.Count];
+    foreach (JsonElement link in links.RootElement.EnumerateArray())
+    {
+        string name = link.GetProperty("ifname").GetString() ?? "";
+        if (name.StartsWith("host", StringComparison.Ordinal) && int.TryParse(name.AsSpan(4), NumberStyles.None, CultureInfo.InvariantCulture, out int host)
+            && host >= 1 && host <= sent.Length)
+        {
+            sent[host - 1] = link.GetProperty("stats64").GetProperty("rx").GetProperty("bytes").GetInt64();
+        }
+    }
+    return sent;
 }
 
 static double Median(double[] values)
