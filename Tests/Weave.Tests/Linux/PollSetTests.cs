@@ -65,11 +65,12 @@ public sealed class PollSetTests
         using (PollSet set = PollSet.Create(tap))
         {
             int result = -1;
-            var waiter = new Thread(() => result = set.Wait(Tap, -1));
-            waiter.Start();
-            Thread.Sleep(50);
+            var waiter = ThreadBlockedInPoll.Start(() => result = set.Wait(Tap, -1), descriptors: 2); // the TAP and the eventfd
+
             set.Wake();
-            Assert.True(waiter.Join(TimeSpan.FromSeconds(5)), "Wake did not end the wait");
+
+            Assert.True(waiter.Join(), "Wake did not end the wait");
+            Assert.Null(waiter.Failure);
             Assert.Equal(PollSet.WokenBit, result);
             Assert.Equal(0, set.Wait(Tap, 0)); // the wake was reported once
         }

@@ -86,26 +86,14 @@ public sealed class TapDeviceTests
     {
         RootFactAttribute.Require();
         using var ns = new TempNetns();
-        TapDevice tap = ns.Run(() => TapDevice.Create("wvtap0"));
-        Exception? failure = null;
-        var reader = new Thread(() =>
-        {
-            try
-            {
-                tap.Read(new byte[1514], -1);
-            }
-            catch (Exception e)
-            {
-                failure = e;
-            }
-        });
-        reader.Start();
-        Thread.Sleep(100);
+        TapDevice tap = ns.Run(() => TapDevice.Create("wvtap0")); // down: only Dispose can end the read
+        byte[] buffer = new byte[1514];
+        var reader = ThreadBlockedInPoll.Start(() => tap.Read(buffer, -1), descriptors: 2); // the TAP and the wake eventfd
 
         tap.Dispose();
 
-        Assert.True(reader.Join(TimeSpan.FromSeconds(5)), "Read still blocked after Dispose");
-        Assert.IsType<ObjectDisposedException>(failure);
+        Assert.True(reader.Join(), "Read still blocked after Dispose");
+        Assert.IsType<ObjectDisposedException>(reader.Failure);
     }
 
     /// <summary>TAP, bridge and one end of a veth pair form a switch; frames written to the TAP

@@ -225,25 +225,12 @@ public sealed class UdpBatchSocketTests
         var socket = UdpBatchSocket.Open(s_loopbackAnyPort);
         using var batch = new UdpBatch(4, 2048);
         Assert.Equal(0, socket.Receive(batch, 50));
-        Exception? failure = null;
-        var reader = new Thread(() =>
-        {
-            try
-            {
-                socket.Receive(batch, -1);
-            }
-            catch (Exception e)
-            {
-                failure = e;
-            }
-        });
-        reader.Start();
-        Thread.Sleep(100);
+        var reader = ThreadBlockedInPoll.Start(() => socket.Receive(batch, -1), descriptors: 2); // the socket and the wake eventfd
 
         socket.Dispose();
 
-        Assert.True(reader.Join(TimeSpan.FromSeconds(5)), "Receive still blocked after Dispose");
-        Assert.IsType<ObjectDisposedException>(failure);
+        Assert.True(reader.Join(), "Receive still blocked after Dispose");
+        Assert.IsType<ObjectDisposedException>(reader.Failure);
         Assert.Throws<ObjectDisposedException>(() => socket.Send(batch, 0));
         socket.Dispose();
     }

@@ -13,7 +13,9 @@ namespace Weave.Tests.Router;
 /// <summary>
 /// The TAP thread serving the sockets, light traffic and one-way bulk alike, handing a socket to
 /// its own thread only while traffic is bulk both ways, and taking it back when it no longer is
-/// (Forwarder.Handoff.cs), over the in-memory fakes.
+/// (Forwarder.Handoff.cs), over the in-memory fakes. The forwarder's clock is a fake one that
+/// moves only when a test says: traffic is bulk both ways exactly while the test keeps the clock
+/// within the window, however slowly the machine runs the threads.
 /// </summary>
 public sealed class ForwarderHandoffTests : IDisposable
 {
@@ -21,6 +23,11 @@ public sealed class ForwarderHandoffTests : IDisposable
     private const ulong LocalMac = 0x0200_0000_0001;
     private const ulong RemoteMac = 0x0200_0000_00A1;
     private static readonly TimeSpan s_wait = TimeSpan.FromSeconds(5);
+
+    /// <summary>The forwarder's bulk window (Forwarder.Handoff.cs).</summary>
+    private static readonly TimeSpan s_bulkWindow = TimeSpan.FromMilliseconds(20);
+
+    private readonly FakeTimeProvider _time = new(DateTimeOffset.UnixEpoch.AddDays(1));
 
     private readonly ChannelTapDevice _tap = new();
     private readonly ChannelDatagramTransport _udp = new();
@@ -32,7 +39,7 @@ public sealed class ForwarderHandoffTests : IDisposable
     public ForwarderHandoffTests()
     {
         _readiness = new ChannelDataReadiness(_tap, _udp, _sleeve);
-        _forwarder = new Forwarder(new PeerName(0x1), _tap, _udp, _sleeve, Vni, TimeProvider.System, NullLogger.Instance) { Readiness = _readiness };
+        _forwarder = new Forwarder(new PeerName(0x1), _tap, _udp, _sleeve, Vni, _time, NullLogger.Instance) { Readiness = _readiness };
         _forwarder.AddPeer(_peer);
         _forwarder.Start();
     }
@@ -91,7 +98,7 @@ public sealed class ForwarderHandoffTests : IDisposable
     [Fact]
     public void BulkFromTheBridgeAlone_StaysWithTheTapThread()
     {
-        _forwarder.Macs.Learn(RemoteMac, _peer.Name, TimeProvider.System.GetTimestamp());
+        _forwarder.Macs.Learn(RemoteMac, _peer.Name, _time.GetTimestamp());
         _tap.Inject(TcpTraffic.SuperFrame(RemoteMac, LocalMac, payload: 20_000), TcpTraffic.Gso());
         Assert.True(SpinWait.SpinUntil(() => _forwarder.Counters.SegmentsFromBridge == 14, s_wait), "the super-frame was not sent");
 
@@ -105,16 +112,27 @@ public sealed class ForwarderHandoffTests : IDisposable
     [Fact]
     public void BulkBothWays_HandsTheBusySocketOver_AndOneWayHandsItBack()
     {
-        byte fill = 1;
-        BulkBothWaysUntilHandedOver(ref fill);
+        foreach (byte[] frame in BulkBothWaysHandsOver(fill: 1))
+        {
+            Assert.Equal(frame, TakeWritten());
+        }
         // Only the VXLAN socket brought bulk; the idle sleeve socket stays with the TAP thread.
         Assert.Equal(1, _forwarder.Counters.SocketsHandedOver);
         Assert.False(_forwarder.VxlanWithTapThread);
 
-        // The peer keeps sending bulk, the bridge has stopped: one way again, so the socket goes back.
-        DeliverRun(BulkRun(fill: 0x40));
+        // The peer keeps sending bulk, the bridge has stopped: still both ways within the window ...
+        _time.Advance(s_bulkWindow / 2);
+        foreach (byte[] frame in DeliverRun(BulkRun(fill: 0x40)))
+        {
+            Assert.Equal(frame, TakeWritten());
+        }
+        Assert.Equal(0, Interlocked.Read(ref _forwarder.Counters.SocketsHandedBack));
+        Assert.False(_forwarder.VxlanWithTapThread);
+
+        // ... and one way once the bridge's last bulk is older than the window, so the socket goes back.
+        _time.Advance(s_bulkWindow / 2 + TimeSpan.FromMilliseconds(1));
         Assert.True(SpinWait.SpinUntil(() => Interlocked.Read(ref _forwarder.Counters.SocketsHandedBack) == 1, s_wait), "the socket was not handed back");
-        Assert.True(SpinWait.SpinUntil(() => _forwarder.VxlanWithTapThread, s_wait));
+        Assert.True(_forwarder.VxlanWithTapThread);
         long waitsBefore = _readiness.WaitsOnVxlan;
         byte[] single = Frames.Ethernet(LocalMac, RemoteMac, fill: 0x77);
         _udp.Deliver(Frames.Vxlan(Vni, single), _peer.EndPoint);
@@ -123,9 +141,10 @@ public sealed class ForwarderHandoffTests : IDisposable
     }
 
     /// <summary>
-    /// Bulk both ways (the socket handed to its thread) and single datagrams (served by the TAP
-    /// thread once the socket is back) alternate: every frame reaches the bridge once, in order, so
-    /// the socket and its batches were never read by two threads at once.
+    /// Bulk both ways (the socket handed to its thread) and single datagrams alternate: one right
+    /// behind the bulk (the socket thread's), one as the window closes (either thread's, racing the
+    /// hand-back), one once the socket is back (the TAP thread's). Every frame reaches the bridge
+    /// once, in order, so the socket and its batches were never read by two threads at once.
     /// </summary>
     [Fact]
     public void AlternatingBulkAndSingles_DeliverEveryFrameOnceInOrder()
@@ -135,29 +154,26 @@ public sealed class ForwarderHandoffTests : IDisposable
         byte fill = 0;
         for (int round = 0; round < Rounds; round++)
         {
-            Assert.True(SpinWait.SpinUntil(() => _forwarder.VxlanWithTapThread, s_wait), "the socket did not come back to the TAP thread");
-            expected.AddRange(BulkBothWaysUntilHandedOver(ref fill));
-            for (int k = 0; k < 3; k++)
-            {
-                byte[] single = Frames.Ethernet(LocalMac, RemoteMac, payloadBytes: 60, fill: fill++);
-                _udp.Deliver(Frames.Vxlan(Vni, single), _peer.EndPoint);
-                expected.Add(single);
-                Thread.Sleep(k == 0 ? 0 : 15); // the first right behind the bulk, to the socket thread; the others around the hand-back
-            }
+            expected.AddRange(BulkBothWaysHandsOver(fill));
+            fill += 16;
+            expected.Add(DeliverSingle(fill++));
+            _time.Advance(s_bulkWindow); // the bulk is now as old as the window: no longer bulk
+            expected.Add(DeliverSingle(fill++));
+            Assert.True(SpinWait.SpinUntil(() => Interlocked.Read(ref _forwarder.Counters.SocketsHandedBack) == round + 1, s_wait), "the socket was not handed back");
+            expected.Add(DeliverSingle(fill++));
         }
         foreach (byte[] frame in expected)
         {
             Assert.Equal(frame, TakeWritten());
         }
         Assert.False(_tap.TryTakeWritten(TimeSpan.FromMilliseconds(50), out _), "a frame was written twice");
-        Assert.True(Interlocked.Read(ref _forwarder.Counters.SocketsHandedBack) >= Rounds - 1);
+        Assert.Equal(Rounds, _forwarder.Counters.SocketsHandedOver);
     }
 
     [Fact]
     public void Dispose_WhileTheSocketThreadHoldsItsSocket_IsPrompt()
     {
-        byte fill = 1;
-        BulkBothWaysUntilHandedOver(ref fill);
+        BulkBothWaysHandsOver(fill: 1);
         var clock = Stopwatch.StartNew();
         _forwarder.Dispose();
         Assert.InRange(clock.ElapsedMilliseconds, 0, 2000);
@@ -170,22 +186,14 @@ public sealed class ForwarderHandoffTests : IDisposable
     [Fact]
     public void IdleMacs_ExpireWhileTheTapThreadHoldsAQuietSocket()
     {
-        var time = new FakeTimeProvider(DateTimeOffset.UnixEpoch.AddDays(1));
-        using var tap = new ChannelTapDevice();
-        using var udp = new ChannelDatagramTransport();
-        using var sleeve = new ChannelDatagramTransport();
-        using var readiness = new ChannelDataReadiness(tap, udp, sleeve);
-        using var forwarder = new Forwarder(new PeerName(0x1), tap, udp, sleeve, Vni, time, NullLogger.Instance) { Readiness = readiness };
-        forwarder.AddPeer(_peer);
-        forwarder.Start();
         byte[] frame = Frames.Ethernet(LocalMac, RemoteMac);
-        udp.Deliver(Frames.Vxlan(Vni, frame), _peer.EndPoint);
-        Assert.True(tap.TryTakeWritten(s_wait, out _));
-        Assert.Equal(_peer.Name, forwarder.Macs.Lookup(RemoteMac));
+        _udp.Deliver(Frames.Vxlan(Vni, frame), _peer.EndPoint);
+        Assert.Equal(frame, TakeWritten());
+        Assert.Equal(_peer.Name, _forwarder.Macs.Lookup(RemoteMac));
 
-        time.Advance(Forwarder.MacIdleTimeout + TimeSpan.FromMinutes(1)); // then nothing more arrives
-        Assert.True(SpinWait.SpinUntil(() => forwarder.Counters.MacsExpired == 1, s_wait), "the idle MAC was never expired");
-        Assert.True(forwarder.VxlanWithTapThread);
+        _time.Advance(Forwarder.MacIdleTimeout + TimeSpan.FromMinutes(1)); // then nothing more arrives
+        Assert.True(SpinWait.SpinUntil(() => _forwarder.Counters.MacsExpired == 1, s_wait), "the idle MAC was never expired");
+        Assert.True(_forwarder.VxlanWithTapThread);
     }
 
     /// <summary>A dozen full frames from the peer: 17 KB in one GRO run, a bulk batch.</summary>
@@ -193,50 +201,37 @@ public sealed class ForwarderHandoffTests : IDisposable
         [.. Enumerable.Range(0, 12).Select(i => Frames.Ethernet(LocalMac, RemoteMac, payloadBytes: 1400, fill: (byte)(fill + i)))];
 
     /// <summary>
-    /// A 20 KB super-frame from the bridge and a bulk GRO run from the peer, the run right behind
-    /// the super-frame (well within the 20 ms that make traffic bulk both ways). Returns the run's
-    /// frames, which the bridge gets.
+    /// A 20 KB super-frame from the bridge, then a bulk GRO run from the peer at the same instant
+    /// of the forwarder's clock: the TAP thread, holding the socket, hands it over at once.
+    /// Returns the run's frames, which the bridge gets.
     /// </summary>
-    private byte[][] BulkBothWays(byte fill)
+    private byte[][] BulkBothWaysHandsOver(byte fill)
     {
-        _forwarder.Macs.Learn(RemoteMac, _peer.Name, TimeProvider.System.GetTimestamp());
+        Assert.True(SpinWait.SpinUntil(() => _forwarder.VxlanWithTapThread, s_wait), "the TAP thread does not hold the socket");
+        long handedOver = _forwarder.Counters.SocketsHandedOver;
+        _forwarder.Macs.Learn(RemoteMac, _peer.Name, _time.GetTimestamp());
         long segments = _forwarder.Counters.SegmentsFromBridge;
         _tap.Inject(TcpTraffic.SuperFrame(RemoteMac, LocalMac, payload: 20_000), TcpTraffic.Gso());
         Assert.True(SpinWait.SpinUntil(() => _forwarder.Counters.SegmentsFromBridge > segments, s_wait), "the super-frame was not sent");
-        byte[][] run = BulkRun(fill);
-        DeliverRun(run);
+        byte[][] run = DeliverRun(BulkRun(fill));
+        Assert.True(SpinWait.SpinUntil(() => _forwarder.Counters.SocketsHandedOver == handedOver + 1, s_wait), "bulk both ways handed nothing over");
         return run;
     }
 
-    /// <summary>
-    /// <see cref="BulkBothWays"/> until the forwarder hands a socket over, each try with new fills
-    /// (<paramref name="fill"/> moves on by 16). A try counts only when the run is read within
-    /// 20 ms of the super-frame; on a loaded machine (it happened in one CI run) the test thread can be
-    /// descheduled for longer between the two, so one try is not enough. Returns every run's frames,
-    /// in the order the bridge gets them.
-    /// </summary>
-    private List<byte[]> BulkBothWaysUntilHandedOver(ref byte fill)
+    /// <summary>One small frame from the peer; returns it.</summary>
+    private byte[] DeliverSingle(byte fill)
     {
-        long handedOver = _forwarder.Counters.SocketsHandedOver;
-        var frames = new List<byte[]>();
-        var clock = Stopwatch.StartNew();
-        while (true)
-        {
-            frames.AddRange(BulkBothWays(fill));
-            fill += 16;
-            if (SpinWait.SpinUntil(() => _forwarder.Counters.SocketsHandedOver > handedOver, TimeSpan.FromMilliseconds(200)))
-            {
-                return frames;
-            }
-            Assert.True(clock.Elapsed < s_wait, "bulk both ways handed nothing over");
-        }
+        byte[] single = Frames.Ethernet(LocalMac, RemoteMac, payloadBytes: 60, fill: fill);
+        _udp.Deliver(Frames.Vxlan(Vni, single), _peer.EndPoint);
+        return single;
     }
 
-    /// <summary>Frames of one size as one GRO run from the peer.</summary>
-    private void DeliverRun(byte[][] frames)
+    /// <summary>Frames of one size as one GRO run from the peer; returns them.</summary>
+    private byte[][] DeliverRun(byte[][] frames)
     {
         byte[][] datagrams = [.. frames.Select(f => Frames.Vxlan(Vni, f))];
         _udp.Deliver([.. datagrams.SelectMany(d => d)], _peer.EndPoint, segmentSize: datagrams[0].Length);
+        return frames;
     }
 
     private byte[] TakeWritten()
