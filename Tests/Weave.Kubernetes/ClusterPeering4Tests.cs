@@ -122,30 +122,21 @@ public sealed class ClusterPeering4Tests(ITestOutputHelper output)
     }
 
     /// <summary>What docs/multicluster.md tells an operator to do in each cluster.</summary>
-    private static void Peer(KubeCluster cluster, IReadOnlyList<IPAddress> remote, string otherCluster)
+    private static void Peer(KubeCluster cluster, IReadOnlyList<IPAddress> remote, string otherCluster) =>
+        SetPeeringAndRestart(cluster, string.Join(' ', remote), otherCluster);
+
+    /// <summary>Admits no other cluster: an empty list (where the ConfigMap's absence admits any).</summary>
+    private static void Unpeer(KubeCluster cluster) => SetPeeringAndRestart(cluster, "", "");
+
+    private static void SetPeeringAndRestart(KubeCluster cluster, string remotePeers, string peerClusters)
     {
         cluster.Apply($$"""
             apiVersion: v1
             kind: ConfigMap
             metadata: {name: weave-net-peering, namespace: kube-system}
             data:
-              remote-peers: "{{string.Join(' ', remote)}}"
-              peer-clusters: "{{otherCluster}}"
-            """);
-        cluster.Kubectl("-n", AddOn.Namespace, "rollout", "restart", "ds/" + AddOn.DaemonSet).EnsureSuccess();
-        cluster.WaitForDaemonSet(AddOn.Namespace, AddOn.DaemonSet, TimeSpan.FromMinutes(3));
-    }
-
-    /// <summary>Admits no other cluster: an empty list (where the ConfigMap's absence admits any).</summary>
-    private static void Unpeer(KubeCluster cluster)
-    {
-        cluster.Apply("""
-            apiVersion: v1
-            kind: ConfigMap
-            metadata: {name: weave-net-peering, namespace: kube-system}
-            data:
-              remote-peers: ""
-              peer-clusters: ""
+              remote-peers: "{{remotePeers}}"
+              peer-clusters: "{{peerClusters}}"
             """);
         cluster.Kubectl("-n", AddOn.Namespace, "rollout", "restart", "ds/" + AddOn.DaemonSet).EnsureSuccess();
         cluster.WaitForDaemonSet(AddOn.Namespace, AddOn.DaemonSet, TimeSpan.FromMinutes(3));
