@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Weave.Gossip.Channels;
 using Weave.Gossip.Protocol;
 
@@ -141,7 +142,10 @@ public sealed partial class MeshNode
                 }
                 break;
             case FrameTag.Gossip:
-                if (_relayedUnknownGossip.Add(Fnv1a64(body.Span)))
+                // Recognised by channel and state, not by sender: every peer of a settled cluster
+                // gossips the same state, so a peer of another cluster relays it once per interval
+                // rather than once per sender, and its relaying does not grow with the clusters' size.
+                if (_relayedUnknownGossip.Add(Fnv1a64(envelope.Payload.Span, Fnv1a64(MemoryMarshal.AsBytes(envelope.Channel.AsSpan())))))
                 {
                     SendToRandomNeighbours(envelope, channel: null, SortedLinks(), except: sender);
                 }
@@ -149,10 +153,9 @@ public sealed partial class MeshNode
         }
     }
 
-    /// <summary>FNV-1a, 64 bits: enough to recognise a repeat within one interval (Weave used the same).</summary>
-    private static ulong Fnv1a64(ReadOnlySpan<byte> bytes)
+    /// <summary>FNV-1a, 64 bits: enough to recognise a repeat within one interval (Weave used the same); <paramref name="hash"/> chains a previous part.</summary>
+    private static ulong Fnv1a64(ReadOnlySpan<byte> bytes, ulong hash = 14695981039346656037)
     {
-        ulong hash = 14695981039346656037;
         foreach (byte b in bytes)
         {
             hash = (hash ^ b) * 1099511628211;

@@ -3,6 +3,7 @@ namespace Weave.Bench.MeshScale;
 /// <summary>What one N measured (times are simulated; per-minute figures are per peer).</summary>
 internal sealed record ScaleResult(
     int Peers,
+    int Clusters,
     string Shape,
     TimeSpan FormTime,
     bool FullyConnected,

@@ -1,18 +1,20 @@
 using System.Diagnostics;
+using Weave.Gossip;
 using Weave.Gossip.Mesh;
 using Weave.Gossip.Topology;
 using Weave.Simulation;
 
 namespace Weave.Bench.MeshScale;
 
-/// <summary>One N: form, settle, measure steady state, then one join and one leave.</summary>
+/// <summary>One N split into K clusters: form, settle, measure steady state, then one join and one leave.</summary>
 internal static class ScaleRun
 {
     /// <summary>Weave gossiped its full topology every 30 s ...</summary>
     public static readonly TimeSpan WeaveGossipInterval = TimeSpan.FromSeconds(30);
 
-    public static ScaleResult Measure(int peers, int seed, TimeSpan steady, int? connectionLimit, int sparseTargets)
+    public static ScaleResult Measure(int peers, int clusters, int seed, TimeSpan steady, int? connectionLimit, int sparseTargets)
     {
+        ClusterIdentity[] clusterOf = MeshClusters.Create(clusters);
         var wall = Stopwatch.StartNew();
         // Full: a chain of targets and discovery, so every peer connects to every other.
         // Sparse (sparseTargets > 0): no discovery; each peer targets that many random earlier peers.
@@ -25,10 +27,12 @@ internal static class ScaleRun
         bool canBeFull = sparseTargets == 0 && (meshOptions.ConnectionLimit == 0 || meshOptions.ConnectionLimit >= peers - 1);
         var topologyChoice = new Random(seed);
 
-        mesh.AddPeer();
+        // The same seed gives the same graph whatever K: only the peers' clusters differ.
+        mesh.AddPeerIn(clusterOf[MeshClusters.Of(0, peers, clusters)]);
         for (int i = 1; i < peers; i++)
         {
-            mesh.AddPeer(sparseTargets == 0 ? [i - 1] : Enumerable.Range(0, Math.Min(i, sparseTargets)).Select(_ => topologyChoice.Next(i)).Distinct().ToArray());
+            mesh.AddPeerIn(clusterOf[MeshClusters.Of(i, peers, clusters)],
+                sparseTargets == 0 ? [i - 1] : Enumerable.Range(0, Math.Min(i, sparseTargets)).Select(_ => topologyChoice.Next(i)).Distinct().ToArray());
         }
         TimeSpan formed = Converge(mesh, canBeFull, TimeSpan.FromMinutes(30), "formation");
         bool full = mesh.IsFullyConnected();
@@ -53,7 +57,8 @@ internal static class ScaleRun
         (double weaveMessages, double weaveBytes) = WeaveBaseline(peers, fullTopology);
 
         var choose = new Random(seed);
-        mesh.AddPeer(sparseTargets == 0 ? [choose.Next(peers)] : Enumerable.Range(0, sparseTargets).Select(_ => choose.Next(peers)).Distinct().ToArray());
+        mesh.AddPeerIn(clusterOf[MeshClusters.Of(peers, peers, clusters)],
+            sparseTargets == 0 ? [choose.Next(peers)] : Enumerable.Range(0, sparseTargets).Select(_ => choose.Next(peers)).Distinct().ToArray());
         TimeSpan joined = Converge(mesh, false, TimeSpan.FromMinutes(10), "join");
         Phase("join");
         mesh.RunToQuiescence(TimeSpan.FromMinutes(30));
@@ -63,7 +68,7 @@ internal static class ScaleRun
         TimeSpan left = Converge(mesh, false, TimeSpan.FromMinutes(10), "leave");
         Phase("leave");
 
-        return new ScaleResult(peers, sparseTargets == 0 ? "full" : $"sparse {sparseTargets}", formed, full, joined, left,
+        return new ScaleResult(peers, clusters, sparseTargets == 0 ? "full" : $"sparse {sparseTargets}", formed, full, joined, left,
             messagesPerPeerMinute, bytesPerPeerMinute, fullTopology, weaveMessages, weaveBytes, wall.Elapsed,
             $"real s at end of phase: {string.Join(", ", phases)}; {mesh.TimeInNodes.TotalSeconds:0.0} s real inside MeshNode calls; formed in {formed.TotalSeconds:0.0} s ({(full ? "full mesh" : $"{mesh.ConnectionCount} links, limit {meshOptions.ConnectionLimit}")}); {mesh.Counters.Summary()}");
     }
@@ -80,7 +85,11 @@ internal static class ScaleRun
         return (fanout * roundsPerMinute, fanout * roundsPerMinute * fullTopologyBytes);
     }
 
-    /// <summary>Simulated time until every live node holds the same records of exactly the live peers (and, if possible, a full mesh).</summary>
+    /// <summary>
+    /// Simulated time until every live node holds the same records of exactly the live peers (and,
+    /// if possible, a full mesh); then every node's records must show every live cluster, its
+    /// range and its live peers.
+    /// </summary>
     private static TimeSpan Converge(SimulatedMesh mesh, bool requireFull, TimeSpan limit, string what)
     {
         TimeSpan start = mesh.Elapsed;
@@ -89,6 +98,11 @@ internal static class ScaleRun
         {
             throw new SimulationException($"N={mesh.LiveCount}: no convergence after {what} within {limit}: {mesh.TopologyDisagreement(deep: false)}\n{mesh.Describe()}");
         }
-        return mesh.Elapsed - start;
+        TimeSpan took = mesh.Elapsed - start;
+        if (mesh.ClusterViewDisagreement() is { } wrong)
+        {
+            throw new SimulationException($"N={mesh.LiveCount}: records agree after {what} but the clusters seen do not: {wrong}\n{mesh.Describe()}");
+        }
+        return took;
     }
 }
