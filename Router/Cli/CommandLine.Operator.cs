@@ -146,7 +146,14 @@ public static partial class CommandLine
             {
                 // Only now: a pod that is merely running says nothing of the node (`rollout status`
                 // would pass while links and tables are still being removed).
-                await File.WriteAllTextAsync(done, "clean\n", ct).ConfigureAwait(false);
+                try
+                {
+                    await File.WriteAllTextAsync(done, "clean\n", ct).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    throw new CliException($"reset: the node is clean, but --done-file {done} cannot be written: {e.Message}");
+                }
             }
             if (waiting)
             {

@@ -118,7 +118,7 @@ public static partial class CommandLine
         var noMasqLocal = new Option<bool>("--no-masq-local") { Description = "With --kubernetes: traffic from outside the range to this node's pods keeps its source address (default on with --kubernetes unless $NO_MASQ_LOCAL=0)" };
         var cluster = new Option<string?>("--cluster") { Description = "Name of this router's cluster: routers of one cluster share the range and its allocation, other clusters are peered (default $WEAVE_CLUSTER, else the range as a name, such as 10-32-0-0-12)" };
         var peerClusters = new Option<string?>("--peer-clusters") { Description = "Comma-separated names of the other clusters to peer with; empty: none (default $WEAVE_PEER_CLUSTERS, else any whose range does not overlap ours)" };
-        var remotePeers = new Option<string?>("--remote-peers") { Description = "Routers of other clusters to peer with, as host[:port] separated by spaces or commas: dialled besides PEER, $KUBE_PEERS or the Nodes, and kept across restarts as the setting is (default $WEAVE_REMOTE_PEERS)" };
+        var remotePeers = new Option<string?>("--remote-peers") { Description = "Routers of other clusters to peer with, as host[:port] separated by spaces or commas: dialled at every start besides PEER, $KUBE_PEERS or the Nodes (default $WEAVE_REMOTE_PEERS)" };
         var logLevel = new Option<string>("--log-level") { Description = "debug, info, warning or error", DefaultValueFactory = _ => "info" };
         logLevel.AcceptOnlyFromAmong("debug", "info", "warning", "error");
         var peers = new Argument<string[]>("PEER") { Arity = ArgumentArity.ZeroOrMore, Description = "Peers to connect to, as host[:port] (default $KUBE_PEERS)" };
