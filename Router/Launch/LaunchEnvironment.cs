@@ -91,7 +91,7 @@ public static class LaunchEnvironment
             ExposeIp = Get("WEAVE_EXPOSE_IP"),
             // weave-kube's default is on; only "0" turns it off.
             NoMasqLocal = noMasqLocal is null ? kubernetes : noMasqLocal != "0",
-            Peers = peers is null ? [] : peers.Split((char[])[' ', '\t', '\n', ','], StringSplitOptions.RemoveEmptyEntries),
+            Peers = peers is null ? [] : LaunchOptions.SplitAddresses(peers),
             NickName = kubernetes ? Get("HOSTNAME") : null,
             Cluster = Get("WEAVE_CLUSTER"),
             PeerClusters = Get("WEAVE_PEER_CLUSTERS"),

@@ -213,6 +213,9 @@ public static class LaunchOptions
         return RouterOptions.ClusterNamed(name, range);
     }
 
+    /// <summary>A list of peer addresses as operators write them: separated by spaces, tabs, newlines or commas.</summary>
+    internal static string[] SplitAddresses(string text) => text.Split((char[])[' ', '\t', '\n', ','], StringSplitOptions.RemoveEmptyEntries);
+
     /// <summary><c>--remote-peers</c>: each entry host[:port] (default port ours), at most <see cref="RouterOptions.MaxRemotePeers"/>.</summary>
     private static List<PeerAddress> RemotePeers(LaunchFlags flags, int port)
     {
@@ -221,7 +224,7 @@ public static class LaunchOptions
         {
             return peers;
         }
-        string[] entries = text.Split((char[])[' ', '\t', '\n', ','], StringSplitOptions.RemoveEmptyEntries);
+        string[] entries = SplitAddresses(text);
         if (entries.Length > RouterOptions.MaxRemotePeers)
         {
             throw new LaunchException($"invalid {flags.Named("--remote-peers")}: {entries.Length} entries, at most {RouterOptions.MaxRemotePeers}");
