@@ -132,7 +132,10 @@ public sealed partial class Forwarder
         {
             if (reader.WithTapThread)
             {
-                reader.HandedOver.Wait(PollMilliseconds); // the flag decides; the semaphore only wakes us
+                // The flag decides; the event only wakes us (a hand-over or shutdown sets it). No
+                // timeout and no spinning: a parked thread costs nothing until traffic is bulk both
+                // ways, which matters when a machine runs many routers or few cores.
+                reader.HandedOver.WaitOne();
                 return;
             }
             int received = receive(readiness is null ? PollMilliseconds : BulkWindowMilliseconds);
@@ -164,7 +167,7 @@ public sealed partial class Forwarder
         reader.WithTapThread = false; // from here on the socket is its thread's
         _heldByTapThread &= ~reader.Source;
         Counters.SocketsHandedOver++;
-        reader.HandedOver.Release();
+        reader.HandedOver.Set();
     }
 
     /// <summary>Whether the socket and the bridge have each given a bulk batch within the window.</summary>
@@ -185,8 +188,8 @@ public sealed partial class Forwarder
     /// <summary>Stops the socket threads' waits for a hand-over, for a prompt shutdown.</summary>
     private void ReleaseReaders()
     {
-        _vxlanReader?.HandedOver.Release();
-        _sleeveReader?.HandedOver.Release();
+        _vxlanReader?.HandedOver.Set();
+        _sleeveReader?.HandedOver.Set();
         Readiness?.Wake();
     }
 
@@ -212,7 +215,8 @@ public sealed partial class Forwarder
 
         public PacketBatch Frames { get; } = new(BridgeBatchSize, allocateBuffers: false);
 
-        public SemaphoreSlim HandedOver { get; } = new(0);
+        /// <summary>Wakes the socket's parked thread; a blocking wait that does not spin first, as SemaphoreSlim does.</summary>
+        public AutoResetEvent HandedOver { get; } = new(false);
 
         /// <summary>True while the TAP thread holds the socket; written only by the holder.</summary>
         public volatile bool WithTapThread;
