@@ -29,6 +29,9 @@ public sealed partial class MeshNode
     /// <summary>Peers new to us that we connected to since our last announcement: their records go with ours.</summary>
     private readonly HashSet<PeerName> _newNeighbours = [];
 
+    /// <summary>How often gossip routes were computed (a test's view of what a change costs).</summary>
+    internal int GossipRouteComputations { get; private set; }
+
     /// <summary>Routes over every advertised link, recomputed on demand after topology changes,
     /// so a relay decision never uses a topology older than the message being relayed.</summary>
     private RouteTable GossipRoutes
@@ -39,6 +42,7 @@ public sealed partial class MeshNode
             {
                 _gossipRoutes = RouteTable.Compute(Self.Name, _topology, establishedAndSymmetric: false);
                 _gossipRoutesDirty = false;
+                GossipRouteComputations++;
             }
             return _gossipRoutes;
         }
@@ -136,16 +140,20 @@ public sealed partial class MeshNode
                 LocalChanged();
             }
         }
+        // Gossip routes follow who lists whom, not links' states: a record that only changes a
+        // link's state (pending to established, a data path's health) leaves them as they are. That
+        // is half of all changes while a mesh forms, and rebuilding routes over every link of a
+        // large mesh for each one was the biggest single cost of forming it.
+        bool linksChange = others.Exists(r => !_topology.TryGet(r.Name, out PeerRecord? known) || !known.SameRemotes(r));
         IReadOnlyList<PeerRecord> improved = _topology.Merge(others);
         if (improved.Count == 0)
         {
             return;
         }
-        _gossipRoutesDirty = true;
+        _gossipRoutesDirty |= linksChange;
         ScheduleRecalc();
         PeerName sender = from.Connection.Remote.Name;
         var relays = new Dictionary<PeerName, List<PeerRecord>>();
-        RouteTable routes = GossipRoutes;
         PeerName[] neighbours = [.. _links.Keys.Where(n => n != sender).Order()];
         if (_links.Count <= FloodDegree())
         {
@@ -160,6 +168,7 @@ public sealed partial class MeshNode
         // Sparsely connected neighbours flood themselves but hear only from their few links: if
         // trees from differing views all pass them by, nobody else will tell them. They get
         // every improvement from us directly.
+        RouteTable routes = GossipRoutes;
         int flood = FloodDegree();
         PeerName[] sparse = [.. neighbours.Where(n => !_topology.TryGet(n, out PeerRecord? r) || r.Connections.Count <= flood)];
         foreach (PeerRecord record in improved)

@@ -297,8 +297,9 @@ public sealed partial class MeshNode
     private void LocalChanged()
     {
         _version++;
-        _topology.SetLocal(LocalRecord());
-        _gossipRoutesDirty = true;
+        PeerRecord record = LocalRecord();
+        _gossipRoutesDirty |= !_topology.TryGet(Self.Name, out PeerRecord? previous) || !previous.SameRemotes(record);
+        _topology.SetLocal(record);
         DateTimeOffset now = _time.GetUtcNow();
         if (_updateDue == DateTimeOffset.MaxValue)
         {

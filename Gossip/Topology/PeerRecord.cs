@@ -32,6 +32,27 @@ public sealed class PeerRecord : IEquatable<PeerRecord>
 
     public string Display => $"{Name}({NickName})";
 
+    /// <summary>
+    /// Whether both records list the same remote peers in the same order, whatever the links'
+    /// states and addresses: then the directed links gossip routes follow are the same.
+    /// </summary>
+    public bool SameRemotes(PeerRecord other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        if (Connections.Count != other.Connections.Count)
+        {
+            return false;
+        }
+        for (int i = 0; i < Connections.Count; i++)
+        {
+            if (Connections[i].Remote != other.Connections[i].Remote)
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
     public bool Equals(PeerRecord? other) =>
         other is not null && Name == other.Name && NickName == other.NickName && Uid == other.Uid &&
         Version == other.Version && Cluster == other.Cluster && Connections.SequenceEqual(other.Connections);

@@ -1,0 +1,78 @@
+using Weave.Gossip;
+using Weave.Gossip.Mesh;
+using Weave.Gossip.Protocol;
+using Weave.Gossip.Topology;
+using Xunit;
+
+namespace Weave.Tests.Gossip.Mesh;
+
+/// <summary>
+/// Gossip routes depend on who lists whom, so a record that changes only its links' states (a
+/// connection becoming established, a data path's health flapping) must not rebuild them, and one
+/// that adds or drops a link must.
+/// </summary>
+public sealed class GossipRouteRecomputationTests
+{
+    private const int Neighbours = 6; // more than the flood degree, so relays follow routes
+
+    [Fact]
+    public void StateOnlyChange_KeepsRoutes_LinkChange_RebuildsThem()
+    {
+        var mesh = new FakeMesh();
+        MeshNode node = mesh.Add(1);
+        var connections = new List<FakeConnection>();
+        for (int i = 2; i < 2 + Neighbours; i++)
+        {
+            var connection = new FakeConnection(new PeerIdentity(new PeerName((ulong)i), $"n{i}", (ulong)(1000 + i)), outbound: true, $"10.0.0.{i}:6783", (ulong)i);
+            Assert.True(node.OnConnected(connection));
+            connections.Add(connection);
+        }
+        FakeConnection from = connections[0];
+
+        Deliver(node, from, Record(version: 1, (1, true), (3, false)));
+        int afterFirst = node.GossipRouteComputations;
+        Assert.True(afterFirst > 0);
+        Assert.True(Relayed(connections), "a new record is relayed");
+
+        Deliver(node, from, Record(version: 2, (1, true), (3, true)));
+        Assert.Equal(afterFirst, node.GossipRouteComputations);
+        Assert.True(Relayed(connections), "a state change is still relayed");
+
+        Deliver(node, from, Record(version: 3, (1, true), (3, true), (4, true)));
+        Assert.Equal(afterFirst + 1, node.GossipRouteComputations);
+
+        Deliver(node, from, Record(version: 4, (1, true), (4, true)));
+        Assert.Equal(afterFirst + 2, node.GossipRouteComputations);
+    }
+
+    [Fact]
+    public void SameRemotes_ComparesRemotesInOrder_NotStatesOrAddresses()
+    {
+        PeerRecord a = Record(1, (1, true), (3, false));
+        Assert.True(a.SameRemotes(Record(7, (1, false), (3, true))));
+        Assert.False(a.SameRemotes(Record(1, (1, true))));
+        Assert.False(a.SameRemotes(Record(1, (3, false), (1, true))));
+        Assert.False(a.SameRemotes(Record(1, (1, true), (4, false))));
+    }
+
+    private static PeerRecord Record(ulong version, params (int Remote, bool Established)[] links) =>
+        new(new PeerName(2), "n2", 1002, version,
+            [.. links.Select(l => new ConnectionSummary(new PeerName((ulong)l.Remote), $"10.0.0.{l.Remote}:6783", Outbound: true, l.Established))]);
+
+    private static void Deliver(MeshNode node, FakeConnection from, PeerRecord record)
+    {
+        node.OnMessage(from, (byte)FrameTag.TopologyUpdate, TopologyCodec.EncodeRecords([record]));
+        node.Tick();
+    }
+
+    /// <summary>Whether any neighbour but the sender got a topology update since the last call; clears what was sent.</summary>
+    private static bool Relayed(List<FakeConnection> connections)
+    {
+        bool relayed = connections.Skip(1).Any(c => c.Sent.Any(m => m.Tag == (byte)FrameTag.TopologyUpdate));
+        foreach (FakeConnection connection in connections)
+        {
+            connection.Sent.Clear();
+        }
+        return relayed;
+    }
+}
