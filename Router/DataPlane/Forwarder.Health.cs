@@ -5,17 +5,20 @@ namespace Weave.Router.DataPlane;
 /// <summary>
 /// Path health: heartbeats to every neighbour on both ports (only the sleeve's, sealed, to a
 /// neighbour whose data is sealed), sent by the TAP thread (the only
-/// sender of our own traffic), every 0.5 s until the path is healthy and every second after;
-/// received by the VXLAN and sleeve threads. A path is healthy when within 5 s we heard the peer
-/// on both ports (or the sleeve's alone when sealed) and it says it heard us on them. Changes of the verdict go to
+/// sender of our own traffic), every 0.5 s until the path is healthy and every 2 s after;
+/// received by the VXLAN and sleeve threads. A path is healthy when within 10 s we heard the peer
+/// on both ports (or the sleeve's alone when sealed) and it says it heard us on them. Slow once
+/// healthy, with a timeout of five intervals: a full mesh has a path per neighbour, so their cost
+/// grows with the mesh, and every change of a verdict is gossiped to all peers, so a timeout that
+/// a loaded machine reaches by running a router's threads late turns load into churn. Changes of the verdict go to
 /// <see cref="DataPathHealthChanged"/>, which the mesh turns into an established or pending
 /// connection, so data routes avoid a link whose UDP does not work.
 /// </summary>
 public sealed partial class Forwarder
 {
     public static readonly TimeSpan HeartbeatIntervalPending = TimeSpan.FromMilliseconds(500);
-    public static readonly TimeSpan HeartbeatIntervalHealthy = TimeSpan.FromSeconds(1);
-    public static readonly TimeSpan HealthTimeout = TimeSpan.FromSeconds(5);
+    public static readonly TimeSpan HeartbeatIntervalHealthy = TimeSpan.FromSeconds(2);
+    public static readonly TimeSpan HealthTimeout = TimeSpan.FromSeconds(10);
 
     /// <summary>
     /// How long we send a neighbour segments instead of chunks after it said our chunks arrive
