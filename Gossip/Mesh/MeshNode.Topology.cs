@@ -21,7 +21,7 @@ public sealed partial class MeshNode
 {
     private RouteTable _dataRoutes;
     private RouteTable _gossipRoutes;
-    private bool _gossipRoutesDirty;
+    private long _gossipRoutesGeneration; // the topology's LinksGeneration that _gossipRoutes were computed at
 
     /// <summary>When each currently unreachable peer was first seen unreachable.</summary>
     private readonly Dictionary<PeerName, DateTimeOffset> _unreachableSince = [];
@@ -32,16 +32,16 @@ public sealed partial class MeshNode
     /// <summary>How often gossip routes were computed (a test's view of what a change costs).</summary>
     internal int GossipRouteComputations { get; private set; }
 
-    /// <summary>Routes over every advertised link, recomputed on demand after topology changes,
+    /// <summary>Routes over every advertised link, recomputed on demand after the links change,
     /// so a relay decision never uses a topology older than the message being relayed.</summary>
     private RouteTable GossipRoutes
     {
         get
         {
-            if (_gossipRoutesDirty)
+            if (_gossipRoutesGeneration != _topology.LinksGeneration)
             {
                 _gossipRoutes = RouteTable.Compute(Self.Name, _topology, establishedAndSymmetric: false);
-                _gossipRoutesDirty = false;
+                _gossipRoutesGeneration = _topology.LinksGeneration;
                 GossipRouteComputations++;
             }
             return _gossipRoutes;
@@ -140,17 +140,11 @@ public sealed partial class MeshNode
                 LocalChanged();
             }
         }
-        // Gossip routes follow who lists whom, not links' states: a record that only changes a
-        // link's state (pending to established, a data path's health) leaves them as they are. That
-        // is half of all changes while a mesh forms, and rebuilding routes over every link of a
-        // large mesh for each one was the biggest single cost of forming it.
-        bool linksChange = others.Exists(r => !_topology.TryGet(r.Name, out PeerRecord? known) || !known.SameRemotes(r));
         IReadOnlyList<PeerRecord> improved = _topology.Merge(others);
         if (improved.Count == 0)
         {
             return;
         }
-        _gossipRoutesDirty |= linksChange;
         ScheduleRecalc();
         PeerName sender = from.Connection.Remote.Name;
         var relays = new Dictionary<PeerName, List<PeerRecord>>();
@@ -285,7 +279,6 @@ public sealed partial class MeshNode
         }
         if (removed.Count > 0)
         {
-            _gossipRoutesDirty = true;
             PeersRemoved?.Invoke(removed);
         }
     }

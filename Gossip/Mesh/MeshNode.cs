@@ -50,6 +50,7 @@ public sealed partial class MeshNode
         _topology.SetLocal(LocalRecord());
         _dataRoutes = RouteTable.Compute(self.Name, _topology, establishedAndSymmetric: true);
         _gossipRoutes = RouteTable.Compute(self.Name, _topology, establishedAndSymmetric: false);
+        _gossipRoutesGeneration = _topology.LinksGeneration;
         _gossipDue = time.GetUtcNow() + JitteredGossipInterval();
     }
 
@@ -297,9 +298,7 @@ public sealed partial class MeshNode
     private void LocalChanged()
     {
         _version++;
-        PeerRecord record = LocalRecord();
-        _gossipRoutesDirty |= !_topology.TryGet(Self.Name, out PeerRecord? previous) || !previous.SameRemotes(record);
-        _topology.SetLocal(record);
+        _topology.SetLocal(LocalRecord());
         DateTimeOffset now = _time.GetUtcNow();
         if (_updateDue == DateTimeOffset.MaxValue)
         {

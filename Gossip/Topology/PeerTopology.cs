@@ -29,6 +29,13 @@ public sealed class PeerTopology
 
     public int Count => _records.Count;
 
+    /// <summary>
+    /// Goes up whenever who lists whom changes: a record added or removed, or one that lists other
+    /// remote peers than the record it replaces. Gossip routes depend on nothing else, so a record
+    /// that only changes its links' states (pending to established, a data path's health) leaves it.
+    /// </summary>
+    public long LinksGeneration { get; private set; }
+
     /// <summary>The current records, in no particular order; a live view (do not hold across changes).</summary>
     public IReadOnlyCollection<PeerRecord> Records => _records.Values;
 
@@ -137,7 +144,7 @@ public sealed class PeerTopology
             {
                 continue;
             }
-            _records[record.Name] = record;
+            Store(record, ours);
             delta ??= [];
             positions ??= [];
             if (positions.TryGetValue(record.Name, out int at))
@@ -157,7 +164,16 @@ public sealed class PeerTopology
     public void SetLocal(PeerRecord record)
     {
         ArgumentNullException.ThrowIfNull(record);
+        Store(record, _records.GetValueOrDefault(record.Name));
+    }
+
+    private void Store(PeerRecord record, PeerRecord? replaced)
+    {
         _records[record.Name] = record;
+        if (replaced is null || !replaced.SameRemotes(record))
+        {
+            LinksGeneration++;
+        }
     }
 
     /// <summary>
@@ -170,7 +186,7 @@ public sealed class PeerTopology
         IReadOnlyList<PeerRecord> removed = FindUnreachable(self);
         foreach (PeerRecord record in removed)
         {
-            _records.Remove(record.Name);
+            Remove(record.Name);
         }
         return removed;
     }
@@ -207,7 +223,15 @@ public sealed class PeerTopology
     }
 
     /// <summary>Removes one peer's record; false when there was none.</summary>
-    public bool Remove(PeerName name) => _records.Remove(name);
+    public bool Remove(PeerName name)
+    {
+        if (!_records.Remove(name))
+        {
+            return false;
+        }
+        LinksGeneration++;
+        return true;
+    }
 
     public PeerTopology Clone() => new(new Dictionary<PeerName, PeerRecord>(_records));
 

@@ -55,6 +55,23 @@ public sealed class GossipRouteRecomputationTests
         Assert.False(a.SameRemotes(Record(1, (1, true), (4, false))));
     }
 
+    [Fact]
+    public void LinksGeneration_MovesWithRecordsAddedRemovedOrRelinked_NotWithStates()
+    {
+        var topology = new PeerTopology();
+        topology.Merge([Record(1, (1, false))]);
+        long added = topology.LinksGeneration;
+        Assert.True(added > 0);
+        topology.Merge([Record(2, (1, true))]);
+        Assert.Equal(added, topology.LinksGeneration);
+        topology.Merge([Record(3, (1, true), (3, true))]);
+        Assert.Equal(added + 1, topology.LinksGeneration);
+        Assert.True(topology.Remove(new PeerName(2)));
+        Assert.Equal(added + 2, topology.LinksGeneration);
+        Assert.False(topology.Remove(new PeerName(2)));
+        Assert.Equal(added + 2, topology.LinksGeneration);
+    }
+
     private static PeerRecord Record(ulong version, params (int Remote, bool Established)[] links) =>
         new(new PeerName(2), "n2", 1002, version,
             [.. links.Select(l => new ConnectionSummary(new PeerName((ulong)l.Remote), $"10.0.0.{l.Remote}:6783", Outbound: true, l.Established))]);
