@@ -17,6 +17,8 @@ namespace Weave.Gossip.Mesh;
 public sealed partial class MeshNode
 {
     private DateTimeOffset _backlogRetryDue = DateTimeOffset.MaxValue;
+    private DateTimeOffset _relayFlushDue = DateTimeOffset.MaxValue;
+    private readonly HashSet<Link> _relaysHeld = [];
     private long _recordsCoalesced;
     private long _gossipCoalesced;
 
@@ -34,6 +36,32 @@ public sealed partial class MeshNode
 
     private void QueueRecords(Link link, IReadOnlyList<PeerRecord> records)
     {
+        AddRecords(link, records);
+        Flush(link);
+    }
+
+    /// <summary>
+    /// Queues relayed records, sent after <see cref="MeshOptions.RelayDelay"/> with whatever else
+    /// is relayed to the same link meanwhile: one update instead of one per update received, and
+    /// only the newest of several versions of a record.
+    /// </summary>
+    private void QueueRelay(Link link, IReadOnlyList<PeerRecord> records)
+    {
+        AddRecords(link, records);
+        if (_options.RelayDelay <= TimeSpan.Zero)
+        {
+            Flush(link);
+            return;
+        }
+        _relaysHeld.Add(link);
+        if (_relayFlushDue == DateTimeOffset.MaxValue)
+        {
+            _relayFlushDue = _time.GetUtcNow() + _options.RelayDelay;
+        }
+    }
+
+    private void AddRecords(Link link, IReadOnlyList<PeerRecord> records)
+    {
         foreach (PeerRecord record in records)
         {
             if (!link.Outbox.Add(record))
@@ -41,7 +69,24 @@ public sealed partial class MeshNode
                 _recordsCoalesced++;
             }
         }
-        Flush(link);
+    }
+
+    /// <summary>On a tick: sends the relays held back, to links that are still ours.</summary>
+    private void FlushRelays(DateTimeOffset now)
+    {
+        if (now < _relayFlushDue)
+        {
+            return;
+        }
+        _relayFlushDue = DateTimeOffset.MaxValue;
+        foreach (Link link in _relaysHeld)
+        {
+            if (_links.TryGetValue(link.Connection.Remote.Name, out Link? current) && current == link)
+            {
+                Flush(link);
+            }
+        }
+        _relaysHeld.Clear();
     }
 
     private void QueueDigest(Link link)

@@ -227,7 +227,7 @@ public sealed partial class MeshNode
         {
             return;
         }
-        var wanted = new Dictionary<string, PeerAddress>();
+        var wanted = new Dictionary<string, (PeerAddress Address, PeerName Peer)>();
         var candidates = new Dictionary<PeerName, PeerAddress>();
         foreach (PeerRecord record in _topology.Records.OrderBy(r => r.Name))
         {
@@ -256,16 +256,16 @@ public sealed partial class MeshNode
                 }
             }
         }
-        foreach (PeerAddress address in candidates.Values)
+        foreach (var (peer, address) in candidates)
         {
-            wanted[address.ToString()] = address;
+            wanted[address.ToString()] = (address, peer);
         }
         foreach (Target target in _targets.Values.Where(t => t.Discovered && !wanted.ContainsKey(t.Key)).ToList())
         {
             Unset(target, direct: false);
         }
         DateTimeOffset now = _time.GetUtcNow();
-        foreach (var (key, address) in wanted)
+        foreach (var (key, (address, peer)) in wanted)
         {
             if (_targets.TryGetValue(key, out Target? target))
             {
@@ -273,11 +273,17 @@ public sealed partial class MeshNode
             }
             else
             {
-                // Spread the first dials so a join does not make every peer dial at once.
+                // Spread the first dials so a join does not make every peer dial at once. Two
+                // peers discover each other at about the same time, and if both dialled, one of
+                // the two connections would be refused or replaced as a duplicate: a handshake
+                // and a data path set up for nothing, at both ends. The lower name dials first;
+                // the other dials only if no link came within a retry delay (the lower one may
+                // not be able to reach it).
+                TimeSpan spread = _options.UpdateDelay * _random.NextDouble();
                 _targets[key] = new Target(address, NewBackoff())
                 {
                     Discovered = true,
-                    NextAttempt = now + (_options.UpdateDelay * _random.NextDouble()),
+                    NextAttempt = now + spread + (Self.Name < peer ? TimeSpan.Zero : _options.InitialRetryDelay),
                 };
             }
         }

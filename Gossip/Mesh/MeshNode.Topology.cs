@@ -8,10 +8,11 @@ namespace Weave.Gossip.Mesh;
 /// Topology gossip. Weave sent its whole topology (O(N²) bytes) to random neighbours every 30 s
 /// and flooded changes; storms followed above ~100 peers. Here:
 /// <list type="number">
-/// <item>A change to our connections goes out once (after <see cref="MeshOptions.UpdateDelay"/>)
-/// as our record alone, to our neighbours.</item>
+/// <item>A change to our connections goes out once (after <see cref="MeshOptions.UpdateDelay"/>,
+/// spaced further with many links) as our record alone, to our neighbours.</item>
 /// <item>A receiver merges; what improved its state is relayed along the broadcast tree of the
-/// record's owner, so while the topology is stable each peer gets each change once.</item>
+/// record's owner, except to the peers the record lists (the owner told them), after
+/// <see cref="MeshOptions.RelayDelay"/>, so while the topology is stable each peer gets each change once.</item>
 /// <item>Anti-entropy sends a digest, (name, UID, version) per peer, to one random neighbour per
 /// interval and on every new connection; the answer carries only the records that differ.</item>
 /// </list>
@@ -155,7 +156,11 @@ public sealed partial class MeshNode
             // difference can leave a peer out, at a cost of our degree per change.
             foreach (PeerName hop in neighbours)
             {
-                QueueRecords(_links[hop], improved);
+                List<PeerRecord> unsent = [.. improved.Where(r => !SentByOwner(r, hop))];
+                if (unsent.Count > 0)
+                {
+                    QueueRelay(_links[hop], unsent);
+                }
             }
             return;
         }
@@ -169,11 +174,14 @@ public sealed partial class MeshNode
         {
             foreach (PeerName hop in sparse)
             {
-                AddRelay(relays, hop, record);
+                if (!SentByOwner(record, hop))
+                {
+                    AddRelay(relays, hop, record);
+                }
             }
             foreach (PeerName hop in routes.BroadcastNextHops(record.Name))
             {
-                if (hop != sender && _links.ContainsKey(hop))
+                if (hop != sender && _links.ContainsKey(hop) && !SentByOwner(record, hop))
                 {
                     AddRelay(relays, hop, record);
                 }
@@ -182,15 +190,37 @@ public sealed partial class MeshNode
             // still spreading, so a tree can miss a peer. A couple of random extra relays close
             // such gaps with high probability at a small constant cost per peer; periodic digests
             // repair the rest.
-            for (int i = 0; i < ExtraRelays && neighbours.Length > 0; i++)
+            PeerName[] unsent = [.. neighbours.Where(n => !SentByOwner(record, n))];
+            for (int i = 0; i < ExtraRelays && unsent.Length > 0; i++)
             {
-                AddRelay(relays, neighbours[_random.Next(neighbours.Length)], record);
+                AddRelay(relays, unsent[_random.Next(unsent.Length)], record);
             }
         }
         foreach (var (hop, batch) in relays)
         {
-            QueueRecords(_links[hop], batch);
+            QueueRelay(_links[hop], batch);
         }
+    }
+
+    /// <summary>
+    /// Whether <paramref name="record"/>'s owner sent it to <paramref name="hop"/> itself: an owner
+    /// announces each version of its record to every link the version lists (its links when it
+    /// was made), so relaying it there only repeats it. While a full mesh forms, each peer's
+    /// record changes with every link it gains and goes to every neighbour directly; relays
+    /// (tree, sparse and random) then only need to reach the peers it is not linked to yet. If
+    /// such a link breaks before the record crossed it, the next version no longer lists that
+    /// peer and is relayed to it.
+    /// </summary>
+    private static bool SentByOwner(PeerRecord record, PeerName hop)
+    {
+        foreach (ConnectionSummary connection in record.Connections)
+        {
+            if (connection.Remote == hop)
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     /// <summary>Random neighbours each improvement is also relayed to, beyond the broadcast tree.</summary>
@@ -224,8 +254,13 @@ public sealed partial class MeshNode
     private static int EstimatedSize(PeerRecord record) =>
         64 + record.NickName.Length + (record.Cluster is null ? 0 : 64) + (record.Connections.Count * 40);
 
-    /// <summary>Target size of one topology update: a quarter of the frame limit.</summary>
-    private const int UpdateChunkBytes = WireFormat.MaxFrameBytes / 4;
+    /// <summary>
+    /// Target size of one topology update. Well under the 85,000 bytes from which .NET puts an
+    /// array on the large object heap, with the copies that encoding and framing make: an update
+    /// is garbage once sent, and on that heap garbage stays until a full collection, so larger
+    /// updates made every router's memory grow with the updates it sent while the mesh formed.
+    /// </summary>
+    private const int UpdateChunkBytes = 32 * 1024;
 
     /// <summary>Garbage collection, data routes and discovery, coalesced after changes.</summary>
     private void Recalculate()

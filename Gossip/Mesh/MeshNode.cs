@@ -35,6 +35,7 @@ public sealed partial class MeshNode
     private ulong _version;
     private bool _stopped;
     private DateTimeOffset _updateDue = DateTimeOffset.MaxValue;
+    private DateTimeOffset _lastAnnounced = DateTimeOffset.MinValue;
     private DateTimeOffset _recalcDue = DateTimeOffset.MaxValue;
     private DateTimeOffset _gossipDue;
 
@@ -217,6 +218,7 @@ public sealed partial class MeshNode
         if (now >= _updateDue)
         {
             _updateDue = DateTimeOffset.MaxValue;
+            _lastAnnounced = now;
             BroadcastLocalRecord();
         }
         if (now >= _recalcDue)
@@ -229,6 +231,7 @@ public sealed partial class MeshNode
             _gossipDue = now + JitteredGossipInterval();
             PeriodicGossip();
         }
+        FlushRelays(now);
         RetryBacklogged(now);
         DialDueTargets(now);
     }
@@ -242,7 +245,7 @@ public sealed partial class MeshNode
             {
                 return DateTimeOffset.MaxValue;
             }
-            DateTimeOffset next = Min(Min(_updateDue, _recalcDue), Min(_gossipDue, _backlogRetryDue));
+            DateTimeOffset next = Min(Min(_updateDue, _recalcDue), Min(Min(_gossipDue, _backlogRetryDue), _relayFlushDue));
             return Min(next, NextTargetDeadline());
         }
     }
@@ -302,7 +305,7 @@ public sealed partial class MeshNode
         DateTimeOffset now = _time.GetUtcNow();
         if (_updateDue == DateTimeOffset.MaxValue)
         {
-            _updateDue = now + _options.UpdateDelay;
+            _updateDue = Max(now + _options.UpdateDelay, _lastAnnounced + AnnouncementSpacing());
         }
         ScheduleRecalc();
     }
@@ -318,6 +321,18 @@ public sealed partial class MeshNode
     private TimeSpan JitteredGossipInterval() => _options.GossipInterval * (0.9 + (0.2 * _random.NextDouble()));
 
     private static DateTimeOffset Min(DateTimeOffset a, DateTimeOffset b) => a < b ? a : b;
+
+    private static DateTimeOffset Max(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;
+
+    /// <summary>
+    /// The least time between two announcements of our record: <see cref="MeshOptions.UpdateDelay"/>
+    /// per <see cref="LinksPerUpdateDelay"/> links. An announcement costs links × record size, and
+    /// the record grows with the links, so announcing at a fixed rate made forming a full mesh
+    /// cost each peer O(N²) bytes per second; spaced like this it costs O(N).
+    /// </summary>
+    private TimeSpan AnnouncementSpacing() => _options.UpdateDelay * Math.Max(1, _links.Count / LinksPerUpdateDelay);
+
+    private const int LinksPerUpdateDelay = 10;
 
     /// <summary>
     /// The host's verdict on a connection's data path (UDP heartbeats both ways): a healthy one is

@@ -18,6 +18,12 @@ public sealed record MeshOptions
     /// <summary>Local changes within this window go out as one update.</summary>
     public TimeSpan UpdateDelay { get; init; } = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>
+    /// Records relayed for others wait this long, so that what arrives meanwhile goes in the same
+    /// update and a newer version of a record replaces an older one still waiting. Zero relays at once.
+    /// </summary>
+    public TimeSpan RelayDelay { get; init; } = TimeSpan.FromMilliseconds(50);
+
     /// <summary>Data-route recalculation is coalesced over this window.</summary>
     public TimeSpan RouteRecalcDelay { get; init; } = TimeSpan.FromMilliseconds(100);
 

@@ -19,7 +19,7 @@ public sealed class GossipRouteRecomputationTests
     public void StateOnlyChange_KeepsRoutes_LinkChange_RebuildsThem()
     {
         var mesh = new FakeMesh();
-        MeshNode node = mesh.Add(1);
+        MeshNode node = mesh.Add(1, FakeMesh.Options with { RelayDelay = TimeSpan.Zero });
         var connections = new List<FakeConnection>();
         for (int i = 2; i < 2 + Neighbours; i++)
         {
