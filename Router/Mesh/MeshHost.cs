@@ -232,6 +232,7 @@ public sealed partial class MeshHost : IMeshTransport, IMeshControl, IAsyncDispo
             new IPEndPoint(address, connection.Intro.DataPort - 1), sealing) { TakesChunks = connection.Intro.TakesChunks };
         _dataPeers[name] = (connection, peer);
         _dataPlane.AddPeer(peer);
+        _memoryReturn.OnConnectionChange();
         if (_logThrottle.ShouldLog(EstablishedKind, ConnectionBurst))
         {
             RouterLog.ConnectionEstablished(_log, LogText.Escape(connection.Remote.Display), connection.RemoteEndPoint,
@@ -263,7 +264,7 @@ public sealed partial class MeshHost : IMeshTransport, IMeshControl, IAsyncDispo
     private void OnClosed(TcpMeshConnection connection, string reason)
     {
         _node.OnClosed(connection, reason);
-        _memoryReturn.OnConnectionClosed();
+        _memoryReturn.OnConnectionChange();
         PeerName name = connection.Remote.Name;
         if (_dataPeers.TryGetValue(name, out var current) && current.Connection == connection)
         {

@@ -9,17 +9,17 @@ public sealed class MemoryReturnTests
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
 
     [Fact]
-    public void CollectsOnlyAfterManyClosesAndAPause_ThenStartsCountingAgain()
+    public void CollectsOnlyAfterManyConnectionChangesAndAPause_ThenStartsCountingAgain()
     {
         var memory = new MemoryReturn(_time);
         for (int i = 0; i < 49; i++)
         {
-            memory.OnConnectionClosed();
+            memory.OnConnectionChange();
         }
         _time.Advance(TimeSpan.FromSeconds(5));
         Assert.False(memory.Tick());
 
-        memory.OnConnectionClosed();
+        memory.OnConnectionChange();
         Assert.False(memory.Tick());
         _time.Advance(TimeSpan.FromSeconds(2));
         Assert.True(memory.Tick());
