@@ -18,7 +18,7 @@ public sealed partial class MeshNode
 {
     private DateTimeOffset _backlogRetryDue = DateTimeOffset.MaxValue;
     private DateTimeOffset _relayFlushDue = DateTimeOffset.MaxValue;
-    private readonly HashSet<Link> _relaysHeld = [];
+    private readonly HashSet<PeerName> _relaysHeld = []; // by name: the order a flush goes in is the same in every run
     private long _recordsCoalesced;
     private long _gossipCoalesced;
 
@@ -53,7 +53,7 @@ public sealed partial class MeshNode
             Flush(link);
             return;
         }
-        _relaysHeld.Add(link);
+        _relaysHeld.Add(link.Connection.Remote.Name);
         if (_relayFlushDue == DateTimeOffset.MaxValue)
         {
             _relayFlushDue = _time.GetUtcNow() + _options.RelayDelay;
@@ -71,7 +71,7 @@ public sealed partial class MeshNode
         }
     }
 
-    /// <summary>On a tick: sends the relays held back, to links that are still ours.</summary>
+    /// <summary>On a tick: sends the relays held back (a link that closed meanwhile took its own with it).</summary>
     private void FlushRelays(DateTimeOffset now)
     {
         if (now < _relayFlushDue)
@@ -79,9 +79,9 @@ public sealed partial class MeshNode
             return;
         }
         _relayFlushDue = DateTimeOffset.MaxValue;
-        foreach (Link link in _relaysHeld)
+        foreach (PeerName name in _relaysHeld)
         {
-            if (_links.TryGetValue(link.Connection.Remote.Name, out Link? current) && current == link)
+            if (_links.TryGetValue(name, out Link? link))
             {
                 Flush(link);
             }
