@@ -49,14 +49,15 @@ public sealed class FormationCostTests
         int relayedTo = 0;
         foreach (FakeConnection link in links.Values)
         {
-            if (Updates(link) is [[PeerRecord record]])
+            List<IReadOnlyList<PeerRecord>> updates = Updates(link);
+            if (updates.Count > 0)
             {
+                PeerRecord record = Assert.Single(Assert.Single(updates));
                 Assert.Equal(2UL, record.Version);
                 relayedTo++;
             }
         }
         Assert.True(relayedTo >= 1, "the record was relayed");
-        Assert.All(links.Values, link => Assert.Empty(link.Sent));
     }
 
     [Fact]
