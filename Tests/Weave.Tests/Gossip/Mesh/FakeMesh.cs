@@ -1,6 +1,9 @@
 using Microsoft.Extensions.Time.Testing;
 using Weave.Gossip;
 using Weave.Gossip.Mesh;
+using Weave.Gossip.Protocol;
+using Weave.Gossip.Topology;
+using Xunit;
 
 namespace Weave.Tests.Gossip.Mesh;
 
@@ -65,6 +68,29 @@ internal sealed class FakeMesh
         Nodes.Add(node);
         Transports.Add(transport);
         return node;
+    }
+
+    /// <summary>
+    /// Gives <paramref name="node"/> links to the fake peers <paramref name="first"/> to
+    /// <paramref name="last"/> (dialled at 10.0.0.i), each of which it must accept; by peer index.
+    /// </summary>
+    public static Dictionary<int, FakeConnection> LinkNeighbours(MeshNode node, int first, int last)
+    {
+        var links = new Dictionary<int, FakeConnection>();
+        for (int i = first; i <= last; i++)
+        {
+            var connection = new FakeConnection(new PeerIdentity(new PeerName((ulong)i), $"n{i}", (ulong)(1000 + i)), outbound: true, $"10.0.0.{i}:6783", (ulong)i);
+            Assert.True(node.OnConnected(connection));
+            links[i] = connection;
+        }
+        return links;
+    }
+
+    /// <summary>Hands <paramref name="node"/> one topology update holding <paramref name="record"/> from a neighbour, then ticks it.</summary>
+    public static void DeliverRecord(MeshNode node, FakeConnection from, PeerRecord record)
+    {
+        node.OnMessage(from, (byte)FrameTag.TopologyUpdate, TopologyCodec.EncodeRecords([record]));
+        node.Tick();
     }
 
     /// <summary>Connects a (dialler) to b; returns whether both ends accepted.</summary>

@@ -18,9 +18,9 @@ public sealed class FormationCostTests
     {
         var mesh = new FakeMesh();
         MeshNode node = mesh.Add(1, FakeMesh.Options with { RelayDelay = TimeSpan.Zero });
-        Dictionary<int, FakeConnection> links = Link(node, 2, 7);
+        Dictionary<int, FakeConnection> links = FakeMesh.LinkNeighbours(node, 2, 7);
 
-        Deliver(node, links[2], Record(owner: 2, version: 1, links: [1, 3, 4]));
+        FakeMesh.DeliverRecord(node, links[2], Record(owner: 2, version: 1, links: [1, 3, 4]));
 
         Assert.Empty(Updates(links[3]));
         Assert.Empty(Updates(links[4]));
@@ -37,10 +37,10 @@ public sealed class FormationCostTests
         var mesh = new FakeMesh();
         MeshOptions options = FakeMesh.Options with { RelayDelay = TimeSpan.FromMilliseconds(50) };
         MeshNode node = mesh.Add(1, options);
-        Dictionary<int, FakeConnection> links = Link(node, 2, 7);
+        Dictionary<int, FakeConnection> links = FakeMesh.LinkNeighbours(node, 2, 7);
 
-        Deliver(node, links[2], Record(owner: 2, version: 1, links: [1]));
-        Deliver(node, links[2], Record(owner: 2, version: 2, links: [1]));
+        FakeMesh.DeliverRecord(node, links[2], Record(owner: 2, version: 1, links: [1]));
+        FakeMesh.DeliverRecord(node, links[2], Record(owner: 2, version: 2, links: [1]));
         node.Tick();
         Assert.All(links.Values, link => Assert.Empty(Updates(link)));
 
@@ -66,13 +66,13 @@ public sealed class FormationCostTests
         var mesh = new FakeMesh();
         MeshOptions options = FakeMesh.Options;
         MeshNode node = mesh.Add(1, options);
-        Dictionary<int, FakeConnection> links = Link(node, 2, 31); // 30 links: announcements 300 ms apart
+        Dictionary<int, FakeConnection> links = FakeMesh.LinkNeighbours(node, 2, 31); // 30 links: announcements 300 ms apart
         mesh.Time.Advance(options.UpdateDelay);
         node.Tick();
         Assert.Single(OwnAnnouncements(links[2]));
 
         mesh.Time.Advance(TimeSpan.FromMilliseconds(50));
-        Link(node, 40, 40);
+        FakeMesh.LinkNeighbours(node, 40, 40);
         mesh.Time.Advance(options.UpdateDelay);
         node.Tick();
         Assert.Empty(OwnAnnouncements(links[2]));
@@ -89,12 +89,12 @@ public sealed class FormationCostTests
         var mesh = new FakeMesh();
         MeshOptions options = FakeMesh.Options;
         MeshNode node = mesh.Add(1, options);
-        Dictionary<int, FakeConnection> links = Link(node, 2, 4);
+        Dictionary<int, FakeConnection> links = FakeMesh.LinkNeighbours(node, 2, 4);
         mesh.Time.Advance(options.UpdateDelay);
         node.Tick();
         Assert.Single(OwnAnnouncements(links[2]));
 
-        Link(node, 5, 5);
+        FakeMesh.LinkNeighbours(node, 5, 5);
         mesh.Time.Advance(options.UpdateDelay);
         node.Tick();
         Assert.Single(OwnAnnouncements(links[2]));
@@ -117,27 +117,9 @@ public sealed class FormationCostTests
         Assert.Contains(mesh.Transports[2].Dials, d => d.Host == "10.0.0.1");
     }
 
-    private static Dictionary<int, FakeConnection> Link(MeshNode node, int first, int last)
-    {
-        var links = new Dictionary<int, FakeConnection>();
-        for (int i = first; i <= last; i++)
-        {
-            var connection = new FakeConnection(new PeerIdentity(new PeerName((ulong)i), $"n{i}", (ulong)(1000 + i)), outbound: true, $"10.0.0.{i}:6783", (ulong)i);
-            Assert.True(node.OnConnected(connection));
-            links[i] = connection;
-        }
-        return links;
-    }
-
     private static PeerRecord Record(int owner, ulong version, int[] links) =>
         new(new PeerName((ulong)owner), $"n{owner}", (ulong)(1000 + owner), version,
             [.. links.Select(l => new ConnectionSummary(new PeerName((ulong)l), $"10.0.0.{l}:6783", Outbound: true, Established: true))]);
-
-    private static void Deliver(MeshNode node, FakeConnection from, PeerRecord record)
-    {
-        node.OnMessage(from, (byte)FrameTag.TopologyUpdate, TopologyCodec.EncodeRecords([record]));
-        node.Tick();
-    }
 
     /// <summary>The topology updates sent on a link since the last call, decoded; everything sent is taken.</summary>
     private static List<IReadOnlyList<PeerRecord>> Updates(FakeConnection link)

@@ -20,28 +20,22 @@ public sealed class GossipRouteRecomputationTests
     {
         var mesh = new FakeMesh();
         MeshNode node = mesh.Add(1, FakeMesh.Options with { RelayDelay = TimeSpan.Zero });
-        var connections = new List<FakeConnection>();
-        for (int i = 2; i < 2 + Neighbours; i++)
-        {
-            var connection = new FakeConnection(new PeerIdentity(new PeerName((ulong)i), $"n{i}", (ulong)(1000 + i)), outbound: true, $"10.0.0.{i}:6783", (ulong)i);
-            Assert.True(node.OnConnected(connection));
-            connections.Add(connection);
-        }
+        List<FakeConnection> connections = [.. FakeMesh.LinkNeighbours(node, 2, 1 + Neighbours).Values];
         FakeConnection from = connections[0];
 
-        Deliver(node, from, Record(version: 1, (1, true), (3, false)));
+        FakeMesh.DeliverRecord(node, from, Record(version: 1, (1, true), (3, false)));
         int afterFirst = node.GossipRouteComputations;
         Assert.True(afterFirst > 0);
         Assert.True(Relayed(connections), "a new record is relayed");
 
-        Deliver(node, from, Record(version: 2, (1, true), (3, true)));
+        FakeMesh.DeliverRecord(node, from, Record(version: 2, (1, true), (3, true)));
         Assert.Equal(afterFirst, node.GossipRouteComputations);
         Assert.True(Relayed(connections), "a state change is still relayed");
 
-        Deliver(node, from, Record(version: 3, (1, true), (3, true), (4, true)));
+        FakeMesh.DeliverRecord(node, from, Record(version: 3, (1, true), (3, true), (4, true)));
         Assert.Equal(afterFirst + 1, node.GossipRouteComputations);
 
-        Deliver(node, from, Record(version: 4, (1, true), (4, true)));
+        FakeMesh.DeliverRecord(node, from, Record(version: 4, (1, true), (4, true)));
         Assert.Equal(afterFirst + 2, node.GossipRouteComputations);
     }
 
@@ -75,12 +69,6 @@ public sealed class GossipRouteRecomputationTests
     private static PeerRecord Record(ulong version, params (int Remote, bool Established)[] links) =>
         new(new PeerName(2), "n2", 1002, version,
             [.. links.Select(l => new ConnectionSummary(new PeerName((ulong)l.Remote), $"10.0.0.{l.Remote}:6783", Outbound: true, l.Established))]);
-
-    private static void Deliver(MeshNode node, FakeConnection from, PeerRecord record)
-    {
-        node.OnMessage(from, (byte)FrameTag.TopologyUpdate, TopologyCodec.EncodeRecords([record]));
-        node.Tick();
-    }
 
     /// <summary>Whether any neighbour but the sender got a topology update since the last call; clears what was sent.</summary>
     private static bool Relayed(List<FakeConnection> connections)
