@@ -41,19 +41,26 @@ public sealed partial class MeshNode
     }
 
     /// <summary>
-    /// Queues relayed records, sent after <see cref="MeshOptions.RelayDelay"/> with whatever else
-    /// is relayed to the same link meanwhile: one update instead of one per update received, and
-    /// only the newest of several versions of a record.
+    /// Queues relayed records, but not those whose owner sent them to this link's peer itself
+    /// (<see cref="SentByOwner"/>). They go after <see cref="MeshOptions.RelayDelay"/> with
+    /// whatever else is relayed to the same link meanwhile: one update instead of one per update
+    /// received, and only the newest of several versions of a record.
     /// </summary>
     private void QueueRelay(Link link, IReadOnlyList<PeerRecord> records)
     {
-        AddRecords(link, records);
+        PeerName hop = link.Connection.Remote.Name;
+        List<PeerRecord> unsent = [.. records.Where(r => !SentByOwner(r, hop))];
+        if (unsent.Count == 0)
+        {
+            return;
+        }
+        AddRecords(link, unsent);
         if (_options.RelayDelay <= TimeSpan.Zero)
         {
             Flush(link);
             return;
         }
-        _relaysHeld.Add(link.Connection.Remote.Name);
+        _relaysHeld.Add(hop);
         if (_relayFlushDue == DateTimeOffset.MaxValue)
         {
             _relayFlushDue = _time.GetUtcNow() + _options.RelayDelay;

@@ -156,11 +156,7 @@ public sealed partial class MeshNode
             // difference can leave a peer out, at a cost of our degree per change.
             foreach (PeerName hop in neighbours)
             {
-                List<PeerRecord> unsent = [.. improved.Where(r => !SentByOwner(r, hop))];
-                if (unsent.Count > 0)
-                {
-                    QueueRelay(_links[hop], unsent);
-                }
+                QueueRelay(_links[hop], improved);
             }
             return;
         }
@@ -174,14 +170,11 @@ public sealed partial class MeshNode
         {
             foreach (PeerName hop in sparse)
             {
-                if (!SentByOwner(record, hop))
-                {
-                    AddRelay(relays, hop, record);
-                }
+                AddRelay(relays, hop, record);
             }
             foreach (PeerName hop in routes.BroadcastNextHops(record.Name))
             {
-                if (hop != sender && _links.ContainsKey(hop) && !SentByOwner(record, hop))
+                if (hop != sender && _links.ContainsKey(hop))
                 {
                     AddRelay(relays, hop, record);
                 }
@@ -189,7 +182,8 @@ public sealed partial class MeshNode
             // Peers compute broadcast trees from their own views, which differ while a change is
             // still spreading, so a tree can miss a peer. A couple of random extra relays close
             // such gaps with high probability at a small constant cost per peer; periodic digests
-            // repair the rest.
+            // repair the rest. They are picked among the peers the owner did not send it to:
+            // QueueRelay would drop it for the others.
             PeerName[] unsent = [.. neighbours.Where(n => !SentByOwner(record, n))];
             for (int i = 0; i < ExtraRelays && unsent.Length > 0; i++)
             {
@@ -209,7 +203,7 @@ public sealed partial class MeshNode
     /// record changes with every link it gains and goes to every neighbour directly; relays
     /// (tree, sparse and random) then only need to reach the peers it is not linked to yet. If
     /// such a link breaks before the record crossed it, the next version no longer lists that
-    /// peer and is relayed to it.
+    /// peer and is relayed to it. Applied to every relay in <see cref="QueueRelay"/>.
     /// </summary>
     private static bool SentByOwner(PeerRecord record, PeerName hop)
     {
