@@ -18,7 +18,10 @@ public sealed partial class MeshNode
 {
     private DateTimeOffset _backlogRetryDue = DateTimeOffset.MaxValue;
     private DateTimeOffset _relayFlushDue = DateTimeOffset.MaxValue;
-    private readonly HashSet<PeerName> _relaysHeld = []; // by name: the order a flush goes in is the same in every run
+    // Records that improved since the last relay flush, with the neighbour the newest version came
+    // from. A dictionary that is only added to and cleared enumerates in insertion order, so a
+    // flush goes in the same order in every run.
+    private readonly Dictionary<PeerName, PeerName> _relaysPending = [];
     private long _recordsCoalesced;
     private long _gossipCoalesced;
 
@@ -41,29 +44,16 @@ public sealed partial class MeshNode
     }
 
     /// <summary>
-    /// Queues relayed records, but not those whose owner sent them to this link's peer itself
-    /// (<see cref="SentByOwner"/>). They go after <see cref="MeshOptions.RelayDelay"/> with
-    /// whatever else is relayed to the same link meanwhile: one update instead of one per update
-    /// received, and only the newest of several versions of a record.
+    /// Sends relayed records, but not those whose owner sent them to this link's peer itself
+    /// (<see cref="SentByOwner"/>).
     /// </summary>
     private void QueueRelay(Link link, IReadOnlyList<PeerRecord> records)
     {
         PeerName hop = link.Connection.Remote.Name;
         List<PeerRecord> unsent = [.. records.Where(r => !SentByOwner(r, hop))];
-        if (unsent.Count == 0)
+        if (unsent.Count > 0)
         {
-            return;
-        }
-        AddRecords(link, unsent);
-        if (_options.RelayDelay <= TimeSpan.Zero)
-        {
-            Flush(link);
-            return;
-        }
-        _relaysHeld.Add(hop);
-        if (_relayFlushDue == DateTimeOffset.MaxValue)
-        {
-            _relayFlushDue = _time.GetUtcNow() + _options.RelayDelay;
+            QueueRecords(link, unsent);
         }
     }
 
@@ -78,7 +68,7 @@ public sealed partial class MeshNode
         }
     }
 
-    /// <summary>On a tick: sends the relays held back (a link that closed meanwhile took its own with it).</summary>
+    /// <summary>On a tick: relays what improved since the last flush, once <see cref="MeshOptions.RelayDelay"/> has passed.</summary>
     private void FlushRelays(DateTimeOffset now)
     {
         if (now < _relayFlushDue)
@@ -86,14 +76,7 @@ public sealed partial class MeshNode
             return;
         }
         _relayFlushDue = DateTimeOffset.MaxValue;
-        foreach (PeerName name in _relaysHeld)
-        {
-            if (_links.TryGetValue(name, out Link? link))
-            {
-                Flush(link);
-            }
-        }
-        _relaysHeld.Clear();
+        RelayPending();
     }
 
     private void QueueDigest(Link link)

@@ -122,7 +122,8 @@ public sealed partial class MeshNode
     }
 
     /// <summary>
-    /// Merges records from a neighbour and relays what was new along each owner's broadcast tree.
+    /// Merges records from a neighbour; what was new is relayed after <see cref="MeshOptions.RelayDelay"/>
+    /// (<see cref="RelayPending"/>).
     /// Our own name is never merged: a record of ours under another UID means we restarted and
     /// others still hold our old record, so we jump past its version and announce ourselves again.
     /// </summary>
@@ -148,31 +149,62 @@ public sealed partial class MeshNode
         }
         ScheduleRecalc();
         PeerName sender = from.Connection.Remote.Name;
-        var relays = new Dictionary<PeerName, List<PeerRecord>>();
-        PeerName[] neighbours = [.. _links.Keys.Where(n => n != sender).Order()];
-        if (_links.Count <= FloodDegree())
+        foreach (PeerRecord record in improved)
         {
-            // Few links: flood. Every improvement then crosses every live link once, so no view
-            // difference can leave a peer out, at a cost of our degree per change.
-            foreach (PeerName hop in neighbours)
-            {
-                QueueRelay(_links[hop], improved);
-            }
+            _relaysPending[record.Name] = sender; // a newer version from another neighbour: that one is the sender now
+        }
+        if (_options.RelayDelay <= TimeSpan.Zero)
+        {
+            RelayPending();
+        }
+        else if (_relayFlushDue == DateTimeOffset.MaxValue)
+        {
+            _relayFlushDue = _time.GetUtcNow() + _options.RelayDelay;
+        }
+    }
+
+    /// <summary>
+    /// Relays the records that improved since the last flush, as they are now, to the neighbours
+    /// chosen from the topology as it is now. Choosing when they go rather than when each arrived
+    /// computes gossip routes once per flush: while a mesh forms, nearly every update received
+    /// changes someone's links, and computing routes per update was a large share of a router's CPU.
+    /// </summary>
+    private void RelayPending()
+    {
+        if (_relaysPending.Count == 0)
+        {
             return;
         }
+        PeerName[] neighbours = [.. _links.Keys.Order()];
+        int floodDegree = FloodDegree();
+        // Few links: flood. Every improvement then crosses every live link once, so no view
+        // difference can leave a peer out, at a cost of our degree per change.
+        bool flood = _links.Count <= floodDegree;
+        RouteTable? routes = flood ? null : GossipRoutes;
         // Sparsely connected neighbours flood themselves but hear only from their few links: if
         // trees from differing views all pass them by, nobody else will tell them. They get
         // every improvement from us directly.
-        RouteTable routes = GossipRoutes;
-        int flood = FloodDegree();
-        PeerName[] sparse = [.. neighbours.Where(n => !_topology.TryGet(n, out PeerRecord? r) || r.Connections.Count <= flood)];
-        foreach (PeerRecord record in improved)
+        PeerName[] sparse = flood ? neighbours :
+            [.. neighbours.Where(n => !_topology.TryGet(n, out PeerRecord? r) || r.Connections.Count <= floodDegree)];
+        var relays = new Dictionary<PeerName, List<PeerRecord>>();
+        foreach (var (name, sender) in _relaysPending)
         {
+            if (!_topology.TryGet(name, out PeerRecord? record))
+            {
+                continue; // removed meanwhile
+            }
             foreach (PeerName hop in sparse)
             {
-                AddRelay(relays, hop, record);
+                if (hop != sender)
+                {
+                    AddRelay(relays, hop, record);
+                }
             }
-            foreach (PeerName hop in routes.BroadcastNextHops(record.Name))
+            if (routes is null)
+            {
+                continue;
+            }
+            foreach (PeerName hop in routes.BroadcastNextHops(name))
             {
                 if (hop != sender && _links.ContainsKey(hop))
                 {
@@ -184,12 +216,13 @@ public sealed partial class MeshNode
             // such gaps with high probability at a small constant cost per peer; periodic digests
             // repair the rest. They are picked among the peers the owner did not send it to:
             // QueueRelay would drop it for the others.
-            PeerName[] unsent = [.. neighbours.Where(n => !SentByOwner(record, n))];
+            PeerName[] unsent = [.. neighbours.Where(n => n != sender && !SentByOwner(record, n))];
             for (int i = 0; i < ExtraRelays && unsent.Length > 0; i++)
             {
                 AddRelay(relays, unsent[_random.Next(unsent.Length)], record);
             }
         }
+        _relaysPending.Clear();
         foreach (var (hop, batch) in relays)
         {
             QueueRelay(_links[hop], batch);

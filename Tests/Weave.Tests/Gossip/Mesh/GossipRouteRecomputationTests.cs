@@ -9,7 +9,7 @@ namespace Weave.Tests.Gossip.Mesh;
 /// <summary>
 /// Gossip routes depend on who lists whom, so a record that changes only its links' states (a
 /// connection becoming established, a data path's health flapping) must not rebuild them, and one
-/// that adds or drops a link must.
+/// that adds or drops a link must; relays held back together rebuild them once, when they go.
 /// </summary>
 public sealed class GossipRouteRecomputationTests
 {
@@ -37,6 +37,30 @@ public sealed class GossipRouteRecomputationTests
 
         FakeMesh.DeliverRecord(node, from, Record(version: 4, (1, true), (4, true)));
         Assert.Equal(afterFirst + 2, node.GossipRouteComputations);
+    }
+
+    [Fact]
+    public void RelaysHeldTogether_ComputeRoutesOnce_WhenTheyGo()
+    {
+        var mesh = new FakeMesh();
+        MeshOptions options = FakeMesh.Options with { RelayDelay = TimeSpan.FromMilliseconds(50) };
+        MeshNode node = mesh.Add(1, options);
+        List<FakeConnection> connections = [.. FakeMesh.LinkNeighbours(node, 2, 1 + Neighbours).Values];
+        int before = node.GossipRouteComputations;
+
+        for (ulong version = 1; version <= 5; version++)
+        {
+            // Each version links to someone new: the links change with every update.
+            FakeMesh.DeliverRecord(node, connections[0], Record(version, (1, true), (10 + (int)version, true)));
+        }
+        node.Tick();
+        Assert.Equal(before, node.GossipRouteComputations);
+        Assert.False(Relayed(connections), "nothing is relayed before the delay");
+
+        mesh.Time.Advance(options.RelayDelay);
+        node.Tick();
+        Assert.Equal(before + 1, node.GossipRouteComputations);
+        Assert.True(Relayed(connections), "the newest version is relayed");
     }
 
     [Fact]
