@@ -43,20 +43,6 @@ public sealed partial class MeshNode
         Flush(link);
     }
 
-    /// <summary>
-    /// Sends relayed records, but not those whose owner sent them to this link's peer itself
-    /// (<see cref="SentByOwner"/>).
-    /// </summary>
-    private void QueueRelay(Link link, IReadOnlyList<PeerRecord> records)
-    {
-        PeerName hop = link.Connection.Remote.Name;
-        List<PeerRecord> unsent = [.. records.Where(r => !SentByOwner(r, hop))];
-        if (unsent.Count > 0)
-        {
-            QueueRecords(link, unsent);
-        }
-    }
-
     private void AddRecords(Link link, IReadOnlyList<PeerRecord> records)
     {
         foreach (PeerRecord record in records)

@@ -187,15 +187,17 @@ public sealed partial class MeshNode
         PeerName[] sparse = flood ? neighbours :
             [.. neighbours.Where(n => !_topology.TryGet(n, out PeerRecord? r) || r.Connections.Count <= floodDegree)];
         var relays = new Dictionary<PeerName, List<PeerRecord>>();
+        var skip = new HashSet<PeerName>();
         foreach (var (name, sender) in _relaysPending)
         {
             if (!_topology.TryGet(name, out PeerRecord? record))
             {
                 continue; // removed meanwhile
             }
+            NotRelayedTo(record, sender, skip);
             foreach (PeerName hop in sparse)
             {
-                if (hop != sender)
+                if (!skip.Contains(hop))
                 {
                     AddRelay(relays, hop, record);
                 }
@@ -206,7 +208,7 @@ public sealed partial class MeshNode
             }
             foreach (PeerName hop in routes.BroadcastNextHops(name))
             {
-                if (hop != sender && _links.ContainsKey(hop))
+                if (!skip.Contains(hop) && _links.ContainsKey(hop))
                 {
                     AddRelay(relays, hop, record);
                 }
@@ -214,9 +216,8 @@ public sealed partial class MeshNode
             // Peers compute broadcast trees from their own views, which differ while a change is
             // still spreading, so a tree can miss a peer. A couple of random extra relays close
             // such gaps with high probability at a small constant cost per peer; periodic digests
-            // repair the rest. They are picked among the peers the owner did not send it to:
-            // QueueRelay would drop it for the others.
-            PeerName[] unsent = [.. neighbours.Where(n => n != sender && !SentByOwner(record, n))];
+            // repair the rest.
+            PeerName[] unsent = [.. neighbours.Where(n => !skip.Contains(n))];
             for (int i = 0; i < ExtraRelays && unsent.Length > 0; i++)
             {
                 AddRelay(relays, unsent[_random.Next(unsent.Length)], record);
@@ -225,29 +226,27 @@ public sealed partial class MeshNode
         _relaysPending.Clear();
         foreach (var (hop, batch) in relays)
         {
-            QueueRelay(_links[hop], batch);
+            QueueRecords(_links[hop], batch);
         }
     }
 
     /// <summary>
-    /// Whether <paramref name="record"/>'s owner sent it to <paramref name="hop"/> itself: an owner
-    /// announces each version of its record to every link the version lists (its links when it
-    /// was made), so relaying it there only repeats it. While a full mesh forms, each peer's
-    /// record changes with every link it gains and goes to every neighbour directly; relays
-    /// (tree, sparse and random) then only need to reach the peers it is not linked to yet. If
-    /// such a link breaks before the record crossed it, the next version no longer lists that
-    /// peer and is relayed to it. Applied to every relay in <see cref="QueueRelay"/>.
+    /// Fills <paramref name="skip"/> with the neighbours <paramref name="record"/> is not relayed
+    /// to: the one its newest version came from, and the peers it lists. An owner announces each
+    /// version of its record to every link the version lists (its links when it was made), so
+    /// relaying it there only repeats it. While a full mesh forms, each peer's record changes with
+    /// every link it gains and goes to every neighbour directly; relays (tree, sparse and random)
+    /// then only need to reach the peers it is not linked to yet. If such a link breaks before the
+    /// record crossed it, the next version no longer lists that peer and is relayed to it.
     /// </summary>
-    private static bool SentByOwner(PeerRecord record, PeerName hop)
+    private static void NotRelayedTo(PeerRecord record, PeerName sender, HashSet<PeerName> skip)
     {
+        skip.Clear();
+        skip.Add(sender);
         foreach (ConnectionSummary connection in record.Connections)
         {
-            if (connection.Remote == hop)
-            {
-                return true;
-            }
+            skip.Add(connection.Remote);
         }
-        return false;
     }
 
     /// <summary>Random neighbours each improvement is also relayed to, beyond the broadcast tree.</summary>
@@ -265,13 +264,14 @@ public sealed partial class MeshNode
     /// </summary>
     private int FloodDegree() => Math.Max(4, (int)Math.Ceiling(Math.Log2(Math.Max(2, _topology.Count))));
 
+    /// <summary>Adds <paramref name="record"/> to what goes to <paramref name="hop"/>, once: records are relayed one at a time.</summary>
     private static void AddRelay(Dictionary<PeerName, List<PeerRecord>> relays, PeerName hop, PeerRecord record)
     {
         if (!relays.TryGetValue(hop, out List<PeerRecord>? batch))
         {
             relays[hop] = batch = [];
         }
-        if (!batch.Contains(record))
+        if (batch.Count == 0 || !ReferenceEquals(batch[^1], record))
         {
             batch.Add(record);
         }
