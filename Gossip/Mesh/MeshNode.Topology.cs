@@ -216,7 +216,14 @@ public sealed partial class MeshNode
             // Peers compute broadcast trees from their own views, which differ while a change is
             // still spreading, so a tree can miss a peer. A couple of random extra relays close
             // such gaps with high probability at a small constant cost per peer; periodic digests
-            // repair the rest.
+            // repair the rest. Every peer a record lists got it from its owner and relays it, so
+            // with many listed only some of them add extras: about the flood degree's worth in all,
+            // not a couple per listed peer (which doubled the relayed bytes of forming a full mesh).
+            int listed = record.Connections.Count;
+            if (listed > floodDegree && _random.Next(listed) >= floodDegree)
+            {
+                continue;
+            }
             PeerName[] unsent = [.. neighbours.Where(n => !skip.Contains(n))];
             for (int i = 0; i < ExtraRelays && unsent.Length > 0; i++)
             {

@@ -61,6 +61,42 @@ public sealed class FormationCostTests
     }
 
     [Fact]
+    public void ExtraRelays_OfARecordListingManyPeers_ComeFromOnlySomeOfThem()
+    {
+        // Node 50 is linked to 2..21 and 30. Peer 2 lists 3..21 and 50 (not 30); 3..21 list each
+        // other, 50 and 30. In peer 2's broadcast tree, 3 (before 50 in name order) claims 30, so
+        // anything 50 sends 30 of peer 2's record is a random extra relay.
+        var mesh = new FakeMesh();
+        MeshOptions options = FakeMesh.Options with { RelayDelay = TimeSpan.FromMilliseconds(50) };
+        MeshNode node = mesh.Add(50, options);
+        Dictionary<int, FakeConnection> links = FakeMesh.LinkNeighbours(node, 2, 21);
+        links[30] = FakeMesh.LinkNeighbours(node, 30, 30)[30];
+        int[] clique = [.. Enumerable.Range(2, 20), 50];
+        for (int peer = 3; peer <= 21; peer++)
+        {
+            FakeMesh.DeliverRecord(node, links[peer], Record(peer, 1, [.. clique.Where(p => p != peer), 30]));
+        }
+        FakeMesh.DeliverRecord(node, links[30], Record(30, 1, [.. Enumerable.Range(3, 19), 50]));
+        mesh.Time.Advance(options.RelayDelay);
+        node.Tick();
+        Updates(links[30]);
+
+        const int Versions = 200;
+        int extras = 0;
+        for (ulong version = 1; version <= Versions; version++)
+        {
+            FakeMesh.DeliverRecord(node, links[2], Record(2, version, [.. clique.Where(p => p != 2)]));
+            mesh.Time.Advance(options.RelayDelay);
+            node.Tick();
+            extras += Updates(links[30]).SelectMany(records => records).Count(r => r.Name == new PeerName(2));
+        }
+
+        // Flood degree 5 (log2 of 23 peers) out of 20 listed peers: about a quarter of the
+        // versions; every one of them before.
+        Assert.InRange(extras, Versions / 8, Versions / 2);
+    }
+
+    [Fact]
     public void OwnRecord_WithManyLinks_IsAnnouncedAtMostOncePerUpdateDelayPerTenLinks()
     {
         var mesh = new FakeMesh();
