@@ -7,7 +7,7 @@ using Xunit.Abstractions;
 namespace Weave.EndToEnd;
 
 /// <summary>Two hosts, a router and a pod on each: pods talk across hosts through the routers.</summary>
-public sealed class CrossHost2Tests(ITestOutputHelper output)
+public sealed partial class CrossHost2Tests(ITestOutputHelper output)
 {
     private const int TransferBytes = 20 * 1024 * 1024;
     private const int TransferPort = 5201;
@@ -42,6 +42,10 @@ public sealed class CrossHost2Tests(ITestOutputHelper output)
         RootFactAttribute.Require();
         using var overlay = TwoHostOverlay.Start(output.WriteLine);
         overlay.AssertPodsReachEachOther();
+        // Each end calls the connection established once it has heard the other hear it, so the
+        // two ends get there up to a heartbeat interval (0.5 s) apart: the pods' ping can come first.
+        Assert.True(Eventually.True(() => OneEstablished(overlay.Host1) && OneEstablished(overlay.Host2), TimeSpan.FromSeconds(10)),
+            $"both ends should show the connection established:\n{overlay.Host1.RunWeave("status")}\n{overlay.Host2.RunWeave("status")}");
 
         CommandResult status1 = overlay.Host1.RunWeave("status");
         Assert.True(status1.Succeeded, status1.ToString());
@@ -94,4 +98,10 @@ public sealed class CrossHost2Tests(ITestOutputHelper output)
         Assert.True(exitCode == 0, $"{host.Name}'s router exited {exitCode} on SIGTERM.\n{overlay.Diagnostics()}");
         Assert.True(host.TapDevices().Count == 0, $"{host.Name} still has TAP {string.Join(", ", host.TapDevices())} after its router stopped");
     }
+
+    private static bool OneEstablished(LabHost host) =>
+        OneEstablishedLine().IsMatch(host.RunWeave("status").Stdout);
+
+    [GeneratedRegex(@"Connections:\s*1\s*\(1 established\)")]
+    private static partial Regex OneEstablishedLine();
 }
