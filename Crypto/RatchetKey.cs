@@ -13,7 +13,7 @@ internal sealed class RatchetKey : IDisposable
     {
         _suite = suite;
         key.CopyTo(_key);
-        Cipher = new RecordCipher(suite, _key);
+        Cipher = RecordCipher.Create(suite, _key);
     }
 
     public RecordCipher Cipher { get; private set; }
@@ -26,7 +26,7 @@ internal sealed class RatchetKey : IDisposable
     {
         Hkdf.Ratchet(_key, _key);
         Cipher.Dispose();
-        Cipher = new RecordCipher(_suite, _key);
+        Cipher = RecordCipher.Create(_suite, _key);
         Steps++;
     }
 

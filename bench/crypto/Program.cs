@@ -82,7 +82,7 @@ static (double Gbps, double MicrosecondsPerCall) Run(string name, CipherSuite su
 
 static Action RecordCall(CipherSuite suite, byte[] key, int payload, bool open)
 {
-    var cipher = new RecordCipher(suite, key);
+    var cipher = RecordCipher.Create(suite, key);
     byte[] buffer = new byte[payload + RecordFormat.TagSizeBytes];
     ulong counter = 0;
     if (!open)

@@ -190,7 +190,7 @@ public sealed class Aegis256Tests
         byte[] libsodium = AeadAlgorithm.Aegis256.Encrypt(libsodiumKey, paddedNonce, associated, plaintext);
         byte[] shortTag = new byte[16];
         Aegis256Aead.Seal(key, paddedNonce, associated, plaintext, new byte[length], shortTag);
-        using var cipher = new RecordCipher(CipherSuite.Aegis256, key);
+        using var cipher = RecordCipher.Create(CipherSuite.Aegis256, key);
 
         byte[] buffer = new byte[length + RecordFormat.TagSizeBytes];
         plaintext.CopyTo(buffer, 0);

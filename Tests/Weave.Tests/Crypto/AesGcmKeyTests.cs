@@ -22,7 +22,7 @@ public sealed class AesGcmKeyTests
     [AesNiFact]
     public void GcmSpecTestCase16_SealsAndOpens()
     {
-        using var cipher = new RecordCipher(CipherSuite.Aes256Gcm, Convert.FromHexString(Key16));
+        using var cipher = RecordCipher.Create(CipherSuite.Aes256Gcm, Convert.FromHexString(Key16));
         byte[] plaintext = Convert.FromHexString(Plaintext16);
         byte[] sealedBytes = new byte[plaintext.Length + RecordFormat.TagSizeBytes];
 
@@ -50,7 +50,7 @@ public sealed class AesGcmKeyTests
         byte[] plaintext = Bytes(random, length);
         using var nsecKey = Key.Import(AeadAlgorithm.Aes256Gcm, key, KeyBlobFormat.RawSymmetricKey);
         byte[] expected = AeadAlgorithm.Aes256Gcm.Encrypt(nsecKey, nonce, associated, plaintext);
-        using var cipher = new RecordCipher(CipherSuite.Aes256Gcm, key);
+        using var cipher = RecordCipher.Create(CipherSuite.Aes256Gcm, key);
 
         byte[] buffer = new byte[length + RecordFormat.TagSizeBytes];
         plaintext.CopyTo(buffer, 0);

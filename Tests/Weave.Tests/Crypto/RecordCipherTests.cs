@@ -17,7 +17,7 @@ public sealed class RecordCipherTests
     [MemberData(nameof(TestKeys.Suites), MemberType = typeof(TestKeys))]
     public void CounterOverloads_UseTheWrittenNonce(CipherSuite suite)
     {
-        using var cipher = new RecordCipher(suite, TestKeys.Key(9));
+        using var cipher = RecordCipher.Create(suite, TestKeys.Key(9));
         byte[] message = Enumerable.Range(0, 300).Select(i => (byte)i).ToArray();
         // Every byte of the counter distinct, and the epoch bits of a datagram header set.
         foreach (ulong counter in new[] { 0UL, 1UL, 0x0102_0304_0506_0708UL, (7UL << 48) | 0x00AB_CDEF_0123UL, ulong.MaxValue })
@@ -41,7 +41,7 @@ public sealed class RecordCipherTests
     [MemberData(nameof(TwoPartCases))]
     public void TwoParts_SealAsTheWholeMessage(CipherSuite suite, int headLength, int bodyLength, bool headInPlace)
     {
-        using var cipher = new RecordCipher(suite, TestKeys.Key(5));
+        using var cipher = RecordCipher.Create(suite, TestKeys.Key(5));
         var random = new Random(headLength * 7919 + bodyLength);
         byte[] head = new byte[headLength], body = new byte[bodyLength];
         random.NextBytes(head);
@@ -82,7 +82,7 @@ public sealed class RecordCipherTests
     [MemberData(nameof(TestKeys.Suites), MemberType = typeof(TestKeys))]
     public void TwoParts_OutputTooShort_IsRefusedWithAClearError(CipherSuite suite)
     {
-        using var cipher = new RecordCipher(suite, TestKeys.Key(5));
+        using var cipher = RecordCipher.Create(suite, TestKeys.Key(5));
         var error = Assert.Throws<ArgumentException>(() => cipher.Seal(1, s_associated, new byte[16], new byte[20], new byte[40]));
         Assert.Contains("tag", error.Message, StringComparison.Ordinal);
     }
@@ -94,7 +94,7 @@ public sealed class RecordCipherTests
     [InlineData(CipherSuite.Aegis256)]
     public void BadShapes_AreRefusedWithAClearError(CipherSuite suite)
     {
-        using var cipher = new RecordCipher(suite, new byte[32]);
+        using var cipher = RecordCipher.Create(suite, new byte[32]);
         byte[] nonce = new byte[12];
         byte[] buffer = new byte[100];
 
@@ -104,8 +104,20 @@ public sealed class RecordCipherTests
         Assert.Contains("overlap", overlap.Message, StringComparison.Ordinal);
         var badNonce = Assert.Throws<ArgumentException>(() => cipher.Seal(new byte[8], [], buffer.AsSpan(0, 40), buffer.AsSpan(0, 56)));
         Assert.Contains("nonce", badNonce.Message, StringComparison.Ordinal);
-        Assert.Throws<ArgumentException>(() => new RecordCipher(suite, new byte[16]));
+        Assert.Throws<ArgumentException>(() => RecordCipher.Create(suite, new byte[16]));
         Assert.False(cipher.TryOpen(nonce, [], new byte[15], []));
+    }
+
+    [Fact]
+    public void Create_GivesEachSuiteItsOwnCipher_AndRefusesASuiteThatIsNone()
+    {
+        foreach (CipherSuite suite in CipherSuites.Supported)
+        {
+            using RecordCipher cipher = RecordCipher.Create(suite, new byte[32]);
+            Assert.Equal(suite, cipher.Suite);
+        }
+        var none = Assert.Throws<ArgumentOutOfRangeException>(() => RecordCipher.Create((CipherSuite)99, new byte[32]));
+        Assert.Contains("not a cipher suite", none.Message, StringComparison.Ordinal);
     }
 
     /// <summary>Their keys are zeroed and freed on disposal; a call after it throws rather than
@@ -115,7 +127,7 @@ public sealed class RecordCipherTests
     [InlineData(CipherSuite.Aegis256)]
     public void AfterDispose_CallsThrowInsteadOfTouchingFreedKeyMaterial(CipherSuite suite)
     {
-        var cipher = new RecordCipher(suite, new byte[32]);
+        var cipher = RecordCipher.Create(suite, new byte[32]);
         cipher.Dispose();
         byte[] buffer = new byte[40];
         Assert.Throws<ObjectDisposedException>(() => cipher.Seal(new byte[12], [], buffer.AsSpan(0, 24), buffer));

@@ -65,7 +65,7 @@ public sealed class RfcVectorTests
     [Fact]
     public void ChaCha20Poly1305_Rfc8439Section2_8_2_SealsAndOpens()
     {
-        using var cipher = new RecordCipher(CipherSuite.ChaCha20Poly1305, Convert.FromHexString(Key8439));
+        using var cipher = RecordCipher.Create(CipherSuite.ChaCha20Poly1305, Convert.FromHexString(Key8439));
         byte[] plaintext = System.Text.Encoding.ASCII.GetBytes(Plaintext8439);
         byte[] sealedBytes = new byte[plaintext.Length + RecordFormat.TagSizeBytes];
 
@@ -80,7 +80,7 @@ public sealed class RfcVectorTests
     [Fact]
     public void ChaCha20Poly1305_Rfc8439_InPlace_GivesTheSameBytes()
     {
-        using var cipher = new RecordCipher(CipherSuite.ChaCha20Poly1305, Convert.FromHexString(Key8439));
+        using var cipher = RecordCipher.Create(CipherSuite.ChaCha20Poly1305, Convert.FromHexString(Key8439));
         byte[] plaintext = System.Text.Encoding.ASCII.GetBytes(Plaintext8439);
         byte[] buffer = new byte[plaintext.Length + RecordFormat.TagSizeBytes];
         plaintext.CopyTo(buffer, 0);
