@@ -10,9 +10,8 @@ namespace Weave.Crypto;
 /// AEGIS-256 as draft-irtf-cfrg-aegis-aead specifies it: a 256-bit key, a 256-bit nonce, a state
 /// of six AES blocks updated by one AES round each per 16 bytes of input, and a 128- or 256-bit
 /// tag. Written here on the AES round instruction (AES-NI) because libsodium offers AEGIS-256
-/// only with a 256-bit tag, and our records have 16 bytes for the tag (docs/encryption.md). On
-/// this machine it seals a 1,400-byte datagram in under half the time of libsodium's AES-256-GCM
-/// (bench/crypto). Constant time by construction: no table lookups, no branch on secret bytes.
+/// only with a 256-bit tag, and our records have 16 bytes for the tag (docs/encryption.md).
+/// Constant time by construction: no table lookups, no branch on secret bytes.
 /// </summary>
 internal static class Aegis256Aead
 {
@@ -196,9 +195,8 @@ internal static class Aegis256Aead
     /// S'0 over S5, so on return the state S0..S5 is (s5, s0, s1, s2, s3, s4), and six calls with the
     /// roles rotated bring it back in place. Why: the Native AOT router is compiled for x86-64
     /// without AVX, whose AESENC overwrites its input; <see cref="Update"/>'s form made the JIT copy
-    /// every input first and move every result back, 33 instructions per block where this takes 18
-    /// (the sealed data plane +8 % in alternating runs, bench/README.md). M joins S0 before the
-    /// round here, so the round waits for M; keeping it after cost a copy and gained nothing measurable.
+    /// every input first and move every result back. M joins S0 before the round here, so the
+    /// round waits for M; keeping it after would cost a copy per block.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void UpdateRotating(Vector128<byte> message, ref Vector128<byte> s0, ref Vector128<byte> s1, ref Vector128<byte> s2,
@@ -333,7 +331,7 @@ internal static class Aegis256Aead
     /// Compares the tag made with the one received in constant time: the differences of all tag
     /// bytes are OR-ed into one vector and only that is tested, so the time does not depend on
     /// where a byte differs. (CryptographicOperations.FixedTimeEquals does the same byte by byte,
-    /// unoptimised on purpose, and cost 2 % of the machine in a sealed transfer.)
+    /// unoptimised on purpose: too slow for every datagram.)
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool TagMatches((Vector128<byte> First, Vector128<byte> Second) made, ReadOnlySpan<byte> tag)

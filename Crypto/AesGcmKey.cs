@@ -5,8 +5,8 @@ namespace Weave.Crypto;
 /// <summary>
 /// An AES-256-GCM key with its key schedule and GHASH table expanded once, in libsodium's
 /// precomputed state ("beforenm"/"afternm"), instead of on every call as NSec's
-/// <c>Aead.Encrypt</c> does. For the data plane's 1,400-byte datagrams that expansion was a third
-/// of each seal (bench/crypto: 0.55 µs a call, against 0.36 µs of pure AEAD at the 64 KiB rate).
+/// <c>Aead.Encrypt</c> does: for the data plane's small datagrams the expansion would be a large
+/// share of each seal.
 /// The state is key material: it lives in native memory, is zeroed before it is freed, and is
 /// freed only once no call is using it (a <see cref="SafeHandle"/>), so a data thread still
 /// holding a retired key never touches freed memory.

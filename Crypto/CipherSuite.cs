@@ -20,8 +20,8 @@ public static class CipherSuites
 
     /// <summary>
     /// What this machine offers, best first. Where the CPU has AES-NI, AEGIS-256 leads and
-    /// AES-256-GCM follows: bench/crypto measured AEGIS-256 at over twice AES-256-GCM's speed on
-    /// 1,400-byte datagrams, and AES-256-GCM well ahead of ChaCha20-Poly1305 (docs/encryption.md).
+    /// AES-256-GCM follows, fastest first on datagrams of the data plane's size (bench/README.md,
+    /// crypto; docs/encryption.md).
     /// AES-256-GCM stays offered for peers that predate AEGIS-256. Without AES-NI neither runs,
     /// so ChaCha20-Poly1305 is always offered too.
     /// </summary>

@@ -266,8 +266,8 @@ public sealed partial class MeshNode
     /// peers waiting for the next periodic digest (25–30 s at N = 250). Flooding costs a sparse
     /// peer its few links per change; a densely connected peer keeps the trees (in a full mesh
     /// every owner reaches everyone directly, so trees have no gaps to fill) but still sends every
-    /// improvement to its sparse neighbours. Measured (bench/mesh-scale, N = 100 full mesh): about
-    /// 20 % more update bytes to form the mesh; twice the threshold cost twice that.
+    /// improvement to its sparse neighbours, which costs a full mesh's formation some bytes
+    /// (bench/README.md, mesh-scale); a higher threshold would cost more.
     /// </summary>
     private int FloodDegree() => Math.Max(4, (int)Math.Ceiling(Math.Log2(Math.Max(2, _topology.Count))));
 

@@ -7,8 +7,7 @@ namespace Weave.Router.DataPlane;
 /// the bridge queues at once on the TAP are handled in one wakeup, where separate threads take a
 /// wakeup each, and in a VM a wakeup costs tens of microseconds (a ping's round trip is mostly
 /// wakeups). That holds for a transfer too: its data goes one way and only its acknowledgements
-/// come back, so one thread carries both with fewer wakeups and fewer threads waiting for a core
-/// (a sealed transfer on the 2-core lab: +6 % with 1 stream, +11 % with 4, bench/README.md).
+/// come back, so one thread carries both with fewer wakeups and fewer threads waiting for a core.
 /// Only when a socket and the bridge both bring bulk batches (16 KiB or more) within 20 ms, that
 /// is traffic heavy both ways, does the TAP thread hand that socket to its own thread, so the two
 /// directions spread over two cores; the socket thread hands it back once either direction has
