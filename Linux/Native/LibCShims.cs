@@ -6,12 +6,6 @@ namespace Weave.Linux;
 /// (its <c>poll</c> does not capture errno, and its <c>ioctl</c> takes no pointer argument).</summary>
 internal static unsafe partial class LibCShims
 {
-    public const int AT_FDCWD = -100;
-    public const short POLLIN = 0x001;
-    public const short POLLERR = 0x008;
-    public const short POLLHUP = 0x010;
-    public const short POLLNVAL = 0x020;
-
     [StructLayout(LayoutKind.Sequential)]
     public struct PollFd
     {

@@ -87,11 +87,11 @@ public sealed unsafe class PollSet : IDisposable
                 bool referenced = false;
                 AddRef(_sources[i], ref referenced);
                 added |= 1 << i;
-                fds[count] = new LibCShims.PollFd { Fd = _sources[i].Fd, Events = LibCShims.POLLIN };
+                fds[count] = new LibCShims.PollFd { Fd = _sources[i].Fd, Events = LibC.POLLIN };
                 bits[count++] = 1 << i;
             }
             AddRef(_wake, ref wakeAdded);
-            fds[count] = new LibCShims.PollFd { Fd = _wake.Fd, Events = LibCShims.POLLIN };
+            fds[count] = new LibCShims.PollFd { Fd = _wake.Fd, Events = LibC.POLLIN };
             int result = LibCShims.poll(fds, (nuint)(count + 1), timeoutMilliseconds);
             if (result < 0)
             {

@@ -22,27 +22,6 @@ namespace Weave.Linux;
 /// </remarks>
 public sealed unsafe class UdpBatchSocket : IDisposable
 {
-    private const int EMSGSIZE = 90;
-    private const int ENETUNREACH = 101;
-    private const int EHOSTUNREACH = 113;
-    private const int ECONNREFUSED = 111;
-    private const int EADDRNOTAVAIL = 99;
-    private const int EPERM = 1;
-    private const int EACCES = 13;
-    private const int EIO = 5;
-    private const int ENOBUFS = 105;
-    private const int EINVAL = 22;
-
-    // asm-generic/socket.h: the buffer sizes without the rmem_max / wmem_max cap (CAP_NET_ADMIN).
-    private const int SO_SNDBUFFORCE = 32;
-    private const int SO_RCVBUFFORCE = 33;
-    private const int IPPROTO_IP = 0;
-    private const int IP_MTU_DISCOVER = 10;
-    private const int IPPROTO_IPV6 = 41;
-    private const int IPV6_MTU_DISCOVER = 23;
-    private const int PMTUDISC_DONT = 0;
-    private const short POLLOUT = 0x004;
-
     private readonly FileDescriptorHandle _socket;
     private readonly FileDescriptorHandle _wake;
     private volatile bool _disposed;
@@ -133,11 +112,11 @@ public sealed unsafe class UdpBatchSocket : IDisposable
     {
         if (LocalEndPoint.IsIPv4)
         {
-            SetOption(IPPROTO_IP, IP_MTU_DISCOVER, PMTUDISC_DONT, "setsockopt IP_MTU_DISCOVER");
+            SetOption(LibC.IPPROTO_IP, LibC.IP_MTU_DISCOVER, LibC.IP_PMTUDISC_DONT, "setsockopt IP_MTU_DISCOVER");
         }
         else
         {
-            SetOption(IPPROTO_IPV6, IPV6_MTU_DISCOVER, PMTUDISC_DONT, "setsockopt IPV6_MTU_DISCOVER");
+            SetOption(LibC.IPPROTO_IPV6, LibC.IPV6_MTU_DISCOVER, LibC.IPV6_PMTUDISC_DONT, "setsockopt IPV6_MTU_DISCOVER");
         }
     }
 
@@ -151,11 +130,11 @@ public sealed unsafe class UdpBatchSocket : IDisposable
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(receiveBytes);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(sendBytes);
-        if (!TrySetOption(LibC.SOL_SOCKET, SO_RCVBUFFORCE, receiveBytes))
+        if (!TrySetOption(LibC.SOL_SOCKET, LibC.SO_RCVBUFFORCE, receiveBytes))
         {
             SetOption(LibC.SOL_SOCKET, LibC.SO_RCVBUF, receiveBytes, "setsockopt SO_RCVBUF");
         }
-        if (!TrySetOption(LibC.SOL_SOCKET, SO_SNDBUFFORCE, sendBytes))
+        if (!TrySetOption(LibC.SOL_SOCKET, LibC.SO_SNDBUFFORCE, sendBytes))
         {
             SetOption(LibC.SOL_SOCKET, LibC.SO_SNDBUF, sendBytes, "setsockopt SO_SNDBUF");
         }
@@ -207,7 +186,7 @@ public sealed unsafe class UdpBatchSocket : IDisposable
                     throw new LinuxError("recvmmsg UDP " + LocalEndPoint.Port, errno);
                 }
                 int remaining = PollTimeout.RemainingMilliseconds(start, timeoutMilliseconds);
-                if (remaining == 0 || !Wait(LibCShims.POLLIN, remaining))
+                if (remaining == 0 || !Wait(LibC.POLLIN, remaining))
                 {
                     return 0;
                 }
@@ -261,7 +240,7 @@ public sealed unsafe class UdpBatchSocket : IDisposable
                 if (errno == LibC.EAGAIN)
                 {
                     int remaining = PollTimeout.RemainingMilliseconds(start, timeoutMilliseconds);
-                    if (remaining == 0 || !Wait(POLLOUT, remaining))
+                    if (remaining == 0 || !Wait(LibC.POLLOUT, remaining))
                     {
                         return done;
                     }
@@ -299,7 +278,9 @@ public sealed unsafe class UdpBatchSocket : IDisposable
 
     private static bool IsDatagramError(int errno) =>
         // EINVAL: a GSO send whose segments exceed the route's MTU (or the device cannot segment).
-        errno is EINVAL or EMSGSIZE or ENETUNREACH or EHOSTUNREACH or ECONNREFUSED or EADDRNOTAVAIL or EPERM or EACCES or EIO or ENOBUFS;
+        errno == LibC.EINVAL || errno == LibC.EMSGSIZE || errno == LibC.ENETUNREACH || errno == LibC.EHOSTUNREACH ||
+        errno == LibC.ECONNREFUSED || errno == LibC.EADDRNOTAVAIL || errno == LibC.EPERM || errno == LibC.EACCES ||
+        errno == LibC.EIO || errno == LibC.ENOBUFS;
 
     private void SetOption(int level, int name, int value, string what)
     {
@@ -359,7 +340,7 @@ public sealed unsafe class UdpBatchSocket : IDisposable
     {
         LibCShims.PollFd* fds = stackalloc LibCShims.PollFd[2];
         fds[0] = new LibCShims.PollFd { Fd = _socket.Fd, Events = events };
-        fds[1] = new LibCShims.PollFd { Fd = _wake.Fd, Events = LibCShims.POLLIN };
+        fds[1] = new LibCShims.PollFd { Fd = _wake.Fd, Events = LibC.POLLIN };
         int ready = LibCShims.poll(fds, 2, timeoutMilliseconds);
         if (ready < 0)
         {

@@ -5,9 +5,7 @@ namespace Weave.Linux;
 /// by NativeLayoutTests. All netlink integers are in host byte order.</summary>
 public static class NetlinkConstants
 {
-    public const int AF_NETLINK = 16;
     public const int NETLINK_ROUTE = 0;
-    public const int SOL_NETLINK = 270;
     public const int NETLINK_CAP_ACK = 10;
     public const int NETLINK_EXT_ACK = 11;
 

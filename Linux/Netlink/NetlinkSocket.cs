@@ -22,7 +22,7 @@ internal sealed unsafe class NetlinkSocket : IDisposable
 
     public static NetlinkSocket Open(int protocol)
     {
-        int fd = LibC.socket(AF_NETLINK, LibC.SOCK_RAW | LibC.SOCK_CLOEXEC, protocol);
+        int fd = LibC.socket(LibC.AF_NETLINK, LibC.SOCK_RAW | LibC.SOCK_CLOEXEC, protocol);
         if (fd < 0)
         {
             throw LinuxError.FromLastError("socket AF_NETLINK");
@@ -32,11 +32,11 @@ internal sealed unsafe class NetlinkSocket : IDisposable
         {
             // Best effort: extended acks carry the kernel's reason text; capped acks do not echo requests.
             int one = 1;
-            _ = LibC.setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(int));
-            _ = LibC.setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(int));
+            _ = LibC.setsockopt(fd, LibC.SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(int));
+            _ = LibC.setsockopt(fd, LibC.SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(int));
             byte* address = stackalloc byte[SockAddrNlSize];
             new Span<byte>(address, SockAddrNlSize).Clear();
-            *(ushort*)address = AF_NETLINK; // nl_family; nl_pid 0 lets the kernel pick the port; no groups
+            *(ushort*)address = (ushort)LibC.AF_NETLINK; // nl_family; nl_pid 0 lets the kernel pick the port; no groups
             if (LibC.bind(fd, (sockaddr*)address, SockAddrNlSize) != 0)
             {
                 throw LinuxError.FromLastError("bind AF_NETLINK");

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Tmds.Linux;
 using static Weave.Linux.NetlinkConstants;
 
 namespace Weave.Linux;
@@ -7,9 +8,6 @@ namespace Weave.Linux;
 /// <summary>Which link the kernel would use: a route lookup, the default route, the link holding an address.</summary>
 public sealed partial class RouteNetlink
 {
-    private const int ENETUNREACH = 101;
-    private const int EHOSTUNREACH = 113;
-
     /// <summary>
     /// The output link (RTA_OIF) of the route the kernel would take to <paramref name="destination"/>:
     /// a single RTM_GETROUTE with RTA_DST, what <c>ip route get</c> asks (policy rules and all tables
@@ -23,7 +21,7 @@ public sealed partial class RouteNetlink
         {
             uint sequence = NextSequence();
             RouteReply? reply = Query<RouteReply?>(EncodeGetRoute(_request, sequence, destination), sequence, RTM_NEWROUTE,
-                NetlinkParser.TryParseRoute, [ENETUNREACH, EHOSTUNREACH], $"get route to {destination}");
+                NetlinkParser.TryParseRoute, [LibC.ENETUNREACH, LibC.EHOSTUNREACH], $"get route to {destination}");
             return reply is { OutputIndex: > 0 } found ? found.OutputIndex : null;
         }
     }

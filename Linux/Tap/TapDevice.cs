@@ -47,7 +47,7 @@ public sealed class TapDevice : IDisposable
             statx buffer;
             fixed (byte* p = path)
             {
-                if (LibC.statx(LibCShims.AT_FDCWD, p, 0, LibC.STATX_TYPE, &buffer) != 0)
+                if (LibC.statx(LibC.AT_FDCWD, p, 0, LibC.STATX_TYPE, &buffer) != 0)
                 {
                     return false;
                 }
@@ -327,8 +327,8 @@ public sealed class TapDevice : IDisposable
     private unsafe bool WaitReadable(int timeoutMilliseconds)
     {
         LibCShims.PollFd* fds = stackalloc LibCShims.PollFd[2];
-        fds[0] = new LibCShims.PollFd { Fd = _tap.Fd, Events = LibCShims.POLLIN };
-        fds[1] = new LibCShims.PollFd { Fd = _wake.Fd, Events = LibCShims.POLLIN };
+        fds[0] = new LibCShims.PollFd { Fd = _tap.Fd, Events = LibC.POLLIN };
+        fds[1] = new LibCShims.PollFd { Fd = _wake.Fd, Events = LibC.POLLIN };
         int ready = LibCShims.poll(fds, 2, timeoutMilliseconds);
         if (ready < 0)
         {

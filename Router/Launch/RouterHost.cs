@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
+using Tmds.Linux;
 using Weave.Crypto;
 using Weave.Gossip;
 using Weave.Gossip.Mesh;
@@ -246,7 +247,6 @@ public sealed class RouterHost
         }
     }
 
-    private const int EADDRINUSE = 98;
 
     private T Claim<T>(string protocol, int port, Func<T> bind)
     {
@@ -262,7 +262,7 @@ public sealed class RouterHost
         {
             throw new LaunchException($"cannot bind {protocol} {_options.Host}: {e.Message}");
         }
-        catch (LinuxError e) when (e.Errno == EADDRINUSE)
+        catch (LinuxError e) when (e.Errno == LibC.EADDRINUSE)
         {
             throw new LaunchException($"{protocol} port {port} is already in use (is another router running in this network namespace?)");
         }

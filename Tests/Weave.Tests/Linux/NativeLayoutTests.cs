@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using Tmds.Linux;
 using Weave.Linux;
 using Weave.Linux.Netfilter;
 using Xunit;
@@ -88,9 +89,9 @@ public sealed class NativeLayoutTests
         ("offsetof(struct ifinfomsg, ifi_index)", 4),
         ("offsetof(struct ifinfomsg, ifi_flags)", 8),
         ("offsetof(struct ifinfomsg, ifi_change)", 12),
-        ("AF_NETLINK", AF_NETLINK),
+        ("AF_NETLINK", (ushort)LibC.AF_NETLINK),
         ("NETLINK_ROUTE", NETLINK_ROUTE),
-        ("SOL_NETLINK", SOL_NETLINK),
+        ("SOL_NETLINK", (ulong)LibC.SOL_NETLINK),
         ("NETLINK_CAP_ACK", NETLINK_CAP_ACK),
         ("NETLINK_EXT_ACK", NETLINK_EXT_ACK),
         ("NLMSG_ERROR", NLMSG_ERROR),

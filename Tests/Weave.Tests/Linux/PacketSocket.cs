@@ -57,7 +57,7 @@ internal sealed unsafe class PacketSocket : IDisposable
     public byte[] Receive(TimeSpan timeout)
     {
         byte[] buffer = new byte[2048];
-        var fds = new LibCShims.PollFd { Fd = _fd, Events = LibCShims.POLLIN };
+        var fds = new LibCShims.PollFd { Fd = _fd, Events = LibC.POLLIN };
         if (LibCShims.poll(&fds, 1, (int)timeout.TotalMilliseconds) <= 0)
         {
             return [];

@@ -1,4 +1,5 @@
 using System.Net;
+using Tmds.Linux;
 using Weave.Lab;
 using Weave.Linux;
 using Xunit;
@@ -9,8 +10,6 @@ namespace Weave.Tests.Linux;
 /// (deleting the namespace removes every link, address and route a test made, also on failure).</summary>
 public sealed partial class RouteNetlinkTests
 {
-    private const int ENETUNREACH = 101;
-
     private static readonly IPAddress s_podAddress = IPAddress.Parse("10.32.0.1");
     private static readonly IPAddress s_ulaAddress = IPAddress.Parse("fd00:57::1");
 
@@ -70,7 +69,7 @@ public sealed partial class RouteNetlinkTests
         {
             using var rtnl = RouteNetlink.Open();
             var error = Assert.Throws<LinuxError>(() => rtnl.AddAddress(987654, s_podAddress, 12));
-            Assert.Equal(ENODEV, error.Errno);
+            Assert.Equal(LibC.ENODEV, error.Errno);
             Assert.Contains("add address 10.32.0.1/12 on ifindex 987654", error.Message, StringComparison.Ordinal);
         });
     }
@@ -148,7 +147,7 @@ public sealed partial class RouteNetlinkTests
             var error = Assert.Throws<LinuxError>(() =>
                 rtnl.AddRoute(IPAddress.Any, 0, IPAddress.Parse("192.0.2.1"), index, RouteScope.Universe));
 
-            Assert.Equal(ENETUNREACH, error.Errno);
+            Assert.Equal(LibC.ENETUNREACH, error.Errno);
             Assert.Contains($"add route 0.0.0.0/0 via 192.0.2.1 dev ifindex {index}", error.Message, StringComparison.Ordinal);
         });
     }

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Tmds.Linux;
 using Weave.Lab;
 using Weave.Linux;
 using Xunit;
@@ -52,7 +53,7 @@ public sealed partial class RouteNetlinkTests
 
             var error = Assert.Throws<LinuxError>(() => rtnl.SetName(index, "wvveth1"));
 
-            Assert.Equal(EEXIST, error.Errno);
+            Assert.Equal(LibC.EEXIST, error.Errno);
             Assert.Contains($"rename ifindex {index} to wvveth1", error.Message, StringComparison.Ordinal);
         });
     }

@@ -1,3 +1,4 @@
+using Tmds.Linux;
 using Weave.Lab;
 using Weave.Linux;
 using Xunit;
@@ -7,9 +8,6 @@ namespace Weave.Tests.Linux;
 /// <summary>RouteNetlink against the real kernel, each test in a namespace of its own.</summary>
 public sealed partial class RouteNetlinkTests
 {
-    private const int EEXIST = 17;
-    private const int ENODEV = 19;
-
     [RootFact]
     public void CreateBridge_ThenGetLink_ReportsKindBridgeAndMtu()
     {
@@ -67,7 +65,7 @@ public sealed partial class RouteNetlinkTests
             using var rtnl = RouteNetlink.Open();
             rtnl.CreateBridge("wvbr0");
             var error = Assert.Throws<LinuxError>(() => rtnl.CreateBridge("wvbr0"));
-            Assert.Equal(EEXIST, error.Errno);
+            Assert.Equal(LibC.EEXIST, error.Errno);
             Assert.Contains("create bridge wvbr0", error.Message, StringComparison.Ordinal);
         });
     }
@@ -100,7 +98,7 @@ public sealed partial class RouteNetlinkTests
 
             Assert.Null(rtnl.GetLink("wvbr0"));
             var error = Assert.Throws<LinuxError>(() => rtnl.DeleteLink(index));
-            Assert.Equal(ENODEV, error.Errno);
+            Assert.Equal(LibC.ENODEV, error.Errno);
         });
     }
 
@@ -120,7 +118,7 @@ public sealed partial class RouteNetlinkTests
             Assert.Equal("veth", b.Kind);
             Assert.Equal(1376, a.Mtu);
             Assert.Equal(1376, b.Mtu);
-            Assert.Equal(EEXIST, Assert.Throws<LinuxError>(() => rtnl.CreateVethPair("wvveth0", "wvveth2")).Errno);
+            Assert.Equal(LibC.EEXIST, Assert.Throws<LinuxError>(() => rtnl.CreateVethPair("wvveth0", "wvveth2")).Errno);
 
             rtnl.DeleteLink(a.Index);
             Assert.Null(rtnl.GetLink("wvveth1"));

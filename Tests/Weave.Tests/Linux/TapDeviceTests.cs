@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Tmds.Linux;
 using Weave.Lab;
 using Weave.Linux;
 using Xunit;
@@ -8,8 +9,6 @@ namespace Weave.Tests.Linux;
 /// <summary>TapDevice against the real kernel, each test in a namespace of its own.</summary>
 public sealed class TapDeviceTests
 {
-    private const int EBUSY = 16;
-
     [RootFact]
     public void IsSupported_OnThisMachine_IsTrue()
     {
@@ -49,7 +48,7 @@ public sealed class TapDeviceTests
         {
             using var tap = TapDevice.Create("wvtap0");
             var error = Assert.Throws<LinuxError>(() => TapDevice.Create("wvtap0"));
-            Assert.Equal(EBUSY, error.Errno);
+            Assert.Equal(LibC.EBUSY, error.Errno);
             Assert.StartsWith("TUNSETIFF wvtap0: ", error.Message, StringComparison.Ordinal);
         });
     }

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Tmds.Linux;
 using Weave.Lab;
 using Weave.Linux;
 using Xunit;
@@ -247,7 +248,6 @@ public sealed class UdpBatchSocketTests
         using (b)
         using (var batch = new UdpBatch(3, 512))
         {
-            const int ENETUNREACH = 101;
             batch.SetDatagram(0, 10, b.LocalEndPoint);
             batch.SetDatagram(1, 10, new UdpEndpoint(IPAddress.Parse("203.0.113.1"), 9)); // no route in the namespace
             batch.SetDatagram(2, 10, b.LocalEndPoint);
@@ -255,7 +255,7 @@ public sealed class UdpBatchSocketTests
             Assert.Equal(3, a.Send(batch, 3, 5000));
 
             Assert.Equal(1, a.DroppedSends);
-            Assert.Equal(ENETUNREACH, a.LastSendError);
+            Assert.Equal(LibC.ENETUNREACH, a.LastSendError);
             int received = 0;
             while (received < 2 && b.Receive(batch, 2000) is int n && n > 0)
             {

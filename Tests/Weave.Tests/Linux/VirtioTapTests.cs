@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Tmds.Linux;
 using Weave.Lab;
 using Weave.Linux;
 using Xunit;
@@ -10,8 +11,6 @@ namespace Weave.Tests.Linux;
 /// <summary>TAP devices with a virtio_net_hdr and offloads, against the real kernel.</summary>
 public sealed class VirtioTapTests(ITestOutputHelper output)
 {
-    private const int EINVAL = 22;
-
     [RootFact]
     public void CreateWithVirtioNetHeader_SetsTheHeaderSizeAndOffloads()
     {
@@ -37,7 +36,7 @@ public sealed class VirtioTapTests(ITestOutputHelper output)
         ns.Run(() =>
         {
             var error = Assert.Throws<LinuxError>(() => TapDevice.CreateWithVirtioNetHeader("wvtap0", TapOffloads.TcpV4Segmentation));
-            Assert.Equal(EINVAL, error.Errno);
+            Assert.Equal(LibC.EINVAL, error.Errno);
             Assert.StartsWith("TUNSETOFFLOAD wvtap0", error.Message, StringComparison.Ordinal);
         });
     }
