@@ -167,7 +167,7 @@ public sealed partial class MeshNode
     /// Relays the records that improved since the last flush, as they are now, to the neighbours
     /// chosen from the topology as it is now. Choosing when they go rather than when each arrived
     /// computes gossip routes once per flush: while a mesh forms, nearly every update received
-    /// changes someone's links, and computing routes per update was a large share of a router's CPU.
+    /// changes someone's links, and routes computed per update would cost most of the relaying.
     /// </summary>
     private void RelayPending()
     {
@@ -218,7 +218,7 @@ public sealed partial class MeshNode
             // such gaps with high probability at a small constant cost per peer; periodic digests
             // repair the rest. Every peer a record lists got it from its owner and relays it, so
             // with many listed only some of them add extras: about the flood degree's worth in all,
-            // not a couple per listed peer (which doubled the relayed bytes of forming a full mesh).
+            // not a couple per listed peer, a number of copies that would grow with its links.
             int listed = record.Connections.Count;
             if (listed > floodDegree && _random.Next(listed) >= floodDegree)
             {
