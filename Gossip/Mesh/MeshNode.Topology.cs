@@ -183,8 +183,8 @@ public sealed partial class MeshNode
         RouteTable? routes = flood ? null : GossipRoutes;
         // Sparsely connected neighbours flood themselves but hear only from their few links: if
         // trees from differing views all pass them by, nobody else will tell them. They get
-        // every improvement from us directly.
-        PeerName[] sparse = flood ? neighbours :
+        // every improvement from us directly, as every neighbour does when we flood.
+        PeerName[] direct = flood ? neighbours :
             [.. neighbours.Where(n => !_topology.TryGet(n, out PeerRecord? r) || r.Connections.Count <= floodDegree)];
         var relays = new Dictionary<PeerName, List<PeerRecord>>();
         var skip = new HashSet<PeerName>();
@@ -195,7 +195,7 @@ public sealed partial class MeshNode
                 continue; // removed meanwhile
             }
             NotRelayedTo(record, sender, skip);
-            foreach (PeerName hop in sparse)
+            foreach (PeerName hop in direct)
             {
                 if (!skip.Contains(hop))
                 {
