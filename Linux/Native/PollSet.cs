@@ -39,12 +39,7 @@ public sealed unsafe class PollSet : IDisposable
         {
             sources[i + 1] = sockets[i].Descriptor;
         }
-        int wakeFd = LibC.eventfd(0, LibC.EFD_CLOEXEC | LibC.EFD_NONBLOCK);
-        if (wakeFd < 0)
-        {
-            throw new LinuxError("eventfd for a poll set", Marshal.GetLastPInvokeError());
-        }
-        return new PollSet(sources, new FileDescriptorHandle(wakeFd));
+        return new PollSet(sources, FileDescriptorHandle.CreateEventFd("eventfd for a poll set"));
     }
 
     /// <summary>A set of other descriptors of this library (bit 0, 1 ...), such as a netlink socket's.</summary>
@@ -52,12 +47,7 @@ public sealed unsafe class PollSet : IDisposable
     internal static PollSet ForDescriptors(params ReadOnlySpan<FileDescriptorHandle> sources)
     {
         ArgumentOutOfRangeException.ThrowIfGreaterThan(sources.Length, MaxSources);
-        int wakeFd = LibC.eventfd(0, LibC.EFD_CLOEXEC | LibC.EFD_NONBLOCK);
-        if (wakeFd < 0)
-        {
-            throw new LinuxError("eventfd for a poll set", Marshal.GetLastPInvokeError());
-        }
-        return new PollSet(sources.ToArray(), new FileDescriptorHandle(wakeFd));
+        return new PollSet(sources.ToArray(), FileDescriptorHandle.CreateEventFd("eventfd for a poll set"));
     }
 
     /// <summary>
@@ -85,12 +75,12 @@ public sealed unsafe class PollSet : IDisposable
                     continue;
                 }
                 bool referenced = false;
-                AddRef(_sources[i], ref referenced);
+                _sources[i].AddRefOrThrow(ref referenced, typeof(PollSet));
                 added |= 1 << i;
                 fds[count] = new LibCShims.PollFd { Fd = _sources[i].Fd, Events = LibC.POLLIN };
                 bits[count++] = 1 << i;
             }
-            AddRef(_wake, ref wakeAdded);
+            _wake.AddRefOrThrow(ref wakeAdded, typeof(PollSet));
             fds[count] = new LibCShims.PollFd { Fd = _wake.Fd, Events = LibC.POLLIN };
             int result = LibCShims.poll(fds, (nuint)(count + 1), timeoutMilliseconds);
             if (result < 0)
@@ -147,17 +137,5 @@ public sealed unsafe class PollSet : IDisposable
         _disposed = true;
         Wake();
         _wake.Dispose();
-    }
-
-    private void AddRef(FileDescriptorHandle handle, ref bool added)
-    {
-        try
-        {
-            handle.DangerousAddRef(ref added);
-        }
-        catch (ObjectDisposedException)
-        {
-            throw new ObjectDisposedException(GetType().FullName, "a descriptor of the poll set was closed");
-        }
     }
 }

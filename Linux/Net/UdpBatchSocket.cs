@@ -22,15 +22,12 @@ namespace Weave.Linux;
 /// </remarks>
 public sealed unsafe class UdpBatchSocket : IDisposable
 {
-    private readonly FileDescriptorHandle _socket;
-    private readonly FileDescriptorHandle _wake;
-    private volatile bool _disposed;
+    private readonly WakeableDescriptor _socket;
     private long _droppedSends;
 
-    private UdpBatchSocket(FileDescriptorHandle socket, FileDescriptorHandle wake, UdpEndpoint local)
+    private UdpBatchSocket(WakeableDescriptor socket, UdpEndpoint local)
     {
         _socket = socket;
-        _wake = wake;
         LocalEndPoint = local;
     }
 
@@ -81,13 +78,7 @@ public sealed unsafe class UdpBatchSocket : IDisposable
                 throw new LinuxError($"getsockname UDP {local}", errno);
             }
             UdpEndpoint bound = UdpEndpoint.ReadSockAddr(address, (int)boundLength);
-            int wakeFd = LibC.eventfd(0, LibC.EFD_CLOEXEC | LibC.EFD_NONBLOCK);
-            if (wakeFd < 0)
-            {
-                int errno = Marshal.GetLastPInvokeError();
-                throw new LinuxError($"eventfd for UDP {local}", errno);
-            }
-            return new UdpBatchSocket(socket, new FileDescriptorHandle(wakeFd), bound);
+            return new UdpBatchSocket(WakeableDescriptor.Create(socket, $"UDP {bound.Port}", typeof(UdpBatchSocket)), bound);
         }
         catch
         {
@@ -141,7 +132,7 @@ public sealed unsafe class UdpBatchSocket : IDisposable
     }
 
     /// <summary>The socket's descriptor, for a <see cref="PollSet"/>.</summary>
-    internal FileDescriptorHandle Descriptor => _socket;
+    internal FileDescriptorHandle Descriptor => _socket.Descriptor;
 
     /// <summary>The receive buffer the kernel granted (SO_RCVBUF reads back the doubled size).</summary>
     public int ReceiveBufferBytes => GetOption(LibC.SOL_SOCKET, LibC.SO_RCVBUF, "getsockopt SO_RCVBUF");
@@ -157,44 +148,33 @@ public sealed unsafe class UdpBatchSocket : IDisposable
     {
         ArgumentNullException.ThrowIfNull(batch);
         ArgumentOutOfRangeException.ThrowIfLessThan(timeoutMilliseconds, -1);
-        ObjectDisposedException.ThrowIf(_disposed, this);
         SocketNative.MMsgHdr* messages = batch.Messages;
-        bool socketAdded = false;
-        bool wakeAdded = false;
-        try
+        using WakeableDescriptor.Lease lease = _socket.Enter(mayWait: true);
+        long start = Stopwatch.GetTimestamp();
+        while (true)
         {
-            AddRef(_socket, ref socketAdded);
-            AddRef(_wake, ref wakeAdded);
-            long start = Stopwatch.GetTimestamp();
-            while (true)
+            _socket.ThrowIfDisposed();
+            batch.PrepareReceive();
+            int received = SocketNative.recvmmsg(_socket.Fd, messages, (uint)batch.Count, 0, null);
+            if (received >= 0)
             {
-                ObjectDisposedException.ThrowIf(_disposed, this);
-                batch.PrepareReceive();
-                int received = SocketNative.recvmmsg(_socket.Fd, messages, (uint)batch.Count, 0, null);
-                if (received >= 0)
-                {
-                    batch.CompleteReceive(received);
-                    return received;
-                }
-                int errno = Marshal.GetLastPInvokeError();
-                if (errno == LibC.EINTR)
-                {
-                    continue;
-                }
-                if (errno != LibC.EAGAIN)
-                {
-                    throw new LinuxError("recvmmsg UDP " + LocalEndPoint.Port, errno);
-                }
-                int remaining = PollTimeout.RemainingMilliseconds(start, timeoutMilliseconds);
-                if (remaining == 0 || !Wait(LibC.POLLIN, remaining))
-                {
-                    return 0;
-                }
+                batch.CompleteReceive(received);
+                return received;
             }
-        }
-        finally
-        {
-            Release(socketAdded, wakeAdded);
+            int errno = Marshal.GetLastPInvokeError();
+            if (errno == LibC.EINTR)
+            {
+                continue;
+            }
+            if (errno != LibC.EAGAIN)
+            {
+                throw new LinuxError("recvmmsg UDP " + LocalEndPoint.Port, errno);
+            }
+            int remaining = PollTimeout.RemainingMilliseconds(start, timeoutMilliseconds);
+            if (remaining == 0 || !_socket.WaitReady(LibC.POLLIN, remaining))
+            {
+                return 0;
+            }
         }
     }
 
@@ -213,68 +193,47 @@ public sealed unsafe class UdpBatchSocket : IDisposable
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(count, batch.Count);
         ArgumentOutOfRangeException.ThrowIfLessThan(timeoutMilliseconds, -1);
-        ObjectDisposedException.ThrowIf(_disposed, this);
         SocketNative.MMsgHdr* messages = batch.Messages;
-        bool socketAdded = false;
-        bool wakeAdded = false;
-        try
+        using WakeableDescriptor.Lease lease = _socket.Enter(mayWait: true);
+        long start = Stopwatch.GetTimestamp();
+        int done = 0;
+        while (done < count)
         {
-            AddRef(_socket, ref socketAdded);
-            AddRef(_wake, ref wakeAdded);
-            long start = Stopwatch.GetTimestamp();
-            int done = 0;
-            while (done < count)
+            _socket.ThrowIfDisposed();
+            int sent = SocketNative.sendmmsg(_socket.Fd, messages + done, (uint)(count - done), 0);
+            if (sent > 0)
             {
-                ObjectDisposedException.ThrowIf(_disposed, this);
-                int sent = SocketNative.sendmmsg(_socket.Fd, messages + done, (uint)(count - done), 0);
-                if (sent > 0)
-                {
-                    done += sent;
-                    continue;
-                }
-                int errno = Marshal.GetLastPInvokeError();
-                if (sent == 0 || errno == LibC.EINTR)
-                {
-                    continue;
-                }
-                if (errno == LibC.EAGAIN)
-                {
-                    int remaining = PollTimeout.RemainingMilliseconds(start, timeoutMilliseconds);
-                    if (remaining == 0 || !Wait(LibC.POLLOUT, remaining))
-                    {
-                        return done;
-                    }
-                    continue;
-                }
-                if (!IsDatagramError(errno))
-                {
-                    throw new LinuxError("sendmmsg UDP " + LocalEndPoint.Port, errno);
-                }
-                // sendmmsg reports an error only for the first datagram it could not send: drop that one.
-                Interlocked.Increment(ref _droppedSends);
-                LastSendError = errno;
-                done++;
+                done += sent;
+                continue;
             }
-            return done;
+            int errno = Marshal.GetLastPInvokeError();
+            if (sent == 0 || errno == LibC.EINTR)
+            {
+                continue;
+            }
+            if (errno == LibC.EAGAIN)
+            {
+                int remaining = PollTimeout.RemainingMilliseconds(start, timeoutMilliseconds);
+                if (remaining == 0 || !_socket.WaitReady(LibC.POLLOUT, remaining))
+                {
+                    return done;
+                }
+                continue;
+            }
+            if (!IsDatagramError(errno))
+            {
+                throw new LinuxError("sendmmsg UDP " + LocalEndPoint.Port, errno);
+            }
+            // sendmmsg reports an error only for the first datagram it could not send: drop that one.
+            Interlocked.Increment(ref _droppedSends);
+            LastSendError = errno;
+            done++;
         }
-        finally
-        {
-            Release(socketAdded, wakeAdded);
-        }
+        return done;
     }
 
     /// <summary>Closes the socket (once no call is in flight) and wakes a blocked call.</summary>
-    public void Dispose()
-    {
-        if (_disposed)
-        {
-            return;
-        }
-        _disposed = true;
-        _wake.SignalEventFd();
-        _socket.Dispose();
-        _wake.Dispose();
-    }
+    public void Dispose() => _socket.Dispose();
 
     private static bool IsDatagramError(int errno) =>
         // EINVAL: a GSO send whose segments exceed the route's MTU (or the device cannot segment).
@@ -294,88 +253,20 @@ public sealed unsafe class UdpBatchSocket : IDisposable
     /// <summary>setsockopt; false with the errno left for Marshal.GetLastPInvokeError when the kernel refused.</summary>
     private bool TrySetOption(int level, int name, int value)
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        bool added = false;
-        try
-        {
-            AddRef(_socket, ref added);
-            return LibC.setsockopt(_socket.Fd, level, name, &value, sizeof(int)) == 0;
-        }
-        finally
-        {
-            if (added)
-            {
-                _socket.DangerousRelease();
-            }
-        }
+        using WakeableDescriptor.Lease lease = _socket.Enter(mayWait: false);
+        return LibC.setsockopt(_socket.Fd, level, name, &value, sizeof(int)) == 0;
     }
 
     private int GetOption(int level, int name, string what)
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        bool added = false;
-        try
-        {
-            AddRef(_socket, ref added);
-            int value = 0;
-            socklen_t length = sizeof(int);
-            if (LibC.getsockopt(_socket.Fd, level, name, &value, &length) != 0)
-            {
-                int errno = Marshal.GetLastPInvokeError();
-                throw new LinuxError($"{what} on UDP {LocalEndPoint.Port}", errno);
-            }
-            return value;
-        }
-        finally
-        {
-            if (added)
-            {
-                _socket.DangerousRelease();
-            }
-        }
-    }
-
-    /// <summary>Waits until the socket is ready for <paramref name="events"/> (true) or the time is up (false); throws when disposed.</summary>
-    private bool Wait(short events, int timeoutMilliseconds)
-    {
-        LibCShims.PollFd* fds = stackalloc LibCShims.PollFd[2];
-        fds[0] = new LibCShims.PollFd { Fd = _socket.Fd, Events = events };
-        fds[1] = new LibCShims.PollFd { Fd = _wake.Fd, Events = LibC.POLLIN };
-        int ready = LibCShims.poll(fds, 2, timeoutMilliseconds);
-        if (ready < 0)
+        using WakeableDescriptor.Lease lease = _socket.Enter(mayWait: false);
+        int value = 0;
+        socklen_t length = sizeof(int);
+        if (LibC.getsockopt(_socket.Fd, level, name, &value, &length) != 0)
         {
             int errno = Marshal.GetLastPInvokeError();
-            if (errno == LibC.EINTR)
-            {
-                return true; // the caller tries again, then polls for the remaining time
-            }
-            throw new LinuxError("poll UDP " + LocalEndPoint.Port, errno);
+            throw new LinuxError($"{what} on UDP {LocalEndPoint.Port}", errno);
         }
-        ObjectDisposedException.ThrowIf(fds[1].Revents != 0 || _disposed, this);
-        return ready > 0;
-    }
-
-    private void AddRef(FileDescriptorHandle handle, ref bool added)
-    {
-        try
-        {
-            handle.DangerousAddRef(ref added);
-        }
-        catch (ObjectDisposedException)
-        {
-            throw new ObjectDisposedException(GetType().FullName);
-        }
-    }
-
-    private void Release(bool socketAdded, bool wakeAdded)
-    {
-        if (wakeAdded)
-        {
-            _wake.DangerousRelease();
-        }
-        if (socketAdded)
-        {
-            _socket.DangerousRelease();
-        }
+        return value;
     }
 }

@@ -19,15 +19,11 @@ namespace Weave.Linux;
 /// </remarks>
 public sealed class TapDevice : IDisposable
 {
-    private readonly FileDescriptorHandle _tap;
-    private readonly FileDescriptorHandle _wake;
-    private volatile bool _disposed;
+    private readonly WakeableDescriptor _tap;
 
-    private TapDevice(FileDescriptorHandle tap, FileDescriptorHandle wake, string name, int interfaceIndex,
-        int virtioNetHeaderSize, TapOffloads offloads)
+    private TapDevice(WakeableDescriptor tap, string name, int interfaceIndex, int virtioNetHeaderSize, TapOffloads offloads)
     {
         _tap = tap;
-        _wake = wake;
         Name = name;
         InterfaceIndex = interfaceIndex;
         VirtioNetHeaderSize = virtioNetHeaderSize;
@@ -57,7 +53,7 @@ public sealed class TapDevice : IDisposable
     }
 
     /// <summary>The device's descriptor, for a <see cref="PollSet"/>.</summary>
-    internal FileDescriptorHandle Descriptor => _tap;
+    internal FileDescriptorHandle Descriptor => _tap.Descriptor;
 
     /// <summary>The interface name the kernel gave the device (the requested one).</summary>
     public string Name { get; }
@@ -144,12 +140,7 @@ public sealed class TapDevice : IDisposable
             {
                 throw LinuxError.FromLastError("if_nametoindex " + actual);
             }
-            int wakeFd = LibC.eventfd(0, LibC.EFD_CLOEXEC | LibC.EFD_NONBLOCK);
-            if (wakeFd < 0)
-            {
-                throw LinuxError.FromLastError("eventfd for " + actual);
-            }
-            return new TapDevice(tap, new FileDescriptorHandle(wakeFd), actual, (int)index,
+            return new TapDevice(WakeableDescriptor.Create(tap, actual, typeof(TapDevice)), actual, (int)index,
                 virtioNetHeader ? VirtioNetHeader.Size : 0, virtioNetHeader ? offloads : TapOffloads.None);
         }
         catch
@@ -177,44 +168,34 @@ public sealed class TapDevice : IDisposable
             throw new ArgumentException("The frame buffer is empty.", nameof(frame));
         }
         ArgumentOutOfRangeException.ThrowIfLessThan(timeoutMilliseconds, -1);
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        bool tapAdded = false;
-        bool wakeAdded = false;
-        try
+        using WakeableDescriptor.Lease lease = _tap.Enter(mayWait: true);
+        long start = Stopwatch.GetTimestamp();
+        while (true)
         {
-            AddRefs(ref tapAdded, ref wakeAdded);
-            long start = Stopwatch.GetTimestamp();
-            while (true)
+            _tap.ThrowIfDisposed();
+            nint n;
+            fixed (byte* p = frame)
             {
-                ObjectDisposedException.ThrowIf(_disposed, this);
-                nint n;
-                fixed (byte* p = frame)
-                {
-                    n = (nint)LibC.read(_tap.Fd, p, frame.Length);
-                }
-                if (n >= 0)
-                {
-                    return (int)Math.Min(n, frame.Length);
-                }
-                int errno = Marshal.GetLastPInvokeError();
-                if (errno == LibC.EINTR)
-                {
-                    continue;
-                }
-                if (errno != LibC.EAGAIN)
-                {
-                    throw new LinuxError("read " + Name, errno);
-                }
-                int remaining = PollTimeout.RemainingMilliseconds(start, timeoutMilliseconds);
-                if (remaining == 0 || !WaitReadable(remaining))
-                {
-                    return 0;
-                }
+                n = (nint)LibC.read(_tap.Fd, p, frame.Length);
             }
-        }
-        finally
-        {
-            ReleaseRefs(tapAdded, wakeAdded);
+            if (n >= 0)
+            {
+                return (int)Math.Min(n, frame.Length);
+            }
+            int errno = Marshal.GetLastPInvokeError();
+            if (errno == LibC.EINTR)
+            {
+                continue;
+            }
+            if (errno != LibC.EAGAIN)
+            {
+                throw new LinuxError("read " + Name, errno);
+            }
+            int remaining = PollTimeout.RemainingMilliseconds(start, timeoutMilliseconds);
+            if (remaining == 0 || !_tap.WaitReady(LibC.POLLIN, remaining))
+            {
+                return 0;
+            }
         }
     }
 
@@ -224,40 +205,28 @@ public sealed class TapDevice : IDisposable
     /// <exception cref="ObjectDisposedException">The device was disposed.</exception>
     public unsafe bool TryWrite(ReadOnlySpan<byte> frame)
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        bool added = false;
-        try
+        using WakeableDescriptor.Lease lease = _tap.Enter(mayWait: false);
+        while (true)
         {
-            AddRef(_tap, ref added);
-            while (true)
+            nint n;
+            fixed (byte* p = frame)
             {
-                nint n;
-                fixed (byte* p = frame)
-                {
-                    n = (nint)LibC.write(_tap.Fd, p, frame.Length);
-                }
-                if (n >= 0)
-                {
-                    return true;
-                }
-                int errno = Marshal.GetLastPInvokeError();
-                if (errno == LibC.EINTR)
-                {
-                    continue;
-                }
-                if (errno == LibC.EAGAIN || errno == LibC.ENOBUFS || errno == LibC.EIO)
-                {
-                    return false;
-                }
-                throw new LinuxError("write " + Name, errno);
+                n = (nint)LibC.write(_tap.Fd, p, frame.Length);
             }
-        }
-        finally
-        {
-            if (added)
+            if (n >= 0)
             {
-                _tap.DangerousRelease();
+                return true;
             }
+            int errno = Marshal.GetLastPInvokeError();
+            if (errno == LibC.EINTR)
+            {
+                continue;
+            }
+            if (IsTransientWriteError(errno))
+            {
+                return false;
+            }
+            throw new LinuxError("write " + Name, errno);
         }
     }
 
@@ -270,106 +239,37 @@ public sealed class TapDevice : IDisposable
     /// <exception cref="ObjectDisposedException">The device was disposed.</exception>
     public unsafe bool TryWrite(ReadOnlySpan<byte> header, ReadOnlySpan<byte> frame)
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        bool added = false;
-        try
+        using WakeableDescriptor.Lease lease = _tap.Enter(mayWait: false);
+        fixed (byte* h = header)
+        fixed (byte* f = frame)
         {
-            AddRef(_tap, ref added);
-            fixed (byte* h = header)
-            fixed (byte* f = frame)
+            SocketNative.IoVec* iov = stackalloc SocketNative.IoVec[2];
+            iov[0] = new SocketNative.IoVec { Base = h, Length = (nuint)header.Length };
+            iov[1] = new SocketNative.IoVec { Base = f, Length = (nuint)frame.Length };
+            while (true)
             {
-                SocketNative.IoVec* iov = stackalloc SocketNative.IoVec[2];
-                iov[0] = new SocketNative.IoVec { Base = h, Length = (nuint)header.Length };
-                iov[1] = new SocketNative.IoVec { Base = f, Length = (nuint)frame.Length };
-                while (true)
+                nint n = LibCShims.writev(_tap.Fd, iov, 2);
+                if (n >= 0)
                 {
-                    nint n = LibCShims.writev(_tap.Fd, iov, 2);
-                    if (n >= 0)
-                    {
-                        return true;
-                    }
-                    int errno = Marshal.GetLastPInvokeError();
-                    if (errno == LibC.EINTR)
-                    {
-                        continue;
-                    }
-                    if (errno == LibC.EAGAIN || errno == LibC.ENOBUFS || errno == LibC.EIO)
-                    {
-                        return false;
-                    }
-                    throw new LinuxError("writev " + Name, errno);
+                    return true;
                 }
-            }
-        }
-        finally
-        {
-            if (added)
-            {
-                _tap.DangerousRelease();
+                int errno = Marshal.GetLastPInvokeError();
+                if (errno == LibC.EINTR)
+                {
+                    continue;
+                }
+                if (IsTransientWriteError(errno))
+                {
+                    return false;
+                }
+                throw new LinuxError("writev " + Name, errno);
             }
         }
     }
 
     /// <summary>Removes the interface (once no call is in flight) and wakes a blocked <see cref="Read"/>.</summary>
-    public void Dispose()
-    {
-        if (_disposed)
-        {
-            return;
-        }
-        _disposed = true;
-        _wake.SignalEventFd();
-        _tap.Dispose();
-        _wake.Dispose();
-    }
+    public void Dispose() => _tap.Dispose();
 
-    /// <summary>Waits until the TAP is readable (true) or the time is up (false); throws when disposed.</summary>
-    private unsafe bool WaitReadable(int timeoutMilliseconds)
-    {
-        LibCShims.PollFd* fds = stackalloc LibCShims.PollFd[2];
-        fds[0] = new LibCShims.PollFd { Fd = _tap.Fd, Events = LibC.POLLIN };
-        fds[1] = new LibCShims.PollFd { Fd = _wake.Fd, Events = LibC.POLLIN };
-        int ready = LibCShims.poll(fds, 2, timeoutMilliseconds);
-        if (ready < 0)
-        {
-            int errno = Marshal.GetLastPInvokeError();
-            if (errno == LibC.EINTR)
-            {
-                return true; // the caller reads again, then polls for the remaining time
-            }
-            throw new LinuxError("poll " + Name, errno);
-        }
-        ObjectDisposedException.ThrowIf(fds[1].Revents != 0 || _disposed, this);
-        return ready > 0;
-    }
-
-    private void AddRefs(ref bool tapAdded, ref bool wakeAdded)
-    {
-        AddRef(_tap, ref tapAdded);
-        AddRef(_wake, ref wakeAdded);
-    }
-
-    private void AddRef(FileDescriptorHandle handle, ref bool added)
-    {
-        try
-        {
-            handle.DangerousAddRef(ref added);
-        }
-        catch (ObjectDisposedException)
-        {
-            throw new ObjectDisposedException(GetType().FullName);
-        }
-    }
-
-    private void ReleaseRefs(bool tapAdded, bool wakeAdded)
-    {
-        if (wakeAdded)
-        {
-            _wake.DangerousRelease();
-        }
-        if (tapAdded)
-        {
-            _tap.DangerousRelease();
-        }
-    }
+    /// <summary>The kernel had no room for the frame, or the link is down (EIO): the frame is dropped.</summary>
+    private static bool IsTransientWriteError(int errno) => errno == LibC.EAGAIN || errno == LibC.ENOBUFS || errno == LibC.EIO;
 }
