@@ -31,7 +31,7 @@ internal sealed class ChunkAssembler
         buffer = [];
         length = 0;
         dropped = false;
-        PartialFrame partial = from.PartialFrame ??= new PartialFrame();
+        PartialFrame partial = from.Chunks.Partial ??= new PartialFrame();
         if (header.Offset == 0)
         {
             if (partial.Received > 0)
@@ -85,7 +85,7 @@ internal sealed class ChunkAssembler
     private byte[] Take() => _free.Count > 0 ? _free.Pop() : PacketBatch.AllocateBuffer();
 }
 
-/// <summary>A neighbour's chunked frame in progress (<see cref="ChunkAssembler"/>), kept on its <see cref="DataPeer"/>.</summary>
+/// <summary>A neighbour's chunked frame in progress (<see cref="ChunkAssembler"/>), kept in its <see cref="PeerChunks"/>.</summary>
 internal sealed class PartialFrame
 {
     public byte[]? Buffer;

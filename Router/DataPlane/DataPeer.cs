@@ -55,17 +55,6 @@ public sealed class DataPeer
     /// for it go as <see cref="SleeveKind.Chunk"/> pieces rather than TCP segments.</summary>
     public bool TakesChunks { get; init; }
 
-    /// <summary>The number of the next super-frame we chunk for it; the TAP thread's.</summary>
-    internal uint NextChunkedFrame;
-
-    /// <summary>Its chunked frame in progress; the sleeve socket holder's (<see cref="ChunkAssembler"/>).</summary>
-    internal PartialFrame? PartialFrame;
-
-    /// <summary>Until when (a timestamp) we send it segments, not chunks: it said our chunks arrive
-    /// incomplete (<see cref="HeartbeatBody.LosingChunks"/>). Written by a socket holder, read by the TAP thread.</summary>
-    internal long ChunksPausedUntil;
-
-    // The TAP thread's view of its PartialFrame counters at our last heartbeat to it.
-    internal long ChunksCompletedSeen;
-    internal long ChunksAbandonedSeen;
+    /// <summary>The chunked super-frames exchanged with it; the data threads' own.</summary>
+    internal PeerChunks Chunks { get; } = new();
 }

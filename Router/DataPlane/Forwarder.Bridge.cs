@@ -236,7 +236,7 @@ public sealed partial class Forwarder
         Span<DatagramSlice> payloads = stackalloc DatagramSlice[UdpBatch.MaxGsoSegments];
         int header = encapsulation.SizeBytes;
         int tail = encapsulation.TailBytes;
-        bool gso = encapsulation.IsSleeve ? _sleeve.SupportsSegmentation : _udp.SupportsSegmentation;
+        bool gso = encapsulation.IsSleeve ? _sleeve.SupportsSegmentation : _vxlan.SupportsSegmentation;
         int next = 0;
         while (next < layout.SegmentCount)
         {
@@ -278,7 +278,7 @@ public sealed partial class Forwarder
     /// <summary>Whether a super-frame for <paramref name="origin"/> goes as chunks: its route's hop is that
     /// peer itself, sealed, takes chunks, and has not lately said that they arrive incomplete.</summary>
     private static bool GoesAsChunks(in PeerRoute route, PeerName origin, long now) =>
-        route.Hop.TakesChunks && route.Hop.Seals && route.Hop.Name == origin && now >= Volatile.Read(ref route.Hop.ChunksPausedUntil);
+        route.Hop.TakesChunks && route.Hop.Seals && route.Hop.Name == origin && now >= Volatile.Read(ref route.Hop.Chunks.PausedUntil);
 
     /// <summary>
     /// A TCP super-frame for a sealed neighbour that takes chunks (<see cref="ChunkHeader"/>): its
@@ -295,7 +295,7 @@ public sealed partial class Forwarder
         int pieceBytes = _mtu + EthernetFrame.HeaderSizeBytes - ChunkHeader.SizeBytes;
         int fullDatagram = SleeveHeader.SealedOverheadBytes + ChunkHeader.SizeBytes + pieceBytes;
         var header = new SleeveHeader(SleeveKind.Chunk, _self, to.Name, Sealed: true);
-        uint number = to.NextChunkedFrame++;
+        uint number = to.Chunks.NextFrame++;
         bool gso = _sleeve.SupportsSegmentation;
         int offset = 0;
         while (offset < frame.Length)
@@ -393,7 +393,7 @@ public sealed partial class Forwarder
         sends.Endpoints[slot] = to;
     }
 
-    private void Flush(PacketBatch sends) => Send(_udp, sends, ref Counters.DatagramsSent, ref Counters.SendFailures);
+    private void Flush(PacketBatch sends) => Send(_vxlan, sends, ref Counters.DatagramsSent, ref Counters.SendFailures);
 
     private void FlushSleeve(PacketBatch sends) => Send(_sleeve, sends, ref Counters.SleeveDatagramsSent, ref Counters.SendFailures);
 

@@ -43,7 +43,7 @@ public sealed partial class Forwarder
         bool light = Readiness is not null;
         // Receive so that the first inner frame lands at the headroom, as frames read from the TAP
         // do (a sealed one a little further on, behind the epoch and counter).
-        _vxlanReader = new SocketReader(DataSources.Vxlan, _udp, PacketBatch.Headroom - VxlanHeader.SizeBytes) { WithTapThread = light };
+        _vxlanReader = new SocketReader(DataSources.Vxlan, _vxlan, PacketBatch.Headroom - VxlanHeader.SizeBytes) { WithTapThread = light };
         _sleeveReader = new SocketReader(DataSources.Sleeve, _sleeve, PacketBatch.Headroom - SleeveHeader.SizeBytes) { WithTapThread = light };
         _heldByTapThread = light ? DataSources.Vxlan | DataSources.Sleeve : DataSources.None;
         long now = _time.GetTimestamp();

@@ -114,7 +114,7 @@ public sealed partial class Forwarder
         sender.Health.Heard(vxlan, flags, now);
         if ((flags & HeartbeatBody.LosingChunks) != 0)
         {
-            Volatile.Write(ref sender.ChunksPausedUntil, now + Ticks(ChunkPause));
+            Volatile.Write(ref sender.Chunks.PausedUntil, now + Ticks(ChunkPause));
             Interlocked.Increment(ref Counters.ChunkPauses);
         }
         return true;
@@ -127,16 +127,16 @@ public sealed partial class Forwarder
     /// </summary>
     private static byte ChunkLossFlag(DataPeer peer)
     {
-        if (Volatile.Read(ref peer.PartialFrame) is not PartialFrame partial)
+        if (Volatile.Read(ref peer.Chunks.Partial) is not PartialFrame partial)
         {
             return 0;
         }
         long completed = Volatile.Read(ref partial.Completed);
         long abandoned = Volatile.Read(ref partial.Abandoned);
-        long newCompleted = completed - peer.ChunksCompletedSeen;
-        long newAbandoned = abandoned - peer.ChunksAbandonedSeen;
-        peer.ChunksCompletedSeen = completed;
-        peer.ChunksAbandonedSeen = abandoned;
+        long newCompleted = completed - peer.Chunks.CompletedSeen;
+        long newAbandoned = abandoned - peer.Chunks.AbandonedSeen;
+        peer.Chunks.CompletedSeen = completed;
+        peer.Chunks.AbandonedSeen = abandoned;
         return newAbandoned * 100 > (newCompleted + newAbandoned) * LosingChunksPercent ? HeartbeatBody.LosingChunks : (byte)0;
     }
 }

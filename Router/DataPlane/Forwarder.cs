@@ -32,7 +32,7 @@ namespace Weave.Router.DataPlane;
 /// swapped whole by the control plane. Two threads send on the sleeve socket (the TAP thread and the sleeve thread's
 /// relays), serialised per batch by a lock in the Linux transport; three write to the TAP (the
 /// receive threads, and the TAP thread's ICMP answers), which LinuxTapDevice allows. The parts:
-/// Forwarder.Bridge.cs (TAP thread), Forwarder.Peers.cs (VXLAN thread), Forwarder.Sleeve.cs
+/// Forwarder.Bridge.cs (TAP thread), Forwarder.Vxlan.cs (VXLAN thread), Forwarder.Sleeve.cs
 /// (sleeve thread), Forwarder.Handoff.cs (who reads the sockets), Forwarder.TooBig.cs (the overlay
 /// MTU check).
 /// </summary>
@@ -63,7 +63,7 @@ public sealed partial class Forwarder : IDataPlane, IDisposable
 
     private readonly PeerName _self;
     private readonly ITapDevice _tap;
-    private readonly IDatagramTransport _udp;
+    private readonly IDatagramTransport _vxlan;
     private readonly IDatagramTransport _sleeve;
     private readonly int _vni;
     private readonly TimeProvider _time;
@@ -77,21 +77,21 @@ public sealed partial class Forwarder : IDataPlane, IDisposable
     private DataPeer[] _peers = [];        // guarded by _planWriteLock
     private RouteTable? _routes;           // guarded by _planWriteLock
     private Thread? _tapThread;
-    private Thread? _udpThread;
+    private Thread? _vxlanThread;
     private Thread? _sleeveThread;
     private int _disposed;
 
     /// <param name="self">Our peer name, written as the source of the frames we capture.</param>
-    /// <param name="udp">The VXLAN socket (UDP 6784 by default).</param>
+    /// <param name="vxlan">The VXLAN socket (UDP 6784 by default).</param>
     /// <param name="sleeve">The sleeve socket (UDP 6783 by default, the mesh port).</param>
-    public Forwarder(PeerName self, ITapDevice tap, IDatagramTransport udp, IDatagramTransport sleeve, int vni, TimeProvider time, ILogger log)
+    public Forwarder(PeerName self, ITapDevice tap, IDatagramTransport vxlan, IDatagramTransport sleeve, int vni, TimeProvider time, ILogger log)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(vni);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(vni, VxlanHeader.MaxVni);
         ArgumentNullException.ThrowIfNull(time);
         _self = self;
         _tap = tap;
-        _udp = udp;
+        _vxlan = vxlan;
         _sleeve = sleeve;
         _vni = vni;
         _time = time;
@@ -102,7 +102,7 @@ public sealed partial class Forwarder : IDataPlane, IDisposable
         _segmentBuffers = AllocateBuffers(SegmentBufferCount);
         _relayBuffers = AllocateBuffers(SegmentBufferCount);
         _bridgeSleeveSends = new PacketBatch(SendBatchSize, allocateBuffers: false);
-        _coalescer = tap.SupportsOffloads ? new TcpCoalescer(CoalesceBufferCount) : null;
+        _vxlanCoalescer = tap.SupportsOffloads ? new TcpCoalescer(CoalesceBufferCount) : null;
         _sleeveCoalescer = tap.SupportsOffloads ? new TcpCoalescer(CoalesceBufferCount) : null;
         _chunks = tap.SupportsOffloads ? new ChunkAssembler() : null;
     }
@@ -128,10 +128,10 @@ public sealed partial class Forwarder : IDataPlane, IDisposable
     {
         StartReaders();
         _tapThread = new Thread(TapLoop) { Name = "bridge→peers", IsBackground = true };
-        _udpThread = new Thread(UdpLoop) { Name = "vxlan→bridge", IsBackground = true };
+        _vxlanThread = new Thread(VxlanLoop) { Name = "vxlan→bridge", IsBackground = true };
         _sleeveThread = new Thread(SleeveLoop) { Name = "sleeve→bridge", IsBackground = true };
         _tapThread.Start();
-        _udpThread.Start();
+        _vxlanThread.Start();
         _sleeveThread.Start();
     }
 
@@ -213,7 +213,7 @@ public sealed partial class Forwarder : IDataPlane, IDisposable
         _stop.Cancel();
         ReleaseReaders();
         _tapThread?.Join();
-        _udpThread?.Join();
+        _vxlanThread?.Join();
         _sleeveThread?.Join();
         DisposeReaders();
         _stop.Dispose();

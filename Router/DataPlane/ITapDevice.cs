@@ -25,7 +25,7 @@ public interface ITapDevice : IDisposable
     int Read(PacketBatch batch, int timeoutMilliseconds);
 
     /// <summary>Writes the batch's frames with their offloads; returns how many the device accepted.
-    /// Safe to call from two threads at once with different batches (the UDP thread's frames, the
+    /// Safe to call from two threads at once with different batches (the VXLAN thread's frames, the
     /// TAP thread's ICMP answers), while another thread reads.</summary>
     int Write(PacketBatch batch);
 }

@@ -60,7 +60,7 @@ public sealed class LinuxTapDevice : ITapDevice
     {
         ArgumentNullException.ThrowIfNull(batch);
         bool virtio = SupportsOffloads;
-        // On the stack, not a field: the UDP thread writes frames while the TAP thread may write an
+        // On the stack, not a field: the VXLAN thread writes frames while the TAP thread may write an
         // ICMP answer, and TapDevice.TryWrite is safe from several threads.
         Span<byte> header = stackalloc byte[VirtioNetHeader.Size];
         int written = 0;

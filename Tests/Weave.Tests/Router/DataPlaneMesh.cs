@@ -175,7 +175,7 @@ internal sealed class DataPlaneMesh : IDisposable
         }
         else
         {
-            to.Forwarder.ForwardFromPeers(datagrams, frames);
+            to.Forwarder.ForwardFromVxlan(datagrams, frames);
         }
     }
 

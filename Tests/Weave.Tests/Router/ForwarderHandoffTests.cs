@@ -30,7 +30,7 @@ public sealed class ForwarderHandoffTests : IDisposable
     private readonly FakeTimeProvider _time = new(DateTimeOffset.UnixEpoch.AddDays(1));
 
     private readonly ChannelTapDevice _tap = new();
-    private readonly ChannelDatagramTransport _udp = new();
+    private readonly ChannelDatagramTransport _vxlan = new();
     private readonly ChannelDatagramTransport _sleeve = new();
     private readonly ChannelDataReadiness _readiness;
     private readonly Forwarder _forwarder;
@@ -38,8 +38,8 @@ public sealed class ForwarderHandoffTests : IDisposable
 
     public ForwarderHandoffTests()
     {
-        _readiness = new ChannelDataReadiness(_tap, _udp, _sleeve);
-        _forwarder = new Forwarder(new PeerName(0x1), _tap, _udp, _sleeve, Vni, _time, NullLogger.Instance) { Readiness = _readiness };
+        _readiness = new ChannelDataReadiness(_tap, _vxlan, _sleeve);
+        _forwarder = new Forwarder(new PeerName(0x1), _tap, _vxlan, _sleeve, Vni, _time, NullLogger.Instance) { Readiness = _readiness };
         _forwarder.AddPeer(_peer);
         _forwarder.Start();
     }
@@ -49,7 +49,7 @@ public sealed class ForwarderHandoffTests : IDisposable
         _forwarder.Dispose();
         _readiness.Dispose();
         _tap.Dispose();
-        _udp.Dispose();
+        _vxlan.Dispose();
         _sleeve.Dispose();
     }
 
@@ -64,7 +64,7 @@ public sealed class ForwarderHandoffTests : IDisposable
     public void LightTraffic_BothWays_IsServedByTheTapThreadAlone()
     {
         byte[] fromPeer = Frames.Ethernet(LocalMac, RemoteMac, fill: 1);
-        _udp.Deliver(Frames.Vxlan(Vni, fromPeer), _peer.EndPoint);
+        _vxlan.Deliver(Frames.Vxlan(Vni, fromPeer), _peer.EndPoint);
         Assert.Equal(fromPeer, TakeWritten());
 
         byte[] reply = Frames.Ethernet(RemoteMac, LocalMac, fill: 2);
@@ -103,7 +103,7 @@ public sealed class ForwarderHandoffTests : IDisposable
         Assert.True(SpinWait.SpinUntil(() => _forwarder.Counters.SegmentsFromBridge == 14, s_wait), "the super-frame was not sent");
 
         byte[] fromPeer = Frames.Ethernet(LocalMac, RemoteMac, fill: 3);
-        _udp.Deliver(Frames.Vxlan(Vni, fromPeer), _peer.EndPoint);
+        _vxlan.Deliver(Frames.Vxlan(Vni, fromPeer), _peer.EndPoint);
         Assert.Equal(fromPeer, TakeWritten());
         Assert.True(_forwarder.VxlanWithTapThread);
         Assert.Equal(0, _forwarder.Counters.SocketsHandedOver);
@@ -135,7 +135,7 @@ public sealed class ForwarderHandoffTests : IDisposable
         Assert.True(_forwarder.VxlanWithTapThread);
         long waitsBefore = _readiness.WaitsOnVxlan;
         byte[] single = Frames.Ethernet(LocalMac, RemoteMac, fill: 0x77);
-        _udp.Deliver(Frames.Vxlan(Vni, single), _peer.EndPoint);
+        _vxlan.Deliver(Frames.Vxlan(Vni, single), _peer.EndPoint);
         Assert.True(SpinWait.SpinUntil(() => _readiness.WaitsOnVxlan > waitsBefore, s_wait), "the TAP thread did not take the socket back");
         Assert.Equal(1, _forwarder.Counters.SocketsHandedOver);
     }
@@ -187,7 +187,7 @@ public sealed class ForwarderHandoffTests : IDisposable
     public void IdleMacs_ExpireWhileTheTapThreadHoldsAQuietSocket()
     {
         byte[] frame = Frames.Ethernet(LocalMac, RemoteMac);
-        _udp.Deliver(Frames.Vxlan(Vni, frame), _peer.EndPoint);
+        _vxlan.Deliver(Frames.Vxlan(Vni, frame), _peer.EndPoint);
         Assert.Equal(frame, TakeWritten());
         Assert.Equal(_peer.Name, _forwarder.Macs.Lookup(RemoteMac));
 
@@ -222,7 +222,7 @@ public sealed class ForwarderHandoffTests : IDisposable
     private byte[] DeliverSingle(byte fill)
     {
         byte[] single = Frames.Ethernet(LocalMac, RemoteMac, payloadBytes: 60, fill: fill);
-        _udp.Deliver(Frames.Vxlan(Vni, single), _peer.EndPoint);
+        _vxlan.Deliver(Frames.Vxlan(Vni, single), _peer.EndPoint);
         return single;
     }
 
@@ -230,7 +230,7 @@ public sealed class ForwarderHandoffTests : IDisposable
     private byte[][] DeliverRun(byte[][] frames)
     {
         byte[][] datagrams = [.. frames.Select(f => Frames.Vxlan(Vni, f))];
-        _udp.Deliver([.. datagrams.SelectMany(d => d)], _peer.EndPoint, segmentSize: datagrams[0].Length);
+        _vxlan.Deliver([.. datagrams.SelectMany(d => d)], _peer.EndPoint, segmentSize: datagrams[0].Length);
         return frames;
     }
 
@@ -245,7 +245,7 @@ public sealed class ForwarderHandoffTests : IDisposable
     {
         while (true)
         {
-            Assert.True(_udp.TryTakeSent(s_wait, out var sent), "expected a datagram to be sent");
+            Assert.True(_vxlan.TryTakeSent(s_wait, out var sent), "expected a datagram to be sent");
             if (!HeartbeatBody.IsVxlanHeartbeat(sent.Datagram.AsSpan(VxlanHeader.SizeBytes)))
             {
                 return sent.Datagram[VxlanHeader.SizeBytes..];

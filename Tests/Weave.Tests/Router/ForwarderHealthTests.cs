@@ -149,7 +149,7 @@ public sealed class ForwarderHealthTests : IDisposable
         vxlan.CopyTo(datagrams.Buffers[0], 0);
         datagrams.Lengths[0] = vxlan.Length;
         datagrams.Endpoints[0] = _mesh.Nodes[1].AsPeer.Address;
-        node.Forwarder.ForwardFromPeers(datagrams, new PacketBatch(8, allocateBuffers: false));
+        node.Forwarder.ForwardFromVxlan(datagrams, new PacketBatch(8, allocateBuffers: false));
 
         Assert.Equal(1, node.Forwarder.Counters.SleeveDropsBadHeartbeat);
         Assert.Equal(1, node.Forwarder.Counters.DropsBadHeartbeat);

@@ -21,7 +21,7 @@ public sealed class ForwarderOffloadTests : IDisposable
     private readonly DataPeer _peerA = new(new PeerName(0xA), "a(host-a)", new IPEndPoint(IPAddress.Parse("192.0.2.1"), 6784));
     private readonly DataPeer _peerB = new(new PeerName(0xB), "b(host-b)", new IPEndPoint(IPAddress.Parse("192.0.2.2"), 6784));
     private ChannelTapDevice _tap = new();
-    private ChannelDatagramTransport _udp = new();
+    private ChannelDatagramTransport _vxlan = new();
     private ChannelDatagramTransport _sleeve = new();
     private Forwarder _forwarder;
 
@@ -32,9 +32,9 @@ public sealed class ForwarderOffloadTests : IDisposable
     private Forwarder Create(bool offloads, bool gso)
     {
         _tap = new ChannelTapDevice(supportsOffloads: offloads);
-        _udp = new ChannelDatagramTransport(supportsSegmentation: gso);
+        _vxlan = new ChannelDatagramTransport(supportsSegmentation: gso);
         _sleeve = new ChannelDatagramTransport(supportsSegmentation: gso);
-        var forwarder = new Forwarder(new PeerName(0x1), _tap, _udp, _sleeve, Vni, TimeProvider.System, NullLogger.Instance);
+        var forwarder = new Forwarder(new PeerName(0x1), _tap, _vxlan, _sleeve, Vni, TimeProvider.System, NullLogger.Instance);
         forwarder.AddPeer(_peerA);
         forwarder.AddPeer(_peerB);
         return forwarder;
@@ -55,13 +55,13 @@ public sealed class ForwarderOffloadTests : IDisposable
             datagrams.Endpoints[i] = peer.Address;
         }
         datagrams.Count = slots.Length;
-        return _forwarder.ForwardFromPeers(datagrams, new PacketBatch(64, allocateBuffers: false));
+        return _forwarder.ForwardFromVxlan(datagrams, new PacketBatch(64, allocateBuffers: false));
     }
 
     private List<(byte[] Datagram, IPEndPoint To, int SegmentSize)> Sent()
     {
         var sent = new List<(byte[], IPEndPoint, int)>();
-        while (_udp.TryTakeSend(TimeSpan.Zero, out var send))
+        while (_vxlan.TryTakeSend(TimeSpan.Zero, out var send))
         {
             sent.Add(send);
         }

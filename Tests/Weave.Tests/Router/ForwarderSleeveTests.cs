@@ -27,7 +27,7 @@ public sealed class ForwarderSleeveTests : IDisposable
 
     private readonly FakeTimeProvider _time = new(DateTimeOffset.UnixEpoch.AddDays(1));
     private readonly ChannelTapDevice _tap = new();
-    private readonly ChannelDatagramTransport _udp = new();
+    private readonly ChannelDatagramTransport _vxlan = new();
     private readonly ChannelDatagramTransport _sleeve = new();
     private readonly Forwarder _forwarder;
     private readonly DataPeer _left = new(s_left, "left", new IPEndPoint(IPAddress.Parse("192.0.2.1"), 6784));
@@ -35,7 +35,7 @@ public sealed class ForwarderSleeveTests : IDisposable
 
     public ForwarderSleeveTests()
     {
-        _forwarder = new Forwarder(s_self, _tap, _udp, _sleeve, Vni, _time, NullLogger.Instance);
+        _forwarder = new Forwarder(s_self, _tap, _vxlan, _sleeve, Vni, _time, NullLogger.Instance);
         _forwarder.AddPeer(_left);
         _forwarder.AddPeer(_right);
         _forwarder.SetRoutes(RouteTable.Compute(s_self, new TopologyBuilder().Chain(0, 1, 2).Build(), establishedAndSymmetric: true));

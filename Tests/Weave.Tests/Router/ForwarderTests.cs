@@ -18,7 +18,7 @@ public sealed class ForwarderTests : IDisposable
     private static readonly TimeSpan s_wait = TimeSpan.FromSeconds(5);
 
     private readonly ChannelTapDevice _tap = new();
-    private readonly ChannelDatagramTransport _udp = new();
+    private readonly ChannelDatagramTransport _vxlan = new();
     private readonly ChannelDatagramTransport _sleeve = new();
     private readonly Forwarder _forwarder;
     private readonly DataPeer _peerA = new(new PeerName(0xA), "a(host-a)", new IPEndPoint(IPAddress.Parse("192.0.2.1"), 6784));
@@ -26,14 +26,14 @@ public sealed class ForwarderTests : IDisposable
 
     public ForwarderTests()
     {
-        _forwarder = new Forwarder(Self, _tap, _udp, _sleeve, Vni, TimeProvider.System, NullLogger.Instance);
+        _forwarder = new Forwarder(Self, _tap, _vxlan, _sleeve, Vni, TimeProvider.System, NullLogger.Instance);
     }
 
     public void Dispose()
     {
         _forwarder.Dispose();
         _tap.Dispose();
-        _udp.Dispose();
+        _vxlan.Dispose();
         _sleeve.Dispose();
     }
 
@@ -51,7 +51,7 @@ public sealed class ForwarderTests : IDisposable
     {
         while (true)
         {
-            Assert.True(_udp.TryTakeSent(s_wait, out var sent), "expected a datagram to be sent");
+            Assert.True(_vxlan.TryTakeSent(s_wait, out var sent), "expected a datagram to be sent");
             if (!IsHeartbeat(sent.Datagram))
             {
                 return sent;
@@ -64,7 +64,7 @@ public sealed class ForwarderTests : IDisposable
     /// <summary>Nothing but heartbeats is left to take.</summary>
     private void AssertNoFramePending()
     {
-        while (_udp.TryTakeSent(TimeSpan.Zero, out var sent))
+        while (_vxlan.TryTakeSent(TimeSpan.Zero, out var sent))
         {
             Assert.True(IsHeartbeat(sent.Datagram), "a frame was sent that should not have been");
         }
@@ -80,7 +80,7 @@ public sealed class ForwarderTests : IDisposable
     private void LearnFrom(DataPeer peer, ulong mac)
     {
         byte[] frame = Frames.Ethernet(LocalMac, mac);
-        _udp.Deliver(Frames.Vxlan(Vni, frame), peer.EndPoint);
+        _vxlan.Deliver(Frames.Vxlan(Vni, frame), peer.EndPoint);
         Assert.Equal(frame, TakeWritten());
     }
 
@@ -114,7 +114,7 @@ public sealed class ForwarderTests : IDisposable
     {
         StartWithPeers(_peerA, _peerB);
         byte[] frame = Frames.Ethernet(LocalMac, RemoteMacA, payloadBytes: 1000);
-        _udp.Deliver(Frames.Vxlan(Vni, frame), _peerA.EndPoint);
+        _vxlan.Deliver(Frames.Vxlan(Vni, frame), _peerA.EndPoint);
 
         Assert.Equal(frame, TakeWritten());
         Assert.Equal(_peerA.Name, _forwarder.Macs.Lookup(RemoteMacA));
@@ -178,7 +178,7 @@ public sealed class ForwarderTests : IDisposable
     {
         StartWithPeers(_peerA);
         var stranger = new IPEndPoint(IPAddress.Parse("198.51.100.7"), 6784);
-        _udp.Deliver(datagram, fromStranger ? stranger : _peerA.EndPoint);
+        _vxlan.Deliver(datagram, fromStranger ? stranger : _peerA.EndPoint);
         LearnFrom(_peerA, RemoteMacA); // the sentinel: delivered after the bad datagram, so it was handled
 
         Assert.Equal(0, _tap.PendingWritten);
@@ -194,7 +194,7 @@ public sealed class ForwarderTests : IDisposable
     public void FromPeer_SamePeerIpOtherPort_IsUnknownSender()
     {
         StartWithPeers(_peerA);
-        _udp.Deliver(Frames.Vxlan(Vni, Frames.Ethernet(LocalMac, RemoteMacA)), new IPEndPoint(_peerA.EndPoint.Address, 9999));
+        _vxlan.Deliver(Frames.Vxlan(Vni, Frames.Ethernet(LocalMac, RemoteMacA)), new IPEndPoint(_peerA.EndPoint.Address, 9999));
         LearnFrom(_peerA, RemoteMacB);
         Assert.Equal(1, _forwarder.Counters.DropsUnknownSender);
         Assert.Null(_forwarder.Macs.Lookup(RemoteMacA));
@@ -212,7 +212,7 @@ public sealed class ForwarderTests : IDisposable
         Assert.Null(_forwarder.Macs.Lookup(RemoteMacA));
         Assert.Equal(_peerB.Name, _forwarder.Macs.Lookup(RemoteMacB));
         Assert.Equal([_peerB], _forwarder.Peers);
-        _udp.Deliver(Frames.Vxlan(Vni, Frames.Ethernet(LocalMac, RemoteMacA)), _peerA.EndPoint);
+        _vxlan.Deliver(Frames.Vxlan(Vni, Frames.Ethernet(LocalMac, RemoteMacA)), _peerA.EndPoint);
         LearnFrom(_peerB, RemoteMacB);
         Assert.Equal(1, _forwarder.Counters.DropsUnknownSender);
         Assert.Null(_forwarder.Macs.Lookup(RemoteMacA));
@@ -267,7 +267,7 @@ public sealed class ForwarderTests : IDisposable
 
         Assert.Equal(0, _forwarder.ForwardFromBridge(frames, sends));
         Assert.Equal(2, _forwarder.Counters.DropsNoPeers);
-        Assert.Equal(0, _udp.SendCount);
+        Assert.Equal(0, _vxlan.SendCount);
     }
 
     [Fact]
@@ -295,11 +295,11 @@ public sealed class ForwarderTests : IDisposable
         Fill(frames, [.. Enumerable.Range(0, 8).Select(i => Frames.Ethernet(Frames.Broadcast, LocalMac, fill: (byte)i))]);
 
         Assert.Equal(8 * peerCount, _forwarder.ForwardFromBridge(frames, sends));
-        Assert.Equal(8 * peerCount, _udp.SendCount);
+        Assert.Equal(8 * peerCount, _vxlan.SendCount);
         Assert.Equal(8 * peerCount, _forwarder.Counters.DatagramsSent);
         for (int i = 0; i < 8 * peerCount; i++)
         {
-            Assert.True(_udp.TryTakeSent(TimeSpan.Zero, out var sent));
+            Assert.True(_vxlan.TryTakeSent(TimeSpan.Zero, out var sent));
             Assert.Equal((byte)(i / peerCount), sent.Datagram[^1]);
         }
     }
@@ -317,7 +317,7 @@ public sealed class ForwarderTests : IDisposable
         }
         datagrams.Count = 3;
 
-        Assert.Equal(1, _forwarder.ForwardFromPeers(datagrams, frames));
+        Assert.Equal(1, _forwarder.ForwardFromVxlan(datagrams, frames));
         Assert.Equal(1, _forwarder.Counters.FramesToBridge);
         Assert.Equal(2, _forwarder.Counters.DropsBridgeRefused);
     }
@@ -335,8 +335,8 @@ public sealed class ForwarderTests : IDisposable
     [Fact]
     public void Constructor_VniOutOfRange_Throws()
     {
-        Assert.Throws<ArgumentOutOfRangeException>(() => new Forwarder(Self, _tap, _udp, _sleeve, -1, TimeProvider.System, NullLogger.Instance));
-        Assert.Throws<ArgumentOutOfRangeException>(() => new Forwarder(Self, _tap, _udp, _sleeve, VxlanHeader.MaxVni + 1, TimeProvider.System, NullLogger.Instance));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new Forwarder(Self, _tap, _vxlan, _sleeve, -1, TimeProvider.System, NullLogger.Instance));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new Forwarder(Self, _tap, _vxlan, _sleeve, VxlanHeader.MaxVni + 1, TimeProvider.System, NullLogger.Instance));
     }
 
     /// <summary>
@@ -355,7 +355,7 @@ public sealed class ForwarderTests : IDisposable
         const ulong tcpSource = 0x0200_0000_00C2;      // a pod behind A, sending one to us
         const int framesEachWay = 100_000;
         _tap.Record = false;
-        _udp.Record = false;
+        _vxlan.Record = false;
         _forwarder.AddPeer(_peerA);
         _forwarder.AddPeer(_peerB);
         _forwarder.Macs.Learn(RemoteMacA, _peerA.Name, 0);
@@ -397,11 +397,11 @@ public sealed class ForwarderTests : IDisposable
         for (int i = 0; i < 200; i++)
         {
             _forwarder.ForwardFromBridge(frames, sends);
-            _forwarder.ForwardFromPeers(datagrams, toBridge);
+            _forwarder.ForwardFromVxlan(datagrams, toBridge);
         }
         ForwarderCounters counters = _forwarder.Counters;
-        long sendsBefore = _udp.SendCount;
-        long datagramsBefore = Interlocked.Read(ref _udp.DatagramCount);
+        long sendsBefore = _vxlan.SendCount;
+        long datagramsBefore = Interlocked.Read(ref _vxlan.DatagramCount);
         long segmentsBefore = counters.SegmentsFromBridge;
         long writesBefore = _tap.WriteCount;
         long coalescedBefore = counters.SegmentsCoalesced;
@@ -416,7 +416,7 @@ public sealed class ForwarderTests : IDisposable
             for (int i = 0; i < batches; i++)
             {
                 _forwarder.ForwardFromBridge(frames, sends);
-                _forwarder.ForwardFromPeers(datagrams, toBridge);
+                _forwarder.ForwardFromVxlan(datagrams, toBridge);
             }
             rounds.Add(GC.GetAllocatedBytesForCurrentThread() - before);
         }
@@ -426,8 +426,8 @@ public sealed class ForwarderTests : IDisposable
         Assert.True(batches * txFramesPerBatch >= framesEachWay && batches * rxFramesPerBatch >= framesEachWay);
         // Every frame went somewhere: broadcast and unknown unicast to both peers, known unicast to
         // one; each super-frame in two GSO sends to A.
-        Assert.Equal(total * (((plainFrames / 4) * (2 + 1 + 1 + 2)) + (superFrames * 2)), _udp.SendCount - sendsBefore);
-        Assert.Equal(total * (((plainFrames / 4) * (2 + 1 + 1 + 2)) + (superFrames * segmentsPerSuperFrame)), Interlocked.Read(ref _udp.DatagramCount) - datagramsBefore);
+        Assert.Equal(total * (((plainFrames / 4) * (2 + 1 + 1 + 2)) + (superFrames * 2)), _vxlan.SendCount - sendsBefore);
+        Assert.Equal(total * (((plainFrames / 4) * (2 + 1 + 1 + 2)) + (superFrames * segmentsPerSuperFrame)), Interlocked.Read(ref _vxlan.DatagramCount) - datagramsBefore);
         Assert.Equal(total * superFrames * segmentsPerSuperFrame, counters.SegmentsFromBridge - segmentsBefore);
         Assert.Equal(total * rxFramesPerBatch, counters.DatagramsReceived - receivedBefore);
         Assert.Equal(total * (plainFrames + 1), _tap.WriteCount - writesBefore);

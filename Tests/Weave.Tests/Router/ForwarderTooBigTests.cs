@@ -20,13 +20,13 @@ public sealed class ForwarderTooBigTests : IDisposable
 
     private readonly DataPeer _peer = new(new PeerName(0xA), "a(host-a)", new IPEndPoint(IPAddress.Parse("192.0.2.1"), 6784));
     private readonly ChannelTapDevice _tap = new();
-    private readonly ChannelDatagramTransport _udp = new();
+    private readonly ChannelDatagramTransport _vxlan = new();
     private readonly ChannelDatagramTransport _sleeve = new();
     private readonly Forwarder _forwarder;
 
     public ForwarderTooBigTests()
     {
-        _forwarder = new Forwarder(new PeerName(0x1), _tap, _udp, _sleeve, Vni, TimeProvider.System, NullLogger.Instance) { Mtu = Mtu };
+        _forwarder = new Forwarder(new PeerName(0x1), _tap, _vxlan, _sleeve, Vni, TimeProvider.System, NullLogger.Instance) { Mtu = Mtu };
         _forwarder.AddPeer(_peer);
         _forwarder.Macs.Learn(IpFrames.DestinationMac, _peer.Name, 0);
     }
@@ -40,7 +40,7 @@ public sealed class ForwarderTooBigTests : IDisposable
 
         Assert.Equal(0, FromBridge(frame));
 
-        Assert.Equal(0, _udp.PendingSent);
+        Assert.Equal(0, _vxlan.PendingSent);
         byte[] expected = new byte[TooBigReply.MaxFrameBytes];
         Assert.True(TooBigReply.TryWrite(frame, Mtu, expected, out int length));
         Assert.True(_tap.TryTakeWrittenWithOffload(TimeSpan.Zero, out var written));
@@ -67,7 +67,7 @@ public sealed class ForwarderTooBigTests : IDisposable
 
         Assert.Equal(1, FromBridge(frame));
 
-        Assert.True(_udp.TryTakeSent(TimeSpan.Zero, out var sent));
+        Assert.True(_vxlan.TryTakeSent(TimeSpan.Zero, out var sent));
         Assert.Equal(VxlanHeader.SizeBytes + frame.Length, sent.Datagram.Length);
         Assert.Equal(0, _tap.PendingWritten);
     }
@@ -81,7 +81,7 @@ public sealed class ForwarderTooBigTests : IDisposable
         Assert.Equal(0x86dd, BinaryPrimitives.ReadUInt16BigEndian(reply.AsSpan(12)));
         Assert.Equal(2, reply[14 + 40]); // ICMPv6 packet too big
         Assert.Equal((uint)Mtu, BinaryPrimitives.ReadUInt32BigEndian(reply.AsSpan(14 + 40 + 4)));
-        Assert.Equal(0, _udp.PendingSent);
+        Assert.Equal(0, _vxlan.PendingSent);
     }
 
     [Fact]
@@ -109,7 +109,7 @@ public sealed class ForwarderTooBigTests : IDisposable
         Assert.Equal(0, FromBridge(super, TcpTraffic.Gso(1448)));
 
         Assert.Equal(0, _tap.PendingWritten);
-        Assert.Equal(0, _udp.PendingSent);
+        Assert.Equal(0, _vxlan.PendingSent);
         Assert.Equal(1, _forwarder.Counters.DropsTooBig);
         Assert.Equal(0, _forwarder.Counters.TooBigReplies);
     }
@@ -123,7 +123,7 @@ public sealed class ForwarderTooBigTests : IDisposable
         Assert.Equal(0, FromBridge(frame));
 
         Assert.Equal(0, _tap.PendingWritten);
-        Assert.Equal(0, _udp.PendingSent);
+        Assert.Equal(0, _vxlan.PendingSent);
         Assert.Equal(1, _forwarder.Counters.DropsTooBig);
     }
 
@@ -142,7 +142,7 @@ public sealed class ForwarderTooBigTests : IDisposable
     public void TooBigFrames_AllocateNothing()
     {
         _tap.Record = false;
-        _udp.Record = false;
+        _vxlan.Record = false;
         var frames = new PacketBatch(32, allocateBuffers: true);
         byte[] df = IpFrames.UdpV4(totalLength: 1500);
         byte[] plain = IpFrames.UdpV4(totalLength: 1000);

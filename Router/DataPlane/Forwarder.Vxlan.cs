@@ -6,13 +6,13 @@ namespace Weave.Router.DataPlane;
 /// <summary>The VXLAN thread: datagrams from neighbours to the bridge; it also expires idle MACs.</summary>
 public sealed partial class Forwarder
 {
-    // Owned by the UDP thread (or a test calling ForwardFromPeers); null when the TAP takes no super-frames.
-    private readonly TcpCoalescer? _coalescer;
+    // Owned by the VXLAN thread (or a test calling ForwardFromVxlan); null when the TAP takes no super-frames.
+    private readonly TcpCoalescer? _vxlanCoalescer;
 
     // The same for the sleeve thread: sealed traffic all arrives by sleeve, so it is coalesced too.
     private readonly TcpCoalescer? _sleeveCoalescer;
 
-    private void UdpLoop() => SocketLoop(_vxlanReader!, ReceiveVxlan);
+    private void VxlanLoop() => SocketLoop(_vxlanReader!, ReceiveVxlan);
 
     /// <summary>
     /// Expires idle MACs when due, receives one batch from the VXLAN socket (waiting up to
@@ -23,22 +23,22 @@ public sealed partial class Forwarder
     {
         SocketReader reader = _vxlanReader!;
         ExpireIdleMacsWhenDue();
-        reader.Datagrams.Count = _udp.Receive(reader.Datagrams, timeoutMilliseconds);
+        reader.Datagrams.Count = _vxlan.Receive(reader.Datagrams, timeoutMilliseconds);
         if (reader.Datagrams.Count > 0)
         {
-            ForwardFromPeers(reader.Datagrams, reader.Frames);
+            ForwardFromVxlan(reader.Datagrams, reader.Frames);
         }
         return reader.Datagrams.Count;
     }
 
     /// <summary>
-    /// One batch of the UDP thread: the <see cref="PacketBatch.Count"/> slots of
+    /// One batch of the VXLAN thread: the <see cref="PacketBatch.Count"/> slots of
     /// <paramref name="datagrams"/> (each a datagram or a GRO run of them) are split, checked, their
     /// senders' MACs learned, TCP segments coalesced, and the frames written to the TAP through
     /// <paramref name="frames"/>. Returns the frames the TAP accepted (a super-frame counts once).
     /// Allocation-free once every source MAC has been learned.
     /// </summary>
-    internal int ForwardFromPeers(PacketBatch datagrams, PacketBatch frames)
+    internal int ForwardFromVxlan(PacketBatch datagrams, PacketBatch frames)
     {
         ForwardingPlan plan = _plan;
         ForwarderCounters counters = Counters;
@@ -87,14 +87,14 @@ public sealed partial class Forwarder
                     continue;
                 }
                 LearnSource(EthernetFrame.Source(frame), sender.Name, now);
-                if (AddForBridge(_coalescer, frames, buffer, offset + at + VxlanHeader.SizeBytes, frame.Length,
+                if (AddForBridge(_vxlanCoalescer, frames, buffer, offset + at + VxlanHeader.SizeBytes, frame.Length,
                     ref counters.FramesToBridge, ref counters.DropsBridgeRefused))
                 {
                     counters.SegmentsCoalesced++;
                 }
             }
         }
-        WriteToBridge(_coalescer, frames, ref counters.FramesToBridge, ref counters.DropsBridgeRefused);
+        WriteToBridge(_vxlanCoalescer, frames, ref counters.FramesToBridge, ref counters.DropsBridgeRefused);
         return (int)(counters.FramesToBridge - writtenBefore);
     }
 
