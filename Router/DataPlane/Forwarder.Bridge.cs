@@ -7,47 +7,41 @@ namespace Weave.Router.DataPlane;
 /// <summary>The TAP thread: frames from the bridge to peers.</summary>
 public sealed partial class Forwarder
 {
-    // Owned by the TAP thread (or a test calling ForwardFromBridge): where super-frames are cut and
-    // flooded frames copied behind a sleeve header, and the sleeve socket's send batch.
-    private readonly byte[][] _segmentBuffers;
-    private readonly PacketBatch _bridgeSleeveSends;
-    private int _segmentBuffersUsed;
+    // Owned by the TAP thread (or a test calling ForwardFromBridge): what it sends, and the buffers
+    // it cuts super-frames and copies floods into.
+    private readonly Outbox _outbox;
 
     private void TapLoop()
     {
         var frames = new PacketBatch(_tap.BatchSize, allocateBuffers: true);
-        var sends = new PacketBatch(SendBatchSize, allocateBuffers: false);
         IDataReadiness? readiness = Readiness;
         RunUntilStopped(() =>
         {
             if (readiness is null)
             {
                 frames.Count = _tap.Read(frames, PollMilliseconds);
-                ForwardFromBridge(frames, sends);
+                ForwardFromBridge(frames);
             }
             else
             {
-                ServeReady(readiness, frames, sends); // the TAP, and the sockets while traffic is light
+                ServeReady(readiness, frames); // the TAP, and the sockets while traffic is light
             }
-            SendHeartbeats(_time.GetTimestamp(), sends);
+            SendHeartbeats(_time.GetTimestamp());
         });
     }
 
     /// <summary>
     /// One batch of the TAP thread: the <see cref="PacketBatch.Count"/> frames of
-    /// <paramref name="frames"/> (each at the headroom of its buffer, with its offloads) go to peers
-    /// through <paramref name="sends"/> (VXLAN) and the sleeve socket. Returns the sends handed to
-    /// the transports (a GSO send of many datagrams counts once). Allocation-free.
+    /// <paramref name="frames"/> (each at the headroom of its buffer, with its offloads) go to peers,
+    /// each wrapped as its route says. Returns the sends handed to the transports (a GSO send of
+    /// many datagrams counts once). Allocation-free.
     /// </summary>
-    internal int ForwardFromBridge(PacketBatch frames, PacketBatch sends)
+    internal int ForwardFromBridge(PacketBatch frames)
     {
         ForwardingPlan plan = _plan;
         ForwarderCounters counters = Counters;
-        long sentBefore = counters.DatagramsSent + counters.SleeveDatagramsSent;
+        long sentBefore = _outbox.Sent;
         long now = _time.GetTimestamp();
-        sends.Count = 0;
-        _bridgeSleeveSends.Count = 0;
-        _segmentBuffersUsed = 0;
         if (IsBulk(frames))
         {
             Volatile.Write(ref _lastBridgeBulk, now); // bulk both ways gives a socket its own thread (Forwarder.Handoff.cs)
@@ -95,11 +89,11 @@ public sealed partial class Forwarder
             {
                 if (known && GoesAsChunks(route, origin, now))
                 {
-                    SendChunks(frame, offload, route.Hop, sends);
+                    SendChunks(frame, offload, route.Hop);
                 }
                 else
                 {
-                    SendSegmented(frame, layout, known, route, origin, plan, sends);
+                    SendSegmented(frame, layout, known, route, origin, plan);
                 }
                 continue;
             }
@@ -110,16 +104,15 @@ public sealed partial class Forwarder
             }
             if (known)
             {
-                SendFrame(frames.Buffers[i], frames.Offsets[i], frame.Length, route, origin, sends);
+                SendFrame(frames.Buffers[i], frames.Offsets[i], frame.Length, route, origin);
             }
             else
             {
-                FloodFrame(frames.Buffers[i], frames.Offsets[i], frame.Length, plan, sends);
+                FloodFrame(frames.Buffers[i], frames.Offsets[i], frame.Length, plan);
             }
         }
-        Flush(sends);
-        FlushSleeve(_bridgeSleeveSends);
-        return (int)(counters.DatagramsSent + counters.SleeveDatagramsSent - sentBefore);
+        _outbox.Flush();
+        return (int)(_outbox.Sent - sentBefore);
     }
 
     /// <summary>
@@ -145,102 +138,111 @@ public sealed partial class Forwarder
         return false;
     }
 
-    /// <summary>A known unicast frame, in place: VXLAN to its origin when a neighbour, else sleeve to the next hop.</summary>
-    private void SendFrame(byte[] buffer, int offset, int length, in PeerRoute route, PeerName origin, PacketBatch sends)
+    /// <summary>A known unicast frame, wrapped in place (in the headroom in front of it) as its route says.</summary>
+    private void SendFrame(byte[] buffer, int offset, int length, in PeerRoute route, PeerName origin)
     {
-        if (route.Direct)
+        Encapsulation wrap = route.Encapsulation;
+        int start = offset - wrap.HeaderBytes;
+        wrap.WriteHeader(buffer.AsSpan(start), SleeveKind.Unicast, _self, origin, _vni);
+        QueueOne(wrap, route.Hop, buffer, start, length);
+    }
+
+    /// <summary>
+    /// A frame for everyone, to each neighbour of our flood: one header in place serves every
+    /// neighbour whose encapsulation does not name it (the VXLAN leaves of our broadcast tree); the
+    /// others (the sleeve, naming the neighbour that relays further) each get a copy.
+    /// </summary>
+    private void FloodFrame(byte[] buffer, int offset, int length, ForwardingPlan plan)
+    {
+        Encapsulation? inPlace = null;
+        foreach (FloodHop hop in plan.Flood)
         {
-            int start = offset - VxlanHeader.SizeBytes;
-            VxlanHeader.Write(buffer.AsSpan(start), _vni);
-            Queue(sends, buffer, start, length + VxlanHeader.SizeBytes, 0, route.Hop.Address);
-        }
-        else
-        {
-            DataPeer hop = route.Hop;
-            int start = offset - SleeveHeader.PayloadOffset(hop.Seals);
-            new SleeveHeader(SleeveKind.Unicast, _self, origin, hop.Seals).Write(buffer.AsSpan(start));
-            QueueSleeve(buffer, start, length, hop);
+            Encapsulation wrap = hop.Encapsulation;
+            if (!wrap.NamesHop && (inPlace is null || inPlace == wrap))
+            {
+                if (inPlace is null)
+                {
+                    wrap.WriteHeader(buffer.AsSpan(offset - wrap.HeaderBytes), SleeveKind.Flood, _self, default, _vni);
+                    inPlace = wrap;
+                }
+                QueueOne(wrap, hop.Peer, buffer, offset - wrap.HeaderBytes, length);
+                continue;
+            }
+            byte[] copy = _outbox.RentBuffer();
+            wrap.WriteHeader(copy, SleeveKind.Flood, _self, hop.Peer.Name, _vni);
+            buffer.AsSpan(offset, length).CopyTo(copy.AsSpan(wrap.HeaderBytes));
+            QueueOne(wrap, hop.Peer, copy, 0, length);
         }
     }
 
     /// <summary>
-    /// A frame for everyone: VXLAN (header in place, one buffer for all) to the leaves of our
-    /// broadcast tree, and a sleeve copy naming each neighbour that relays further.
+    /// Queues one wrapped frame of <paramref name="length"/> bytes whose header is at
+    /// <paramref name="start"/>, sealed first when its encapsulation seals, on the socket its
+    /// encapsulation names.
     /// </summary>
-    private void FloodFrame(byte[] buffer, int offset, int length, ForwardingPlan plan, PacketBatch sends)
+    private void QueueOne(Encapsulation wrap, DataPeer hop, byte[] buffer, int start, int length)
     {
-        bool vxlanWritten = false;
-        foreach (FloodHop hop in plan.Flood)
+        if (wrap.TailBytes > 0)
         {
-            if (!hop.Relays)
+            Span<DatagramSlice> payload = [new DatagramSlice(start + wrap.HeaderBytes, length)];
+            if (!wrap.TrySeal(hop, buffer, payload, buffer.AsSpan(start, SleeveHeader.SizeBytes)))
             {
-                if (!vxlanWritten)
-                {
-                    VxlanHeader.Write(buffer.AsSpan(offset - VxlanHeader.SizeBytes), _vni);
-                    vxlanWritten = true;
-                }
-                Queue(sends, buffer, offset - VxlanHeader.SizeBytes, length + VxlanHeader.SizeBytes, 0, hop.Peer.Address);
-                continue;
+                Counters.DropsSealFailed++;
+                return;
             }
-            byte[] copy = RentSegmentBuffer(sends);
-            new SleeveHeader(SleeveKind.Flood, _self, hop.Peer.Name, hop.Peer.Seals).Write(copy);
-            buffer.AsSpan(offset, length).CopyTo(copy.AsSpan(SleeveHeader.PayloadOffset(hop.Peer.Seals)));
-            QueueSleeve(copy, 0, length, hop.Peer);
         }
+        _outbox.Queue(wrap, buffer, start, wrap.HeaderBytes + length + wrap.TailBytes, 0, wrap.EndpointOf(hop));
     }
 
     /// <summary>
     /// Cuts a TCP super-frame into MTU-sized frames, each behind its header, back to back in a
     /// segment buffer: one UDP GSO send per 64 segments / 65,507 bytes (or, without GSO, one
-    /// datagram per segment). A known destination gets one cut; a flood one cut for all VXLAN
-    /// leaves and one per relaying neighbour.
+    /// datagram per segment). A known destination gets one cut; a flood one cut for all the
+    /// neighbours that share a header (the VXLAN leaves) and one per neighbour named in its header.
     /// </summary>
     private void SendSegmented(ReadOnlySpan<byte> frame, in TcpSuperFrame layout, bool known, in PeerRoute route,
-        PeerName origin, ForwardingPlan plan, PacketBatch sends)
+        PeerName origin, ForwardingPlan plan)
     {
         if (known)
         {
-            Encapsulation encapsulation = route.Direct
-                ? Encapsulation.Vxlan
-                : new Encapsulation(new SleeveHeader(SleeveKind.Unicast, _self, origin, route.Hop.Seals));
-            Segment(frame, layout, encapsulation, route.Hop, null, sends);
+            Segment(frame, layout, route.Encapsulation, SleeveKind.Unicast, origin, route.Hop, null);
             return;
         }
-        bool leaves = false;
+        Encapsulation? shared = null;
         foreach (FloodHop hop in plan.Flood)
         {
-            if (hop.Relays)
+            Encapsulation wrap = hop.Encapsulation;
+            if (!wrap.NamesHop && (shared is null || shared == wrap))
             {
-                Segment(frame, layout, new Encapsulation(new SleeveHeader(SleeveKind.Flood, _self, hop.Peer.Name, hop.Peer.Seals)), hop.Peer, null, sends);
+                shared = wrap;
+                continue;
             }
-            else
-            {
-                leaves = true;
-            }
+            Segment(frame, layout, wrap, SleeveKind.Flood, hop.Peer.Name, hop.Peer, null);
         }
-        if (leaves)
+        if (shared is not null)
         {
-            Segment(frame, layout, Encapsulation.Vxlan, null, plan.Flood, sends);
+            Segment(frame, layout, shared, SleeveKind.Flood, default, null, plan.Flood);
         }
     }
 
     /// <summary>
-    /// Segments to <paramref name="single"/>, or with VXLAN to every leaf of <paramref name="flood"/>.
-    /// Sealed segments leave room for the tag behind each frame and are sealed in one call per GSO
-    /// send; the overhead is the same for each, so the segments stay of equal size.
+    /// Segments wrapped by <paramref name="wrap"/> to <paramref name="single"/>, or to every
+    /// neighbour of <paramref name="flood"/> with that encapsulation. Sealed segments leave room for
+    /// the tag behind each frame and are sealed in one call per GSO send; the overhead is the same
+    /// for each, so the segments stay of equal size.
     /// </summary>
-    private void Segment(ReadOnlySpan<byte> frame, in TcpSuperFrame layout, in Encapsulation encapsulation, DataPeer? single,
-        FloodHop[]? flood, PacketBatch sends)
+    private void Segment(ReadOnlySpan<byte> frame, in TcpSuperFrame layout, Encapsulation wrap, SleeveKind kind, PeerName target,
+        DataPeer? single, FloodHop[]? flood)
     {
         Span<int> lengths = stackalloc int[UdpBatch.MaxGsoSegments];
         Span<DatagramSlice> payloads = stackalloc DatagramSlice[UdpBatch.MaxGsoSegments];
-        int header = encapsulation.SizeBytes;
-        int tail = encapsulation.TailBytes;
-        bool gso = encapsulation.IsSleeve ? _sleeve.SupportsSegmentation : _vxlan.SupportsSegmentation;
+        int header = wrap.HeaderBytes;
+        int tail = wrap.TailBytes;
+        bool gso = _outbox.TakesGso(wrap);
         int next = 0;
         while (next < layout.SegmentCount)
         {
-            byte[] buffer = RentSegmentBuffer(sends);
+            byte[] buffer = _outbox.RentBuffer();
             int count = TcpSegmenter.Segment(frame, layout, next, buffer.AsSpan(0, UdpBatch.MaxIPv4Payload), header, lengths, tail);
             if (count == 0)
             {
@@ -250,24 +252,24 @@ public sealed partial class Forwarder
             int position = 0;
             for (int k = 0; k < count; k++)
             {
-                encapsulation.Write(buffer.AsSpan(position), _vni);
+                wrap.WriteHeader(buffer.AsSpan(position), kind, _self, target, _vni);
                 payloads[k] = new DatagramSlice(position + header, lengths[k]);
                 position += header + lengths[k] + tail;
             }
-            if (tail > 0 && !single!.Sealing!.TrySeal(buffer, payloads[..count], buffer.AsSpan(0, SleeveHeader.SizeBytes)))
+            if (tail > 0 && !wrap.TrySeal(single!, buffer, payloads[..count], buffer.AsSpan(0, SleeveHeader.SizeBytes)))
             {
                 Counters.DropsSealFailed += count;
                 return;
             }
             if (gso)
             {
-                QueueEncapsulated(sends, buffer, 0, position, count > 1 ? header + lengths[0] + tail : 0, encapsulation, single, flood);
+                QueueSegments(wrap, buffer, 0, position, count > 1 ? header + lengths[0] + tail : 0, single, flood);
             }
             else
             {
                 for (int k = 0, at = 0; k < count; at += header + lengths[k] + tail, k++)
                 {
-                    QueueEncapsulated(sends, buffer, at, header + lengths[k] + tail, 0, encapsulation, single, flood);
+                    QueueSegments(wrap, buffer, at, header + lengths[k] + tail, 0, single, flood);
                 }
             }
             Counters.SegmentsFromBridge += count;
@@ -288,7 +290,7 @@ public sealed partial class Forwarder
     /// frame. No TCP headers are written and no checksums computed: the neighbour writes the
     /// super-frame to its bridge whole, with its partial checksum, as the kernel handed it to us.
     /// </summary>
-    private void SendChunks(ReadOnlySpan<byte> frame, in VirtioNetHeader offload, DataPeer to, PacketBatch sends)
+    private void SendChunks(ReadOnlySpan<byte> frame, in VirtioNetHeader offload, DataPeer to)
     {
         Span<DatagramSlice> payloads = stackalloc DatagramSlice[UdpBatch.MaxGsoSegments];
         Span<DatagramSlice> pieces = stackalloc DatagramSlice[UdpBatch.MaxGsoSegments];
@@ -296,11 +298,11 @@ public sealed partial class Forwarder
         int fullDatagram = SleeveHeader.SealedOverheadBytes + ChunkHeader.SizeBytes + pieceBytes;
         var header = new SleeveHeader(SleeveKind.Chunk, _self, to.Name, Sealed: true);
         uint number = to.Chunks.NextFrame++;
-        bool gso = _sleeve.SupportsSegmentation;
+        bool gso = _outbox.TakesGso(Encapsulation.SealedSleeve);
         int offset = 0;
         while (offset < frame.Length)
         {
-            byte[] buffer = RentSegmentBuffer(sends);
+            byte[] buffer = _outbox.RentBuffer();
             int position = 0;
             int count = 0;
             while (offset < frame.Length && count < payloads.Length && position + fullDatagram <= UdpBatch.MaxIPv4Payload)
@@ -322,14 +324,14 @@ public sealed partial class Forwarder
             }
             if (gso)
             {
-                Queue(_bridgeSleeveSends, buffer, 0, position, count > 1 ? fullDatagram : 0, to.SleeveAddress);
+                _outbox.QueueSleeve(buffer, 0, position, count > 1 ? fullDatagram : 0, to.SleeveAddress);
                 Counters.SleeveFramesFromBridge++;
             }
             else
             {
                 for (int k = 0, at = 0; k < count; k++, at += fullDatagram)
                 {
-                    Queue(_bridgeSleeveSends, buffer, at, Math.Min(fullDatagram, position - at), 0, to.SleeveAddress);
+                    _outbox.QueueSleeve(buffer, at, Math.Min(fullDatagram, position - at), 0, to.SleeveAddress);
                     Counters.SleeveFramesFromBridge++;
                 }
             }
@@ -337,96 +339,21 @@ public sealed partial class Forwarder
         }
     }
 
-    private void QueueEncapsulated(PacketBatch sends, byte[] buffer, int offset, int length, int segmentSize,
-        in Encapsulation encapsulation, DataPeer? single, FloodHop[]? flood)
+    /// <summary>Queues a cut (one datagram or a GSO send) to <paramref name="single"/>, or to each
+    /// neighbour of <paramref name="flood"/> wrapped by <paramref name="wrap"/>.</summary>
+    private void QueueSegments(Encapsulation wrap, byte[] buffer, int offset, int length, int segmentSize,
+        DataPeer? single, FloodHop[]? flood)
     {
         if (single is not null)
         {
-            if (encapsulation.IsSleeve)
-            {
-                Queue(_bridgeSleeveSends, buffer, offset, length, segmentSize, single.SleeveAddress);
-                Counters.SleeveFramesFromBridge++;
-            }
-            else
-            {
-                Queue(sends, buffer, offset, length, segmentSize, single.Address);
-            }
+            _outbox.Queue(wrap, buffer, offset, length, segmentSize, wrap.EndpointOf(single));
             return;
         }
         foreach (FloodHop hop in flood!)
         {
-            if (!hop.Relays)
+            if (hop.Encapsulation == wrap)
             {
-                Queue(sends, buffer, offset, length, segmentSize, hop.Peer.Address);
-            }
-        }
-    }
-
-    /// <summary>A free segment buffer; when all are taken, what is queued is sent first.</summary>
-    private byte[] RentSegmentBuffer(PacketBatch sends)
-    {
-        if (_segmentBuffersUsed == _segmentBuffers.Length)
-        {
-            Flush(sends);
-            FlushSleeve(_bridgeSleeveSends);
-            _segmentBuffersUsed = 0;
-        }
-        return _segmentBuffers[_segmentBuffersUsed++];
-    }
-
-    private void Queue(PacketBatch sends, byte[] buffer, int offset, int length, int segmentSize, in UdpEndpoint to)
-    {
-        if (sends.Count == sends.Capacity)
-        {
-            if (ReferenceEquals(sends, _bridgeSleeveSends))
-            {
-                FlushSleeve(sends);
-            }
-            else
-            {
-                Flush(sends);
-            }
-        }
-        int slot = sends.Count++;
-        sends.Set(slot, buffer, offset, length);
-        sends.SegmentSizes[slot] = segmentSize;
-        sends.Endpoints[slot] = to;
-    }
-
-    private void Flush(PacketBatch sends) => Send(_vxlan, sends, ref Counters.DatagramsSent, ref Counters.SendFailures);
-
-    private void FlushSleeve(PacketBatch sends) => Send(_sleeve, sends, ref Counters.SleeveDatagramsSent, ref Counters.SendFailures);
-
-    /// <summary>The header in front of each frame we send: VXLAN, or a sleeve header (sealed or not).</summary>
-    private readonly struct Encapsulation
-    {
-        public static Encapsulation Vxlan => default;
-
-        private readonly SleeveHeader _sleeve;
-
-        public Encapsulation(SleeveHeader sleeve)
-        {
-            _sleeve = sleeve;
-            IsSleeve = true;
-        }
-
-        public bool IsSleeve { get; }
-
-        /// <summary>Bytes in front of the frame: the header, and the sealer's epoch and counter when sealed.</summary>
-        public int SizeBytes => !IsSleeve ? VxlanHeader.SizeBytes : SleeveHeader.PayloadOffset(_sleeve.Sealed);
-
-        /// <summary>Bytes behind the frame: the AEAD tag when sealed.</summary>
-        public int TailBytes => IsSleeve && _sleeve.Sealed ? RecordFormat.TagSizeBytes : 0;
-
-        public void Write(Span<byte> destination, int vni)
-        {
-            if (IsSleeve)
-            {
-                _sleeve.Write(destination);
-            }
-            else
-            {
-                VxlanHeader.Write(destination, vni);
+                _outbox.Queue(wrap, buffer, offset, length, segmentSize, wrap.EndpointOf(hop.Peer));
             }
         }
     }

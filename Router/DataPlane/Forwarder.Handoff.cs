@@ -56,7 +56,7 @@ public sealed partial class Forwarder
     /// One turn of the TAP thread with a <see cref="Readiness"/>: waits on the TAP and on the
     /// sockets it holds, serves what is ready, and hands a socket over when traffic is bulk both ways.
     /// </summary>
-    private void ServeReady(IDataReadiness readiness, PacketBatch frames, PacketBatch sends)
+    private void ServeReady(IDataReadiness readiness, PacketBatch frames)
     {
         SocketReader vxlan = _vxlanReader!;
         SocketReader sleeve = _sleeveReader!;
@@ -74,7 +74,7 @@ public sealed partial class Forwarder
                     frames.Count = _tap.Read(frames, 0);
                 }
             }
-            ForwardFromBridge(frames, sends);
+            ForwardFromBridge(frames);
             return;
         }
         DataSources ready = readiness.Wait(DataSources.Bridge | _heldByTapThread, PollMilliseconds);
@@ -87,7 +87,7 @@ public sealed partial class Forwarder
         if ((ready & DataSources.Bridge) != 0)
         {
             frames.Count = _tap.Read(frames, 0);
-            ForwardFromBridge(frames, sends); // notes a bulk batch for IsBulkBothWays
+            ForwardFromBridge(frames); // notes a bulk batch for IsBulkBothWays
         }
         // A hand-over is decided when a socket brings a bulk batch: the bridge's side is then
         // already noted, and with traffic heavy both ways the next such batch is never far off.

@@ -40,17 +40,14 @@ public sealed partial class Forwarder
     private long Ticks(TimeSpan span) => (long)(span.TotalSeconds * _time.TimestampFrequency);
 
     /// <summary>
-    /// Sends the heartbeats that are due, through <paramref name="sends"/> (VXLAN) and the sleeve
-    /// batch, and reports changed verdicts. Returns the heartbeats sent (one per port). Allocates
+    /// Sends the heartbeats that are due and reports changed verdicts. Returns the heartbeats sent (one per port). Allocates
     /// only when a verdict changes (the reason text).
     /// </summary>
-    internal int SendHeartbeats(long now, PacketBatch sends)
+    internal int SendHeartbeats(long now)
     {
         DataPeer[] neighbours = _plan.Neighbours;
         long timeout = Ticks(HealthTimeout);
         int sent = 0;
-        sends.Count = 0;
-        _bridgeSleeveSends.Count = 0;
         foreach (DataPeer peer in neighbours)
         {
             PathHealth health = peer.Health;
@@ -82,7 +79,7 @@ public sealed partial class Forwarder
                 Counters.DropsSealFailed++;
                 continue;
             }
-            Queue(_bridgeSleeveSends, sleeve, 0, sleeveLength, 0, peer.SleeveAddress);
+            _outbox.QueueSleeve(sleeve, 0, sleeveLength, 0, peer.SleeveAddress);
             sent++;
             if (peer.Seals)
             {
@@ -92,11 +89,10 @@ public sealed partial class Forwarder
             VxlanHeader.Write(vxlan, _vni);
             vxlan.AsSpan(VxlanHeader.SizeBytes, EthernetFrame.HeaderSizeBytes).Clear();
             HeartbeatBody.Write(vxlan.AsSpan(VxlanHeader.SizeBytes + EthernetFrame.HeaderSizeBytes), _self, peer.Name, flags);
-            Queue(sends, vxlan, 0, vxlan.Length, 0, peer.Address);
+            _outbox.QueueVxlan(vxlan, 0, vxlan.Length, 0, peer.Address);
             sent++;
         }
-        Flush(sends);
-        FlushSleeve(_bridgeSleeveSends);
+        _outbox.Flush();
         Counters.HeartbeatsSent += sent;
         return sent;
     }

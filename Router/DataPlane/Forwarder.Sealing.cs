@@ -15,23 +15,6 @@ public sealed partial class Forwarder
     public CryptoCounters SealingCounters { get; init; } = new();
 
     /// <summary>
-    /// The TAP thread's sleeve send: a datagram whose header is at <paramref name="start"/> and whose
-    /// payload of <paramref name="payloadLength"/> bytes follows it (behind room for the epoch and
-    /// counter when sealed, with room for the tag after it) is sealed if <paramref name="to"/>
-    /// seals, then queued.
-    /// </summary>
-    private void QueueSleeve(byte[] buffer, int start, int payloadLength, DataPeer to)
-    {
-        if (!TrySealOne(buffer, start, payloadLength, to, out int length))
-        {
-            Counters.DropsSealFailed++;
-            return;
-        }
-        Queue(_bridgeSleeveSends, buffer, start, length, 0, to.SleeveAddress);
-        Counters.SleeveFramesFromBridge++;
-    }
-
-    /// <summary>
     /// Seals one sleeve datagram in place when <paramref name="to"/> seals; <paramref name="length"/>
     /// is the datagram's length to send. False only when the keys are used up (after years).
     /// </summary>

@@ -307,5 +307,5 @@ public sealed partial class Forwarder
             total + length <= UdpBatch.MaxIPv4Payload;
     }
 
-    private void FlushRelays() => Send(_sleeve, _relaySends, ref Counters.SleeveRelaysSent, ref Counters.SleeveRelayFailures);
+    private void FlushRelays() => Outbox.Send(_sleeve, _relaySends, ref Counters.SleeveRelaysSent, ref Counters.SleeveRelayFailures);
 }

@@ -99,9 +99,8 @@ public sealed partial class Forwarder : IDataPlane, IDisposable
         _plan = ForwardingPlan.Empty(self);
         _loopWindowTicks = (long)(LoopWindow.TotalSeconds * time.TimestampFrequency);
         _macIdleTicks = (long)(MacIdleTimeout.TotalSeconds * time.TimestampFrequency);
-        _segmentBuffers = AllocateBuffers(SegmentBufferCount);
         _relayBuffers = AllocateBuffers(SegmentBufferCount);
-        _bridgeSleeveSends = new PacketBatch(SendBatchSize, allocateBuffers: false);
+        _outbox = new Outbox(vxlan, sleeve, Counters, SendBatchSize, SegmentBufferCount);
         _vxlanCoalescer = tap.SupportsOffloads ? new TcpCoalescer(CoalesceBufferCount) : null;
         _sleeveCoalescer = tap.SupportsOffloads ? new TcpCoalescer(CoalesceBufferCount) : null;
         _chunks = tap.SupportsOffloads ? new ChunkAssembler() : null;
@@ -120,7 +119,7 @@ public sealed partial class Forwarder : IDataPlane, IDisposable
 
     /// <summary>A snapshot for <c>/report</c>.</summary>
     public DataPlaneReport Report() => new(
-        [.. _plan.AllRoutes().Select(r => new DataPlaneRoute(r.Destination.ToString(), r.Route.Hop.Display, r.Route.Direct ? "vxlan" : "sleeve"))],
+        [.. _plan.AllRoutes().Select(r => new DataPlaneRoute(r.Destination.ToString(), r.Route.Hop.Display, r.Route.Encapsulation.Name))],
         _macs.Count,
         Counters.Snapshot());
 
@@ -238,19 +237,6 @@ public sealed partial class Forwarder : IDataPlane, IDisposable
             RouterLog.DataPlaneThreadFailed(_log, e, Thread.CurrentThread.Name ?? "");
             throw;
         }
-    }
-
-    /// <summary>Hands a send batch to a transport, counts what went and what did not, and empties it.</summary>
-    private static void Send(IDatagramTransport transport, PacketBatch sends, ref long sent, ref long failed)
-    {
-        if (sends.Count == 0)
-        {
-            return;
-        }
-        int accepted = transport.Send(sends);
-        sent += accepted;
-        failed += sends.Count - accepted;
-        sends.Count = 0;
     }
 
     /// <summary>The size to split a received slot at: its GRO segment size, or the whole slot (at least 1) when it is one datagram.</summary>

@@ -8,10 +8,11 @@ namespace Weave.Router.DataPlane;
 /// How frames leave this peer, decided once per change of neighbours or data routes and swapped in
 /// whole, so the data threads resolve a frame with a dictionary lookup and no allocation:
 /// <list type="bullet">
-/// <item>for each peer we can reach, the neighbour to hand its frames to and whether that neighbour
-///   is the peer itself (VXLAN) or a relay (sleeve);</item>
-/// <item>our own flood: the neighbours of our broadcast tree, each marked whether it relays
-///   further (sleeve, naming it) or is a leaf (VXLAN);</item>
+/// <item>for each peer we can reach, the neighbour to hand its frames to and the
+///   <see cref="Encapsulation"/> for it: VXLAN when that neighbour is the peer itself, the sleeve
+///   when it relays;</item>
+/// <item>our own flood: the neighbours of our broadcast tree, each with its encapsulation: the
+///   sleeve, naming it, when it relays further, VXLAN when it is a leaf;</item>
 /// <item>the data route table, for relaying other peers' floods down their trees.</item>
 /// </list>
 /// A neighbour whose data is sealed is never sent VXLAN: its frames go by sleeve (a unicast naming
@@ -39,26 +40,32 @@ public sealed class ForwardingPlan
             {
                 if (routes.TryGetNextHop(destination, out PeerName hop) && _neighbours.TryGetValue(hop, out DataPeer? via))
                 {
-                    _routes[destination] = new PeerRoute(via, Direct: hop == destination && !via.Seals);
+                    _routes[destination] = new PeerRoute(via, hop == destination ? Direct(via) : Relayed(via));
                 }
             }
             foreach (PeerName hop in routes.BroadcastNextHops(self))
             {
                 if (_neighbours.TryGetValue(hop, out DataPeer? via))
                 {
-                    flood.Add(new FloodHop(via, Relays: via.Seals || routes.BroadcastChildren(self, hop).Count > 0));
+                    flood.Add(new FloodHop(via, routes.BroadcastChildren(self, hop).Count > 0 ? Relayed(via) : Direct(via)));
                 }
             }
         }
         foreach (DataPeer neighbour in neighbours)
         {
-            if (_routes.TryAdd(neighbour.Name, new PeerRoute(neighbour, Direct: !neighbour.Seals)))
+            if (_routes.TryAdd(neighbour.Name, new PeerRoute(neighbour, Direct(neighbour))))
             {
-                flood.Add(new FloodHop(neighbour, Relays: neighbour.Seals)); // not in the routes at all: no tree reaches it
+                flood.Add(new FloodHop(neighbour, Direct(neighbour))); // not in the routes at all: no tree reaches it
             }
         }
         Flood = [.. flood];
     }
+
+    /// <summary>How frames go to a neighbour that is their destination (or a leaf of our flood).</summary>
+    private static Encapsulation Direct(DataPeer neighbour) => neighbour.Seals ? Encapsulation.SealedSleeve : Encapsulation.Vxlan;
+
+    /// <summary>How frames go to a neighbour that passes them on: a header naming who they are for.</summary>
+    private static Encapsulation Relayed(DataPeer neighbour) => neighbour.Seals ? Encapsulation.SealedSleeve : Encapsulation.Sleeve;
 
     public static ForwardingPlan Empty(PeerName self) => new(self, [], null);
 

@@ -1,4 +1,5 @@
 namespace Weave.Router.DataPlane;
 
-/// <summary>The neighbour that takes a peer's frames; <paramref name="Direct"/> when it is that peer and takes VXLAN (not when our data to it is sealed: then sleeve).</summary>
-public readonly record struct PeerRoute(DataPeer Hop, bool Direct);
+/// <summary>The neighbour that takes a peer's frames, and how they are wrapped for it: VXLAN when
+/// the neighbour is that peer and our data to it is in clear, else the sleeve (sealed when it seals).</summary>
+public readonly record struct PeerRoute(DataPeer Hop, Encapsulation Encapsulation);

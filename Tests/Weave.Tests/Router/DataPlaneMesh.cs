@@ -86,7 +86,7 @@ internal sealed class DataPlaneMesh : IDisposable
     /// <summary>Injects <paramref name="frame"/> into <paramref name="node"/>'s bridge side and delivers until quiet.</summary>
     public void FromBridge(int node, byte[] frame, VirtioNetHeader offload = default)
     {
-        Nodes[node].Forwarder.ForwardFromBridge(Frames.FromBridge(frame, offload), new PacketBatch(64, allocateBuffers: false));
+        Nodes[node].Forwarder.ForwardFromBridge(Frames.FromBridge(frame, offload));
         Pump();
     }
 
@@ -95,7 +95,7 @@ internal sealed class DataPlaneMesh : IDisposable
     {
         foreach (Node node in Nodes)
         {
-            node.Forwarder.SendHeartbeats(now, new PacketBatch(64, allocateBuffers: false));
+            node.Forwarder.SendHeartbeats(now);
         }
         Pump();
     }

@@ -106,12 +106,11 @@ public sealed class ForwarderHealthTests : IDisposable
         DataPlaneMesh.Node node = _mesh.Nodes[0];
         node.Vxlan.Record = false;
         node.Sleeve.Record = false;
-        var sends = new PacketBatch(64, allocateBuffers: false);
         // Calls 1 ms apart, a second per round, four rounds at most: inside the 10 s timeout however
         // late the peer's last heartbeat came, so the verdict stays and nothing is reported.
         long step = _time.TimestampFrequency / 1000;
         long now = _time.GetTimestamp();
-        node.Forwarder.SendHeartbeats(now, sends);
+        node.Forwarder.SendHeartbeats(now);
         var rounds = new List<long>();
         long sentBefore = node.Forwarder.Counters.HeartbeatsSent;
         for (int round = 0; round < 4 && (rounds.Count == 0 || rounds[^1] != 0); round++)
@@ -120,7 +119,7 @@ public sealed class ForwarderHealthTests : IDisposable
             for (int i = 0; i < 1000; i++)
             {
                 now += step;
-                node.Forwarder.SendHeartbeats(now, sends);
+                node.Forwarder.SendHeartbeats(now);
             }
             rounds.Add(GC.GetAllocatedBytesForCurrentThread() - before);
         }

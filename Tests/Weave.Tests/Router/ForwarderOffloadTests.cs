@@ -41,7 +41,7 @@ public sealed class ForwarderOffloadTests : IDisposable
     }
 
     private int FromBridge(byte[] frame, VirtioNetHeader offload) =>
-        _forwarder.ForwardFromBridge(Frames.FromBridge(frame, offload), new PacketBatch(64, allocateBuffers: false));
+        _forwarder.ForwardFromBridge(Frames.FromBridge(frame, offload));
 
     private int FromPeer(DataPeer peer, params (byte[] Data, int SegmentSize)[] slots)
     {

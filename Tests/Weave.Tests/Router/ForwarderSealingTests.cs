@@ -228,7 +228,6 @@ public sealed class ForwarderSealingTests
             frames.Offloads[i] = i < plainFrames ? default : TcpTraffic.Gso();
         }
         frames.Count = plainFrames + superFrames;
-        var sends = new PacketBatch(64, allocateBuffers: false);
 
         var datagrams = new PacketBatch(inboundSegments, allocateBuffers: true);
         byte[] header = new byte[SleeveHeader.SizeBytes];
@@ -256,7 +255,7 @@ public sealed class ForwarderSealingTests
         int batches = (100_000 + Math.Min(framesPerBatch, inboundSegments) - 1) / Math.Min(framesPerBatch, inboundSegments);
         for (int i = 0; i < 100; i++)
         {
-            forwarder.ForwardFromBridge(frames, sends);
+            forwarder.ForwardFromBridge(frames);
             SealInbound();
             forwarder.ForwardFromSleeve(datagrams, toBridge);
         }
@@ -269,7 +268,7 @@ public sealed class ForwarderSealingTests
             long before = GC.GetAllocatedBytesForCurrentThread();
             for (int i = 0; i < batches; i++)
             {
-                forwarder.ForwardFromBridge(frames, sends);
+                forwarder.ForwardFromBridge(frames);
                 SealInbound();
                 forwarder.ForwardFromSleeve(datagrams, toBridge);
             }

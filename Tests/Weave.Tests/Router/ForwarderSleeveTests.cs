@@ -65,7 +65,7 @@ public sealed class ForwarderSleeveTests : IDisposable
         return _forwarder.ForwardFromSleeve(batch, new PacketBatch(64, allocateBuffers: false));
     }
 
-    private int FromBridge(byte[] frame) => _forwarder.ForwardFromBridge(Frames.FromBridge(frame), new PacketBatch(64, allocateBuffers: false));
+    private int FromBridge(byte[] frame) => _forwarder.ForwardFromBridge(Frames.FromBridge(frame));
 
     public static TheoryData<string, byte[]> BadSleeveDatagrams()
     {

@@ -262,10 +262,9 @@ public sealed class ForwarderTests : IDisposable
     public void FromBridge_NoPeers_DroppedAndCounted()
     {
         var frames = new PacketBatch(4, allocateBuffers: true);
-        var sends = new PacketBatch(8, allocateBuffers: false);
         Fill(frames, Frames.Ethernet(Frames.Broadcast, LocalMac), Frames.Ethernet(RemoteMacA, LocalMac));
 
-        Assert.Equal(0, _forwarder.ForwardFromBridge(frames, sends));
+        Assert.Equal(0, _forwarder.ForwardFromBridge(frames));
         Assert.Equal(2, _forwarder.Counters.DropsNoPeers);
         Assert.Equal(0, _vxlan.SendCount);
     }
@@ -275,10 +274,9 @@ public sealed class ForwarderTests : IDisposable
     {
         _forwarder.AddPeer(_peerA);
         var frames = new PacketBatch(4, allocateBuffers: true);
-        var sends = new PacketBatch(8, allocateBuffers: false);
         Fill(frames, new byte[EthernetFrame.HeaderSizeBytes - 1], []);
 
-        Assert.Equal(0, _forwarder.ForwardFromBridge(frames, sends));
+        Assert.Equal(0, _forwarder.ForwardFromBridge(frames));
         Assert.Equal(2, _forwarder.Counters.DropsTooShort);
     }
 
@@ -291,10 +289,9 @@ public sealed class ForwarderTests : IDisposable
             _forwarder.AddPeer(new DataPeer(new PeerName((ulong)(0x100 + i)), $"p{i}", new IPEndPoint(IPAddress.Parse($"192.0.2.{10 + i}"), 6784)));
         }
         var frames = new PacketBatch(8, allocateBuffers: true);
-        var sends = new PacketBatch(16, allocateBuffers: false);
         Fill(frames, [.. Enumerable.Range(0, 8).Select(i => Frames.Ethernet(Frames.Broadcast, LocalMac, fill: (byte)i))]);
 
-        Assert.Equal(8 * peerCount, _forwarder.ForwardFromBridge(frames, sends));
+        Assert.Equal(8 * peerCount, _forwarder.ForwardFromBridge(frames));
         Assert.Equal(8 * peerCount, _vxlan.SendCount);
         Assert.Equal(8 * peerCount, _forwarder.Counters.DatagramsSent);
         for (int i = 0; i < 8 * peerCount; i++)
@@ -365,7 +362,6 @@ public sealed class ForwarderTests : IDisposable
         // Bridge → peers: broadcast, known unicast to A and B, unknown unicast (1-1500 byte
         // payloads), and TCP super-frames of 44 segments to A (each two GSO sends: 43 + 1).
         var frames = new PacketBatch(plainFrames + superFrames, allocateBuffers: true);
-        var sends = new PacketBatch(64, allocateBuffers: false);
         ulong[] destinations = [Frames.Broadcast, RemoteMacA, RemoteMacB, 0x0200_0000_0999];
         byte[] super = TcpTraffic.SuperFrame(tcpDestination, LocalMac, segmentsPerSuperFrame * TcpTraffic.Mss);
         Fill(frames, [.. Enumerable.Range(0, plainFrames).Select(i => Frames.Ethernet(destinations[i % 4], LocalMac, payloadBytes: 1 + (i * 37 % 1500))),
@@ -396,7 +392,7 @@ public sealed class ForwarderTests : IDisposable
         int batches = (framesEachWay + rxFramesPerBatch - 1) / rxFramesPerBatch;
         for (int i = 0; i < 200; i++)
         {
-            _forwarder.ForwardFromBridge(frames, sends);
+            _forwarder.ForwardFromBridge(frames);
             _forwarder.ForwardFromVxlan(datagrams, toBridge);
         }
         ForwarderCounters counters = _forwarder.Counters;
@@ -415,7 +411,7 @@ public sealed class ForwarderTests : IDisposable
             long before = GC.GetAllocatedBytesForCurrentThread();
             for (int i = 0; i < batches; i++)
             {
-                _forwarder.ForwardFromBridge(frames, sends);
+                _forwarder.ForwardFromBridge(frames);
                 _forwarder.ForwardFromVxlan(datagrams, toBridge);
             }
             rounds.Add(GC.GetAllocatedBytesForCurrentThread() - before);

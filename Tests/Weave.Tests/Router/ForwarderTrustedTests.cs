@@ -79,8 +79,8 @@ public sealed class ForwarderTrustedTests
         Assert.Equal([fromTrusted], mesh.TakeWritten()[0]);
         Assert.Equal(1, receiver.Counters.DropsPlaintextRefused);
         Assert.Equal(1, receiver.Macs.Count); // Mac1 learned, Mac2 not
-        Assert.True(receiver.Plan.TryGetRoute(mesh.Nodes[1].Name, out PeerRoute route) && route.Direct);
-        Assert.True(receiver.Plan.TryGetRoute(mesh.Nodes[2].Name, out route) && !route.Direct);
+        Assert.True(receiver.Plan.TryGetRoute(mesh.Nodes[1].Name, out PeerRoute route) && route.Encapsulation == Encapsulation.Vxlan);
+        Assert.True(receiver.Plan.TryGetRoute(mesh.Nodes[2].Name, out route) && route.Encapsulation != Encapsulation.Vxlan);
     }
 
     [Fact]
