@@ -212,8 +212,6 @@ public sealed partial class Forwarder
 
         public PacketBatch Datagrams { get; }
 
-        public PacketBatch Frames { get; } = new(BridgeBatchSize, allocateBuffers: false);
-
         /// <summary>Wakes the socket's parked thread; a blocking wait that does not spin first, as SemaphoreSlim does.</summary>
         public AutoResetEvent HandedOver { get; } = new(false);
 

@@ -19,6 +19,7 @@ public sealed partial class Forwarder
     private readonly byte[][] _relayBuffers;
     private readonly PacketBatch _relaySends = new(SendBatchSize, allocateBuffers: false);
     private readonly ChunkAssembler? _chunks; // null when the TAP takes no super-frames
+    private readonly BridgeWriter _sleeveWriter; // sealed traffic all arrives by sleeve, so it is coalesced too
     private int _relayBuffersUsed;
 
     private void SleeveLoop() => SocketLoop(_sleeveReader!, ReceiveSleeve);
@@ -31,7 +32,7 @@ public sealed partial class Forwarder
         reader.Datagrams.Count = _sleeve.Receive(reader.Datagrams, timeoutMilliseconds);
         if (reader.Datagrams.Count > 0)
         {
-            ForwardFromSleeve(reader.Datagrams, reader.Frames);
+            ForwardFromSleeve(reader.Datagrams);
         }
         return reader.Datagrams.Count;
     }
@@ -43,13 +44,12 @@ public sealed partial class Forwarder
     /// broadcast tree. Returns the frames the TAP accepted. Allocation-free once every source MAC
     /// has been learned.
     /// </summary>
-    internal int ForwardFromSleeve(PacketBatch datagrams, PacketBatch frames)
+    internal int ForwardFromSleeve(PacketBatch datagrams)
     {
         ForwardingPlan plan = _plan;
         ForwarderCounters counters = Counters;
         long now = _time.GetTimestamp();
-        long writtenBefore = counters.SleeveFramesToBridge;
-        frames.Count = 0;
+        long writtenBefore = _sleeveWriter.Counters.Written;
         _relaySends.Count = 0;
         _relayBuffersUsed = 0;
         for (int i = 0; i < datagrams.Count; i++)
@@ -108,7 +108,7 @@ public sealed partial class Forwarder
                 }
                 if (header.Kind == SleeveKind.Chunk)
                 {
-                    ReceiveChunk(sender, header, buffer.AsSpan(payloadStart, payloadLength), frames, now);
+                    ReceiveChunk(sender, header, buffer.AsSpan(payloadStart, payloadLength), now);
                     continue;
                 }
                 if (payload.Length < EthernetFrame.HeaderSizeBytes || header.Source == _self || header.Source == default)
@@ -122,11 +122,7 @@ public sealed partial class Forwarder
                     continue;
                 }
                 LearnSource(EthernetFrame.Source(payload), header.Source, now, sleeveThread: true);
-                if (AddForBridge(_sleeveCoalescer, frames, buffer, payloadStart, payloadLength,
-                    ref counters.SleeveFramesToBridge, ref counters.SleeveDropsBridgeRefused))
-                {
-                    counters.SleeveSegmentsCoalesced++;
-                }
+                _sleeveWriter.Add(buffer, payloadStart, payloadLength);
                 if (header.Kind == SleeveKind.Flood && plan.Routes is RouteTable routes)
                 {
                     RelayFlood(payload, header.Source, sender, routes.BroadcastNextHops(header.Source), plan);
@@ -134,8 +130,8 @@ public sealed partial class Forwarder
             }
         }
         FlushRelays();
-        WriteSleeveFrames(frames);
-        return (int)(counters.SleeveFramesToBridge - writtenBefore);
+        WriteSleeveFrames();
+        return (int)(_sleeveWriter.Counters.Written - writtenBefore);
     }
 
     /// <summary>
@@ -144,7 +140,7 @@ public sealed partial class Forwarder
     /// parse as the super-frame its header says (checked as one read from our own TAP is) before it
     /// is written to the bridge, with a virtio-net header we build from it.
     /// </summary>
-    private void ReceiveChunk(DataPeer sender, in SleeveHeader header, ReadOnlySpan<byte> payload, PacketBatch frames, long now)
+    private void ReceiveChunk(DataPeer sender, in SleeveHeader header, ReadOnlySpan<byte> payload, long now)
     {
         ForwarderCounters counters = Counters;
         if (_chunks is null || header.Source != sender.Name || header.Destination != _self || !header.Sealed ||
@@ -154,9 +150,9 @@ public sealed partial class Forwarder
             return;
         }
         counters.SleeveChunksReceived++;
-        if (frames.Count + 2 > frames.Capacity)
+        if (!_sleeveWriter.HasRoomFor(2))
         {
-            WriteSleeveFrames(frames); // before a frame completes: the write frees completed frames' buffers
+            WriteSleeveFrames(); // before a frame completes: the write frees completed frames' buffers
         }
         long abandonedBefore = _chunks.FramesAbandoned;
         bool complete = _chunks.Add(sender, chunk, payload[ChunkHeader.SizeBytes..], out byte[] buffer, out int length, out bool dropped);
@@ -177,18 +173,15 @@ public sealed partial class Forwarder
             return;
         }
         LearnSource(EthernetFrame.Source(frame), header.Source, now, sleeveThread: true);
-        _sleeveCoalescer!.Flush(frames); // what came before it goes first
-        int slot = frames.Count++;
-        frames.Set(slot, buffer, PacketBatch.Headroom, length);
-        frames.Offloads[slot] = new VirtioNetHeader(VirtioNetHeader.FlagNeedsChecksum, chunk.GsoType,
-            (ushort)layout.HeaderLength, chunk.GsoSize, (ushort)layout.TcpOffset, 16);
+        _sleeveWriter.AddSuperFrame(buffer, PacketBatch.Headroom, length, new VirtioNetHeader(VirtioNetHeader.FlagNeedsChecksum,
+            chunk.GsoType, (ushort)layout.HeaderLength, chunk.GsoSize, (ushort)layout.TcpOffset, 16));
         counters.SleeveChunkedFramesToBridge++;
     }
 
     /// <summary>Writes the sleeve thread's frames to the bridge; completed chunked frames' buffers are free again.</summary>
-    private void WriteSleeveFrames(PacketBatch frames)
+    private void WriteSleeveFrames()
     {
-        WriteToBridge(_sleeveCoalescer, frames, ref Counters.SleeveFramesToBridge, ref Counters.SleeveDropsBridgeRefused);
+        _sleeveWriter.Write();
         _chunks?.Recycle();
     }
 

@@ -6,11 +6,8 @@ namespace Weave.Router.DataPlane;
 /// <summary>The VXLAN thread: datagrams from neighbours to the bridge; it also expires idle MACs.</summary>
 public sealed partial class Forwarder
 {
-    // Owned by the VXLAN thread (or a test calling ForwardFromVxlan); null when the TAP takes no super-frames.
-    private readonly TcpCoalescer? _vxlanCoalescer;
-
-    // The same for the sleeve thread: sealed traffic all arrives by sleeve, so it is coalesced too.
-    private readonly TcpCoalescer? _sleeveCoalescer;
+    // Owned by the thread holding the VXLAN socket (or a test calling ForwardFromVxlan).
+    private readonly BridgeWriter _vxlanWriter;
 
     private void VxlanLoop() => SocketLoop(_vxlanReader!, ReceiveVxlan);
 
@@ -26,7 +23,7 @@ public sealed partial class Forwarder
         reader.Datagrams.Count = _vxlan.Receive(reader.Datagrams, timeoutMilliseconds);
         if (reader.Datagrams.Count > 0)
         {
-            ForwardFromVxlan(reader.Datagrams, reader.Frames);
+            ForwardFromVxlan(reader.Datagrams);
         }
         return reader.Datagrams.Count;
     }
@@ -34,17 +31,16 @@ public sealed partial class Forwarder
     /// <summary>
     /// One batch of the VXLAN thread: the <see cref="PacketBatch.Count"/> slots of
     /// <paramref name="datagrams"/> (each a datagram or a GRO run of them) are split, checked, their
-    /// senders' MACs learned, TCP segments coalesced, and the frames written to the TAP through
-    /// <paramref name="frames"/>. Returns the frames the TAP accepted (a super-frame counts once).
-    /// Allocation-free once every source MAC has been learned.
+    /// senders' MACs learned, and the frames delivered to the bridge (<see cref="BridgeWriter"/>).
+    /// Returns the frames the TAP accepted (a super-frame counts once). Allocation-free once every
+    /// source MAC has been learned.
     /// </summary>
-    internal int ForwardFromVxlan(PacketBatch datagrams, PacketBatch frames)
+    internal int ForwardFromVxlan(PacketBatch datagrams)
     {
         ForwardingPlan plan = _plan;
         ForwarderCounters counters = Counters;
         long now = _time.GetTimestamp();
-        long writtenBefore = counters.FramesToBridge;
-        frames.Count = 0;
+        long writtenBefore = _vxlanWriter.Counters.Written;
         for (int i = 0; i < datagrams.Count; i++)
         {
             byte[] buffer = datagrams.Buffers[i];
@@ -87,48 +83,11 @@ public sealed partial class Forwarder
                     continue;
                 }
                 LearnSource(EthernetFrame.Source(frame), sender.Name, now);
-                if (AddForBridge(_vxlanCoalescer, frames, buffer, offset + at + VxlanHeader.SizeBytes, frame.Length,
-                    ref counters.FramesToBridge, ref counters.DropsBridgeRefused))
-                {
-                    counters.SegmentsCoalesced++;
-                }
+                _vxlanWriter.Add(buffer, offset + at + VxlanHeader.SizeBytes, frame.Length);
             }
         }
-        WriteToBridge(_vxlanCoalescer, frames, ref counters.FramesToBridge, ref counters.DropsBridgeRefused);
-        return (int)(counters.FramesToBridge - writtenBefore);
-    }
-
-    /// <summary>
-    /// Queues a frame for the TAP, through <paramref name="coalescer"/> when the TAP takes
-    /// super-frames, writing what is queued first when full. True when the frame merged into the
-    /// one before it. The coalescer emits up to two frames per call (the open run and this one)
-    /// and leaves nothing open when it emitted two, so a flush always finds room.
-    /// </summary>
-    private bool AddForBridge(TcpCoalescer? coalescer, PacketBatch frames, byte[] buffer, int offset, int length, ref long written, ref long refused)
-    {
-        if (frames.Count + (coalescer is null ? 1 : 2) > frames.Capacity || (coalescer is not null && !coalescer.HasFreeBuffer))
-        {
-            WriteToBridge(coalescer, frames, ref written, ref refused);
-        }
-        if (coalescer is null)
-        {
-            frames.Set(frames.Count++, buffer, offset, length);
-            return false;
-        }
-        return coalescer.Add(frames, buffer, offset, length);
-    }
-
-    private void WriteToBridge(TcpCoalescer? coalescer, PacketBatch frames, ref long written, ref long refused)
-    {
-        coalescer?.Flush(frames);
-        if (frames.Count > 0)
-        {
-            int accepted = _tap.Write(frames);
-            written += accepted;
-            refused += frames.Count - accepted;
-        }
-        frames.Count = 0;
-        coalescer?.Recycle();
+        _vxlanWriter.Write();
+        return (int)(_vxlanWriter.Counters.Written - writtenBefore);
     }
 
     /// <summary>

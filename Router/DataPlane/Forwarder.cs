@@ -101,8 +101,8 @@ public sealed partial class Forwarder : IDataPlane, IDisposable
         _macIdleTicks = (long)(MacIdleTimeout.TotalSeconds * time.TimestampFrequency);
         _relayBuffers = AllocateBuffers(SegmentBufferCount);
         _outbox = new Outbox(vxlan, sleeve, Counters, SendBatchSize, SegmentBufferCount);
-        _vxlanCoalescer = tap.SupportsOffloads ? new TcpCoalescer(CoalesceBufferCount) : null;
-        _sleeveCoalescer = tap.SupportsOffloads ? new TcpCoalescer(CoalesceBufferCount) : null;
+        _vxlanWriter = new BridgeWriter(tap, Counters.VxlanDelivery, BridgeBatchSize, CoalesceBufferCount);
+        _sleeveWriter = new BridgeWriter(tap, Counters.SleeveDelivery, BridgeBatchSize, CoalesceBufferCount);
         _chunks = tap.SupportsOffloads ? new ChunkAssembler() : null;
     }
 

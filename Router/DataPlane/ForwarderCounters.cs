@@ -44,12 +44,13 @@ public sealed class ForwarderCounters
     /// <summary>Datagrams, counting each of a GRO run.</summary>
     public long DatagramsReceived;
     /// <summary>TAP writes accepted: a frame, or a super-frame of coalesced segments.</summary>
-    public long FramesToBridge;
+    public long FramesToBridge => VxlanDelivery.Written;
     /// <summary>Frames merged into the super-frame before them.</summary>
-    public long SegmentsCoalesced;
+    public long SegmentsCoalesced => VxlanDelivery.Coalesced;
     public long DropsBadHeader;
     public long DropsUnknownSender;
-    public long DropsBridgeRefused;
+    public long DropsBridgeRefused => VxlanDelivery.Refused;
+    internal DeliveryCounters VxlanDelivery { get; } = new();
     /// <summary>MACs learned behind another peer than before.</summary>
     public long MacMoves;
     /// <summary>MACs forgotten after 10 minutes idle.</summary>
@@ -62,7 +63,8 @@ public sealed class ForwarderCounters
 
     // Written by the thread holding the sleeve socket.
     public long SleeveDatagramsReceived;
-    public long SleeveFramesToBridge;
+    public long SleeveFramesToBridge => SleeveDelivery.Written;
+    internal DeliveryCounters SleeveDelivery { get; } = new();
     /// <summary>Datagrams for another peer passed on unchanged towards it.</summary>
     public long SleeveRelayed;
     /// <summary>Copies of other peers' floods passed on to our children in their broadcast trees.</summary>
@@ -73,7 +75,7 @@ public sealed class ForwarderCounters
     public long SleeveDropsNoRoute;
     public long SleeveDropsBadHeader;
     public long SleeveDropsUnknownSender;
-    public long SleeveDropsBridgeRefused;
+    public long SleeveDropsBridgeRefused => SleeveDelivery.Refused;
     public long SleeveMacMoves;
     public long SleeveHeartbeatsReceived;
     public long SleeveDropsBadHeartbeat;
@@ -84,7 +86,7 @@ public sealed class ForwarderCounters
     /// <summary>Relays not sent because the next hop's data keys are used up.</summary>
     public long SleeveDropsSealFailed;
     /// <summary>Frames for us merged into the super-frame before them.</summary>
-    public long SleeveSegmentsCoalesced;
+    public long SleeveSegmentsCoalesced => SleeveDelivery.Coalesced;
     /// <summary>Pieces of chunked super-frames received (opened, header valid).</summary>
     public long SleeveChunksReceived;
     /// <summary>Chunked super-frames put together and written to the bridge.</summary>

@@ -168,14 +168,13 @@ internal sealed class DataPlaneMesh : IDisposable
         datagrams.SegmentSizes[0] = sent.SegmentSize;
         datagrams.Endpoints[0] = UdpEndpoint.FromIPEndPoint(sleeve ? from.SleeveEndPoint : from.VxlanEndPoint);
         datagrams.Count = 1;
-        var frames = new PacketBatch(64, allocateBuffers: false);
         if (sleeve)
         {
-            to.Forwarder.ForwardFromSleeve(datagrams, frames);
+            to.Forwarder.ForwardFromSleeve(datagrams);
         }
         else
         {
-            to.Forwarder.ForwardFromVxlan(datagrams, frames);
+            to.Forwarder.ForwardFromVxlan(datagrams);
         }
     }
 

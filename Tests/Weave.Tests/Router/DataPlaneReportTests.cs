@@ -20,11 +20,26 @@ public sealed class DataPlaneReportTests
         {
             fields[i].SetValue(counters, (long)(i + 1));
         }
+        // What the two receiving paths delivered is kept by their bridge writers and read through properties.
+        long next = fields.Length;
+        foreach (DeliveryCounters delivery in new[] { counters.VxlanDelivery, counters.SleeveDelivery })
+        {
+            delivery.Written = ++next;
+            delivery.Refused = ++next;
+            delivery.Coalesced = ++next;
+        }
+        PropertyInfo[] delivered = [.. typeof(ForwarderCounters).GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.PropertyType == typeof(long))];
         var snapshot = counters.Snapshot().ToDictionary(c => c.Name, c => c.Value);
-        Assert.Equal(fields.Length, snapshot.Count);
+        Assert.Equal(fields.Length + delivered.Length, snapshot.Count);
         for (int i = 0; i < fields.Length; i++)
         {
             Assert.Equal(i + 1, snapshot[fields[i].Name]);
+        }
+        Assert.Equal(6, delivered.Length);
+        Assert.Equal(delivered.Length, delivered.Select(p => (long)p.GetValue(counters)!).Where(v => v > fields.Length).Distinct().Count());
+        foreach (PropertyInfo property in delivered)
+        {
+            Assert.Equal((long)property.GetValue(counters)!, snapshot[property.Name]);
         }
     }
 

@@ -140,7 +140,7 @@ public sealed class ForwarderHealthTests : IDisposable
         datagrams.Lengths[0] = sleeve.Length;
         datagrams.Endpoints[0] = _mesh.Nodes[1].AsPeer.SleeveAddress;
         datagrams.Count = 1;
-        node.Forwarder.ForwardFromSleeve(datagrams, new PacketBatch(8, allocateBuffers: false));
+        node.Forwarder.ForwardFromSleeve(datagrams);
 
         byte[] vxlan = new byte[HeartbeatBody.VxlanDatagramBytes];
         VxlanHeader.Write(vxlan, 6783);
@@ -148,7 +148,7 @@ public sealed class ForwarderHealthTests : IDisposable
         vxlan.CopyTo(datagrams.Buffers[0], 0);
         datagrams.Lengths[0] = vxlan.Length;
         datagrams.Endpoints[0] = _mesh.Nodes[1].AsPeer.Address;
-        node.Forwarder.ForwardFromVxlan(datagrams, new PacketBatch(8, allocateBuffers: false));
+        node.Forwarder.ForwardFromVxlan(datagrams);
 
         Assert.Equal(1, node.Forwarder.Counters.SleeveDropsBadHeartbeat);
         Assert.Equal(1, node.Forwarder.Counters.DropsBadHeartbeat);

@@ -55,7 +55,7 @@ public sealed class ForwarderOffloadTests : IDisposable
             datagrams.Endpoints[i] = peer.Address;
         }
         datagrams.Count = slots.Length;
-        return _forwarder.ForwardFromVxlan(datagrams, new PacketBatch(64, allocateBuffers: false));
+        return _forwarder.ForwardFromVxlan(datagrams);
     }
 
     private List<(byte[] Datagram, IPEndPoint To, int SegmentSize)> Sent()

@@ -234,7 +234,6 @@ public sealed class ForwarderSealingTests
         new SleeveHeader(SleeveKind.Unicast, other, self, Sealed: true).Write(header);
         // A TCP stream's segments, coalesced again into one super-frame per batch on the way to the TAP.
         byte[][] inbound = TcpTraffic.Segments(TcpTraffic.SuperFrame(Mac0, remoteMac, inboundSegments * TcpTraffic.Mss));
-        var toBridge = new PacketBatch(64, allocateBuffers: false);
         void SealInbound()
         {
             for (int i = 0; i < inboundSegments; i++)
@@ -257,7 +256,7 @@ public sealed class ForwarderSealingTests
         {
             forwarder.ForwardFromBridge(frames);
             SealInbound();
-            forwarder.ForwardFromSleeve(datagrams, toBridge);
+            forwarder.ForwardFromSleeve(datagrams);
         }
         long segmentsBefore = forwarder.Counters.SegmentsFromBridge;
         long writtenBefore = forwarder.Counters.SleeveFramesToBridge;
@@ -270,7 +269,7 @@ public sealed class ForwarderSealingTests
             {
                 forwarder.ForwardFromBridge(frames);
                 SealInbound();
-                forwarder.ForwardFromSleeve(datagrams, toBridge);
+                forwarder.ForwardFromSleeve(datagrams);
             }
             rounds.Add(GC.GetAllocatedBytesForCurrentThread() - before);
         }

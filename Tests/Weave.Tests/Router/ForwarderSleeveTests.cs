@@ -62,7 +62,7 @@ public sealed class ForwarderSleeveTests : IDisposable
             batch.Endpoints[i] = Weave.Linux.UdpEndpoint.FromIPEndPoint(from);
         }
         batch.Count = datagrams.Length;
-        return _forwarder.ForwardFromSleeve(batch, new PacketBatch(64, allocateBuffers: false));
+        return _forwarder.ForwardFromSleeve(batch);
     }
 
     private int FromBridge(byte[] frame) => _forwarder.ForwardFromBridge(Frames.FromBridge(frame));
@@ -202,7 +202,7 @@ public sealed class ForwarderSleeveTests : IDisposable
         batch.SegmentSizes[0] = segment;
         batch.Endpoints[0] = Weave.Linux.UdpEndpoint.FromIPEndPoint(from);
         batch.Count = 1;
-        return forwarder.ForwardFromSleeve(batch, new PacketBatch(64, allocateBuffers: false));
+        return forwarder.ForwardFromSleeve(batch);
     }
 
     [Fact]
@@ -272,10 +272,9 @@ public sealed class ForwarderSleeveTests : IDisposable
             datagrams.Endpoints[i] = _left.SleeveAddress;
         }
         datagrams.Count = inputs.Length;
-        var frames = new PacketBatch(64, allocateBuffers: false);
         for (int i = 0; i < 100; i++)
         {
-            _forwarder.ForwardFromSleeve(datagrams, frames);
+            _forwarder.ForwardFromSleeve(datagrams);
         }
         long relayedBefore = _forwarder.Counters.SleeveRelayed + _forwarder.Counters.SleeveFloodsRelayed;
         // A background tier-1 recompile can land on this thread once, on a loaded machine; an
@@ -286,7 +285,7 @@ public sealed class ForwarderSleeveTests : IDisposable
             long before = GC.GetAllocatedBytesForCurrentThread();
             for (int i = 0; i < 10_000; i++)
             {
-                _forwarder.ForwardFromSleeve(datagrams, frames);
+                _forwarder.ForwardFromSleeve(datagrams);
             }
             rounds.Add(GC.GetAllocatedBytesForCurrentThread() - before);
         }

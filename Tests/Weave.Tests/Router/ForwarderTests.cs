@@ -307,14 +307,13 @@ public sealed class ForwarderTests : IDisposable
         _forwarder.AddPeer(_peerA);
         _tap.AcceptLimit = 1;
         var datagrams = DatagramBatch(3);
-        var frames = new PacketBatch(4, allocateBuffers: false);
         for (int i = 0; i < 3; i++)
         {
             SetDatagram(datagrams, i, Frames.Vxlan(Vni, Frames.Ethernet(LocalMac, RemoteMacA)), _peerA);
         }
         datagrams.Count = 3;
 
-        Assert.Equal(1, _forwarder.ForwardFromVxlan(datagrams, frames));
+        Assert.Equal(1, _forwarder.ForwardFromVxlan(datagrams));
         Assert.Equal(1, _forwarder.Counters.FramesToBridge);
         Assert.Equal(2, _forwarder.Counters.DropsBridgeRefused);
     }
@@ -375,7 +374,6 @@ public sealed class ForwarderTests : IDisposable
         // Peers → bridge: alternating senders (sources already learned), then a GRO run of 40 TCP
         // segments from A that coalesce into one super-frame.
         PacketBatch datagrams = DatagramBatch(plainFrames + 1);
-        var toBridge = new PacketBatch(64, allocateBuffers: false);
         for (int i = 0; i < plainFrames; i++)
         {
             DataPeer from = i % 2 == 0 ? _peerA : _peerB;
@@ -393,7 +391,7 @@ public sealed class ForwarderTests : IDisposable
         for (int i = 0; i < 200; i++)
         {
             _forwarder.ForwardFromBridge(frames);
-            _forwarder.ForwardFromVxlan(datagrams, toBridge);
+            _forwarder.ForwardFromVxlan(datagrams);
         }
         ForwarderCounters counters = _forwarder.Counters;
         long sendsBefore = _vxlan.SendCount;
@@ -412,7 +410,7 @@ public sealed class ForwarderTests : IDisposable
             for (int i = 0; i < batches; i++)
             {
                 _forwarder.ForwardFromBridge(frames);
-                _forwarder.ForwardFromVxlan(datagrams, toBridge);
+                _forwarder.ForwardFromVxlan(datagrams);
             }
             rounds.Add(GC.GetAllocatedBytesForCurrentThread() - before);
         }
