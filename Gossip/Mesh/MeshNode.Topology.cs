@@ -21,6 +21,8 @@ namespace Weave.Gossip.Mesh;
 public sealed partial class MeshNode
 {
     private RouteTable _dataRoutes;
+    private RouteTable _currentDataRoutes;
+    private long _currentDataRoutesGeneration; // the topology's Generation that _currentDataRoutes were computed at
     private RouteTable _gossipRoutes;
     private long _gossipRoutesGeneration; // the topology's LinksGeneration that _gossipRoutes were computed at
 
@@ -32,6 +34,29 @@ public sealed partial class MeshNode
 
     /// <summary>How often gossip routes were computed (a test's view of what a change costs).</summary>
     internal int GossipRouteComputations { get; private set; }
+
+    /// <summary>
+    /// The data routes of the topology as it is now, recomputed on demand after any change of a
+    /// record. <see cref="DataRoutes"/> follows the topology only when the coalesced recalculation
+    /// runs, up to <see cref="MeshOptions.RouteRecalcDelay"/> later (longer while a peer waits out
+    /// its <see cref="MeshOptions.RemovalDelay"/>): read between a change and then, it shows the
+    /// mesh as it was before. A decision taken from reachability reads this table instead: IP
+    /// allocation's view (rmpeer refuses a peer it can reach), whose "unreachable" for a peer that
+    /// links had only just made reachable in the records would otherwise turn into "reachable"
+    /// once the recalculation caught up with them.
+    /// </summary>
+    public RouteTable CurrentDataRoutes
+    {
+        get
+        {
+            if (_currentDataRoutesGeneration != _topology.Generation)
+            {
+                _currentDataRoutes = RouteTable.Compute(Self.Name, _topology, establishedAndSymmetric: true);
+                _currentDataRoutesGeneration = _topology.Generation;
+            }
+            return _currentDataRoutes;
+        }
+    }
 
     /// <summary>Routes over every advertised link, recomputed on demand after the links change,
     /// so a relay decision never uses a topology older than the message being relayed.</summary>
@@ -300,7 +325,7 @@ public sealed partial class MeshNode
     private void Recalculate()
     {
         RemoveLongUnreachable();
-        RouteTable data = RouteTable.Compute(Self.Name, _topology, establishedAndSymmetric: true);
+        RouteTable data = CurrentDataRoutes;
         if (!data.SameAs(_dataRoutes))
         {
             _dataRoutes = data;

@@ -50,6 +50,8 @@ public sealed partial class MeshNode
         _version = 1;
         _topology.SetLocal(LocalRecord());
         _dataRoutes = RouteTable.Compute(self.Name, _topology, establishedAndSymmetric: true);
+        _currentDataRoutes = _dataRoutes;
+        _currentDataRoutesGeneration = _topology.Generation;
         _gossipRoutes = RouteTable.Compute(self.Name, _topology, establishedAndSymmetric: false);
         _gossipRoutesGeneration = _topology.LinksGeneration;
         _gossipDue = time.GetUtcNow() + JitteredGossipInterval();
@@ -59,7 +61,11 @@ public sealed partial class MeshNode
 
     public PeerTopology Topology => _topology;
 
-    /// <summary>Routes over established, symmetric links: where data may go.</summary>
+    /// <summary>
+    /// Routes over established, symmetric links: where data may go. The table the data plane was
+    /// last given (<see cref="DataRoutesChanged"/>), recalculated <see cref="MeshOptions.RouteRecalcDelay"/>
+    /// after a change, so it can lag the topology; <see cref="CurrentDataRoutes"/> does not.
+    /// </summary>
     public RouteTable DataRoutes => _dataRoutes;
 
     /// <summary>Peers garbage-collected from the topology (unreachable over every advertised link).</summary>
@@ -310,11 +316,18 @@ public sealed partial class MeshNode
         ScheduleRecalc();
     }
 
+    /// <summary>
+    /// A recalculation within <see cref="MeshOptions.RouteRecalcDelay"/>, or sooner if one is due
+    /// sooner. Not later: <see cref="RemoveLongUnreachable"/> leaves the next removal check (up to
+    /// <see cref="MeshOptions.RemovalDelay"/> away) as the due time, and a change made meanwhile
+    /// reached the data routes only then.
+    /// </summary>
     private void ScheduleRecalc()
     {
-        if (_recalcDue == DateTimeOffset.MaxValue)
+        DateTimeOffset due = _time.GetUtcNow() + _options.RouteRecalcDelay;
+        if (due < _recalcDue)
         {
-            _recalcDue = _time.GetUtcNow() + _options.RouteRecalcDelay;
+            _recalcDue = due;
         }
     }
 

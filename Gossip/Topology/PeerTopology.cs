@@ -36,6 +36,12 @@ public sealed class PeerTopology
     /// </summary>
     public long LinksGeneration { get; private set; }
 
+    /// <summary>
+    /// Goes up with every change at all: a record added, replaced (its links' states included) or
+    /// removed. Data routes depend on the states too, so they follow this count.
+    /// </summary>
+    public long Generation { get; private set; }
+
     /// <summary>The current records, in no particular order; a live view (do not hold across changes).</summary>
     public IReadOnlyCollection<PeerRecord> Records => _records.Values;
 
@@ -170,6 +176,7 @@ public sealed class PeerTopology
     private void Store(PeerRecord record, PeerRecord? replaced)
     {
         _records[record.Name] = record;
+        Generation++;
         if (replaced is null || !replaced.SameRemotes(record))
         {
             LinksGeneration++;
@@ -230,6 +237,7 @@ public sealed class PeerTopology
             return false;
         }
         LinksGeneration++;
+        Generation++;
         return true;
     }
 

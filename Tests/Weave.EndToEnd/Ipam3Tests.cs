@@ -218,18 +218,7 @@ public sealed partial class Ipam3Tests(ITestOutputHelper output)
         string? ownersBefore = cluster.OwnerCounts(0);
         foreach (int host in survivors)
         {
-            // rmpeer refuses a peer its host sees reachable. A survivor has been seen (1 run in 10)
-            // to count the killed host3 reachable again for a moment after it showed it unreachable;
-            // that flap is a topology question of its own (noted, not fixed here). An operator
-            // would run rmpeer again, and so does this test, so that what it checks stays what
-            // this part is about: a second run changes nothing.
             CommandResult again = cluster.Hosts[host].RunWeave("rmpeer", "host3");
-            for (int attempt = 1; !again.Succeeded && again.Stderr.Contains("is reachable", StringComparison.Ordinal) && attempt < 50; attempt++)
-            {
-                output.WriteLine($"{cluster.Hosts[host].Name}: rmpeer refused (host3 seen reachable), attempt {attempt}; again in 0.2 s");
-                await Task.Delay(200);
-                again = cluster.Hosts[host].RunWeave("rmpeer", "host3");
-            }
             Assert.True(again.Succeeded, $"{again}\n{cluster.DescribeAll()}");
             Match none = TakenOver().Match(again.Stdout);
             Assert.True(none.Success && none.Groups[1].Value == "0", $"a second rmpeer should take over 0 IPs:\n{again}");

@@ -1,5 +1,6 @@
 using Weave.Gossip;
 using Weave.Gossip.Mesh;
+using Weave.Gossip.Topology;
 using Xunit;
 
 namespace Weave.Tests.Gossip.Mesh;
@@ -121,5 +122,51 @@ public sealed class MeshNodeDataPathTests
         mesh.Pump(TimeSpan.FromSeconds(1));
         Assert.Equal(ConnectionStates.Established, Assert.Single(a.Status().Connections).State);
         Assert.Equal(new PeerName(2), NextHop(a, 2));
+    }
+
+    [Fact]
+    public void CurrentDataRoutes_FollowEveryChangeAtOnce_DataRoutesAfterTheRecalculation()
+    {
+        var mesh = new FakeMesh();
+        MeshNode a = mesh.Add(1, s_requireHealth);
+        Dictionary<int, FakeConnection> links = FakeMesh.LinkNeighbours(a, 2, 2);
+        FakeMesh.DeliverRecord(a, links[2], new PeerRecord(new PeerName(2), "n2", 1002, 5,
+            [new ConnectionSummary(new PeerName(1), "10.0.0.1:40000", Outbound: false, Established: true)]));
+        Assert.True(a.SetDataPathHealth(links[2], true, ""));
+
+        Assert.True(a.CurrentDataRoutes.TryGetNextHop(new PeerName(2), out PeerName hop));
+        Assert.Equal(new PeerName(2), hop);
+        Assert.Empty(a.DataRoutes.Reachable); // the data plane's table waits for the coalesced recalculation
+        mesh.Time.Advance(FakeMesh.Options.RouteRecalcDelay);
+        a.Tick();
+        Assert.Same(a.CurrentDataRoutes, a.DataRoutes);
+
+        a.OnClosed(links[2], "closed by the peer");
+        Assert.Empty(a.CurrentDataRoutes.Reachable);
+        Assert.Single(a.DataRoutes.Reachable);
+    }
+
+    [Fact]
+    public void AChangeWhileAPeerAwaitsRemoval_ReachesTheDataRoutesAfterTheRecalcDelay_NotAtTheRemoval()
+    {
+        var mesh = new FakeMesh();
+        MeshNode a = mesh.Add(1, s_requireHealth);
+        Dictionary<int, FakeConnection> links = FakeMesh.LinkNeighbours(a, 2, 2);
+        // A record of a peer nobody links to: unreachable, so it waits out the removal delay, and
+        // the next recalculation is set for when that delay ends.
+        FakeMesh.DeliverRecord(a, links[2], new PeerRecord(new PeerName(9), "n9", 1009, 1, []));
+        mesh.Time.Advance(FakeMesh.Options.RouteRecalcDelay);
+        a.Tick();
+        Assert.Contains(a.Topology.Records, r => r.Name == new PeerName(9));
+
+        FakeMesh.DeliverRecord(a, links[2], new PeerRecord(new PeerName(2), "n2", 1002, 5,
+            [new ConnectionSummary(new PeerName(1), "10.0.0.1:40000", Outbound: false, Established: true)]));
+        Assert.True(a.SetDataPathHealth(links[2], true, ""));
+        mesh.Time.Advance(FakeMesh.Options.RouteRecalcDelay);
+        a.Tick();
+
+        Assert.True(a.DataRoutes.TryGetNextHop(new PeerName(2), out _),
+            "the link made healthy should reach the data routes one recalculation delay later, not when peer 9's removal is due");
+        Assert.Contains(a.Topology.Records, r => r.Name == new PeerName(9));
     }
 }
