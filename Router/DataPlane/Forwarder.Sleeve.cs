@@ -14,13 +14,10 @@ namespace Weave.Router.DataPlane;
 /// </summary>
 public sealed partial class Forwarder
 {
-    // Owned by the sleeve thread (or a test calling ForwardFromSleeve): copies of floods relayed
-    // under a new destination, and the relays' send batch.
-    private readonly byte[][] _relayBuffers;
-    private readonly PacketBatch _relaySends = new(SendBatchSize, allocateBuffers: false);
+    // Owned by the thread holding the sleeve socket (or a test calling ForwardFromSleeve).
+    private readonly RelayOutbox _relays;
     private readonly ChunkAssembler? _chunks; // null when the TAP takes no super-frames
     private readonly BridgeWriter _sleeveWriter; // sealed traffic all arrives by sleeve, so it is coalesced too
-    private int _relayBuffersUsed;
 
     private void SleeveLoop() => SocketLoop(_sleeveReader!, ReceiveSleeve);
 
@@ -50,8 +47,6 @@ public sealed partial class Forwarder
         ForwarderCounters counters = Counters;
         long now = _time.GetTimestamp();
         long writtenBefore = _sleeveWriter.Counters.Written;
-        _relaySends.Count = 0;
-        _relayBuffersUsed = 0;
         for (int i = 0; i < datagrams.Count; i++)
         {
             byte[] buffer = datagrams.Buffers[i];
@@ -129,7 +124,7 @@ public sealed partial class Forwarder
                 }
             }
         }
-        FlushRelays();
+        _relays.Flush();
         WriteSleeveFrames();
         return (int)(_sleeveWriter.Counters.Written - writtenBefore);
     }
@@ -204,7 +199,7 @@ public sealed partial class Forwarder
         }
         else if (TrySealOne(buffer, start, frame.Length, next, out int length))
         {
-            QueueRelay(buffer, start, length, next);
+            _relays.Queue(buffer, start, length, next.SleeveAddress, MaxRelaySegmentBytes);
         }
         else
         {
@@ -235,12 +230,7 @@ public sealed partial class Forwarder
     /// <summary>Queues <paramref name="frame"/> behind <paramref name="header"/> in a relay buffer, sealed when <paramref name="to"/> seals.</summary>
     private bool QueueRelayCopy(in SleeveHeader header, ReadOnlySpan<byte> frame, DataPeer to)
     {
-        if (_relayBuffersUsed == _relayBuffers.Length)
-        {
-            FlushRelays();
-            _relayBuffersUsed = 0;
-        }
-        byte[] copy = _relayBuffers[_relayBuffersUsed++];
+        byte[] copy = _relays.RentBuffer();
         header.Write(copy);
         frame.CopyTo(copy.AsSpan(SleeveHeader.PayloadOffset(header.Sealed)));
         if (!TrySealOne(copy, 0, frame.Length, to, out int length))
@@ -248,57 +238,13 @@ public sealed partial class Forwarder
             Counters.SleeveDropsSealFailed++;
             return false;
         }
-        QueueRelay(copy, 0, length, to);
+        _relays.Queue(copy, 0, length, to.SleeveAddress, MaxRelaySegmentBytes);
         return true;
     }
 
     /// <summary>
-    /// Queues a relayed datagram. One that directly follows the previous one in the same buffer, to
-    /// the same next hop and no longer than it (the next datagram of a GRO run, relayed unchanged
-    /// or sealed again in place) becomes one more segment of the previous slot's UDP GSO send: a
-    /// run relays in one send, as it arrived in one receive.
-    /// </summary>
-    private void QueueRelay(byte[] buffer, int offset, int length, DataPeer to)
-    {
-        int last = _relaySends.Count - 1;
-        if (last >= 0 && _sleeve.SupportsSegmentation && length <= MaxRelaySegmentBytes &&
-            ExtendsGsoSend(_relaySends, last, buffer, offset, length, to.SleeveAddress))
-        {
-            if (_relaySends.SegmentSizes[last] == 0)
-            {
-                _relaySends.SegmentSizes[last] = _relaySends.Lengths[last];
-            }
-            _relaySends.Lengths[last] += length;
-            return;
-        }
-        if (_relaySends.Count == _relaySends.Capacity)
-        {
-            FlushRelays();
-        }
-        int slot = _relaySends.Count++;
-        _relaySends.Set(slot, buffer, offset, length);
-        _relaySends.Endpoints[slot] = to.SleeveAddress;
-    }
-
-    /// <summary>
     /// The largest datagram our own sends carry (an overlay-MTU frame, sleeve header and sealing).
-    /// Larger ones, from a peer with a larger MTU, are relayed one per slot: a GSO segment above the
-    /// path MTU fails the whole send (EINVAL), where a lone datagram is fragmented by the kernel
-    /// (path MTU discovery is off on these sockets).
+    /// Larger ones, from a peer with a larger MTU, are relayed one per slot (<see cref="RelayOutbox.Queue"/>).
     /// </summary>
     private int MaxRelaySegmentBytes => _mtu + EthernetFrame.HeaderSizeBytes + SleeveHeader.SealedOverheadBytes;
-
-    /// <summary>Whether a datagram at <paramref name="offset"/> can join send <paramref name="slot"/>
-    /// as its next GSO segment: right behind it in the same buffer, to the same address, every
-    /// segment so far full-sized, no longer than one, within the kernel's segment and size caps.</summary>
-    private static bool ExtendsGsoSend(PacketBatch sends, int slot, byte[] buffer, int offset, int length, UdpEndpoint to)
-    {
-        int total = sends.Lengths[slot];
-        int segment = sends.SegmentSizes[slot] > 0 ? sends.SegmentSizes[slot] : total;
-        return sends.Buffers[slot] == buffer && sends.Offsets[slot] + total == offset && sends.Endpoints[slot] == to &&
-            length <= segment && total % segment == 0 && total / segment < UdpBatch.MaxGsoSegments &&
-            total + length <= UdpBatch.MaxIPv4Payload;
-    }
-
-    private void FlushRelays() => Outbox.Send(_sleeve, _relaySends, ref Counters.SleeveRelaysSent, ref Counters.SleeveRelayFailures);
 }

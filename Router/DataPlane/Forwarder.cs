@@ -99,7 +99,7 @@ public sealed partial class Forwarder : IDataPlane, IDisposable
         _plan = ForwardingPlan.Empty(self);
         _loopWindowTicks = (long)(LoopWindow.TotalSeconds * time.TimestampFrequency);
         _macIdleTicks = (long)(MacIdleTimeout.TotalSeconds * time.TimestampFrequency);
-        _relayBuffers = AllocateBuffers(SegmentBufferCount);
+        _relays = new RelayOutbox(sleeve, Counters, SendBatchSize, SegmentBufferCount);
         _outbox = new Outbox(vxlan, sleeve, Counters, SendBatchSize, SegmentBufferCount);
         _vxlanWriter = new BridgeWriter(tap, Counters.VxlanDelivery, BridgeBatchSize, CoalesceBufferCount);
         _sleeveWriter = new BridgeWriter(tap, Counters.SleeveDelivery, BridgeBatchSize, CoalesceBufferCount);
@@ -245,15 +245,5 @@ public sealed partial class Forwarder : IDataPlane, IDisposable
         int length = datagrams.Lengths[slot];
         int segment = datagrams.SegmentSizes[slot];
         return segment <= 0 || segment > length ? Math.Max(length, 1) : segment;
-    }
-
-    private static byte[][] AllocateBuffers(int count)
-    {
-        var buffers = new byte[count][];
-        for (int i = 0; i < count; i++)
-        {
-            buffers[i] = PacketBatch.AllocateBuffer();
-        }
-        return buffers;
     }
 }

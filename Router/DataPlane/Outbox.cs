@@ -27,11 +27,7 @@ internal sealed class Outbox
         _counters = counters;
         _vxlanSends = new PacketBatch(batchSize, allocateBuffers: false);
         _sleeveSends = new PacketBatch(batchSize, allocateBuffers: false);
-        _buffers = new byte[bufferCount][];
-        for (int i = 0; i < bufferCount; i++)
-        {
-            _buffers[i] = PacketBatch.AllocateBuffer();
-        }
+        _buffers = PacketBatch.AllocateBuffers(bufferCount);
     }
 
     /// <summary>Whether the socket <paramref name="wrap"/> sends on takes UDP GSO sends.</summary>

@@ -62,6 +62,17 @@ public sealed class PacketBatch
     /// <summary>A pinned buffer of <see cref="BufferSizeBytes"/>, as every buffer given to a device must be.</summary>
     public static byte[] AllocateBuffer() => GC.AllocateUninitializedArray<byte>(BufferSizeBytes, pinned: true);
 
+    /// <summary><paramref name="count"/> buffers of <see cref="AllocateBuffer"/>'s kind.</summary>
+    public static byte[][] AllocateBuffers(int count)
+    {
+        var buffers = new byte[count][];
+        for (int i = 0; i < count; i++)
+        {
+            buffers[i] = AllocateBuffer();
+        }
+        return buffers;
+    }
+
     public Span<byte> Packet(int slot) => Buffers[slot].AsSpan(Offsets[slot], Lengths[slot]);
 
     /// <summary>Points <paramref name="slot"/> at bytes of a buffer (no copy); clears its segment size and offloads.</summary>
