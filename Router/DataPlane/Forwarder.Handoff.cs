@@ -25,9 +25,8 @@ public sealed partial class Forwarder
     /// bulk: a super-frame, a GRO run, a dozen full frames; never a batch of acknowledgements.</summary>
     private const int BulkBatchBytes = 16 * 1024;
 
-    private SocketReader? _vxlanReader;
-    private SocketReader? _sleeveReader;
-    private long _nextMacExpiry; // owned by the thread holding the VXLAN socket
+    private readonly VxlanReceiver _vxlanReader;
+    private readonly SleeveReceiver _sleeveReader;
     private DataSources _heldByTapThread; // the TAP thread's view of the flags, owned by it
     private long _lastBridgeBulk;          // when the bridge last gave a bulk batch (ForwardFromBridge); read by the socket threads
     private long _bulkWindowTicks;
@@ -36,18 +35,15 @@ public sealed partial class Forwarder
     public IDataReadiness? Readiness { get; init; }
 
     /// <summary>Whether the TAP thread holds the VXLAN socket now (a test's view; it changes under load).</summary>
-    internal bool VxlanWithTapThread => _vxlanReader?.WithTapThread ?? false;
+    internal bool VxlanWithTapThread => _vxlanReader.WithTapThread;
 
     private void StartReaders()
     {
         bool light = Readiness is not null;
-        // Receive so that the first inner frame lands at the headroom, as frames read from the TAP
-        // do (a sealed one a little further on, behind the epoch and counter).
-        _vxlanReader = new SocketReader(DataSources.Vxlan, _vxlan, PacketBatch.Headroom - VxlanHeader.SizeBytes) { WithTapThread = light };
-        _sleeveReader = new SocketReader(DataSources.Sleeve, _sleeve, PacketBatch.Headroom - SleeveHeader.SizeBytes) { WithTapThread = light };
+        _vxlanReader.WithTapThread = light;
+        _sleeveReader.WithTapThread = light;
         _heldByTapThread = light ? DataSources.Vxlan | DataSources.Sleeve : DataSources.None;
         long now = _time.GetTimestamp();
-        _nextMacExpiry = now + Ticks(s_expiryInterval);
         _bulkWindowTicks = Ticks(TimeSpan.FromMilliseconds(BulkWindowMilliseconds));
         _lastBridgeBulk = _vxlanReader.LastBulk = _sleeveReader.LastBulk = now - _bulkWindowTicks; // no bulk yet
     }
@@ -58,8 +54,8 @@ public sealed partial class Forwarder
     /// </summary>
     private void ServeReady(IDataReadiness readiness, PacketBatch frames)
     {
-        SocketReader vxlan = _vxlanReader!;
-        SocketReader sleeve = _sleeveReader!;
+        VxlanReceiver vxlan = _vxlanReader;
+        SleeveReceiver sleeve = _sleeveReader;
         if (_heldByTapThread == DataSources.None)
         {
             // Both sockets with their threads (bulk both ways): read first and wait only when the
@@ -74,7 +70,7 @@ public sealed partial class Forwarder
                     frames.Count = _tap.Read(frames, 0);
                 }
             }
-            ForwardFromBridge(frames);
+            _bridge.Forward(frames);
             return;
         }
         DataSources ready = readiness.Wait(DataSources.Bridge | _heldByTapThread, PollMilliseconds);
@@ -82,17 +78,17 @@ public sealed partial class Forwarder
         ready &= DataSources.Bridge | _heldByTapThread;
         if ((_heldByTapThread & DataSources.Vxlan) != 0)
         {
-            ExpireIdleMacsWhenDue(); // the VXLAN socket's chore goes with it, traffic or not
+            vxlan.ExpireIdleMacsWhenDue(); // the VXLAN socket's chore goes with it, traffic or not
         }
         if ((ready & DataSources.Bridge) != 0)
         {
             frames.Count = _tap.Read(frames, 0);
-            ForwardFromBridge(frames); // notes a bulk batch for IsBulkBothWays
+            _bridge.Forward(frames); // notes a bulk batch for IsBulkBothWays
         }
         // A hand-over is decided when a socket brings a bulk batch: the bridge's side is then
         // already noted, and with traffic heavy both ways the next such batch is never far off.
-        bool vxlanBulk = (ready & DataSources.Vxlan) != 0 && ReceiveVxlan(0) > 0 && IsBulk(vxlan.Datagrams);
-        bool sleeveBulk = (ready & DataSources.Sleeve) != 0 && ReceiveSleeve(0) > 0 && IsBulk(sleeve.Datagrams);
+        bool vxlanBulk = (ready & DataSources.Vxlan) != 0 && vxlan.Receive(0) > 0 && IsBulk(vxlan.Datagrams);
+        bool sleeveBulk = (ready & DataSources.Sleeve) != 0 && sleeve.Receive(0) > 0 && IsBulk(sleeve.Datagrams);
         if (vxlanBulk || sleeveBulk)
         {
             long now = _time.GetTimestamp();
@@ -124,7 +120,7 @@ public sealed partial class Forwarder
     }
 
     /// <summary>A socket thread: parked while the TAP thread holds its socket, else receiving while traffic is bulk both ways.</summary>
-    private void SocketLoop(SocketReader reader, Func<int, int> receive)
+    private void SocketLoop(SocketReader reader)
     {
         IDataReadiness? readiness = Readiness;
         RunUntilStopped(() =>
@@ -137,7 +133,7 @@ public sealed partial class Forwarder
                 reader.HandedOver.WaitOne();
                 return;
             }
-            int received = receive(readiness is null ? PollMilliseconds : BulkWindowMilliseconds);
+            int received = reader.Receive(readiness is null ? PollMilliseconds : BulkWindowMilliseconds);
             if (readiness is null)
             {
                 return; // the socket is this thread's for good
@@ -169,12 +165,15 @@ public sealed partial class Forwarder
         reader.HandedOver.Set();
     }
 
+    /// <summary>The bridge gave a bulk batch (the TAP thread, as it forwards one).</summary>
+    internal void NoteBridgeBulk(long now) => Volatile.Write(ref _lastBridgeBulk, now);
+
     /// <summary>Whether the socket and the bridge have each given a bulk batch within the window.</summary>
     private bool IsBulkBothWays(SocketReader reader, long now) =>
         now - reader.LastBulk < _bulkWindowTicks && now - Volatile.Read(ref _lastBridgeBulk) < _bulkWindowTicks;
 
     /// <summary>Whether a batch (frames or datagrams, a GRO run counting whole) holds <see cref="BulkBatchBytes"/> or more.</summary>
-    private static bool IsBulk(PacketBatch batch)
+    internal static bool IsBulk(PacketBatch batch)
     {
         int bytes = 0;
         for (int i = 0; i < batch.Count && bytes < BulkBatchBytes; i++)
@@ -187,38 +186,14 @@ public sealed partial class Forwarder
     /// <summary>Stops the socket threads' waits for a hand-over, for a prompt shutdown.</summary>
     private void ReleaseReaders()
     {
-        _vxlanReader?.HandedOver.Set();
-        _sleeveReader?.HandedOver.Set();
+        _vxlanReader.HandedOver.Set();
+        _sleeveReader.HandedOver.Set();
         Readiness?.Wake();
     }
 
     private void DisposeReaders()
     {
-        _vxlanReader?.HandedOver.Dispose();
-        _sleeveReader?.HandedOver.Dispose();
-    }
-
-    /// <summary>A UDP socket's receive side: what moves with the socket between threads.</summary>
-    private sealed class SocketReader
-    {
-        public SocketReader(DataSources source, IDatagramTransport transport, int firstFrameOffset)
-        {
-            Source = source;
-            Datagrams = new PacketBatch(transport.BatchSize, allocateBuffers: true);
-            Array.Fill(Datagrams.Offsets, firstFrameOffset);
-        }
-
-        public DataSources Source { get; }
-
-        public PacketBatch Datagrams { get; }
-
-        /// <summary>Wakes the socket's parked thread; a blocking wait that does not spin first, as SemaphoreSlim does.</summary>
-        public AutoResetEvent HandedOver { get; } = new(false);
-
-        /// <summary>True while the TAP thread holds the socket; written only by the holder.</summary>
-        public volatile bool WithTapThread;
-
-        /// <summary>When the socket last gave a bulk batch; owned by the thread holding it.</summary>
-        public long LastBulk;
+        _vxlanReader.HandedOver.Dispose();
+        _sleeveReader.HandedOver.Dispose();
     }
 }

@@ -37,7 +37,7 @@ public sealed partial class Forwarder
     /// </summary>
     public event Action<DataPeer, bool, string>? DataPathHealthChanged;
 
-    private long Ticks(TimeSpan span) => (long)(span.TotalSeconds * _time.TimestampFrequency);
+    internal long Ticks(TimeSpan span) => (long)(span.TotalSeconds * _time.TimestampFrequency);
 
     /// <summary>
     /// Sends the heartbeats that are due and reports changed verdicts. Returns the heartbeats sent (one per port). Allocates
@@ -79,7 +79,7 @@ public sealed partial class Forwarder
                 Counters.DropsSealFailed++;
                 continue;
             }
-            _outbox.QueueSleeve(sleeve, 0, sleeveLength, 0, peer.SleeveAddress);
+            _bridge.Outbox.QueueSleeve(sleeve, 0, sleeveLength, 0, peer.SleeveAddress);
             sent++;
             if (peer.Seals)
             {
@@ -89,10 +89,10 @@ public sealed partial class Forwarder
             VxlanHeader.Write(vxlan, _vni);
             vxlan.AsSpan(VxlanHeader.SizeBytes, EthernetFrame.HeaderSizeBytes).Clear();
             HeartbeatBody.Write(vxlan.AsSpan(VxlanHeader.SizeBytes + EthernetFrame.HeaderSizeBytes), _self, peer.Name, flags);
-            _outbox.QueueVxlan(vxlan, 0, vxlan.Length, 0, peer.Address);
+            _bridge.Outbox.QueueVxlan(vxlan, 0, vxlan.Length, 0, peer.Address);
             sent++;
         }
-        _outbox.Flush();
+        _bridge.Outbox.Flush();
         Counters.HeartbeatsSent += sent;
         return sent;
     }
@@ -101,7 +101,7 @@ public sealed partial class Forwarder
     /// A heartbeat body from <paramref name="sender"/> on one of its ports: it must name the
     /// sender and us. Returns false (the caller counts it as bad) otherwise.
     /// </summary>
-    private bool ReceiveHeartbeat(DataPeer sender, ReadOnlySpan<byte> body, bool vxlan, long now)
+    internal bool ReceiveHeartbeat(DataPeer sender, ReadOnlySpan<byte> body, bool vxlan, long now)
     {
         if (!HeartbeatBody.TryRead(body, out PeerName from, out PeerName to, out byte flags) || from != sender.Name || to != _self)
         {

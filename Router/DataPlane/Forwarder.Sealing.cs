@@ -18,7 +18,7 @@ public sealed partial class Forwarder
     /// Seals one sleeve datagram in place when <paramref name="to"/> seals; <paramref name="length"/>
     /// is the datagram's length to send. False only when the keys are used up (after years).
     /// </summary>
-    private static bool TrySealOne(byte[] buffer, int start, int payloadLength, DataPeer to, out int length)
+    internal static bool TrySealOne(byte[] buffer, int start, int payloadLength, DataPeer to, out int length)
     {
         if (to.Sealing is not DataSealing sealing)
         {

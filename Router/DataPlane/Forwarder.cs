@@ -7,34 +7,22 @@ namespace Weave.Router.DataPlane;
 /// <summary>
 /// Carries Ethernet frames between the bridge (through the TAP device) and peers: VXLAN over UDP
 /// to neighbours, our sleeve format (<see cref="SleeveHeader"/>) for frames relayed through them.
+/// The forwarder holds what the data threads share (the <see cref="ForwardingPlan"/>, swapped whole
+/// when neighbours or routes change; the MAC table; the counters) and runs the stages, each of
+/// which owns its thread's state (docs/dataplane.md has the pipeline in packet order):
 /// <code>
-///   TAP thread:    read frames (TCP super-frames of up to 64 KB with offloads) → drop if the
-///                  source MAC was seen behind a peer in the last 10 s (we injected it; an older
-///                  entry means the MAC moved here: forget it) → drop if above the overlay MTU
-///                  and not to be fragmented, answering with ICMP (Forwarder.TooBig.cs) → known
-///                  unicast at origin P:
-///                  P a neighbour → VXLAN to P; else sleeve Unicast(us → P) to the next hop;
-///                  broadcast, multicast, unknown: our broadcast tree's neighbours, VXLAN to
-///                  leaves, sleeve Flood(us → H) to those that relay → super-frames cut into
-///                  MTU-sized frames, one header each, one UDP GSO send → sendmmsg per socket
-///   VXLAN thread:  recvmmsg (GRO runs) → valid VXLAN with our VNI from a neighbour's address →
-///                  learn source MAC → that neighbour → TCP segments coalesced (TcpCoalescer) →
-///                  TAP. VXLAN is only ever sent by the capturing peer, so it is never relayed.
-///   sleeve thread: recvmmsg → valid sleeve header from a neighbour's sleeve address → for another
-///                  peer: forward unchanged to its next hop; for us: learn source MAC → the
-///                  header's source, write to the TAP, and for a flood relay a copy to each of
-///                  our children in the source's broadcast tree (naming the child)
+///   TAP thread:    BridgeReader (classify, route, wrap by the route's Encapsulation) → Outbox
+///                  → sendmmsg per socket; heartbeats (Forwarder.Health.cs)
+///   VXLAN socket:  VxlanReceiver (check, learn the source MAC) → BridgeWriter → TAP
+///   sleeve socket: SleeveReceiver (check, open, learn; relay through RelayOutbox, put chunks
+///                  together) → BridgeWriter → TAP
 /// </code>
-/// Three dedicated threads with blocking calls and preallocated batches and buffers: nothing is
-/// allocated per frame. With a <see cref="Readiness"/>, the TAP thread also serves both sockets
-/// (one wakeup per frame instead of two), and hands a socket to its thread only while traffic is
-/// bulk both ways (Forwarder.Handoff.cs). Where frames go is a <see cref="ForwardingPlan"/>
-/// swapped whole by the control plane. Two threads send on the sleeve socket (the TAP thread and the sleeve thread's
-/// relays), serialised per batch by a lock in the Linux transport; three write to the TAP (the
-/// receive threads, and the TAP thread's ICMP answers), which LinuxTapDevice allows. The parts:
-/// Forwarder.Bridge.cs (TAP thread), Forwarder.Vxlan.cs (VXLAN thread), Forwarder.Sleeve.cs
-/// (sleeve thread), Forwarder.Handoff.cs (who reads the sockets), Forwarder.TooBig.cs (the overlay
-/// MTU check).
+/// Nothing is allocated per frame. With a <see cref="Readiness"/>, the TAP thread also serves both
+/// sockets (one wakeup per frame instead of two), and hands a socket to its own thread only while
+/// traffic is bulk both ways (Forwarder.Handoff.cs). Two threads send on the sleeve socket (the TAP
+/// thread and the sleeve path's relays), serialised per batch by a lock in the Linux transport;
+/// three write to the TAP (the two receive paths, and the TAP thread's ICMP answers), which
+/// LinuxTapDevice allows.
 /// </summary>
 public sealed partial class Forwarder : IDataPlane, IDisposable
 {
@@ -58,18 +46,13 @@ public sealed partial class Forwarder : IDataPlane, IDisposable
     /// <summary>MAC entries idle this long are forgotten (Weave's 10 minutes).</summary>
     public static readonly TimeSpan MacIdleTimeout = TimeSpan.FromMinutes(10);
 
-    /// <summary>How often the VXLAN thread looks for idle MAC entries.</summary>
-    private static readonly TimeSpan s_expiryInterval = TimeSpan.FromSeconds(30);
-
     private readonly PeerName _self;
     private readonly ITapDevice _tap;
-    private readonly IDatagramTransport _vxlan;
-    private readonly IDatagramTransport _sleeve;
     private readonly int _vni;
     private readonly TimeProvider _time;
     private readonly ILogger _log;
     private readonly MacTable _macs = new();
-    private readonly long _loopWindowTicks;
+    private readonly int _mtu = OverlayMtu.Max;
     private readonly long _macIdleTicks;
     private readonly Lock _planWriteLock = new();
     private readonly CancellationTokenSource _stop = new();
@@ -91,26 +74,53 @@ public sealed partial class Forwarder : IDataPlane, IDisposable
         ArgumentNullException.ThrowIfNull(time);
         _self = self;
         _tap = tap;
-        _vxlan = vxlan;
-        _sleeve = sleeve;
         _vni = vni;
         _time = time;
         _log = log;
         _plan = ForwardingPlan.Empty(self);
-        _loopWindowTicks = (long)(LoopWindow.TotalSeconds * time.TimestampFrequency);
         _macIdleTicks = (long)(MacIdleTimeout.TotalSeconds * time.TimestampFrequency);
-        _relays = new RelayOutbox(sleeve, Counters, SendBatchSize, SegmentBufferCount);
-        _outbox = new Outbox(vxlan, sleeve, Counters, SendBatchSize, SegmentBufferCount);
-        _vxlanWriter = new BridgeWriter(tap, Counters.VxlanDelivery, BridgeBatchSize, CoalesceBufferCount);
-        _sleeveWriter = new BridgeWriter(tap, Counters.SleeveDelivery, BridgeBatchSize, CoalesceBufferCount);
-        _chunks = tap.SupportsOffloads ? new ChunkAssembler() : null;
+        _bridge = new BridgeReader(this, tap, vxlan, sleeve, SendBatchSize, SegmentBufferCount);
+        _vxlanReader = new VxlanReceiver(this, vxlan, tap, BridgeBatchSize, CoalesceBufferCount);
+        _sleeveReader = new SleeveReceiver(this, sleeve, tap, BridgeBatchSize, CoalesceBufferCount, SendBatchSize, SegmentBufferCount);
+    }
+
+    /// <summary>Our peer name, the source of the frames we capture.</summary>
+    internal PeerName Self => _self;
+
+    internal int Vni => _vni;
+
+    internal TimeProvider Time => _time;
+
+    internal ILogger Log => _log;
+
+    /// <summary>A batch from the bridge, as the TAP thread forwards one (a test's entry).</summary>
+    internal int ForwardFromBridge(PacketBatch frames) => _bridge.Forward(frames);
+
+    /// <summary>A batch from the VXLAN socket, as the thread holding it forwards one (a test's entry).</summary>
+    internal int ForwardFromVxlan(PacketBatch datagrams) => _vxlanReader.Forward(datagrams);
+
+    /// <summary>A batch from the sleeve socket, as the thread holding it forwards one (a test's entry).</summary>
+    internal int ForwardFromSleeve(PacketBatch datagrams) => _sleeveReader.Forward(datagrams);
+
+    /// <summary>The overlay MTU frames from the bridge are held to (the bridge's MTU); without it, only
+    /// what one datagram cannot carry is too big.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">Outside <see cref="OverlayMtu.Min"/> to <see cref="OverlayMtu.Max"/>.</exception>
+    public int Mtu
+    {
+        get => _mtu;
+        init
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, OverlayMtu.Min);
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(value, OverlayMtu.Max);
+            _mtu = value;
+        }
     }
 
     public ForwarderCounters Counters { get; } = new();
 
     public MacTable Macs => _macs;
 
-    public bool TakesChunks => _chunks is not null;
+    public bool TakesChunks => _sleeveReader.TakesChunks;
 
     public IReadOnlyList<DataPeer> Peers => _plan.Neighbours;
 
@@ -127,8 +137,8 @@ public sealed partial class Forwarder : IDataPlane, IDisposable
     {
         StartReaders();
         _tapThread = new Thread(TapLoop) { Name = "bridge→peers", IsBackground = true };
-        _vxlanThread = new Thread(VxlanLoop) { Name = "vxlan→bridge", IsBackground = true };
-        _sleeveThread = new Thread(SleeveLoop) { Name = "sleeve→bridge", IsBackground = true };
+        _vxlanThread = new Thread(() => SocketLoop(_vxlanReader)) { Name = "vxlan→bridge", IsBackground = true };
+        _sleeveThread = new Thread(() => SocketLoop(_sleeveReader)) { Name = "sleeve→bridge", IsBackground = true };
         _tapThread.Start();
         _vxlanThread.Start();
         _sleeveThread.Start();
@@ -239,11 +249,34 @@ public sealed partial class Forwarder : IDataPlane, IDisposable
         }
     }
 
-    /// <summary>The size to split a received slot at: its GRO segment size, or the whole slot (at least 1) when it is one datagram.</summary>
-    private static int SegmentSize(PacketBatch datagrams, int slot)
+    /// <summary>
+    /// Learns that <paramref name="mac"/> lives behind <paramref name="origin"/>; a MAC that moved
+    /// from another peer is counted (by the thread that learned it) and logged at debug level.
+    /// </summary>
+    internal void LearnSource(ulong mac, PeerName origin, long now, bool sleeveThread = false)
     {
-        int length = datagrams.Lengths[slot];
-        int segment = datagrams.SegmentSizes[slot];
-        return segment <= 0 || segment > length ? Math.Max(length, 1) : segment;
+        if (_macs.Learn(mac, origin, now))
+        {
+            if (sleeveThread)
+            {
+                Counters.SleeveMacMoves++;
+            }
+            else
+            {
+                Counters.MacMoves++;
+            }
+            if (_log.IsEnabled(LogLevel.Debug))
+            {
+                RouterLog.MacMoved(_log, EthernetFrame.Format(mac), origin.ToString());
+            }
+        }
+    }
+
+    /// <summary>Forgets MACs idle longer than <see cref="MacIdleTimeout"/> (one enumerator per sweep).</summary>
+    internal int ExpireIdleMacs(long now)
+    {
+        int expired = _macs.Expire(now - _macIdleTicks);
+        Counters.MacsExpired += expired;
+        return expired;
     }
 }

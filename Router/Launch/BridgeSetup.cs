@@ -15,7 +15,7 @@ namespace Weave.Router.Launch;
 /// <see cref="OverlayMtu.Max"/> instead: the bridge drops a frame larger than the MTU of the port
 /// it leaves by, so with a TAP at the overlay MTU a too-big frame from a pod whose veth has a
 /// larger MTU would vanish without an ICMP answer; this way the router sees it and answers
-/// (Forwarder.TooBig.cs), as Weave's sleeve did with its 65535-byte capture device.
+/// (TooBigCheck.cs), as Weave's sleeve did with its 65535-byte capture device.
 /// </remarks>
 public sealed class BridgeSetup : IDisposable
 {

@@ -6,8 +6,8 @@ using Xunit;
 namespace Weave.Tests.Router;
 
 /// <summary>
-/// Chunked super-frames between sealed neighbours that take them (Forwarder.Bridge.cs SendChunks,
-/// Forwarder.Sleeve.cs ReceiveChunk): a TCP super-frame from the bridge travels as pieces of its
+/// Chunked super-frames between sealed neighbours that take them (BridgeReader.cs SendChunks,
+/// SleeveReceiver.cs ReceiveChunk): a TCP super-frame from the bridge travels as pieces of its
 /// bytes and reaches the neighbour's bridge whole, over the in-memory fakes.
 /// </summary>
 public sealed class ForwarderChunkTests

@@ -1,52 +1,67 @@
 using Weave.Crypto;
-using Weave.Linux;
 using Weave.Gossip;
 using Weave.Gossip.Routing;
+using Weave.Linux;
 
 namespace Weave.Router.DataPlane;
 
 /// <summary>
-/// The sleeve thread: datagrams from neighbours' sleeve sockets, for us (to the bridge) or for
-/// other peers (relayed). Frames for us are coalesced into TCP super-frames as on the VXLAN
-/// thread (with a password all traffic comes this way). From a neighbour that seals,
-/// each datagram is opened (in place, with that neighbour's keys) before anything else is read
-/// from it but the header; a relayed one is sealed again for the next hop.
+/// The sleeve path's receive stage: datagrams from neighbours' sleeve ports, for us (delivered to
+/// the bridge) or for other peers (relayed). From a neighbour that seals, each datagram is opened
+/// (in place, with that neighbour's keys) before anything but its header is read; a relayed one is
+/// sealed again for the next hop. Frames for us are coalesced into TCP super-frames as on the VXLAN
+/// path (with a password all traffic comes this way), and chunked super-frames put together. Its
+/// state (receive batch, relays, chunk assembler, bridge writer) belongs to the thread holding the
+/// sleeve socket (Forwarder.Handoff.cs).
 /// </summary>
-public sealed partial class Forwarder
+internal sealed class SleeveReceiver : SocketReader
 {
-    // Owned by the thread holding the sleeve socket (or a test calling ForwardFromSleeve).
+    private readonly Forwarder _forwarder;
+    private readonly IDatagramTransport _socket;
     private readonly RelayOutbox _relays;
     private readonly ChunkAssembler? _chunks; // null when the TAP takes no super-frames
-    private readonly BridgeWriter _sleeveWriter; // sealed traffic all arrives by sleeve, so it is coalesced too
 
-    private void SleeveLoop() => SocketLoop(_sleeveReader!, ReceiveSleeve);
-
-    /// <summary>Receives one batch from the sleeve socket and forwards it; returns its slots, 0 when
-    /// nothing came. Called by the thread holding the socket (Forwarder.Handoff.cs).</summary>
-    private int ReceiveSleeve(int timeoutMilliseconds)
+    public SleeveReceiver(Forwarder forwarder, IDatagramTransport socket, ITapDevice tap, int bridgeBatchSize, int coalesceBuffers,
+        int sendBatchSize, int relayBuffers)
+        : base(DataSources.Sleeve, socket, PacketBatch.Headroom - SleeveHeader.SizeBytes)
     {
-        SocketReader reader = _sleeveReader!;
-        reader.Datagrams.Count = _sleeve.Receive(reader.Datagrams, timeoutMilliseconds);
-        if (reader.Datagrams.Count > 0)
+        _forwarder = forwarder;
+        _socket = socket;
+        Writer = new BridgeWriter(tap, forwarder.Counters.SleeveDelivery, bridgeBatchSize, coalesceBuffers);
+        _relays = new RelayOutbox(socket, forwarder.Counters, sendBatchSize, relayBuffers);
+        _chunks = tap.SupportsOffloads ? new ChunkAssembler() : null;
+    }
+
+    public BridgeWriter Writer { get; }
+
+    /// <summary>Whether chunked super-frames are put together here (the TAP takes super-frames).</summary>
+    public bool TakesChunks => _chunks is not null;
+
+    /// <summary>Receives one batch (waiting up to <paramref name="timeoutMilliseconds"/>) and
+    /// forwards it; returns its slots, 0 when nothing came.</summary>
+    public override int Receive(int timeoutMilliseconds)
+    {
+        Datagrams.Count = _socket.Receive(Datagrams, timeoutMilliseconds);
+        if (Datagrams.Count > 0)
         {
-            ForwardFromSleeve(reader.Datagrams);
+            Forward(Datagrams);
         }
-        return reader.Datagrams.Count;
+        return Datagrams.Count;
     }
 
     /// <summary>
-    /// One batch of the sleeve thread: each datagram (or each of a GRO run) is checked, then
+    /// One batch of the sleeve path: each datagram (or each of a GRO run) is checked, then
     /// relayed unchanged towards its destination, or delivered to the bridge (learning its source
     /// MAC behind the header's source) and, for a flood, copied to our children in the source's
     /// broadcast tree. Returns the frames the TAP accepted. Allocation-free once every source MAC
     /// has been learned.
     /// </summary>
-    internal int ForwardFromSleeve(PacketBatch datagrams)
+    public override int Forward(PacketBatch datagrams)
     {
-        ForwardingPlan plan = _plan;
-        ForwarderCounters counters = Counters;
-        long now = _time.GetTimestamp();
-        long writtenBefore = _sleeveWriter.Counters.Written;
+        ForwardingPlan plan = _forwarder.Plan;
+        ForwarderCounters counters = _forwarder.Counters;
+        long now = _forwarder.Time.GetTimestamp();
+        long writtenBefore = Writer.Counters.Written;
         for (int i = 0; i < datagrams.Count; i++)
         {
             byte[] buffer = datagrams.Buffers[i];
@@ -90,8 +105,8 @@ public sealed partial class Forwarder
                 ReadOnlySpan<byte> payload = buffer.AsSpan(payloadStart, payloadLength);
                 if (header.Kind == SleeveKind.Heartbeat)
                 {
-                    if (header.Source == sender.Name && header.Destination == _self &&
-                        ReceiveHeartbeat(sender, payload, vxlan: false, now))
+                    if (header.Source == sender.Name && header.Destination == _forwarder.Self &&
+                        _forwarder.ReceiveHeartbeat(sender, payload, vxlan: false, now))
                     {
                         counters.SleeveHeartbeatsReceived++;
                     }
@@ -106,18 +121,18 @@ public sealed partial class Forwarder
                     ReceiveChunk(sender, header, buffer.AsSpan(payloadStart, payloadLength), now);
                     continue;
                 }
-                if (payload.Length < EthernetFrame.HeaderSizeBytes || header.Source == _self || header.Source == default)
+                if (payload.Length < EthernetFrame.HeaderSizeBytes || header.Source == _forwarder.Self || header.Source == default)
                 {
                     counters.SleeveDropsBadHeader++;
                     continue;
                 }
-                if (header.Destination != _self)
+                if (header.Destination != _forwarder.Self)
                 {
                     RelayUnicast(buffer, start, header, payload, sender, plan);
                     continue;
                 }
-                LearnSource(EthernetFrame.Source(payload), header.Source, now, sleeveThread: true);
-                _sleeveWriter.Add(buffer, payloadStart, payloadLength);
+                _forwarder.LearnSource(EthernetFrame.Source(payload), header.Source, now, sleeveThread: true);
+                Writer.Add(buffer, payloadStart, payloadLength);
                 if (header.Kind == SleeveKind.Flood && plan.Routes is RouteTable routes)
                 {
                     RelayFlood(payload, header.Source, sender, routes.BroadcastNextHops(header.Source), plan);
@@ -126,7 +141,7 @@ public sealed partial class Forwarder
         }
         _relays.Flush();
         WriteSleeveFrames();
-        return (int)(_sleeveWriter.Counters.Written - writtenBefore);
+        return (int)(Writer.Counters.Written - writtenBefore);
     }
 
     /// <summary>
@@ -137,15 +152,15 @@ public sealed partial class Forwarder
     /// </summary>
     private void ReceiveChunk(DataPeer sender, in SleeveHeader header, ReadOnlySpan<byte> payload, long now)
     {
-        ForwarderCounters counters = Counters;
-        if (_chunks is null || header.Source != sender.Name || header.Destination != _self || !header.Sealed ||
+        ForwarderCounters counters = _forwarder.Counters;
+        if (_chunks is null || header.Source != sender.Name || header.Destination != _forwarder.Self || !header.Sealed ||
             !ChunkHeader.TryRead(payload, out ChunkHeader chunk))
         {
             counters.SleeveDropsBadChunk++;
             return;
         }
         counters.SleeveChunksReceived++;
-        if (!_sleeveWriter.HasRoomFor(2))
+        if (!Writer.HasRoomFor(2))
         {
             WriteSleeveFrames(); // before a frame completes: the write frees completed frames' buffers
         }
@@ -167,8 +182,8 @@ public sealed partial class Forwarder
             counters.SleeveDropsBadChunk++;
             return;
         }
-        LearnSource(EthernetFrame.Source(frame), header.Source, now, sleeveThread: true);
-        _sleeveWriter.AddSuperFrame(buffer, PacketBatch.Headroom, length, new VirtioNetHeader(VirtioNetHeader.FlagNeedsChecksum,
+        _forwarder.LearnSource(EthernetFrame.Source(frame), header.Source, now, sleeveThread: true);
+        Writer.AddSuperFrame(buffer, PacketBatch.Headroom, length, new VirtioNetHeader(VirtioNetHeader.FlagNeedsChecksum,
             chunk.GsoType, (ushort)layout.HeaderLength, chunk.GsoSize, (ushort)layout.TcpOffset, 16));
         counters.SleeveChunkedFramesToBridge++;
     }
@@ -176,7 +191,7 @@ public sealed partial class Forwarder
     /// <summary>Writes the sleeve thread's frames to the bridge; completed chunked frames' buffers are free again.</summary>
     private void WriteSleeveFrames()
     {
-        _sleeveWriter.Write();
+        Writer.Write();
         _chunks?.Recycle();
     }
 
@@ -189,7 +204,7 @@ public sealed partial class Forwarder
     {
         if (!plan.TryGetRoute(header.Destination, out PeerRoute route) || route.Hop == sender)
         {
-            Counters.SleeveDropsNoRoute++;
+            _forwarder.Counters.SleeveDropsNoRoute++;
             return;
         }
         DataPeer next = route.Hop;
@@ -197,16 +212,16 @@ public sealed partial class Forwarder
         {
             QueueRelayCopy(header with { Sealed = next.Seals }, frame, next);
         }
-        else if (TrySealOne(buffer, start, frame.Length, next, out int length))
+        else if (Forwarder.TrySealOne(buffer, start, frame.Length, next, out int length))
         {
             _relays.Queue(buffer, start, length, next.SleeveAddress, MaxRelaySegmentBytes);
         }
         else
         {
-            Counters.SleeveDropsSealFailed++;
+            _forwarder.Counters.SleeveDropsSealFailed++;
             return;
         }
-        Counters.SleeveRelayed++;
+        _forwarder.Counters.SleeveRelayed++;
     }
 
     /// <summary>A copy of a flood, renamed for each of our children in the source's tree (and sealed for it when it seals).</summary>
@@ -217,12 +232,12 @@ public sealed partial class Forwarder
             PeerName child = children[c];
             if (child == sender.Name || child == source || !plan.TryGetNeighbour(child, out DataPeer next))
             {
-                Counters.SleeveDropsNoRoute++;
+                _forwarder.Counters.SleeveDropsNoRoute++;
                 continue;
             }
             if (QueueRelayCopy(new SleeveHeader(SleeveKind.Flood, source, child, next.Seals), frame, next))
             {
-                Counters.SleeveFloodsRelayed++;
+                _forwarder.Counters.SleeveFloodsRelayed++;
             }
         }
     }
@@ -233,9 +248,9 @@ public sealed partial class Forwarder
         byte[] copy = _relays.RentBuffer();
         header.Write(copy);
         frame.CopyTo(copy.AsSpan(SleeveHeader.PayloadOffset(header.Sealed)));
-        if (!TrySealOne(copy, 0, frame.Length, to, out int length))
+        if (!Forwarder.TrySealOne(copy, 0, frame.Length, to, out int length))
         {
-            Counters.SleeveDropsSealFailed++;
+            _forwarder.Counters.SleeveDropsSealFailed++;
             return false;
         }
         _relays.Queue(copy, 0, length, to.SleeveAddress, MaxRelaySegmentBytes);
@@ -246,5 +261,5 @@ public sealed partial class Forwarder
     /// The largest datagram our own sends carry (an overlay-MTU frame, sleeve header and sealing).
     /// Larger ones, from a peer with a larger MTU, are relayed one per slot (<see cref="RelayOutbox.Queue"/>).
     /// </summary>
-    private int MaxRelaySegmentBytes => _mtu + EthernetFrame.HeaderSizeBytes + SleeveHeader.SealedOverheadBytes;
+    private int MaxRelaySegmentBytes => _forwarder.Mtu + EthernetFrame.HeaderSizeBytes + SleeveHeader.SealedOverheadBytes;
 }
