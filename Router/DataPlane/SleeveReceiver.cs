@@ -17,7 +17,6 @@ namespace Weave.Router.DataPlane;
 internal sealed class SleeveReceiver : SocketReader
 {
     private readonly Forwarder _forwarder;
-    private readonly IDatagramTransport _socket;
     private readonly RelayOutbox _relays;
     private readonly ChunkAssembler? _chunks; // null when the TAP takes no super-frames
 
@@ -26,7 +25,6 @@ internal sealed class SleeveReceiver : SocketReader
         : base(DataSources.Sleeve, socket, PacketBatch.Headroom - SleeveHeader.SizeBytes)
     {
         _forwarder = forwarder;
-        _socket = socket;
         Writer = new BridgeWriter(tap, forwarder.Counters.SleeveDelivery, bridgeBatchSize, coalesceBuffers);
         _relays = new RelayOutbox(socket, forwarder.Counters, sendBatchSize, relayBuffers);
         _chunks = tap.SupportsOffloads ? new ChunkAssembler() : null;
@@ -36,18 +34,6 @@ internal sealed class SleeveReceiver : SocketReader
 
     /// <summary>Whether chunked super-frames are put together here (the TAP takes super-frames).</summary>
     public bool TakesChunks => _chunks is not null;
-
-    /// <summary>Receives one batch (waiting up to <paramref name="timeoutMilliseconds"/>) and
-    /// forwards it; returns its slots, 0 when nothing came.</summary>
-    public override int Receive(int timeoutMilliseconds)
-    {
-        Datagrams.Count = _socket.Receive(Datagrams, timeoutMilliseconds);
-        if (Datagrams.Count > 0)
-        {
-            Forward(Datagrams);
-        }
-        return Datagrams.Count;
-    }
 
     /// <summary>
     /// One batch of the sleeve path: each datagram (or each of a GRO run) is checked, then

@@ -8,10 +8,13 @@ namespace Weave.Router.DataPlane;
 /// </summary>
 internal abstract class SocketReader
 {
+    private readonly IDatagramTransport _socket;
+
     /// <param name="firstFrameOffset">Where a datagram is received into its buffer, chosen so that
     /// the first inner frame lands at the headroom, as frames read from the TAP do.</param>
     protected SocketReader(DataSources source, IDatagramTransport transport, int firstFrameOffset)
     {
+        _socket = transport;
         Source = source;
         Datagrams = new PacketBatch(transport.BatchSize, allocateBuffers: true);
         Array.Fill(Datagrams.Offsets, firstFrameOffset);
@@ -32,7 +35,15 @@ internal abstract class SocketReader
 
     /// <summary>Receives one batch, waiting up to <paramref name="timeoutMilliseconds"/>, and forwards
     /// it; returns its slots, 0 when nothing came.</summary>
-    public abstract int Receive(int timeoutMilliseconds);
+    public virtual int Receive(int timeoutMilliseconds)
+    {
+        Datagrams.Count = _socket.Receive(Datagrams, timeoutMilliseconds);
+        if (Datagrams.Count > 0)
+        {
+            Forward(Datagrams);
+        }
+        return Datagrams.Count;
+    }
 
     /// <summary>Forwards the <see cref="PacketBatch.Count"/> slots of <paramref name="datagrams"/>;
     /// returns the frames the TAP accepted (a super-frame counts once).</summary>

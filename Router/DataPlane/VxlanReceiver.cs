@@ -14,33 +14,23 @@ internal sealed class VxlanReceiver : SocketReader
     private static readonly TimeSpan s_expiryInterval = TimeSpan.FromSeconds(30);
 
     private readonly Forwarder _forwarder;
-    private readonly IDatagramTransport _socket;
     private long _nextMacExpiry;
 
     public VxlanReceiver(Forwarder forwarder, IDatagramTransport socket, ITapDevice tap, int bridgeBatchSize, int coalesceBuffers)
         : base(DataSources.Vxlan, socket, PacketBatch.Headroom - VxlanHeader.SizeBytes)
     {
         _forwarder = forwarder;
-        _socket = socket;
         Writer = new BridgeWriter(tap, forwarder.Counters.VxlanDelivery, bridgeBatchSize, coalesceBuffers);
         _nextMacExpiry = forwarder.Time.GetTimestamp() + forwarder.Ticks(s_expiryInterval);
     }
 
     public BridgeWriter Writer { get; }
 
-    /// <summary>
-    /// Sweeps idle MACs when due, receives one batch (waiting up to
-    /// <paramref name="timeoutMilliseconds"/>) and forwards it; returns its slots, 0 when nothing came.
-    /// </summary>
+    /// <summary>Sweeps idle MACs when due, then receives and forwards one batch.</summary>
     public override int Receive(int timeoutMilliseconds)
     {
         ExpireIdleMacsWhenDue();
-        Datagrams.Count = _socket.Receive(Datagrams, timeoutMilliseconds);
-        if (Datagrams.Count > 0)
-        {
-            Forward(Datagrams);
-        }
-        return Datagrams.Count;
+        return base.Receive(timeoutMilliseconds);
     }
 
     /// <summary>
