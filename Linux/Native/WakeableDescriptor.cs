@@ -37,8 +37,6 @@ internal sealed unsafe class WakeableDescriptor : IDisposable
 
     public int Fd => Descriptor.Fd;
 
-    public bool IsDisposed => _disposed;
-
     /// <exception cref="ObjectDisposedException">The descriptor was disposed.</exception>
     public void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, _owner);
 
