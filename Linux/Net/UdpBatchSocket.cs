@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Tmds.Linux;
 
@@ -9,26 +10,42 @@ namespace Weave.Linux;
 /// <summary>
 /// A UDP socket for the data plane, over a raw descriptor: batches of datagrams move with one
 /// recvmmsg or sendmmsg through a <see cref="UdpBatch"/>, sends may carry a GSO segment size
-/// (UDP_SEGMENT) and receives may coalesce (UDP_GRO, <see cref="EnableGro"/>). Nothing is allocated
-/// per call. The descriptor is O_NONBLOCK | O_CLOEXEC; a call that must wait polls, together with
-/// an eventfd that <see cref="Dispose"/> signals.
+/// (UDP_SEGMENT) and receives may coalesce (UDP_GRO, <see cref="EnableGro"/>). As an
+/// <see cref="IDatagramTransport"/> (<see cref="OpenForOverlay"/>) it does the same for a
+/// <see cref="PacketBatch"/>, its slots pointing straight at the batch's pinned buffers. Nothing is
+/// allocated per call. The descriptor is O_NONBLOCK | O_CLOEXEC; a call that must wait polls,
+/// together with an eventfd that <see cref="Dispose"/> signals.
 /// </summary>
 /// <remarks>
-/// Meant for dedicated threads: one receiving, one sending (each with its own batch). Descriptors
+/// Meant for dedicated threads: one receiving, one sending (each with its own batch). A
+/// <see cref="PacketBatch"/> may be sent from several threads (the sleeve socket has two senders,
+/// the TAP thread and the sleeve thread's relays): a lock around the native send batch is taken
+/// once per batch, not per datagram. Descriptors
 /// are closed only when the last in-flight call has returned (SafeHandle reference counting).
 /// Send errors that concern one datagram (no route, message too long, refused by a firewall, GSO
 /// not possible on the outgoing device) drop that datagram and are counted, so one bad destination
 /// never stops a batch; anything else throws a <see cref="LinuxError"/> naming the call.
 /// </remarks>
-public sealed unsafe class UdpBatchSocket : IDisposable
+public sealed unsafe class UdpBatchSocket : IDatagramTransport
 {
+    private const int OverlayBufferBytes = 16 << 20;
+    private const int ReceiveSlots = 16;
+    private const int SendSlots = 64;
+    private const int SendTimeoutMilliseconds = 1000;
+
     private readonly WakeableDescriptor _socket;
+    private readonly UdpBatch _receiveSlots;
+    private readonly UdpBatch _sendSlots;
+    private readonly Lock _sendLock = new();
     private long _droppedSends;
 
     private UdpBatchSocket(WakeableDescriptor socket, UdpEndpoint local)
     {
         _socket = socket;
         LocalEndPoint = local;
+        // The slots point at a PacketBatch's buffers: their own buffers are never used.
+        _receiveSlots = new UdpBatch(ReceiveSlots, bufferSize: 1);
+        _sendSlots = new UdpBatch(SendSlots, bufferSize: 1);
     }
 
     /// <summary>The bound address, with the port the kernel chose when 0 was asked.</summary>
@@ -44,6 +61,26 @@ public sealed unsafe class UdpBatchSocket : IDisposable
     public int LastSendError { get; private set; }
 
     public static UdpBatchSocket Open(IPEndPoint local) => Open(UdpEndpoint.FromIPEndPoint(local));
+
+    /// <summary>Binds an overlay port: large buffers, GRO on and path MTU discovery off (the
+    /// overlay's frames are sized for its MTU; should the underlay be smaller the kernel fragments).</summary>
+    /// <exception cref="LinuxError">The port is taken (EADDRINUSE) or the kernel refused an option.</exception>
+    public static UdpBatchSocket OpenForOverlay(IPEndPoint local)
+    {
+        UdpBatchSocket socket = Open(local);
+        try
+        {
+            socket.SetBufferSizes(OverlayBufferBytes, OverlayBufferBytes);
+            socket.DisablePathMtuDiscovery();
+            socket.EnableGro();
+            return socket;
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
 
     /// <summary>Opens a UDP socket of the endpoint's family bound to it, in the calling thread's
     /// network namespace (an IPv6 socket also takes IPv4 unless the system says otherwise).</summary>
@@ -232,8 +269,84 @@ public sealed unsafe class UdpBatchSocket : IDisposable
         return done;
     }
 
+    public int BatchSize => ReceiveSlots;
+
+    /// <summary>One recvmmsg straight into the batch's buffers, each at its slot's offset; a
+    /// truncated GRO run cannot be split reliably, so its slot comes back empty.</summary>
+    public int Receive(PacketBatch batch, int timeoutMilliseconds)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        ArgumentOutOfRangeException.ThrowIfLessThan(batch.Capacity, ReceiveSlots, nameof(batch));
+        for (int i = 0; i < ReceiveSlots; i++)
+        {
+            byte[] buffer = batch.Buffers[i];
+            int offset = batch.Offsets[i];
+            _receiveSlots.SetReceiveBuffer(i, Address(buffer) + offset, buffer.Length - offset);
+        }
+        int received = Receive(_receiveSlots, timeoutMilliseconds);
+        for (int i = 0; i < received; i++)
+        {
+            batch.Lengths[i] = _receiveSlots.IsTruncated(i) ? 0 : _receiveSlots.GetLength(i);
+            batch.SegmentSizes[i] = _receiveSlots.GetSegmentSize(i);
+            batch.Endpoints[i] = _receiveSlots.GetAddress(i);
+        }
+        batch.Count = received;
+        return received;
+    }
+
+    /// <summary>sendmmsg for the batch, each slot pointing at its bytes, a run with UDP_SEGMENT.
+    /// A full socket buffer is waited out for a second at most; what still does not fit is left
+    /// (counted by the caller).</summary>
+    public int Send(PacketBatch batch)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        lock (_sendLock)
+        {
+            int done = 0;
+            int failed = 0;
+            while (done < batch.Count)
+            {
+                int count = Math.Min(batch.Count - done, SendSlots);
+                for (int i = 0; i < count; i++)
+                {
+                    int slot = done + i;
+                    _sendSlots.SetExternalDatagram(i, Address(batch.Buffers[slot]) + batch.Offsets[slot], batch.Lengths[slot],
+                        batch.Endpoints[slot], batch.SegmentSizes[slot]);
+                }
+                int sent;
+                try
+                {
+                    sent = Send(_sendSlots, count, SendTimeoutMilliseconds);
+                }
+                catch (LinuxError)
+                {
+                    // An error sendmmsg reports for the first datagram that is not one datagram's
+                    // (say an address family the socket cannot reach): skip that one, so one bad
+                    // destination never stops the data plane.
+                    done++;
+                    failed++;
+                    continue;
+                }
+                done += sent;
+                if (sent < count)
+                {
+                    break;
+                }
+            }
+            return done - failed;
+        }
+    }
+
     /// <summary>Closes the socket (once no call is in flight) and wakes a blocked call.</summary>
-    public void Dispose() => _socket.Dispose();
+    public void Dispose()
+    {
+        _socket.Dispose();
+        _receiveSlots.Dispose();
+        _sendSlots.Dispose();
+    }
+
+    /// <summary>The address of a pinned array's first byte (every buffer of a PacketBatch is pinned).</summary>
+    private static byte* Address(byte[] buffer) => (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(buffer));
 
     private static bool IsDatagramError(int errno) =>
         // EINVAL: a GSO send whose segments exceed the route's MTU (or the device cannot segment).

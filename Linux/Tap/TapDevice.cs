@@ -12,13 +12,17 @@ namespace Weave.Linux;
 /// is O_NONBLOCK | O_CLOEXEC.
 /// </summary>
 /// <remarks>
-/// One thread may <see cref="Read"/> while others call <see cref="TryWrite"/>. <see cref="Dispose"/>
-/// wakes a reader blocked in poll() through an eventfd, and the descriptors are closed only when
-/// the last in-flight call has returned (SafeHandle reference counting), so a descriptor number is
-/// never reused under a running call. Read and TryWrite allocate nothing.
+/// One thread may <see cref="Read(Span{byte}, int)"/> while others call <see cref="TryWrite(ReadOnlySpan{byte})"/>.
+/// <see cref="Dispose"/> wakes a reader blocked in poll() through an eventfd, and the descriptors
+/// are closed only when the last in-flight call has returned (SafeHandle reference counting), so a
+/// descriptor number is never reused under a running call. Reads and writes allocate nothing.
+/// As an <see cref="ITapDevice"/> it moves a frame per system call (a TAP has no batched read);
+/// with offloads a frame is up to a 64 KB super-frame, so a call moves up to 45 MTU-sized frames.
 /// </remarks>
-public sealed class TapDevice : IDisposable
+public sealed class TapDevice : ITapDevice
 {
+    private const int ReadBatchFrames = 32;
+
     private readonly WakeableDescriptor _tap;
 
     private TapDevice(WakeableDescriptor tap, string name, int interfaceIndex, int virtioNetHeaderSize, TapOffloads offloads)
@@ -78,7 +82,7 @@ public sealed class TapDevice : IDisposable
     /// <summary>
     /// Creates the TAP interface <paramref name="name"/> with IFF_VNET_HDR, a 10-byte header
     /// (TUNSETVNETHDRSZ) and <paramref name="offloads"/> (TUNSETOFFLOAD). Every frame
-    /// <see cref="Read"/> returns then starts with a <see cref="VirtioNetHeader"/>, and every frame
+    /// <see cref="Read(Span{byte}, int)"/> returns then starts with a <see cref="VirtioNetHeader"/>, and every frame
     /// given to <see cref="TryWrite"/> must start with one (all zero for a complete frame). With
     /// segmentation offloads a frame can be a 64 KB super-frame: read into buffers of
     /// <see cref="SuperFrameBufferBytes"/>.
@@ -199,6 +203,92 @@ public sealed class TapDevice : IDisposable
         }
     }
 
+    public int BatchSize => ReadBatchFrames;
+
+    public bool SupportsOffloads => VirtioNetHeaderSize == VirtioNetHeader.Size;
+
+    /// <summary>
+    /// Fills <paramref name="batch"/> with the frames already queued once the first arrives (see
+    /// <see cref="ITapDevice.Read"/>). The virtio header is read in the headroom, in front of its
+    /// frame. A partial checksum is completed here, so what leaves the device is either complete or
+    /// a super-frame; a header the kernel would not write (a checksum outside the frame) drops the
+    /// frame rather than hand over garbage.
+    /// </summary>
+    public int Read(PacketBatch batch, int timeoutMilliseconds)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        int limit = Math.Min(batch.Capacity, ReadBatchFrames);
+        int header = VirtioNetHeaderSize;
+        int count = 0;
+        while (count < limit)
+        {
+            Span<byte> space = batch.Buffers[count].AsSpan(PacketBatch.Headroom - header);
+            int length = Read(space, count == 0 ? timeoutMilliseconds : 0);
+            if (length == 0)
+            {
+                break;
+            }
+            ref VirtioNetHeader offload = ref batch.Offloads[count];
+            offload = default;
+            if (header > 0 && (length < header || !VirtioNetHeader.TryRead(space, out offload) || !TryCompleteChecksum(space[header..length], ref offload)))
+            {
+                continue;
+            }
+            batch.Offsets[count] = PacketBatch.Headroom;
+            batch.Lengths[count] = length - header;
+            count++;
+        }
+        batch.Count = count;
+        return count;
+    }
+
+    /// <summary>
+    /// Writes each frame of <paramref name="batch"/> with its offloads (on a virtio-header TAP the
+    /// header goes in front with writev, so frames need no room for it); returns how many the
+    /// kernel accepted. Safe from several threads at once, each with its own batch.
+    /// </summary>
+    public int Write(PacketBatch batch)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        bool virtio = SupportsOffloads;
+        Span<byte> header = stackalloc byte[VirtioNetHeader.Size];
+        int written = 0;
+        for (int i = 0; i < batch.Count; i++)
+        {
+            bool accepted;
+            if (virtio)
+            {
+                batch.Offloads[i].TryWrite(header);
+                accepted = TryWrite(header, batch.Packet(i));
+            }
+            else
+            {
+                accepted = TryWrite(batch.Packet(i));
+            }
+            if (accepted)
+            {
+                written++;
+            }
+        }
+        return written;
+    }
+
+    /// <summary>Completes a frame's partial checksum unless it is a super-frame (whose segments are
+    /// checksummed as they are cut) and clears the flag; false when the header points outside the frame.</summary>
+    private static bool TryCompleteChecksum(Span<byte> frame, ref VirtioNetHeader offload)
+    {
+        if (!offload.NeedsChecksum || offload.IsGso)
+        {
+            return true;
+        }
+        if (!InternetChecksum.TryCompletePartial(frame, offload.ChecksumStart, offload.ChecksumOffset))
+        {
+            return false;
+        }
+        offload = default;
+        return true;
+    }
+
     /// <summary>Writes one Ethernet frame. Returns false when the kernel refused it transiently
     /// (EAGAIN, ENOBUFS, or EIO while the link is down); EINTR is retried.</summary>
     /// <exception cref="LinuxError">write() failed otherwise (EINVAL for a frame shorter than an Ethernet header).</exception>
@@ -267,7 +357,7 @@ public sealed class TapDevice : IDisposable
         }
     }
 
-    /// <summary>Removes the interface (once no call is in flight) and wakes a blocked <see cref="Read"/>.</summary>
+    /// <summary>Removes the interface (once no call is in flight) and wakes a blocked <see cref="Read(Span{byte}, int)"/>.</summary>
     public void Dispose() => _tap.Dispose();
 
     /// <summary>The kernel had no room for the frame, or the link is down (EIO): the frame is dropped.</summary>

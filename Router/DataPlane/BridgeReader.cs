@@ -97,11 +97,6 @@ internal sealed class BridgeReader
                 }
                 continue;
             }
-            if (offload.NeedsChecksum && !InternetChecksum.TryCompletePartial(frame, offload.ChecksumStart, offload.ChecksumOffset))
-            {
-                counters.DropsBadOffload++;
-                continue;
-            }
             if (known)
             {
                 SendFrame(frames.Buffers[i], frames.Offsets[i], frame.Length, route, origin);
@@ -196,9 +191,9 @@ internal sealed class BridgeReader
 
     /// <summary>
     /// Cuts a TCP super-frame into MTU-sized frames, each behind its header, back to back in a
-    /// segment buffer: one UDP GSO send per 64 segments / 65,507 bytes (or, without GSO, one
-    /// datagram per segment). A known destination gets one cut; a flood one cut for all the
-    /// neighbours that share a header (the VXLAN leaves) and one per neighbour named in its header.
+    /// segment buffer: one UDP GSO send per 64 segments / 65,507 bytes. A known destination gets
+    /// one cut; a flood one cut for all the neighbours that share a header (the VXLAN leaves) and
+    /// one per neighbour named in its header.
     /// </summary>
     private void SendSegmented(ReadOnlySpan<byte> frame, in TcpSuperFrame layout, bool known, in PeerRoute route,
         PeerName origin, ForwardingPlan plan)
@@ -238,7 +233,6 @@ internal sealed class BridgeReader
         Span<DatagramSlice> payloads = stackalloc DatagramSlice[UdpBatch.MaxGsoSegments];
         int header = wrap.HeaderBytes;
         int tail = wrap.TailBytes;
-        bool gso = _outbox.TakesGso(wrap);
         int next = 0;
         while (next < layout.SegmentCount)
         {
@@ -261,17 +255,7 @@ internal sealed class BridgeReader
                 _forwarder.Counters.DropsSealFailed += count;
                 return;
             }
-            if (gso)
-            {
-                QueueSegments(wrap, buffer, 0, position, count > 1 ? header + lengths[0] + tail : 0, single, flood);
-            }
-            else
-            {
-                for (int k = 0, at = 0; k < count; at += header + lengths[k] + tail, k++)
-                {
-                    QueueSegments(wrap, buffer, at, header + lengths[k] + tail, 0, single, flood);
-                }
-            }
+            QueueSegments(wrap, buffer, 0, position, count > 1 ? header + lengths[0] + tail : 0, single, flood);
             _forwarder.Counters.SegmentsFromBridge += count;
             next += count;
         }
@@ -298,7 +282,6 @@ internal sealed class BridgeReader
         int fullDatagram = SleeveHeader.SealedOverheadBytes + ChunkHeader.SizeBytes + pieceBytes;
         var header = new SleeveHeader(SleeveKind.Chunk, _forwarder.Self, to.Name, Sealed: true);
         uint number = to.Chunks.NextFrame++;
-        bool gso = _outbox.TakesGso(Encapsulation.SealedSleeve);
         int offset = 0;
         while (offset < frame.Length)
         {
@@ -322,19 +305,8 @@ internal sealed class BridgeReader
                 _forwarder.Counters.DropsSealFailed += count;
                 return;
             }
-            if (gso)
-            {
-                _outbox.QueueSleeve(buffer, 0, position, count > 1 ? fullDatagram : 0, to.SleeveAddress);
-                _forwarder.Counters.SleeveFramesFromBridge++;
-            }
-            else
-            {
-                for (int k = 0, at = 0; k < count; k++, at += fullDatagram)
-                {
-                    _outbox.QueueSleeve(buffer, at, Math.Min(fullDatagram, position - at), 0, to.SleeveAddress);
-                    _forwarder.Counters.SleeveFramesFromBridge++;
-                }
-            }
+            _outbox.QueueSleeve(buffer, 0, position, count > 1 ? fullDatagram : 0, to.SleeveAddress);
+            _forwarder.Counters.SleeveFramesFromBridge++;
             _forwarder.Counters.SleeveChunksSent += count;
         }
     }

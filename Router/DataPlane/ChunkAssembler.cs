@@ -1,3 +1,5 @@
+using Weave.Linux;
+
 namespace Weave.Router.DataPlane;
 
 /// <summary>

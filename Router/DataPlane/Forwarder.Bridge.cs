@@ -1,3 +1,5 @@
+using Weave.Linux;
+
 namespace Weave.Router.DataPlane;
 
 /// <summary>The TAP thread: frames from the bridge to peers (<see cref="BridgeReader"/>), our heartbeats, and the sockets while traffic is light (Forwarder.Handoff.cs).</summary>

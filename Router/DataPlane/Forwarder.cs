@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Weave.Gossip;
 using Weave.Gossip.Routing;
+using Weave.Linux;
 
 namespace Weave.Router.DataPlane;
 
@@ -13,16 +14,16 @@ namespace Weave.Router.DataPlane;
 /// <code>
 ///   TAP thread:    BridgeReader (classify, route, wrap by the route's Encapsulation) → Outbox
 ///                  → sendmmsg per socket; heartbeats (Forwarder.Health.cs)
-///   VXLAN socket:  VxlanReceiver (check, learn the source MAC) → BridgeWriter → TAP
+///   VXLAN socket:  VxlanReceiver (check, learn the source MAC) → TapWriter → TAP
 ///   sleeve socket: SleeveReceiver (check, open, learn; relay through RelayOutbox, put chunks
-///                  together) → BridgeWriter → TAP
+///                  together) → TapWriter → TAP
 /// </code>
 /// Nothing is allocated per frame. With a <see cref="Readiness"/>, the TAP thread also serves both
 /// sockets (one wakeup per frame instead of two), and hands a socket to its own thread only while
 /// traffic is bulk both ways (Forwarder.Handoff.cs). Two threads send on the sleeve socket (the TAP
-/// thread and the sleeve path's relays), serialised per batch by a lock in the Linux transport;
+/// thread and the sleeve path's relays), serialised per batch by a lock in UdpBatchSocket;
 /// three write to the TAP (the two receive paths, and the TAP thread's ICMP answers), which
-/// LinuxTapDevice allows.
+/// TapDevice allows.
 /// </summary>
 public sealed partial class Forwarder : IDataPlane, IDisposable
 {

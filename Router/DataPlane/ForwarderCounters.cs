@@ -1,3 +1,5 @@
+using Weave.Linux;
+
 namespace Weave.Router.DataPlane;
 
 /// <summary>
@@ -50,7 +52,7 @@ public sealed class ForwarderCounters
     public long DropsBadHeader;
     public long DropsUnknownSender;
     public long DropsBridgeRefused => VxlanDelivery.Refused;
-    internal DeliveryCounters VxlanDelivery { get; } = new();
+    internal TapWriterCounters VxlanDelivery { get; } = new();
     /// <summary>MACs learned behind another peer than before.</summary>
     public long MacMoves;
     /// <summary>MACs forgotten after 10 minutes idle.</summary>
@@ -64,7 +66,7 @@ public sealed class ForwarderCounters
     // Written by the thread holding the sleeve socket.
     public long SleeveDatagramsReceived;
     public long SleeveFramesToBridge => SleeveDelivery.Written;
-    internal DeliveryCounters SleeveDelivery { get; } = new();
+    internal TapWriterCounters SleeveDelivery { get; } = new();
     /// <summary>Datagrams for another peer passed on unchanged towards it.</summary>
     public long SleeveRelayed;
     /// <summary>Copies of other peers' floods passed on to our children in their broadcast trees.</summary>

@@ -30,9 +30,6 @@ internal sealed class Outbox
         _buffers = PacketBatch.AllocateBuffers(bufferCount);
     }
 
-    /// <summary>Whether the socket <paramref name="wrap"/> sends on takes UDP GSO sends.</summary>
-    public bool TakesGso(Encapsulation wrap) => wrap.OnSleeveSocket ? _sleeve.SupportsSegmentation : _vxlan.SupportsSegmentation;
-
     /// <summary>Sends handed to the two sockets so far (a GSO send counts once).</summary>
     public long Sent => _counters.DatagramsSent + _counters.SleeveDatagramsSent;
 

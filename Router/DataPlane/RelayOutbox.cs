@@ -46,7 +46,7 @@ internal sealed class RelayOutbox
     public void Queue(byte[] buffer, int offset, int length, in UdpEndpoint to, int maxSegmentBytes)
     {
         int last = _sends.Count - 1;
-        if (last >= 0 && _sleeve.SupportsSegmentation && length <= maxSegmentBytes &&
+        if (last >= 0 && length <= maxSegmentBytes &&
             ExtendsGsoSend(_sends, last, buffer, offset, length, to))
         {
             if (_sends.SegmentSizes[last] == 0)

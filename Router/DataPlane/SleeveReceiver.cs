@@ -25,12 +25,12 @@ internal sealed class SleeveReceiver : SocketReader
         : base(DataSources.Sleeve, socket, PacketBatch.Headroom - SleeveHeader.SizeBytes)
     {
         _forwarder = forwarder;
-        Writer = new BridgeWriter(tap, forwarder.Counters.SleeveDelivery, bridgeBatchSize, coalesceBuffers);
+        Writer = new TapWriter(tap, forwarder.Counters.SleeveDelivery, bridgeBatchSize, coalesceBuffers);
         _relays = new RelayOutbox(socket, forwarder.Counters, sendBatchSize, relayBuffers);
         _chunks = tap.SupportsOffloads ? new ChunkAssembler() : null;
     }
 
-    public BridgeWriter Writer { get; }
+    public TapWriter Writer { get; }
 
     /// <summary>Whether chunked super-frames are put together here (the TAP takes super-frames).</summary>
     public bool TakesChunks => _chunks is not null;

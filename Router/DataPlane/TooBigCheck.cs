@@ -9,7 +9,7 @@ namespace Weave.Router.DataPlane;
 /// however large: one that must not be fragmented and exceeds the overlay MTU is dropped here and
 /// answered with ICMP (<see cref="TooBigReply"/>), which is what lets the pod's path MTU discovery
 /// work through the overlay. The answer is written to the TAP from the TAP thread while the socket
-/// threads write too: <see cref="ITapDevice.Write"/> must allow that (LinuxTapDevice does: one
+/// threads write too: <see cref="ITapDevice.Write"/> must allow that (TapDevice does: one
 /// write(2) per frame with nothing shared). Owned by the TAP thread.
 /// </summary>
 internal sealed class TooBigCheck(ITapDevice tap, ForwarderCounters counters)

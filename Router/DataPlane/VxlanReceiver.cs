@@ -1,4 +1,5 @@
 using Weave.Gossip;
+using Weave.Linux;
 
 namespace Weave.Router.DataPlane;
 
@@ -20,11 +21,11 @@ internal sealed class VxlanReceiver : SocketReader
         : base(DataSources.Vxlan, socket, PacketBatch.Headroom - VxlanHeader.SizeBytes)
     {
         _forwarder = forwarder;
-        Writer = new BridgeWriter(tap, forwarder.Counters.VxlanDelivery, bridgeBatchSize, coalesceBuffers);
+        Writer = new TapWriter(tap, forwarder.Counters.VxlanDelivery, bridgeBatchSize, coalesceBuffers);
         _nextMacExpiry = forwarder.Time.GetTimestamp() + forwarder.Ticks(s_expiryInterval);
     }
 
-    public BridgeWriter Writer { get; }
+    public TapWriter Writer { get; }
 
     /// <summary>Sweeps idle MACs when due, then receives and forwards one batch.</summary>
     public override int Receive(int timeoutMilliseconds)
@@ -36,7 +37,7 @@ internal sealed class VxlanReceiver : SocketReader
     /// <summary>
     /// One batch of the VXLAN path: the <see cref="PacketBatch.Count"/> slots of
     /// <paramref name="datagrams"/> (each a datagram or a GRO run of them) are split, checked, their
-    /// senders' MACs learned, and the frames delivered to the bridge (<see cref="BridgeWriter"/>).
+    /// senders' MACs learned, and the frames delivered to the bridge (<see cref="TapWriter"/>).
     /// Returns the frames the TAP accepted (a super-frame counts once). Allocation-free once every
     /// source MAC has been learned.
     /// </summary>

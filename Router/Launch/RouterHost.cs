@@ -67,8 +67,8 @@ public sealed class RouterHost
         var self = new PeerIdentity(_options.Name, _options.NickName, NextUid()) { Cluster = _options.Cluster };
 
         using Socket listener = Claim("TCP", _options.Port, () => MeshHost.Listen(new IPEndPoint(_options.Host, _options.Port)));
-        using LinuxUdpTransport udp = Claim("UDP", _options.DataPort, () => LinuxUdpTransport.Open(new IPEndPoint(_options.Host, _options.DataPort)));
-        using LinuxUdpTransport sleeve = Claim("UDP", _options.Port, () => LinuxUdpTransport.Open(new IPEndPoint(_options.Host, _options.Port)));
+        using UdpBatchSocket udp = Claim("UDP", _options.DataPort, () => UdpBatchSocket.OpenForOverlay(new IPEndPoint(_options.Host, _options.DataPort)));
+        using UdpBatchSocket sleeve = Claim("UDP", _options.Port, () => UdpBatchSocket.OpenForOverlay(new IPEndPoint(_options.Host, _options.Port)));
         int mtu = ChooseMtu(log); // after the ports: a router that cannot start says only why
         using HardenedPassword? password = HardenPassword(log);
         ControlSecurity? security = password is null ? null : new ControlSecurity(password, _controlCrypto);
@@ -113,7 +113,7 @@ public sealed class RouterHost
             bool started = false;
             try
             {
-                var tap = new LinuxTapDevice(bridge.Tap);
+                TapDevice tap = bridge.Tap;
                 using var readiness = new LinuxDataReadiness(tap, udp, sleeve); // disposed after the forwarder
                 using var forwarder = new Forwarder(self.Name, tap, udp, sleeve, _options.Vni, _time, log)
                 {
@@ -133,7 +133,7 @@ public sealed class RouterHost
                 meshControl.Mesh = mesh;
                 _ready = started = true;
                 RouterLog.Ready(log, self.Name.ToString(), self.NickName, (IPEndPoint)listener.LocalEndPoint!,
-                    udp.LocalEndPoint, _options.Vni, _options.Bridge, bridge.Tap.Name, mtu, _options.HttpEndPoint);
+                    udp.LocalEndPoint.ToIPEndPoint(), _options.Vni, _options.Bridge, bridge.Tap.Name, mtu, _options.HttpEndPoint);
                 kube?.Start(mesh, bridgeAddresses.Add);
                 Task keepBridge = BridgeAddressKeeper.RunAsync(mesh, bridgeAddresses, _options.IpamRange, _time, log, stop);
                 Task keepRoutes = Task.Run(() => peeredRoutes.RunAsync(stop), CancellationToken.None);

@@ -8,14 +8,14 @@ public sealed class LinuxDataReadiness : IDataReadiness
     private readonly PollSet _set;
 
     /// <exception cref="LinuxError">The kernel gave no eventfd.</exception>
-    public LinuxDataReadiness(LinuxTapDevice tap, LinuxUdpTransport vxlan, LinuxUdpTransport sleeve)
+    public LinuxDataReadiness(TapDevice tap, UdpBatchSocket vxlan, UdpBatchSocket sleeve)
     {
         ArgumentNullException.ThrowIfNull(tap);
         ArgumentNullException.ThrowIfNull(vxlan);
         ArgumentNullException.ThrowIfNull(sleeve);
         // The set's bits are in the order of DataSources: the TAP, then VXLAN, then sleeve; its
         // WokenBit is DataSources.Woken.
-        _set = PollSet.Create(tap.Device, vxlan.Socket, sleeve.Socket);
+        _set = PollSet.Create(tap, vxlan, sleeve);
     }
 
     public DataSources Wait(DataSources sources, int timeoutMilliseconds) => (DataSources)_set.Wait((int)sources, timeoutMilliseconds);

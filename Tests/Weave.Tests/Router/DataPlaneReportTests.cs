@@ -1,7 +1,8 @@
 using System.Reflection;
 using System.Text.Json;
-using Weave.Gossip;
 using Weave.Gossip.Mesh;
+using Weave.Gossip;
+using Weave.Linux;
 using Weave.Router.Api;
 using Weave.Router.DataPlane;
 using Xunit;
@@ -22,7 +23,7 @@ public sealed class DataPlaneReportTests
         }
         // What the two receiving paths delivered is kept by their bridge writers and read through properties.
         long next = fields.Length;
-        foreach (DeliveryCounters delivery in new[] { counters.VxlanDelivery, counters.SleeveDelivery })
+        foreach (TapWriterCounters delivery in new[] { counters.VxlanDelivery, counters.SleeveDelivery })
         {
             delivery.Written = ++next;
             delivery.Refused = ++next;

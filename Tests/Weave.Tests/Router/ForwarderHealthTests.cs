@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Time.Testing;
 using Weave.Gossip;
+using Weave.Linux;
 using Weave.Router.DataPlane;
 using Weave.Tests.Gossip.Routing;
 using Xunit;

@@ -25,15 +25,15 @@ public sealed class ForwarderOffloadTests : IDisposable
     private ChannelDatagramTransport _sleeve = new();
     private Forwarder _forwarder;
 
-    public ForwarderOffloadTests() => _forwarder = Create(offloads: true, gso: true);
+    public ForwarderOffloadTests() => _forwarder = Create(offloads: true);
 
     public void Dispose() => _forwarder.Dispose();
 
-    private Forwarder Create(bool offloads, bool gso)
+    private Forwarder Create(bool offloads)
     {
         _tap = new ChannelTapDevice(supportsOffloads: offloads);
-        _vxlan = new ChannelDatagramTransport(supportsSegmentation: gso);
-        _sleeve = new ChannelDatagramTransport(supportsSegmentation: gso);
+        _vxlan = new ChannelDatagramTransport();
+        _sleeve = new ChannelDatagramTransport();
         var forwarder = new Forwarder(new PeerName(0x1), _tap, _vxlan, _sleeve, Vni, TimeProvider.System, NullLogger.Instance);
         forwarder.AddPeer(_peerA);
         forwarder.AddPeer(_peerB);
@@ -140,39 +140,6 @@ public sealed class ForwarderOffloadTests : IDisposable
         Assert.Equal([_peerA.EndPoint, _peerB.EndPoint], sends.Select(s => s.To).OrderBy(e => e.ToString()));
         Assert.Equal(sends[0].Datagram, sends[1].Datagram);
         Assert.Equal(4, TcpTraffic.Split(sends[0].Datagram, sends[0].SegmentSize).Count);
-    }
-
-    [Fact]
-    public void FromBridge_SuperFrameWithoutTransportGso_OneDatagramPerSegment()
-    {
-        _forwarder.Dispose();
-        _forwarder = Create(offloads: true, gso: false);
-        _forwarder.Macs.Learn(RemoteMacA, _peerA.Name, 0);
-        byte[] super = TcpTraffic.SuperFrame(RemoteMacA, LocalMac, payload: 5000);
-
-        FromBridge(super, TcpTraffic.Gso());
-
-        var sends = Sent();
-        Assert.All(sends, s => Assert.Equal(0, s.SegmentSize));
-        Assert.Equal(TcpTraffic.Segments(super), sends.Select(s => s.Datagram[VxlanHeader.SizeBytes..]));
-    }
-
-    [Fact]
-    public void FromBridge_PartialChecksum_CompletedBeforeSending()
-    {
-        _forwarder.Macs.Learn(RemoteMacA, _peerA.Name, 0);
-        byte[] frame = TcpTraffic.Segments(TcpTraffic.SuperFrame(RemoteMacA, LocalMac, payload: 700))[0];
-        byte[] expected = (byte[])frame.Clone();
-        // As the kernel hands it over: the checksum field holds the pseudo-header sum.
-        uint pseudo = InternetChecksum.PseudoHeaderV4(frame.AsSpan(26, 4), frame.AsSpan(30, 4), 6, frame.Length - 34);
-        BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(34 + 16), (ushort)pseudo);
-        var offload = new VirtioNetHeader(VirtioNetHeader.FlagNeedsChecksum, VirtioNetHeader.GsoNone, 0, 0, 34, 16);
-
-        FromBridge(frame, offload);
-
-        var send = Assert.Single(Sent());
-        Assert.Equal(0, send.SegmentSize);
-        Assert.Equal(expected, send.Datagram[VxlanHeader.SizeBytes..]);
     }
 
     [Fact]
@@ -317,7 +284,7 @@ public sealed class ForwarderOffloadTests : IDisposable
     public void FromPeer_TapWithoutOffloads_SegmentsWrittenOneByOne()
     {
         _forwarder.Dispose();
-        _forwarder = Create(offloads: false, gso: true);
+        _forwarder = Create(offloads: false);
         byte[][] segments = TcpTraffic.Segments(TcpTraffic.SuperFrame(LocalMac, RemoteMacA, payload: 5000));
 
         Assert.Equal(segments.Length, FromPeer(_peerA, TcpTraffic.GroRun(Vni, segments)));

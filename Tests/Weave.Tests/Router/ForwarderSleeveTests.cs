@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using Weave.Gossip;
 using Weave.Gossip.Routing;
+using Weave.Linux;
 using Weave.Router.DataPlane;
 using Weave.Tests.Gossip.Routing;
 using Weave.Tests.Router.Fakes;

@@ -1,6 +1,7 @@
 using System.Net;
 using Microsoft.Extensions.Logging.Abstractions;
 using Weave.Gossip;
+using Weave.Linux;
 using Weave.Router.DataPlane;
 using Weave.Tests.Router.Fakes;
 using Xunit;

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using Weave.Linux;
 using Weave.Router.DataPlane;
 
 namespace Weave.Tests.Router;

@@ -17,15 +17,9 @@ internal sealed class ChannelDatagramTransport : IDatagramTransport
     private long _sendCount;
     private volatile bool _disposed;
 
-    public ChannelDatagramTransport(int batchSize = 8, bool supportsSegmentation = true)
-    {
-        BatchSize = batchSize;
-        SupportsSegmentation = supportsSegmentation;
-    }
+    public ChannelDatagramTransport(int batchSize = 8) => BatchSize = batchSize;
 
     public int BatchSize { get; }
-
-    public bool SupportsSegmentation { get; }
 
     /// <summary>When false, <see cref="Send"/> only counts (no copies, so nothing is allocated).</summary>
     public bool Record { get; set; } = true;
@@ -77,9 +71,9 @@ internal sealed class ChannelDatagramTransport : IDatagramTransport
         for (int i = 0; i < batch.Count; i++)
         {
             int segment = batch.SegmentSizes[i];
-            if (segment > 0 && !SupportsSegmentation)
+            if (batch.Lengths[i] > UdpBatch.MaxIPv4Payload || (segment > 0 && (batch.Lengths[i] + segment - 1) / segment > UdpBatch.MaxGsoSegments))
             {
-                throw new InvalidOperationException("a GSO send on a transport without segmentation");
+                throw new InvalidOperationException($"a send the kernel would refuse: {batch.Lengths[i]} bytes in segments of {segment}");
             }
             datagrams += segment > 0 ? (batch.Lengths[i] + segment - 1) / segment : 1;
             if (Record)

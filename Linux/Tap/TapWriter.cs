@@ -1,28 +1,33 @@
-using Weave.Linux;
 
-namespace Weave.Router.DataPlane;
+namespace Weave.Linux;
 
 /// <summary>
-/// The deliver stage of one receiving path (VXLAN, or the sleeve): frames for our bridge, TCP
-/// segments coalesced into super-frames when the TAP takes them, written to the TAP a batch at a
-/// time. Owned by the thread holding that path's socket; it moves with the socket
-/// (Forwarder.Handoff.cs). Allocation-free.
+/// One thread's writes to a TAP: frames queued where they lie, TCP segments coalesced into
+/// super-frames when the device takes them (<see cref="TcpCoalescer"/>), written a batch at a time.
+/// The TAP side of the seam, as <see cref="TapDevice.Read(PacketBatch, int)"/> completing partial
+/// checksums is: whoever hands frames to the bridge needs to know nothing of offloads. Owned by one
+/// thread at a time (the router's receive paths: the thread holding that path's socket).
+/// Allocation-free.
 /// </summary>
-internal sealed class BridgeWriter
+public sealed class TapWriter
 {
     private readonly ITapDevice _tap;
     private readonly TcpCoalescer? _coalescer;
     private readonly PacketBatch _frames;
 
-    public BridgeWriter(ITapDevice tap, DeliveryCounters counters, int batchSize, int coalesceBuffers)
+    /// <param name="batchSize">Frames written per batch at most.</param>
+    /// <param name="coalesceBuffers">Super-frames one batch may build.</param>
+    public TapWriter(ITapDevice tap, TapWriterCounters counters, int batchSize, int coalesceBuffers)
     {
+        ArgumentNullException.ThrowIfNull(tap);
+        ArgumentNullException.ThrowIfNull(counters);
         _tap = tap;
         Counters = counters;
         _frames = new PacketBatch(batchSize, allocateBuffers: false);
         _coalescer = tap.SupportsOffloads ? new TcpCoalescer(coalesceBuffers) : null;
     }
 
-    public DeliveryCounters Counters { get; }
+    public TapWriterCounters Counters { get; }
 
     /// <summary>Whether <paramref name="frames"/> more fit before the next write.</summary>
     public bool HasRoomFor(int frames) => _frames.Count + frames <= _frames.Capacity;

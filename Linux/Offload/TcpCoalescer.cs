@@ -1,8 +1,7 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
-using Weave.Linux;
 
-namespace Weave.Router.DataPlane;
+namespace Weave.Linux;
 
 /// <summary>
 /// Receive-side coalescing (what the kernel's tcp_gro_receive does) for frames going to a TAP with

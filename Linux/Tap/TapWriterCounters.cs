@@ -1,7 +1,7 @@
-namespace Weave.Router.DataPlane;
+namespace Weave.Linux;
 
-/// <summary>What one receiving path delivered to the bridge; written only by its <see cref="BridgeWriter"/>'s thread.</summary>
-internal sealed class DeliveryCounters
+/// <summary>What one <see cref="TapWriter"/> wrote; written only by that writer's thread.</summary>
+public sealed class TapWriterCounters
 {
     /// <summary>TAP writes accepted: a frame, or a super-frame of coalesced segments.</summary>
     public long Written;

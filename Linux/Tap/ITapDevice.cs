@@ -1,10 +1,11 @@
-namespace Weave.Router.DataPlane;
+namespace Weave.Linux;
 
 /// <summary>
 /// Where the router meets the bridge: whole Ethernet frames in and out, a batch per call. With
 /// <see cref="SupportsOffloads"/>, frames carry a virtio-net header
-/// (<see cref="PacketBatch.Offloads"/>): reads may return TCP super-frames (GSO) and frames with a
-/// partial checksum, and writes may hand over super-frames.
+/// (<see cref="PacketBatch.Offloads"/>): reads may return TCP super-frames (GSO), and writes may
+/// hand over super-frames. Any other frame read has its checksums complete: a checksum the kernel
+/// left partial is completed by the device, so only a super-frame's segments are checksummed above.
 /// </summary>
 public interface ITapDevice : IDisposable
 {
@@ -13,14 +14,15 @@ public interface ITapDevice : IDisposable
     /// <summary>The most frames one <see cref="Read"/> returns.</summary>
     int BatchSize { get; }
 
-    /// <summary>Whether frames read may need segmentation or a checksum, and frames written may be
+    /// <summary>Whether frames read may be super-frames to segment, and frames written may be
     /// TCPv4 super-frames with a partial checksum.</summary>
     bool SupportsOffloads { get; }
 
     /// <summary>
     /// Reads up to <see cref="BatchSize"/> frames, each placed at <see cref="PacketBatch.Headroom"/>
-    /// of its slot's buffer with its offloads; sets <see cref="PacketBatch.Count"/> and returns it.
-    /// Returns 0 when no frame arrived within <paramref name="timeoutMilliseconds"/>.
+    /// of its slot's buffer with its offloads (none, or a GSO super-frame); sets
+    /// <see cref="PacketBatch.Count"/> and returns it. Returns 0 when no frame arrived within
+    /// <paramref name="timeoutMilliseconds"/>.
     /// </summary>
     int Read(PacketBatch batch, int timeoutMilliseconds);
 

@@ -1,28 +1,27 @@
 using System.Net;
 using Weave.Linux;
-using Weave.Router.DataPlane;
-using Weave.Router.DataPlane.Linux;
 using Xunit;
 
-namespace Weave.Tests.Router;
+namespace Weave.Tests.Linux;
 
-/// <summary>The real underlay transport over loopback: sendmmsg with GSO, recvmmsg with GRO, straight from and into pinned batch buffers.</summary>
-public sealed class LinuxUdpTransportTests
+/// <summary>UdpBatchSocket as the overlay's transport, over loopback: sendmmsg with GSO, recvmmsg
+/// with GRO, straight from and into a PacketBatch's pinned buffers.</summary>
+public sealed class UdpBatchSocketTransportTests
 {
     private static readonly IPEndPoint s_loopback = new(IPAddress.Loopback, 0);
 
     [Fact]
     public void Send_GsoSlotAndPlainSlot_ArriveIntactFromTheSender()
     {
-        using LinuxUdpTransport a = LinuxUdpTransport.Open(s_loopback);
-        using LinuxUdpTransport b = LinuxUdpTransport.Open(s_loopback);
-        Assert.True(a.SupportsSegmentation);
+        using UdpBatchSocket a = UdpBatchSocket.OpenForOverlay(s_loopback);
+        using UdpBatchSocket b = UdpBatchSocket.OpenForOverlay(s_loopback);
+        Assert.True(b.IsGroEnabled);
 
         // Slot 0: four datagrams of 100, 100, 100 and 50 bytes as one GSO send; slot 1: one of 30.
         byte[] gso = [.. Enumerable.Range(0, 350).Select(i => (byte)i)];
         byte[] plain = [.. Enumerable.Range(0, 30).Select(i => (byte)(255 - i))];
         var sends = new PacketBatch(2, allocateBuffers: true);
-        var to = UdpEndpoint.FromIPEndPoint(b.LocalEndPoint);
+        UdpEndpoint to = b.LocalEndPoint;
         gso.CopyTo(sends.Buffers[0], 10);
         sends.Offsets[0] = 10;
         sends.Lengths[0] = gso.Length;
@@ -45,7 +44,7 @@ public sealed class LinuxUdpTransportTests
             int count = b.Receive(datagrams, 200);
             for (int i = 0; i < count; i++)
             {
-                Assert.Equal(a.LocalEndPoint, datagrams.Endpoints[i].ToIPEndPoint());
+                Assert.Equal(a.LocalEndPoint, datagrams.Endpoints[i]);
                 byte[] slot = datagrams.Packet(i).ToArray();
                 int size = datagrams.SegmentSizes[i] > 0 ? datagrams.SegmentSizes[i] : slot.Length;
                 for (int at = 0; at < slot.Length; at += size)
@@ -60,8 +59,8 @@ public sealed class LinuxUdpTransportTests
     [Fact]
     public void Open_PortTaken_ThrowsAddressInUse()
     {
-        using LinuxUdpTransport a = LinuxUdpTransport.Open(s_loopback);
-        var error = Assert.Throws<LinuxError>(() => LinuxUdpTransport.Open(a.LocalEndPoint));
+        using UdpBatchSocket a = UdpBatchSocket.OpenForOverlay(s_loopback);
+        var error = Assert.Throws<LinuxError>(() => UdpBatchSocket.OpenForOverlay(a.LocalEndPoint.ToIPEndPoint()));
         Assert.Equal(98, error.Errno);
     }
 }

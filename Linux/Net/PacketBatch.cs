@@ -1,6 +1,4 @@
-using Weave.Linux;
-
-namespace Weave.Router.DataPlane;
+namespace Weave.Linux;
 
 /// <summary>
 /// A batch of packets for the batch-shaped I/O seams (<see cref="ITapDevice"/>,
