@@ -1,12 +1,11 @@
-
 namespace Weave.Linux;
 
 /// <summary>
 /// One thread's writes to a TAP: frames queued where they lie, TCP segments coalesced into
 /// super-frames when the device takes them (<see cref="TcpCoalescer"/>), written a batch at a time.
-/// The TAP side of the seam, as <see cref="TapDevice.Read(PacketBatch, int)"/> completing partial
-/// checksums is: whoever hands frames to the bridge needs to know nothing of offloads. Owned by one
-/// thread at a time (the router's receive paths: the thread holding that path's socket).
+/// Like the checksum completion in <see cref="TapDevice.Read(PacketBatch, int)"/>, this is the
+/// TAP side of the seam: whoever hands frames to the bridge needs to know nothing of offloads.
+/// Owned by one thread at a time (in the router, the thread holding a receive path's socket).
 /// Allocation-free.
 /// </summary>
 public sealed class TapWriter
@@ -33,7 +32,7 @@ public sealed class TapWriter
     public bool HasRoomFor(int frames) => _frames.Count + frames <= _frames.Capacity;
 
     /// <summary>
-    /// Queues a frame (a GRO run's segment, a datagram's payload) that stays where it is until the
+    /// Queues a frame (say a datagram's payload) that stays where it is until the
     /// next <see cref="Write"/>, through the coalescer when the TAP takes super-frames, writing what
     /// is queued first when full. The coalescer emits up to two frames per call (the open run and
     /// this one) and leaves nothing open when it emitted two, so a write always finds room.
