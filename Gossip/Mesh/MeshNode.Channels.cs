@@ -79,10 +79,6 @@ public sealed partial class MeshNode
             {
                 QueueChannelState(link, channel.Name);
             }
-            else
-            {
-                _gossipCoalesced++;
-            }
         }
     }
 

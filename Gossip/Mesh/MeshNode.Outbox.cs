@@ -22,8 +22,6 @@ public sealed partial class MeshNode
     // from. A dictionary that is only added to and cleared enumerates in insertion order, so a
     // flush goes in the same order in every run.
     private readonly Dictionary<PeerName, PeerName> _relaysPending = [];
-    private long _recordsCoalesced;
-    private long _gossipCoalesced;
 
     /// <summary>The host's queue for <paramref name="connection"/> drained: what the node held back for it goes now.</summary>
     public void OnSendDrained(IMeshConnection connection)
@@ -43,14 +41,11 @@ public sealed partial class MeshNode
         Flush(link);
     }
 
-    private void AddRecords(Link link, IReadOnlyList<PeerRecord> records)
+    private static void AddRecords(Link link, IReadOnlyList<PeerRecord> records)
     {
         foreach (PeerRecord record in records)
         {
-            if (!link.Outbox.Add(record))
-            {
-                _recordsCoalesced++;
-            }
+            link.Outbox.Add(record);
         }
     }
 
@@ -73,10 +68,7 @@ public sealed partial class MeshNode
 
     private void QueueChannelState(Link link, string channel)
     {
-        if (!link.Outbox.AddChannel(channel))
-        {
-            _gossipCoalesced++;
-        }
+        link.Outbox.AddChannel(channel);
         Flush(link);
     }
 

@@ -79,7 +79,7 @@ public sealed partial class Forwarder : IDataPlane, IDisposable
         _time = time;
         _log = log;
         _plan = ForwardingPlan.Empty(self);
-        _macIdleTicks = (long)(MacIdleTimeout.TotalSeconds * time.TimestampFrequency);
+        _macIdleTicks = Ticks(MacIdleTimeout);
         _bridge = new BridgeReader(this, tap, vxlan, sleeve, SendBatchSize, SegmentBufferCount);
         _vxlanReader = new VxlanReceiver(this, vxlan, tap, BridgeBatchSize, CoalesceBufferCount);
         _sleeveReader = new SleeveReceiver(this, sleeve, tap, BridgeBatchSize, CoalesceBufferCount, SendBatchSize, SegmentBufferCount);
