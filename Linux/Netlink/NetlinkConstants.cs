@@ -1,7 +1,7 @@
 namespace Weave.Linux;
 
 /// <summary>Netlink and rtnetlink constants with their C names (linux/netlink.h, linux/rtnetlink.h,
-/// linux/if_link.h, linux/veth.h, linux/if_addr.h, linux/if_bridge.h), and the sizes of the fixed structs, checked against the C headers
+/// linux/if_link.h, linux/veth.h, linux/if_addr.h, linux/if_bridge.h, linux/neighbour.h), and the sizes of the fixed structs, checked against the C headers
 /// by NativeLayoutTests. All netlink integers are in host byte order.</summary>
 public static class NetlinkConstants
 {
@@ -14,6 +14,7 @@ public static class NetlinkConstants
     public const int IfInfoMsgSize = 16;    // sizeof(struct ifinfomsg)
     public const int IfAddrMsgSize = 8;     // sizeof(struct ifaddrmsg)
     public const int RtMsgSize = 12;        // sizeof(struct rtmsg)
+    public const int NdMsgSize = 12;        // sizeof(struct ndmsg)
     public const int NfGenMsgSize = 4;      // sizeof(struct nfgenmsg)
     public const int RTA_HDRLEN = 4;        // sizeof(struct rtattr) == sizeof(struct nlattr)
     public const int NlMsgErrSize = 20;     // sizeof(struct nlmsgerr): int error + struct nlmsghdr
@@ -41,6 +42,11 @@ public static class NetlinkConstants
     public const ushort RTM_DELROUTE = 25;
     public const ushort RTM_GETROUTE = 26;
 
+    // nlmsg_type: rtnetlink neighbours (with AF_BRIDGE: forwarding-database entries)
+    public const ushort RTM_NEWNEIGH = 28;
+    public const ushort RTM_DELNEIGH = 29;
+    public const ushort RTM_GETNEIGH = 30;
+
     // address families (ifi_family, ifa_family, rtm_family)
     public const byte AF_UNSPEC = 0;
     public const byte AF_INET = 2;
@@ -59,6 +65,7 @@ public static class NetlinkConstants
     public const ushort NLM_F_REPLACE = 0x100;
     public const ushort NLM_F_EXCL = 0x200;
     public const ushort NLM_F_CREATE = 0x400;
+    public const ushort NLM_F_APPEND = 0x800;
     public const ushort NLM_F_CAPPED = 0x100;   // on NLMSG_ERROR: the request was not echoed
     public const ushort NLM_F_ACK_TLVS = 0x200; // on NLMSG_ERROR: extended ack attributes follow
 
@@ -109,6 +116,20 @@ public static class NetlinkConstants
     public const ushort RTA_OIF = 4;
     public const ushort RTA_GATEWAY = 5;
     public const ushort RTA_TABLE = 15;
+
+    // NDA_* attributes of RTM_*NEIGH
+    public const ushort NDA_DST = 1;
+    public const ushort NDA_LLADDR = 2;
+    public const ushort NDA_MASTER = 9;
+
+    // ndmsg.ndm_flags
+    public const byte NTF_SELF = 0x02;
+    public const byte NTF_MASTER = 0x04;
+    public const byte NTF_STICKY = 0x40;
+
+    // ndmsg.ndm_state
+    public const ushort NUD_NOARP = 0x40;
+    public const ushort NUD_PERMANENT = 0x80;
 
     // rtmsg.rtm_table
     public const byte RT_TABLE_UNSPEC = 0;

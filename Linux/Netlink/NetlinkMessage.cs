@@ -71,6 +71,17 @@ internal ref struct NetlinkMessage
         msg[7] = type;
     }
 
+    /// <summary>Appends a struct ndmsg (ndm_type 0).
+    /// <code>| ndm_family (u8) | pad (u8) | pad (u16) | ndm_ifindex (s32) | ndm_state (u16) | ndm_flags (u8) | ndm_type (u8) |</code></summary>
+    public void WriteNdMsg(byte family, int index, ushort state, byte flags)
+    {
+        Span<byte> msg = Reserve(NdMsgSize);
+        msg[0] = family;
+        MemoryMarshal.Write(msg[4..], index);
+        MemoryMarshal.Write(msg[8..], state);
+        msg[10] = flags;
+    }
+
     /// <summary>Appends a struct nfgenmsg, the family header of nfnetlink (version NFNETLINK_V0).
     /// <code>| nfgen_family (u8) | version (u8) | res_id (be16: a queue or log group) |</code></summary>
     public void WriteNfGenMsg(byte family, ushort resourceId)

@@ -1,4 +1,6 @@
+using System.Buffers.Binary;
 using System.Diagnostics.CodeAnalysis;
+using System.Net;
 using System.Runtime.InteropServices;
 using System.Text;
 using static Weave.Linux.NetlinkConstants;
@@ -172,6 +174,58 @@ internal static partial class NetlinkParser
             return false;
         }
         link = new LinkInfo(index, name, kind, mtu, (flags & IFF_UP) != 0, master, mac);
+        return true;
+    }
+
+    /// <summary>
+    /// Parses the payload of an RTM_NEWNEIGH message: struct ndmsg plus NDA_* attributes. Returns
+    /// true with a null <paramref name="entry"/> for families other than AF_BRIDGE (ARP and NDP
+    /// neighbours), which the caller skips. A bridge entry has a 6-byte MAC.
+    /// </summary>
+    public static bool TryParseFdb(ReadOnlySpan<byte> payload, out FdbEntry? entry)
+    {
+        entry = null;
+        if (payload.Length < NdMsgSize)
+        {
+            return false;
+        }
+        if (payload[0] != AF_BRIDGE)
+        {
+            return true;
+        }
+        int index = MemoryMarshal.Read<int>(payload[4..]);
+        ushort state = MemoryMarshal.Read<ushort>(payload[8..]);
+        byte flags = payload[10];
+        if (index <= 0)
+        {
+            return false;
+        }
+        ulong? mac = null;
+        IPAddress? destination = null;
+        int master = 0;
+        ReadOnlySpan<byte> attributes = payload[NdMsgSize..];
+        while (!attributes.IsEmpty)
+        {
+            if (!TryReadAttribute(ref attributes, out ushort type, out ReadOnlySpan<byte> value))
+            {
+                return false;
+            }
+            switch (type)
+            {
+                case NDA_LLADDR when value.Length != 6:
+                case NDA_DST when !TryReadIPAddress(value, value.Length == 4 ? 4 : 16, out destination):
+                case NDA_MASTER when !TryReadInt32(value, out master):
+                    return false;
+                case NDA_LLADDR:
+                    mac = ((ulong)BinaryPrimitives.ReadUInt16BigEndian(value) << 32) | BinaryPrimitives.ReadUInt32BigEndian(value[2..]);
+                    break;
+            }
+        }
+        if (mac is null)
+        {
+            return false;
+        }
+        entry = new FdbEntry(index, mac.Value, destination, state, flags, master);
         return true;
     }
 

@@ -128,6 +128,22 @@ public sealed class NativeLayoutTests
         ("sizeof(struct ifaddrmsg)", IfAddrMsgSize),
         ("offsetof(struct ifaddrmsg, ifa_scope)", 3),
         ("offsetof(struct ifaddrmsg, ifa_index)", 4),
+        ("sizeof(struct ndmsg)", NdMsgSize),
+        ("offsetof(struct ndmsg, ndm_ifindex)", 4),
+        ("offsetof(struct ndmsg, ndm_state)", 8),
+        ("offsetof(struct ndmsg, ndm_flags)", 10),
+        ("RTM_NEWNEIGH", RTM_NEWNEIGH),
+        ("RTM_DELNEIGH", RTM_DELNEIGH),
+        ("RTM_GETNEIGH", RTM_GETNEIGH),
+        ("NLM_F_APPEND", NLM_F_APPEND),
+        ("NDA_DST", NDA_DST),
+        ("NDA_LLADDR", NDA_LLADDR),
+        ("NDA_MASTER", NDA_MASTER),
+        ("NTF_SELF", NTF_SELF),
+        ("NTF_MASTER", NTF_MASTER),
+        ("NTF_STICKY", NTF_STICKY),
+        ("NUD_NOARP", NUD_NOARP),
+        ("NUD_PERMANENT", NUD_PERMANENT),
         ("sizeof(struct rtmsg)", RtMsgSize),
         ("offsetof(struct rtmsg, rtm_table)", 4),
         ("offsetof(struct rtmsg, rtm_protocol)", 5),
@@ -246,6 +262,7 @@ public sealed class NativeLayoutTests
             #include <linux/veth.h>
             #include <linux/if_addr.h>
             #include <linux/if_bridge.h>
+            #include <linux/neighbour.h>
             #include <linux/virtio_net.h>
             #include <netinet/in.h>
             #include <stdint.h>
