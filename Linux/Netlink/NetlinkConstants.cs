@@ -103,6 +103,14 @@ public static class NetlinkConstants
     // IFLA_INFO_DATA for kind "veth"
     public const ushort VETH_INFO_PEER = 1;
 
+    // IFLA_INFO_DATA for kind "vxlan"
+    public const ushort IFLA_VXLAN_ID = 1;
+    public const ushort IFLA_VXLAN_LOCAL = 4;
+    public const ushort IFLA_VXLAN_LEARNING = 7;
+    public const ushort IFLA_VXLAN_PORT_RANGE = 10;
+    public const ushort IFLA_VXLAN_PORT = 15;
+    public const ushort IFLA_VXLAN_LOCAL6 = 17;
+
     // IFLA_PROTINFO nested attributes of a bridge port (AF_BRIDGE messages)
     public const ushort IFLA_BRPORT_MODE = 4; // u8: hairpin mode
 

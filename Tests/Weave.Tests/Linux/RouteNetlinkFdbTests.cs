@@ -126,13 +126,13 @@ public sealed class RouteNetlinkFdbTests
     {
         RootFactAttribute.Require();
         using var ns = new TempNetns();
-        TempNetns.Ip("-n", ns.Name, "link", "add", "wvvx0", "type", "vxlan", "id", "42", "dstport", "6784", "nolearning");
         TempNetns.Ip("-n", ns.Name, "link", "add", "wvbr0", "type", "bridge");
         TempNetns.Ip("-n", ns.Name, "link", "add", "wvveth0", "type", "veth", "peer", "name", "wvveth1");
         TempNetns.Ip("-n", ns.Name, "link", "set", "wvveth0", "master", "wvbr0");
         ns.Run(() =>
         {
             using var rtnl = RouteNetlink.Open();
+            rtnl.CreateVxlan("wvvx0", new VxlanSettings(42, 6784));
             int vxlan = rtnl.GetLink("wvvx0")!.Index;
             int port = rtnl.GetLink("wvveth0")!.Index;
             IPAddress first = IPAddress.Parse("192.0.2.1");
