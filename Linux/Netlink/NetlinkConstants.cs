@@ -113,6 +113,11 @@ public static class NetlinkConstants
 
     // IFLA_PROTINFO nested attributes of a bridge port (AF_BRIDGE messages)
     public const ushort IFLA_BRPORT_MODE = 4; // u8: hairpin mode
+    public const ushort IFLA_BRPORT_LEARNING = 8;        // u8
+    public const ushort IFLA_BRPORT_UNICAST_FLOOD = 9;   // u8: unknown unicast
+    public const ushort IFLA_BRPORT_MCAST_FLOOD = 27;    // u8
+    public const ushort IFLA_BRPORT_BCAST_FLOOD = 30;    // u8
+    public const ushort IFLA_BRPORT_ISOLATED = 33;       // u8: no forwarding to other isolated ports
 
     // IFA_* attributes of RTM_*ADDR
     public const ushort IFA_ADDRESS = 1;

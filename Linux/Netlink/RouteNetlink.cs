@@ -254,29 +254,51 @@ public sealed partial class RouteNetlink : IDisposable
 
     /// <summary>Turns hairpin mode of a bridge port on or off: whether the bridge may send a frame
     /// back out of the port it came in on (needed for a container to reach itself through a service
-    /// address). An AF_BRIDGE RTM_SETLINK with IFLA_BRPORT_MODE nested in IFLA_PROTINFO, as
-    /// <c>bridge link set dev PORT hairpin on</c> sends.</summary>
+    /// address), as <c>bridge link set dev PORT hairpin on</c> does.</summary>
     /// <exception cref="LinuxError">With Errno EOPNOTSUPP when the link is not attached to a bridge.</exception>
-    public void SetBridgePortHairpin(int index, bool on)
+    public void SetBridgePortHairpin(int index, bool on) =>
+        SetBridgePort(index, new BridgePortSettings(Hairpin: on), $"set hairpin {(on ? "on" : "off")} on bridge port {Describe(index)}");
+
+    /// <summary>Changes the settings of a bridge port that <paramref name="settings"/> gives (an
+    /// AF_BRIDGE RTM_SETLINK with IFLA_BRPORT_* nested in IFLA_PROTINFO, as <c>bridge link set</c> sends).</summary>
+    /// <exception cref="LinuxError">With Errno EOPNOTSUPP when the link is not attached to a bridge.</exception>
+    public void SetBridgePort(int index, BridgePortSettings settings) =>
+        SetBridgePort(index, settings, $"set {settings} on bridge port {Describe(index)}");
+
+    private void SetBridgePort(int index, in BridgePortSettings settings, string what)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(index);
         lock (_gate)
         {
             uint sequence = NextSequence();
-            Execute(EncodeBridgePortHairpin(_request, sequence, index, on), sequence, $"set hairpin {(on ? "on" : "off")} on bridge port {Describe(index)}");
+            Execute(EncodeBridgePort(_request, sequence, index, settings), sequence, what);
         }
     }
 
-    /// <summary>The AF_BRIDGE RTM_SETLINK request of <see cref="SetBridgePortHairpin"/>.</summary>
-    internal static ReadOnlySpan<byte> EncodeBridgePortHairpin(Span<byte> buffer, uint sequence, int index, bool on)
+    /// <summary>The AF_BRIDGE RTM_SETLINK request of <see cref="SetBridgePort(int, BridgePortSettings)"/>:
+    /// one u8 attribute per setting given, in IFLA_BRPORT_* order.</summary>
+    internal static ReadOnlySpan<byte> EncodeBridgePort(Span<byte> buffer, uint sequence, int index, in BridgePortSettings settings)
     {
         var message = new NetlinkMessage(buffer, RTM_SETLINK, NLM_F_REQUEST | NLM_F_ACK, sequence);
         message.WriteIfInfoMsg(index, family: AF_BRIDGE);
         // Without NLA_F_NESTED the kernel reads IFLA_PROTINFO as the old single STP-state byte.
         int protinfo = message.BeginNested(IFLA_PROTINFO | NLA_F_NESTED);
-        message.AddByte(IFLA_BRPORT_MODE, on ? (byte)1 : (byte)0);
+        AddFlag(ref message, IFLA_BRPORT_MODE, settings.Hairpin);
+        AddFlag(ref message, IFLA_BRPORT_LEARNING, settings.Learning);
+        AddFlag(ref message, IFLA_BRPORT_UNICAST_FLOOD, settings.UnicastFlood);
+        AddFlag(ref message, IFLA_BRPORT_MCAST_FLOOD, settings.MulticastFlood);
+        AddFlag(ref message, IFLA_BRPORT_BCAST_FLOOD, settings.BroadcastFlood);
+        AddFlag(ref message, IFLA_BRPORT_ISOLATED, settings.Isolated);
         message.EndNested(protinfo);
         return message.Finish();
+    }
+
+    private static void AddFlag(ref NetlinkMessage message, ushort type, bool? value)
+    {
+        if (value is { } on)
+        {
+            message.AddByte(type, on ? (byte)1 : (byte)0);
+        }
     }
 
     /// <summary>RTM_DELLINK. Deleting one end of a veth pair deletes both.</summary>

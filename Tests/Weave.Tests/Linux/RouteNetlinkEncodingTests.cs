@@ -132,9 +132,9 @@ public sealed class RouteNetlinkEncodingTests
     }
 
     [Fact]
-    public void EncodeBridgePortHairpin_IsAfBridgeSetLinkWithNestedProtInfo()
+    public void EncodeBridgePort_Hairpin_IsAfBridgeSetLinkWithNestedProtInfo()
     {
-        byte[] encoded = RouteNetlink.EncodeBridgePortHairpin(new byte[128], 6, index: 4, on: true).ToArray();
+        byte[] encoded = RouteNetlink.EncodeBridgePort(new byte[128], 6, index: 4, new BridgePortSettings(Hairpin: true)).ToArray();
 
         byte[] expected =
         [
@@ -144,7 +144,19 @@ public sealed class RouteNetlinkEncodingTests
             5, 0, 4, 0, 1, 0, 0, 0,                                 // IFLA_BRPORT_MODE u8 1 + pad
         ];
         Assert.Equal(expected, encoded);
-        Assert.Equal(0, RouteNetlink.EncodeBridgePortHairpin(new byte[128], 6, 4, on: false)[40]);
+        Assert.Equal(0, RouteNetlink.EncodeBridgePort(new byte[128], 6, 4, new BridgePortSettings(Hairpin: false))[40]);
+    }
+
+    [Fact]
+    public void EncodeBridgePort_SeveralSettings_OneByteAttributeEachInTypeOrder()
+    {
+        var settings = new BridgePortSettings(Learning: false, UnicastFlood: false, Isolated: true);
+
+        byte[] encoded = RouteNetlink.EncodeBridgePort(new byte[128], 6, index: 4, settings).ToArray();
+
+        Assert.Equal(16 + 16 + 4 + 3 * 8, encoded.Length);
+        Assert.Equal([5, 0, 8, 0, 0, 0, 0, 0, 5, 0, 9, 0, 0, 0, 0, 0, 5, 0, 33, 0, 1, 0, 0, 0], encoded[36..]);
+        Assert.Equal("learning off, flood off, isolated on", settings.ToString());
     }
 
     [Fact]

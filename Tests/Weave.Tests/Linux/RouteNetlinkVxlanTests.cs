@@ -69,4 +69,30 @@ public sealed class RouteNetlinkVxlanTests
         Assert.Contains("vxlan id 42 ", details, StringComparison.Ordinal);
         Assert.Contains("srcport 6784 6785 dstport 6784 nolearning", details, StringComparison.Ordinal);
     }
+
+    /// <summary>A VXLAN device as a bridge port with learning and flooding off and isolated, as the
+    /// kernel path will attach it: the kernel takes each setting.</summary>
+    [RootFact]
+    public void SetBridgePort_OnAVxlanPort_TheKernelShowsEachSetting()
+    {
+        RootFactAttribute.Require();
+        using var ns = new TempNetns();
+        ns.Run(() =>
+        {
+            using var rtnl = RouteNetlink.Open();
+            rtnl.CreateBridge("wvbr0");
+            rtnl.CreateVxlan("wvvx0", new VxlanSettings(42, 6784));
+            int port = rtnl.GetLink("wvvx0")!.Index;
+            var notAPort = Assert.Throws<LinuxError>(() => rtnl.SetBridgePort(port, new BridgePortSettings(Learning: false)));
+            Assert.StartsWith($"set learning off on bridge port ifindex {port}", notAPort.Message, StringComparison.Ordinal);
+            rtnl.SetMaster(port, rtnl.GetLink("wvbr0")!.Index);
+
+            rtnl.SetBridgePort(port, new BridgePortSettings(Learning: false, UnicastFlood: false, MulticastFlood: false, BroadcastFlood: false, Isolated: true));
+        });
+        string details = TempNetns.Ip("-d", "-n", ns.Name, "link", "show", "wvvx0");
+        foreach (string shown in new[] { "learning off", "flood off", "mcast_flood off", "bcast_flood off", "isolated on" })
+        {
+            Assert.Contains(" " + shown + " ", details, StringComparison.Ordinal);
+        }
+    }
 }
