@@ -36,15 +36,7 @@ public sealed partial class RouteNetlink
         ArgumentOutOfRangeException.ThrowIfGreaterThan(settings.Vni, VxlanSettings.MaxVni, nameof(settings));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(settings.Port, nameof(settings));
         ArgumentOutOfRangeException.ThrowIfGreaterThan(settings.Port, ushort.MaxValue - 1, nameof(settings));
-        var message = new NetlinkMessage(buffer, RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, sequence);
-        message.WriteIfInfoMsg(index: 0);
-        message.AddString(IFLA_IFNAME, name);
-        if (mtu > 0)
-        {
-            message.AddUInt32(IFLA_MTU, (uint)mtu);
-        }
-        int linkInfo = message.BeginNested(IFLA_LINKINFO);
-        message.AddString(IFLA_INFO_KIND, "vxlan");
+        var message = BeginNewLink(buffer, sequence, name, mtu, "vxlan", out int linkInfo);
         int data = message.BeginNested(IFLA_INFO_DATA);
         message.AddUInt32(IFLA_VXLAN_ID, (uint)settings.Vni);
         if (settings.Local is { } local)

@@ -86,7 +86,8 @@ public sealed partial class RouteNetlink : IDisposable
         ArgumentOutOfRangeException.ThrowIfNegative(mtu);
         lock (_gate)
         {
-            var message = BeginNewLink(name, mtu, "bridge", out uint sequence, out int linkInfo);
+            uint sequence = NextSequence();
+            var message = BeginNewLink(_request, sequence, name, mtu, "bridge", out int linkInfo);
             message.EndNested(linkInfo);
             Execute(message.Finish(), sequence, "create bridge " + name);
         }
@@ -137,15 +138,7 @@ public sealed partial class RouteNetlink : IDisposable
     /// <paramref name="peerNetNsFd"/> is -1 to leave the peer in this namespace.</summary>
     internal static ReadOnlySpan<byte> EncodeVethPair(Span<byte> buffer, uint sequence, string name, string peerName, int mtu, int peerNetNsFd)
     {
-        var message = new NetlinkMessage(buffer, RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, sequence);
-        message.WriteIfInfoMsg(index: 0);
-        message.AddString(IFLA_IFNAME, name);
-        if (mtu > 0)
-        {
-            message.AddUInt32(IFLA_MTU, (uint)mtu);
-        }
-        int linkInfo = message.BeginNested(IFLA_LINKINFO);
-        message.AddString(IFLA_INFO_KIND, "veth");
+        var message = BeginNewLink(buffer, sequence, name, mtu, "veth", out int linkInfo);
         int data = message.BeginNested(IFLA_INFO_DATA);
         int peer = message.BeginNested(VETH_INFO_PEER);
         message.WriteIfInfoMsg(index: 0); // VETH_INFO_PEER holds an ifinfomsg, then the peer's attributes
@@ -350,9 +343,9 @@ public sealed partial class RouteNetlink : IDisposable
 
     /// <summary>An exclusive RTM_NEWLINK for <paramref name="name"/> of <paramref name="kind"/>, left
     /// inside its open IFLA_LINKINFO nest (after IFLA_INFO_KIND) for kind-specific data.</summary>
-    private NetlinkMessage BeginNewLink(string name, int mtu, string kind, out uint sequence, out int linkInfo)
+    private static NetlinkMessage BeginNewLink(Span<byte> buffer, uint sequence, string name, int mtu, string kind, out int linkInfo)
     {
-        var message = Begin(RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, out sequence);
+        var message = new NetlinkMessage(buffer, RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, sequence);
         message.WriteIfInfoMsg(index: 0);
         message.AddString(IFLA_IFNAME, name);
         if (mtu > 0)
