@@ -40,8 +40,8 @@ public sealed partial class RouteNetlink
     }
 
     /// <summary>Deletes <paramref name="entry"/>: on a VXLAN device only the endpoint it names, when
-    /// it names one. False when the MAC had no entry (ENOENT); the kernel answers true for an
-    /// endpoint that a VXLAN entry of that MAC did not have.</summary>
+    /// it names one. False when the MAC had no entry (ENOENT). True also for an endpoint that the
+    /// MAC's VXLAN entry did not have: the kernel answers success for it.</summary>
     public bool DeleteFdb(FdbEntry entry)
     {
         ValidateFdb(entry);
