@@ -10,7 +10,7 @@ namespace Weave.Linux;
 /// bridge's entry (NTF_MASTER, on a port) says the bridge sends frames for that MAC out of that port.
 /// </summary>
 /// <param name="Index">The device (ifindex): a VXLAN device, or a port of a bridge.</param>
-/// <param name="Mac">The MAC as a 48-bit number; 0 is a VXLAN device's flood entry.</param>
+/// <param name="Mac">The MAC (<see cref="MacAddress48"/>); 0 is a VXLAN device's flood entry.</param>
 /// <param name="Destination">NDA_DST: the remote endpoint of a VXLAN entry; null for a bridge's entry.</param>
 /// <param name="State">ndm_state: NUD_PERMANENT or NUD_NOARP for entries that were added and do
 /// not age (to a bridge, NUD_PERMANENT means a MAC of its own, delivered locally); others were learned.</param>
@@ -18,9 +18,6 @@ namespace Weave.Linux;
 /// <param name="MasterIndex">NDA_MASTER as reported: the bridge of a bridge's entry, else 0.</param>
 public readonly record struct FdbEntry(int Index, ulong Mac, IPAddress? Destination, ushort State, byte Flags, int MasterIndex = 0)
 {
-    /// <summary>The largest value a 48-bit MAC can have.</summary>
-    public const ulong MaxMac = 0xFFFF_FFFF_FFFF;
-
     /// <summary>A VXLAN device's entry sending frames for <paramref name="mac"/> (0: floods) to
     /// <paramref name="destination"/>, as <c>bridge fdb append MAC dev VXLAN dst IP</c> adds it.</summary>
     public static FdbEntry VxlanRemote(int vxlanIndex, ulong mac, IPAddress destination) =>

@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Diagnostics.CodeAnalysis;
 using System.Net;
 using System.Runtime.InteropServices;
@@ -212,12 +211,12 @@ internal static partial class NetlinkParser
             }
             switch (type)
             {
-                case NDA_LLADDR when value.Length != 6:
+                case NDA_LLADDR when value.Length != MacAddress48.SizeBytes:
                 case NDA_DST when !TryReadIPAddress(value, value.Length == 4 ? 4 : 16, out destination):
                 case NDA_MASTER when !TryReadInt32(value, out master):
                     return false;
                 case NDA_LLADDR:
-                    mac = ((ulong)BinaryPrimitives.ReadUInt16BigEndian(value) << 32) | BinaryPrimitives.ReadUInt32BigEndian(value[2..]);
+                    mac = MacAddress48.Read(value);
                     break;
             }
         }

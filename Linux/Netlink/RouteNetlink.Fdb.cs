@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using Tmds.Linux;
 using static Weave.Linux.NetlinkConstants;
 
@@ -76,9 +75,9 @@ public sealed partial class RouteNetlink
         }
         var message = new NetlinkMessage(buffer, type, flags, sequence);
         message.WriteNdMsg(AF_BRIDGE, entry.Index, entry.State, entry.Flags);
-        Span<byte> mac = stackalloc byte[8];
-        BinaryPrimitives.WriteUInt64BigEndian(mac, entry.Mac << 16);
-        message.AddAttribute(NDA_LLADDR, mac[..6]);
+        Span<byte> mac = stackalloc byte[MacAddress48.SizeBytes];
+        MacAddress48.Write(mac, entry.Mac);
+        message.AddAttribute(NDA_LLADDR, mac);
         if (entry.Destination is { } destination)
         {
             message.AddIPAddress(NDA_DST, destination);
@@ -89,7 +88,7 @@ public sealed partial class RouteNetlink
     private static void ValidateFdb(in FdbEntry entry)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(entry.Index, nameof(entry));
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(entry.Mac, FdbEntry.MaxMac, nameof(entry));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(entry.Mac, MacAddress48.Max, nameof(entry));
         if ((entry.Flags & (NTF_SELF | NTF_MASTER)) == 0)
         {
             throw new ArgumentException("An fdb entry is the device's own (NTF_SELF) or its bridge's (NTF_MASTER).", nameof(entry));
@@ -98,9 +97,7 @@ public sealed partial class RouteNetlink
 
     private static string Describe(in FdbEntry entry)
     {
-        string hex = entry.Mac.ToString("x12", System.Globalization.CultureInfo.InvariantCulture);
-        string mac = string.Join(':', Enumerable.Range(0, 6).Select(i => hex.Substring(2 * i, 2)));
         string destination = entry.Destination is null ? "" : " dst " + entry.Destination;
-        return $"{mac}{destination} on {Describe(entry.Index)}{(entry.InBridge ? " (bridge)" : "")}";
+        return $"{MacAddress48.Format(entry.Mac)}{destination} on {Describe(entry.Index)}{(entry.InBridge ? " (bridge)" : "")}";
     }
 }

@@ -115,7 +115,7 @@ public sealed class RouteNetlinkFdbTests
     {
         using var rtnl = RouteNetlink.Open();
         Assert.Throws<ArgumentOutOfRangeException>(() => rtnl.AddFdb(FdbEntry.BridgePin(0, PodMac), append: false));
-        Assert.Throws<ArgumentOutOfRangeException>(() => rtnl.AddFdb(FdbEntry.BridgePin(4, FdbEntry.MaxMac + 1), append: false));
+        Assert.Throws<ArgumentOutOfRangeException>(() => rtnl.AddFdb(FdbEntry.BridgePin(4, MacAddress48.Max + 1), append: false));
         Assert.Throws<ArgumentException>(() => rtnl.AddFdb(new FdbEntry(4, PodMac, null, NUD_NOARP, 0), append: false));
     }
 
