@@ -107,6 +107,7 @@ public static partial class CommandLine
         var dataDir = new Option<string?>("--data-dir") { Description = $"Directory of state kept across restarts (default {RouterOptions.DefaultDataDirectory})" };
         var connLimit = new Option<int>("--conn-limit") { Description = "Most connections to other peers; 0 means unlimited (default $CONN_LIMIT, else 200)", DefaultValueFactory = _ => RouterOptions.DefaultConnectionLimit };
         var noDiscovery = new Option<bool>("--no-discovery") { Description = "Dial only the given peers, not the peers they are connected to" };
+        var noFastDp = new Option<bool>("--no-fastdp") { Description = "Carry data in userspace only, not through the kernel's VXLAN device (default off unless $WEAVE_NO_FASTDP is set)" };
         var ipallocRange = new Option<string?>("--ipalloc-range") { Description = $"Pod address range shared by all peers (default $IPALLOC_RANGE, else {RouterOptions.DefaultIpamRange})" };
         var ipallocDefaultSubnet = new Option<string?>("--ipalloc-default-subnet") { Description = "Subnet of the range where addresses are allocated by default (default: the range)" };
         var ipallocInit = new Option<string?>("--ipalloc-init") { Description = "How the range is first split: consensus[=N] (default, N = initial peers; with --kubernetes, the nodes), seed=NAME,... or observer (default $IPALLOC_INIT)" };
@@ -124,7 +125,7 @@ public static partial class CommandLine
         var peers = new Argument<string[]>("PEER") { Arity = ArgumentArity.ZeroOrMore, Description = "Peers to connect to, as host[:port] (default $KUBE_PEERS)" };
         var launch = new Command("launch", "Run the router in the foreground")
         {
-            name, nickname, port, host, mtu, httpAddr, metricsAddr, statusAddr, dataDir, connLimit, noDiscovery, ipallocRange, ipallocDefaultSubnet, ipallocInit,
+            name, nickname, port, host, mtu, httpAddr, metricsAddr, statusAddr, dataDir, connLimit, noDiscovery, noFastDp, ipallocRange, ipallocDefaultSubnet, ipallocInit,
             password, passwordFile, trustedSubnets, kubernetes, exposeIp, noMasqLocal, cluster, peerClusters, remotePeers, logLevel, peers,
         };
         launch.SetAction(async (parsed, ct) =>
@@ -156,6 +157,7 @@ public static partial class CommandLine
                 DataDir = parsed.GetValue(dataDir),
                 ConnLimit = parsed.GetValue(connLimit),
                 NoDiscovery = parsed.GetValue(noDiscovery),
+                NoFastDp = parsed.GetValue(noFastDp),
                 IpallocRange = parsed.GetValue(ipallocRange),
                 IpallocDefaultSubnet = parsed.GetValue(ipallocDefaultSubnet),
                 IpallocInit = parsed.GetValue(ipallocInit),

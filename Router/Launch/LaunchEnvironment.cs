@@ -26,11 +26,12 @@ public static class LaunchEnvironment
         ["WEAVE_CLUSTER"] = "--cluster",
         ["WEAVE_PEER_CLUSTERS"] = "--peer-clusters",
         ["WEAVE_REMOTE_PEERS"] = "--remote-peers",
+        ["WEAVE_NO_FASTDP"] = "--no-fastdp",
         ["KUBE_PEERS"] = "PEER",
     };
 
     /// <summary>Accepted for compatibility with weave-kube's manifests, with no effect here (no update check, no iptables, no OVS).</summary>
-    public static readonly IReadOnlyList<string> Ignored = ["CHECKPOINT_DISABLE", "IPTABLES_BACKEND", "WEAVE_NO_FASTDP", "EXPECT_NPC", "DB_PREFIX"];
+    public static readonly IReadOnlyList<string> Ignored = ["CHECKPOINT_DISABLE", "IPTABLES_BACKEND", "EXPECT_NPC", "DB_PREFIX"];
 
     /// <summary>
     /// The settings the environment gives; <paramref name="kubernetes"/> adds the node's name
@@ -96,6 +97,8 @@ public static class LaunchEnvironment
             Cluster = Get("WEAVE_CLUSTER"),
             PeerClusters = Get("WEAVE_PEER_CLUSTERS"),
             RemotePeers = Get("WEAVE_REMOTE_PEERS"),
+            // Any value turns the fast path off, as weave's launch script read it ("1", "true", even "0").
+            NoFastDp = Get("WEAVE_NO_FASTDP") is not null,
             Sources = sources,
         };
         return flags;
@@ -130,6 +133,7 @@ public static class LaunchEnvironment
             EnvironmentPassword = environment.EnvironmentPassword,
             ExposeIp = Flag("--expose-ip") ? flags.ExposeIp : environment.ExposeIp ?? flags.ExposeIp,
             NoMasqLocal = flags.NoMasqLocal || environment.NoMasqLocal,
+            NoFastDp = flags.NoFastDp || environment.NoFastDp,
             Cluster = Flag("--cluster") ? flags.Cluster : environment.Cluster ?? flags.Cluster,
             PeerClusters = Flag("--peer-clusters") ? flags.PeerClusters : environment.PeerClusters ?? flags.PeerClusters,
             RemotePeers = Flag("--remote-peers") ? flags.RemotePeers : environment.RemotePeers ?? flags.RemotePeers,

@@ -20,6 +20,9 @@ public sealed record LaunchFlags
     public string? DataDir { get; init; }
     public int ConnLimit { get; init; } = RouterOptions.DefaultConnectionLimit;
     public bool NoDiscovery { get; init; }
+
+    /// <summary><c>--no-fastdp</c>: carry the data in userspace only, never through the kernel's VXLAN device.</summary>
+    public bool NoFastDp { get; init; }
     public string? IpallocRange { get; init; }
     public string? IpallocDefaultSubnet { get; init; }
     public string? IpallocInit { get; init; }
@@ -156,6 +159,7 @@ public static class LaunchOptions
             DataDirectory = dataDirectory,
             ConnectionLimit = flags.ConnLimit,
             Discovery = !flags.NoDiscovery,
+            FastDp = !flags.NoFastDp,
             IpamRange = range,
             IpamDefaultSubnet = defaultSubnet,
             IpamInit = init,

@@ -75,6 +75,14 @@ public sealed record RouterOptions
     /// <summary>Dial the peers other peers are connected to (off with <c>--no-discovery</c>).</summary>
     public bool Discovery { get; init; } = true;
 
+    /// <summary>
+    /// Let the kernel's VXLAN device carry plaintext data between peers (off with
+    /// <c>--no-fastdp</c> or <c>WEAVE_NO_FASTDP</c>): the fast path, as Weave's <c>fastdp</c>. Off
+    /// leaves every frame to the userspace data plane, for a kernel without VXLAN or to rule it
+    /// out when diagnosing.
+    /// </summary>
+    public bool FastDp { get; init; } = true;
+
     /// <summary>Weave Net's (and weave-kube's) default <c>--ipalloc-range</c>.</summary>
     public static readonly Cidr DefaultIpamRange = Cidr.Parse("10.32.0.0/12");
 

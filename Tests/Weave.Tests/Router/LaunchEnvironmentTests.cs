@@ -119,6 +119,33 @@ public sealed class LaunchEnvironmentTests
     }
 
     [Theory]
+    [InlineData(null, true)]
+    [InlineData("", true)]
+    [InlineData("1", false)]
+    [InlineData("true", false)]
+    [InlineData("0", false)] // as weave's launch script: set at all means off
+    public void WeaveNoFastDp_AnyNonEmptyValue_TurnsTheFastPathOff(string? value, bool fastDp)
+    {
+        var environment = new Dictionary<string, string>();
+        if (value is not null)
+        {
+            environment["WEAVE_NO_FASTDP"] = value;
+        }
+        Assert.Equal(fastDp, Launch(environment).FastDp);
+    }
+
+    [Fact]
+    public void NoFastDpFlag_WithoutTheVariable_TurnsTheFastPathOff() =>
+        Assert.False(Launch(new Dictionary<string, string>(), new LaunchFlags { NickName = "host", NoFastDp = true }, new HashSet<string> { "--no-fastdp" }).FastDp);
+
+    [Fact]
+    public void WeaveNoFastDp_IsNoLongerIgnored()
+    {
+        Assert.DoesNotContain("WEAVE_NO_FASTDP", LaunchEnvironment.Ignored);
+        Assert.Equal("--no-fastdp", LaunchEnvironment.Variables["WEAVE_NO_FASTDP"]);
+    }
+
+    [Theory]
     [InlineData(new[] { "launch", "--name", "x" }, "--conn-limit 5  --no-discovery", new[] { "launch", "--conn-limit", "5", "--no-discovery", "--name", "x" })]
     [InlineData(new[] { "status" }, "--conn-limit 5", new[] { "status" })]
     [InlineData(new[] { "launch" }, null, new[] { "launch" })]

@@ -37,6 +37,7 @@ public sealed class LaunchOptionsTests
         Assert.Equal("/var/lib/weave", options.DataDirectory);
         Assert.Equal(200, options.ConnectionLimit);
         Assert.True(options.Discovery);
+        Assert.True(options.FastDp);
     }
 
     [Fact]
@@ -89,6 +90,7 @@ public sealed class LaunchOptionsTests
             DataDir = "/tmp/weave-data",
             ConnLimit = 0,
             NoDiscovery = true,
+            NoFastDp = true,
             Peers = ["10.0.0.2", "host-b:7100", "[fd00::2]"],
         });
         Assert.Equal(new PeerName(0x5e1a00000001), options.Name);
@@ -100,6 +102,7 @@ public sealed class LaunchOptionsTests
         Assert.Equal("/tmp/weave-data", options.DataDirectory);
         Assert.Equal(0, options.ConnectionLimit);
         Assert.False(options.Discovery);
+        Assert.False(options.FastDp);
         // Peers without a port get the router's own port.
         Assert.Equal([new PeerAddress("10.0.0.2", 7000), new PeerAddress("host-b", 7100), new PeerAddress("fd00::2", 7000)], options.Peers);
     }
