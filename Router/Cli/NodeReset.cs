@@ -11,7 +11,8 @@ namespace Weave.Router.Cli;
 /// <summary>
 /// <c>weave reset</c>: removes what the router and the add-on made on this node, and nothing else:
 /// the bridge <c>weave</c> and every <c>vethwe*</c> link (the router's TAP, pods' host ends),
-/// nftables tables <c>ip weave</c> and <c>inet weave-npc</c> (policy) and our two rules in iptables' FORWARD chain, the CNI plugin and
+/// nftables tables <c>ip weave</c>, <c>ip weave-fastdp</c> (the fast path's data-port filter) and <c>inet weave-npc</c> (policy)
+/// and our two rules in iptables' FORWARD chain, the CNI plugin and
 /// its conflist, and the router's state in the data directory. Safe to repeat. The router must be
 /// stopped first: it would recreate what is removed.
 /// </summary>
@@ -75,6 +76,7 @@ public static class NodeReset
             try
             {
                 removed.AddRange(HostNetfilter.Remove(nft!));
+                removed.AddRange(VxlanPortFilter.Remove(nft!));
                 // The policy controller's table: without the add-on nothing would ever update it.
                 if (nft!.List($"table {NftRuleset.Family} {NftRuleset.Table}") is not null)
                 {

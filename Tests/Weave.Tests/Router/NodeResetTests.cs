@@ -39,9 +39,10 @@ public sealed class NodeResetTests : IDisposable
         IReadOnlyList<string> removed = ns.Run(() =>
         {
             Assert.True(NftCommand.TryFind(out NftCommand? nft));
-            nft!.Apply("add table ip weave\nadd table ip other\n");
+            nft!.Apply("add table ip weave\nadd table ip weave-fastdp\nadd table ip other\n");
             IReadOnlyList<string> result = NodeReset.Run(paths);
             Assert.Null(nft.List("table ip weave"));
+            Assert.Null(nft.List("table ip weave-fastdp"));
             Assert.NotNull(nft.List("table ip other"));
             using RouteNetlink netlink = RouteNetlink.Open();
             Assert.Equal(["lo", "other0"], netlink.ListLinks().Select(l => l.Name).Order(StringComparer.Ordinal));
@@ -50,6 +51,7 @@ public sealed class NodeResetTests : IDisposable
 
         Assert.Contains("link weave", removed);
         Assert.Contains("nftables table ip weave", removed);
+        Assert.Contains("nftables table ip weave-fastdp", removed);
         Assert.All(ours, f => Assert.False(File.Exists(f), f));
         Assert.All(theirs, f => Assert.True(File.Exists(f), f));
         Assert.Empty(ns.Run(() => NodeReset.Run(paths)));
