@@ -111,7 +111,7 @@ public static partial class CommandLine
         var wait = new Option<bool>("--wait") { Description = "Wait for a running router to stop by itself (no hand-off), and after the reset stay running until signalled (for a DaemonSet)" };
         var doneFile = new Option<string?>("--done-file") { Description = "A file created once the node is clean: the signal for a DaemonSet's readiness probe" };
         var reset = new Command("reset",
-            "Remove what the router and the add-on made on this node: bridge, links, nftables table, CNI plugin and conflist, state. " +
+            "Remove what the router and the add-on made on this node: VXLAN device, bridge, links, nftables tables, CNI plugin and conflist, state. " +
             "A running router first hands its address space to its peers and is stopped (with --wait: waited for)")
         {
             httpAddr, binDir, legacyBinDir, confDir, dataDir, wait, doneFile,

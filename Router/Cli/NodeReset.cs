@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using Weave.Linux;
@@ -10,7 +11,7 @@ namespace Weave.Router.Cli;
 
 /// <summary>
 /// <c>weave reset</c>: removes what the router and the add-on made on this node, and nothing else:
-/// the bridge <c>weave</c> and every <c>vethwe*</c> link (the router's TAP, pods' host ends),
+/// the fast path's VXLAN device (<c>vxlan-6784</c>), the bridge <c>weave</c> and every <c>vethwe*</c> link (the router's TAP, pods' host ends),
 /// nftables tables <c>ip weave</c>, <c>ip weave-fastdp</c> (the fast path's data-port filter) and <c>inet weave-npc</c> (policy)
 /// and our two rules in iptables' FORWARD chain, the CNI plugin and
 /// its conflist, and the router's state in the data directory. Safe to repeat. The router must be
@@ -51,7 +52,22 @@ public static class NodeReset
         try
         {
             using RouteNetlink netlink = RouteNetlink.Open();
-            foreach (LinkInfo link in netlink.ListLinks())
+            IReadOnlyList<LinkInfo> links = netlink.ListLinks();
+            // The fast path's device first: it is a port of the bridge, and while it exists the
+            // kernel still takes datagrams on its UDP port.
+            foreach (LinkInfo link in links.Where(IsFastPathDevice))
+            {
+                try
+                {
+                    netlink.DeleteLink(link.Index);
+                    removed.Add($"link {link.Name}");
+                }
+                catch (LinuxError)
+                {
+                    // Gone already.
+                }
+            }
+            foreach (LinkInfo link in links)
             {
                 if (link.Name == paths.Bridge || link.Name.StartsWith("vethwe", StringComparison.Ordinal))
                 {
@@ -115,6 +131,23 @@ public static class NodeReset
             }
         }
         return removed;
+    }
+
+    /// <summary>What the fast path's kernel VXLAN device is called: this and the data port (<c>vxlan-6784</c>), as Weave's was.</summary>
+    public const string FastPathDevicePrefix = "vxlan-";
+
+    /// <summary>
+    /// A kernel VXLAN device named as the router names the fast path's: <c>vxlan-</c> and a port
+    /// number. Reset takes no port (the router may have run with another <c>--port</c>), so the
+    /// name's form and the kind together pick ours, and a VXLAN device someone else named
+    /// otherwise stays.
+    /// </summary>
+    public static bool IsFastPathDevice(LinkInfo link)
+    {
+        ArgumentNullException.ThrowIfNull(link);
+        return link.Kind == "vxlan" && link.Name.StartsWith(FastPathDevicePrefix, StringComparison.Ordinal) &&
+            int.TryParse(link.Name.AsSpan(FastPathDevicePrefix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out int port) &&
+            port is >= 1 and <= 65535;
     }
 
     public static Paths DefaultPaths => new(CniInstaller.DefaultBinDirectory, CniInstaller.DefaultLegacyBinDirectory,
