@@ -5,7 +5,7 @@ namespace Weave.Linux;
 
 /// <summary>Forwarding-database entries of bridges and VXLAN devices (AF_BRIDGE RTM_*NEIGH), as
 /// <c>bridge fdb add|append|replace|del|show</c> sends them.</summary>
-public sealed partial class RouteNetlink
+public sealed partial class RouteNetlink : IForwardingDatabase
 {
     private static readonly ReplyCollector<FdbEntry> s_collectFdb = static (payload, entries) =>
     {
