@@ -28,6 +28,7 @@ public sealed record PeerIntro(PeerName Name, string NickName, ulong Uid, ulong 
     private const string CiphersKey = "Ciphers";
     private const string TrustedKey = "Trusted";
     private const string ChunksKey = "Chunks";
+    private const string FastDpKey = "FastDP";
     private const string ClusterKey = "Cluster";
     private const string ClusterRangeKey = "ClusterRange";
 
@@ -55,6 +56,14 @@ public sealed record PeerIntro(PeerName Name, string NickName, ulong Uid, ulong 
     public bool TakesChunks { get; init; }
 
     /// <summary>
+    /// The sender's UDP data port is its kernel's VXLAN device (the fast path, docs/dataplane.md):
+    /// it hears probes there, not our userspace VXLAN heartbeats, and its router cannot send from
+    /// that port. Sent as <c>true</c> or <c>false</c>; a peer that sends nothing (an older one)
+    /// counts as a userspace one.
+    /// </summary>
+    public bool FastDp { get; init; }
+
+    /// <summary>
     /// The sender's cluster: <c>Cluster</c> (its name) and <c>ClusterRange</c> (its pod range,
     /// left out when the sender allocates no addresses). A peer that sends no <c>Cluster</c> (an
     /// older one) has none, and admission then has nothing to check.
@@ -71,6 +80,7 @@ public sealed record PeerIntro(PeerName Name, string NickName, ulong Uid, ulong 
             (DataPortKey, DataPort.ToString(CultureInfo.InvariantCulture)),
             (TrustedKey, Trusted ? "true" : "false"),
             (ChunksKey, TakesChunks ? "true" : "false"),
+            (FastDpKey, FastDp ? "true" : "false"),
         };
         if (Cluster is { } cluster)
         {
@@ -249,11 +259,17 @@ public sealed record PeerIntro(PeerName Name, string NickName, ulong Uid, ulong 
             error = $"intro: invalid Chunks '{Truncate(chunksText)}' (expected true or false)";
             return false;
         }
+        bool fastDp = false;
+        if (features.TryGetValue(FastDpKey, out string? fastDpText) && !TryParseFlag(fastDpText, out fastDp))
+        {
+            error = $"intro: invalid FastDP '{Truncate(fastDpText)}' (expected true or false)";
+            return false;
+        }
         if (!TryGetCluster(features, out ClusterIdentity? cluster, out error))
         {
             return false;
         }
-        intro = new PeerIntro(name, nick, uid, connId, dataPort, software) { Trusted = trusted, TakesChunks = takesChunks, Cluster = cluster };
+        intro = new PeerIntro(name, nick, uid, connId, dataPort, software) { Trusted = trusted, TakesChunks = takesChunks, FastDp = fastDp, Cluster = cluster };
         if (features.TryGetValue(EncryptionKey, out string? keyText))
         {
             if (keyText.Length != 64 || !TryHex(keyText, out byte[] key))

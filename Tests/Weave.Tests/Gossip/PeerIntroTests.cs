@@ -21,6 +21,7 @@ public sealed class PeerIntroTests
         ["Software"] = "weave-cs 0.1.0",
         ["Trusted"] = "false",
         ["Chunks"] = "false",
+        ["FastDP"] = "false",
     };
 
     private static byte[] Serialize<T>(T value) => MessagePackSerializer.Serialize(value);
@@ -52,7 +53,7 @@ public sealed class PeerIntroTests
     public void Encode_Sample_IsAMapOfStringsWithStableKeys()
     {
         byte[] body = s_sample.Encode();
-        Assert.Equal(0x88, body[0]); // fixmap with eight entries
+        Assert.Equal(0x89, body[0]); // fixmap with nine entries
         var map = MessagePackSerializer.Deserialize<Dictionary<string, string>>(body);
         Assert.Equal(ValidMap(), map);
     }
@@ -139,6 +140,34 @@ public sealed class PeerIntroTests
         Dictionary<string, string> map = ValidMap();
         map["Chunks"] = "yes";
         Assert.Contains("Chunks", DecodeError(Serialize(map)), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void FastDp_RoundTrips_AsTrueOrFalse(bool fastDp)
+    {
+        byte[] encoded = (s_sample with { FastDp = fastDp }).Encode();
+        Assert.True(PeerIntro.TryDecode(encoded, out PeerIntro? decoded, out string error), error);
+        Assert.Equal(fastDp, decoded!.FastDp);
+        Assert.Equal(fastDp ? "true" : "false", MessagePackSerializer.Deserialize<Dictionary<string, string>>(encoded)["FastDP"]);
+    }
+
+    [Fact]
+    public void TryDecode_NoFastDp_IsAUserspacePeer()
+    {
+        Dictionary<string, string> map = ValidMap();
+        map.Remove("FastDP");
+        Assert.True(PeerIntro.TryDecode(Serialize(map), out PeerIntro? decoded, out string error), error);
+        Assert.False(decoded!.FastDp);
+    }
+
+    [Fact]
+    public void TryDecode_FastDpNeitherTrueNorFalse_IsRefused()
+    {
+        Dictionary<string, string> map = ValidMap();
+        map["FastDP"] = "maybe";
+        Assert.Contains("FastDP", DecodeError(Serialize(map)), StringComparison.Ordinal);
     }
 
     private static ClusterIdentity Cluster(string name, string? range) =>
