@@ -8,6 +8,7 @@ namespace Weave.Router.DataPlane;
 /// A neighbour the data plane can send frames to: its name and two UDP addresses (VXLAN, and the
 /// sleeve port for relayed frames), each serialised once. With <see cref="Sealing"/> (a password)
 /// everything to and from it is a sealed sleeve datagram: its VXLAN port is neither used nor heard.
+/// <see cref="Path"/> says how frames for it travel when it is their destination.
 /// </summary>
 public sealed class DataPeer
 {
@@ -15,7 +16,9 @@ public sealed class DataPeer
     /// <param name="sleeveEndPoint">Its sleeve address; by default the same host at
     /// <paramref name="endPoint"/>'s port − 1, the mesh port, where our routers put it.</param>
     /// <param name="sealing">The connection's data keys when the data between us is sealed; null for plaintext.</param>
-    public DataPeer(PeerName name, string display, IPEndPoint endPoint, IPEndPoint? sleeveEndPoint = null, DataSealing? sealing = null)
+    /// <param name="path">How direct frames travel between us in clear; always <see cref="NeighbourPath.Sleeve"/> when sealed.</param>
+    public DataPeer(PeerName name, string display, IPEndPoint endPoint, IPEndPoint? sleeveEndPoint = null, DataSealing? sealing = null,
+        NeighbourPath path = NeighbourPath.Vxlan)
     {
         ArgumentNullException.ThrowIfNull(endPoint);
         Name = name;
@@ -25,13 +28,21 @@ public sealed class DataPeer
         SleeveEndPoint = sleeveEndPoint ?? new IPEndPoint(endPoint.Address, endPoint.Port - 1);
         SleeveAddress = UdpEndpoint.FromIPEndPoint(SleeveEndPoint);
         Sealing = sealing;
-        Health = new PathHealth(requireVxlan: sealing is null);
+        Path = sealing is null ? path : NeighbourPath.Sleeve;
+        Health = new PathHealth(requireVxlan: Path != NeighbourPath.Sleeve);
     }
 
     /// <summary>The data keys when our data is sealed, else null.</summary>
     public DataSealing? Sealing { get; }
 
     public bool Seals => Sealing is not null;
+
+    public NeighbourPath Path { get; }
+
+    /// <summary>The connection's shared id (both intros' ids combined), which our probes to it
+    /// carry and its probes to us must: a pod on either bridge cannot know it, so cannot fake a
+    /// working kernel path.</summary>
+    public ulong ConnectionUid { get; init; }
 
     public PeerName Name { get; }
 
@@ -48,7 +59,8 @@ public sealed class DataPeer
     /// <summary>The sleeve endpoint as a value.</summary>
     public UdpEndpoint SleeveAddress { get; }
 
-    /// <summary>Heartbeats to and from it on both ports, or only the sleeve's when sealed (new with each connection).</summary>
+    /// <summary>Heartbeats to and from it on both ports (probes through the kernels on the
+    /// <see cref="NeighbourPath.Kernel"/> path), or only the sleeve's (new with each connection).</summary>
     public PathHealth Health { get; }
 
     /// <summary>It puts chunked super-frames together (said in its intro): sealed TCP super-frames

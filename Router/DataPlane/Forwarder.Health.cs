@@ -1,10 +1,12 @@
 using Weave.Gossip;
+using Weave.Linux;
 
 namespace Weave.Router.DataPlane;
 
 /// <summary>
 /// Path health: heartbeats to every neighbour on both ports (only the sleeve's, sealed, to a
-/// neighbour whose data is sealed), sent by the TAP thread (the only
+/// neighbour whose data is sealed; on the kernel path a <see cref="ProbeFrame"/> through both
+/// kernels stands for the VXLAN one), sent by the TAP thread (the only
 /// sender of our own traffic), every 0.5 s until the path is healthy and every 2 s after;
 /// received by the VXLAN and sleeve threads. A path is healthy when within 10 s we heard the peer
 /// on both ports (or the sleeve's alone when sealed) and it says it heard us on them. Slow once
@@ -81,9 +83,14 @@ public sealed partial class Forwarder
             }
             _bridge.Outbox.QueueSleeve(sleeve, 0, sleeveLength, 0, peer.SleeveAddress);
             sent++;
-            if (peer.Seals)
+            if (peer.Path == NeighbourPath.Sleeve)
             {
-                continue; // sealed data uses the sleeve port alone
+                continue; // the sleeve port alone
+            }
+            if (peer.Path == NeighbourPath.Kernel)
+            {
+                sent += SendProbe(peer, flags);
+                continue;
             }
             byte[] vxlan = health.VxlanDatagram;
             VxlanHeader.Write(vxlan, _vni);
@@ -95,6 +102,48 @@ public sealed partial class Forwarder
         _bridge.Outbox.Flush();
         Counters.HeartbeatsSent += sent;
         return sent;
+    }
+
+    /// <summary>Our probe to a neighbour on the kernel path, into our VXLAN device; 1 when it went.</summary>
+    private int SendProbe(DataPeer peer, byte flags)
+    {
+        if (ProbePort is not { } port)
+        {
+            Counters.ProbeSendFailures++; // a kernel-path neighbour, but no kernel path here: a wiring mistake, counted
+            return 0;
+        }
+        byte[] frame = peer.Health.ProbeFrame;
+        ProbeFrame.Write(frame, BridgeMac.Of(peer.Name), _bridgeMac, _self, peer.Name, flags, peer.ConnectionUid);
+        try
+        {
+            port.Send(frame);
+            return 1;
+        }
+        catch (LinuxError)
+        {
+            Counters.ProbeSendFailures++;
+            return 0;
+        }
+    }
+
+    /// <summary>
+    /// A frame the kernel path delivered to our bridge with the probe EtherType (the thread reading
+    /// them): it must be a probe from a neighbour on the kernel path, for us, with that
+    /// connection's uid. Returns false, counted, otherwise: a pod can send our bridge anything.
+    /// </summary>
+    public bool ReceiveProbe(ReadOnlySpan<byte> frame, long now)
+    {
+        if (ProbeFrame.TryRead(frame, out ReadOnlySpan<byte> body, out ulong uid) &&
+            HeartbeatBody.TryRead(body, out PeerName from, out _, out _) &&
+            _plan.TryGetNeighbour(from, out DataPeer peer) &&
+            peer.Path == NeighbourPath.Kernel && peer.ConnectionUid == uid &&
+            ReceiveHeartbeat(peer, body, vxlan: true, now))
+        {
+            Interlocked.Increment(ref Counters.ProbesReceived);
+            return true;
+        }
+        Interlocked.Increment(ref Counters.DropsBadProbe);
+        return false;
     }
 
     /// <summary>

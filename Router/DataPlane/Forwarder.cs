@@ -55,6 +55,7 @@ public sealed partial class Forwarder : IDataPlane, IDisposable
     private readonly MacTable _macs = new();
     private readonly int _mtu = OverlayMtu.Max;
     private readonly long _macIdleTicks;
+    private readonly ulong _bridgeMac;
     private readonly Lock _planWriteLock = new();
     private readonly CancellationTokenSource _stop = new();
     private volatile ForwardingPlan _plan;
@@ -80,6 +81,7 @@ public sealed partial class Forwarder : IDataPlane, IDisposable
         _log = log;
         _plan = ForwardingPlan.Empty(self);
         _macIdleTicks = Ticks(MacIdleTimeout);
+        _bridgeMac = BridgeMac.Of(self);
         _bridge = new BridgeReader(this, tap, vxlan, sleeve, SendBatchSize, SegmentBufferCount);
         _vxlanReader = new VxlanReceiver(this, vxlan, tap, BridgeBatchSize, CoalesceBufferCount);
         _sleeveReader = new SleeveReceiver(this, sleeve, tap, BridgeBatchSize, CoalesceBufferCount, SendBatchSize, SegmentBufferCount);
@@ -119,9 +121,29 @@ public sealed partial class Forwarder : IDataPlane, IDisposable
 
     public ForwarderCounters Counters { get; } = new();
 
+    /// <summary>Our VXLAN device, when the kernel carries frames to neighbours on the
+    /// <see cref="NeighbourPath.Kernel"/> path: our probes to them go in there. Null without.</summary>
+    public IFramePort? ProbePort { get; init; }
+
     public MacTable Macs => _macs;
 
     public bool TakesChunks => _sleeveReader.TakesChunks;
+
+    public bool UsesKernelPath => ProbePort is not null;
+
+    public (string Overlay, string? NotFastReason) OverlayOf(DataPeer peer)
+    {
+        ArgumentNullException.ThrowIfNull(peer);
+        return peer.Path switch
+        {
+            NeighbourPath.Vxlan => ("vxlan", null),
+            NeighbourPath.Kernel when Kernel.KernelPath.Carries(peer) => ("fastdp", null),
+            NeighbourPath.Kernel => ("sleeve", "its kernel path is not proven both ways yet"),
+            _ when !UsesKernelPath => ("sleeve", null),
+            _ when peer.Seals => ("sleeve", null), // "encrypted" says why
+            _ => ("sleeve", "it runs without the fast path, or on another data port"),
+        };
+    }
 
     public IReadOnlyList<DataPeer> Peers => _plan.Neighbours;
 

@@ -106,6 +106,14 @@ public sealed class ForwarderCounters
     /// <summary>UDP sockets handed back to the TAP thread once the socket or the bridge had no bulk batch for 20 ms. Written by the socket threads, with Interlocked.</summary>
     public long SocketsHandedBack;
 
+    // The kernel path's probes (Forwarder.Health.cs), last for the same reason.
+    /// <summary>Probes our VXLAN device refused. Written by the TAP thread.</summary>
+    public long ProbeSendFailures;
+    /// <summary>Probes from kernel-path neighbours. Written by the thread reading the bridge's probes, with Interlocked.</summary>
+    public long ProbesReceived;
+    /// <summary>Frames with the probe EtherType that are not a probe of a kernel-path neighbour's connection to us (a pod can send them). Same writer.</summary>
+    public long DropsBadProbe;
+
     /// <summary>Every counter by name, for the report and metrics (listed by hand: no reflection under Native AOT).</summary>
     public (string Name, long Value)[] Snapshot() =>
     [
@@ -161,5 +169,8 @@ public sealed class ForwarderCounters
         (nameof(SleeveChunkedFramesToBridge), SleeveChunkedFramesToBridge),
         (nameof(SleeveChunkedFramesAbandoned), SleeveChunkedFramesAbandoned),
         (nameof(SleeveDropsBadChunk), SleeveDropsBadChunk),
+        (nameof(ProbeSendFailures), ProbeSendFailures),
+        (nameof(ProbesReceived), Interlocked.Read(ref ProbesReceived)),
+        (nameof(DropsBadProbe), Interlocked.Read(ref DropsBadProbe)),
     ];
 }

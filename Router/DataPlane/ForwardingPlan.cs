@@ -16,7 +16,9 @@ namespace Weave.Router.DataPlane;
 /// <item>the data route table, for relaying other peers' floods down their trees.</item>
 /// </list>
 /// A neighbour whose data is sealed is never sent VXLAN: its frames go by sleeve (a unicast naming
-/// the neighbour itself, a flood naming it as the next peer), which carries the seal.
+/// the neighbour itself, a flood naming it as the next peer), which carries the seal. Nor is one
+/// on the <see cref="NeighbourPath.Kernel"/> or <see cref="NeighbourPath.Sleeve"/> path: the
+/// router's own frames go to it by sleeve (its kernel, not its router, would read our VXLAN).
 /// A neighbour the route table does not list yet (its record has not come back by gossip, or no
 /// routes are set) is still sent to directly: a TCP connection is up, so the path is presumed good,
 /// as before routes existed. Immutable.
@@ -62,7 +64,8 @@ public sealed class ForwardingPlan
     }
 
     /// <summary>How frames go to a neighbour that is their destination (or a leaf of our flood).</summary>
-    private static Encapsulation Direct(DataPeer neighbour) => neighbour.Seals ? Encapsulation.SealedSleeve : Encapsulation.Vxlan;
+    private static Encapsulation Direct(DataPeer neighbour) =>
+        neighbour.Seals ? Encapsulation.SealedSleeve : neighbour.Path == NeighbourPath.Vxlan ? Encapsulation.Vxlan : Encapsulation.Sleeve;
 
     /// <summary>How frames go to a neighbour that passes them on: a header naming who they are for.</summary>
     private static Encapsulation Relayed(DataPeer neighbour) => neighbour.Seals ? Encapsulation.SealedSleeve : Encapsulation.Sleeve;

@@ -18,6 +18,14 @@ public interface IDataPlane
     /// <summary>The data routes of this peer; replaces the previous ones.</summary>
     void SetRoutes(RouteTable routes);
 
+    /// <summary>Whether the kernel's VXLAN device holds our data port (the fast path); said in our intros.</summary>
+    bool UsesKernelPath { get; }
+
+    /// <summary>How frames go straight to <paramref name="peer"/> now, in Weave's words for
+    /// <c>weave status connections</c> and the metrics' <c>type</c>: <c>fastdp</c>, <c>vxlan</c>
+    /// or <c>sleeve</c>; with why it is not <c>fastdp</c> when this router runs the fast path.</summary>
+    (string Overlay, string? NotFastReason) OverlayOf(DataPeer peer);
+
     /// <summary>Whether we put chunked super-frames from sealed neighbours back together (our bridge takes super-frames); said in our intros.</summary>
     bool TakesChunks { get; }
 

@@ -35,6 +35,9 @@ public sealed class PathHealth(bool requireVxlan = true)
 
     internal byte[] VxlanDatagram { get; } = GC.AllocateArray<byte>(HeartbeatBody.VxlanDatagramBytes, pinned: true);
 
+    /// <summary>The probe we send on the kernel path (<see cref="ProbeFrame"/>).</summary>
+    internal byte[] ProbeFrame { get; } = new byte[DataPlane.ProbeFrame.SizeBytes];
+
     public long HeardSleeveAt => Volatile.Read(ref _heardSleeve);
 
     public long HeardVxlanAt => Volatile.Read(ref _heardVxlan);

@@ -78,16 +78,9 @@ public sealed class BridgeSetup : IDisposable
     /// the bridge no longer owns, and their traffic out of the node is bridged instead of routed
     /// until the entry expires (the NetworkPolicy conformance suite saw it after a pod was
     /// recreated). A set MAC stays. Derived from the peer name, so it is stable across restarts and
-    /// differs between nodes; locally administered, unicast, and never the peer name itself.
+    /// differs between nodes (<see cref="DataPlane.BridgeMac"/>).
     /// </summary>
-    internal static byte[] BridgeMac(PeerName peer)
-    {
-        Span<byte> name = stackalloc byte[PeerName.SizeBytes];
-        peer.WriteBytes(name);
-        byte[] mac = System.Security.Cryptography.SHA256.HashData([.. "weave bridge "u8, .. name])[..6];
-        mac[0] = (byte)((mac[0] & 0xfe) | 0x02);
-        return mac;
-    }
+    internal static byte[] BridgeMac(PeerName peer) => DataPlane.BridgeMac.Bytes(peer);
 
     /// <summary>The TAP with a virtio-net header and TCP offloads (super-frames both ways, the data
     /// plane's fast path), or a plain one should this kernel refuse the offloads.</summary>

@@ -21,6 +21,10 @@ namespace Weave.Tests.Router;
 /// its own data keys (one per direction, as a password's handshake gives), so every datagram
 /// between neighbours is a sealed sleeve datagram, except over <c>trustedLinks</c>: links whose
 /// ends trust each other (<c>--trusted-subnets</c>) get no keys, as the mesh hands them over.
+/// With <c>kernelPath</c>, every peer runs the kernel fast path: clear links are on the
+/// <see cref="NeighbourPath.Kernel"/> path, and each node's probes (<see cref="Node.Probes"/>) are
+/// delivered to the node whose bridge MAC they are addressed to, as the two kernels would, subject
+/// to <see cref="Drop"/> as VXLAN (not sleeve) hops.
 /// </summary>
 internal sealed class DataPlaneMesh : IDisposable
 {
@@ -30,7 +34,7 @@ internal sealed class DataPlaneMesh : IDisposable
     /// <param name="mtu">The forwarders' overlay MTU; the largest by default.</param>
     /// <param name="suite">The sealed links' cipher: ChaCha20-Poly1305 (runs on any CPU) by default.</param>
     public DataPlaneMesh(int count, (int A, int B)[] links, TimeProvider? time = null, bool sealedLinks = false, (int A, int B)[]? trustedLinks = null,
-        bool chunks = false, int mtu = OverlayMtu.Max, CipherSuite suite = CipherSuite.ChaCha20Poly1305)
+        bool chunks = false, int mtu = OverlayMtu.Max, CipherSuite suite = CipherSuite.ChaCha20Poly1305, bool kernelPath = false)
     {
         var builder = new TopologyBuilder();
         for (int i = 0; i < count; i++)
@@ -43,7 +47,8 @@ internal sealed class DataPlaneMesh : IDisposable
         }
         PeerTopology topology = builder.Build();
         time ??= TimeProvider.System;
-        Nodes = [.. Enumerable.Range(0, count).Select(i => new Node(i, time, mtu))];
+        Nodes = [.. Enumerable.Range(0, count).Select(i => new Node(i, time, mtu, kernelPath))];
+        _time = time;
         var keys = new Dictionary<(int From, int To), byte[]>();
         foreach (var (a, b) in links)
         {
@@ -62,14 +67,21 @@ internal sealed class DataPlaneMesh : IDisposable
                         ? new DataSealing(new DatagramSealer(suite, keys[(node.Index, other.Index)], time),
                             new DatagramOpener(suite, keys[(other.Index, node.Index)], node.Forwarder.SealingCounters))
                         : null;
-                    node.Forwarder.AddPeer(new DataPeer(other.Name, other.AsPeer.Display, other.VxlanEndPoint, other.SleeveEndPoint, sealing) { TakesChunks = chunks });
+                    node.Forwarder.AddPeer(new DataPeer(other.Name, other.AsPeer.Display, other.VxlanEndPoint, other.SleeveEndPoint, sealing,
+                        kernelPath ? NeighbourPath.Kernel : NeighbourPath.Vxlan)
+                    { TakesChunks = chunks, ConnectionUid = ConnectionUid(a, b) });
                 }
             }
             node.Forwarder.SetRoutes(RouteTable.Compute(node.Name, topology, establishedAndSymmetric: true));
         }
     }
 
+    private readonly TimeProvider _time;
+
     public Node[] Nodes { get; }
+
+    /// <summary>The shared id of the connection between two nodes, as both intros make it.</summary>
+    public static ulong ConnectionUid(int a, int b) => 0x5157_0000_0000_0000UL | ((ulong)(uint)Math.Min(a, b) << 16) | (uint)Math.Max(a, b);
 
     /// <summary>Every datagram delivered: sender, receiver, and whether it went by sleeve.</summary>
     public List<(int From, int To, bool Sleeve)> Hops { get; } = [];
@@ -130,6 +142,11 @@ internal sealed class DataPlaneMesh : IDisposable
                     Deliver(from, sent, sleeve: true);
                     moved = true;
                 }
+                while (from.Probes.Sent.TryDequeue(out byte[]? probe))
+                {
+                    DeliverProbe(from, probe);
+                    moved = true;
+                }
             }
         }
     }
@@ -149,6 +166,24 @@ internal sealed class DataPlaneMesh : IDisposable
         }
         Hops.Add((from.Index, to.Index, sleeve));
         Deliver(from, to, sent.Datagram, sent.SegmentSize, sleeve);
+    }
+
+    /// <summary>A probe through both kernels: to the node whose bridge MAC it is for, unless dropped as a VXLAN hop.</summary>
+    private void DeliverProbe(Node from, byte[] frame)
+    {
+        ulong destination = MacAddress48.Read(frame);
+        Node? to = Nodes.FirstOrDefault(n => BridgeMac.Of(n.Name) == destination);
+        if (to is null)
+        {
+            Lost++;
+            return;
+        }
+        if (Drop?.Invoke((from.Index, to.Index, false)) == true)
+        {
+            return;
+        }
+        Hops.Add((from.Index, to.Index, false));
+        to.Forwarder.ReceiveProbe(frame, _time.GetTimestamp());
     }
 
     /// <summary>Delivers raw bytes as if <paramref name="from"/> sent them (a replay, a forgery), then whatever they cause.</summary>
@@ -188,7 +223,7 @@ internal sealed class DataPlaneMesh : IDisposable
 
     internal sealed class Node
     {
-        public Node(int index, TimeProvider time, int mtu = OverlayMtu.Max)
+        public Node(int index, TimeProvider time, int mtu = OverlayMtu.Max, bool kernelPath = false)
         {
             Index = index;
             Name = TopologyBuilder.Name(index);
@@ -196,7 +231,7 @@ internal sealed class DataPlaneMesh : IDisposable
             VxlanEndPoint = new IPEndPoint(address, 6784);
             SleeveEndPoint = new IPEndPoint(address, 6783);
             AsPeer = new DataPeer(Name, $"{Name}(host{index})", VxlanEndPoint, SleeveEndPoint);
-            Forwarder = new Forwarder(Name, Tap, Vxlan, Sleeve, Vni, time, NullLogger.Instance) { Mtu = mtu };
+            Forwarder = new Forwarder(Name, Tap, Vxlan, Sleeve, Vni, time, NullLogger.Instance) { Mtu = mtu, ProbePort = kernelPath ? Probes : null };
         }
 
         public int Index { get; }
@@ -207,6 +242,7 @@ internal sealed class DataPlaneMesh : IDisposable
         public ChannelTapDevice Tap { get; } = new();
         public ChannelDatagramTransport Vxlan { get; } = new();
         public ChannelDatagramTransport Sleeve { get; } = new();
+        public RecordingFramePort Probes { get; } = new();
         public Forwarder Forwarder { get; }
     }
 }

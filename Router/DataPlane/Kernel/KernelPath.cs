@@ -1,0 +1,185 @@
+using System.Net;
+using Microsoft.Extensions.Logging;
+using Weave.Gossip;
+using Weave.Linux;
+
+namespace Weave.Router.DataPlane.Kernel;
+
+/// <summary>
+/// The kernel fast path's own thread (docs/dataplane.md, "The kernel path"): it reads the probes
+/// that peers' kernels deliver to our bridge and hands them to the <see cref="Forwarder"/>, whose
+/// path health judges them with the sleeve's heartbeats; and once a second it makes the forwarding
+/// entries match the forwarder's view (<see cref="KernelFdbKeeper"/>): every MAC the router learned
+/// behind a neighbour on the <see cref="NeighbourPath.Kernel"/> path whose path is healthy is pinned
+/// to the VXLAN port, so the bridge hands those frames to the kernel and the router never sees them.
+/// Everything else (floods, MACs not learned yet, neighbours on other paths) still reaches the
+/// router through the TAP, which is isolated from the VXLAN port: a frame takes one way, never both.
+/// </summary>
+public sealed class KernelPath : IDisposable
+{
+    /// <summary>How long entries outlive the reason for them, unless the path was judged bad:
+    /// longer than a router takes to restart and reconnect.</summary>
+    public static readonly TimeSpan Grace = TimeSpan.FromSeconds(15);
+
+    private static readonly TimeSpan s_passInterval = TimeSpan.FromSeconds(1);
+    private const int ReceiveTimeoutMilliseconds = 100;
+
+    private readonly Forwarder _forwarder;
+    private readonly IFramePort _probesIn;
+    private readonly KernelFdbKeeper _keeper;
+    private readonly Action<IReadOnlyCollection<IPAddress>>? _admitSenders;
+    private readonly TimeProvider _time;
+    private readonly ILogger _log;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Dictionary<DataPeer, long> _firstSeen = []; // connections, for their first verdict
+    private HashSet<IPAddress> _admitted = [];
+    private long _failuresLogged;
+    private bool _passFailing;
+    private Thread? _thread;
+    private volatile KernelPathReport _report = new(0, 0, 0, 0, 0);
+
+    /// <param name="probesIn">A packet socket on the bridge for <see cref="ProbeFrame.EtherType"/>.</param>
+    /// <param name="admitSenders">Told the hosts the VXLAN port must admit whenever they change (the nft
+    /// filter); null when nothing filters.</param>
+    public KernelPath(Forwarder forwarder, IFramePort probesIn, KernelFdbKeeper keeper, Action<IReadOnlyCollection<IPAddress>>? admitSenders,
+        TimeProvider time, ILogger log)
+    {
+        ArgumentNullException.ThrowIfNull(forwarder);
+        ArgumentNullException.ThrowIfNull(probesIn);
+        ArgumentNullException.ThrowIfNull(keeper);
+        ArgumentNullException.ThrowIfNull(time);
+        _forwarder = forwarder;
+        _probesIn = probesIn;
+        _keeper = keeper;
+        _admitSenders = admitSenders;
+        _time = time;
+        _log = log;
+    }
+
+    /// <summary>The latest pass's figures, for the report.</summary>
+    public KernelPathReport Report => _report;
+
+    /// <summary>Whether frames to <paramref name="peer"/>'s pods go by the kernel now: it is on the
+    /// kernel path and its path is healthy.</summary>
+    public static bool Carries(DataPeer peer)
+    {
+        ArgumentNullException.ThrowIfNull(peer);
+        return peer.Path == NeighbourPath.Kernel && Volatile.Read(ref peer.Health.LastMissing) == 0;
+    }
+
+    public void Start()
+    {
+        _thread = new Thread(Run) { Name = "kernel path", IsBackground = true };
+        _thread.Start();
+    }
+
+    private void Run()
+    {
+        byte[] buffer = new byte[ProbeFrame.SizeBytes + 64];
+        long nextPass = 0;
+        try
+        {
+            while (!_stop.IsCancellationRequested)
+            {
+                int length = _probesIn.Receive(buffer, ReceiveTimeoutMilliseconds);
+                long now = _time.GetTimestamp();
+                if (length > 0)
+                {
+                    _forwarder.ReceiveProbe(buffer.AsSpan(0, length), now);
+                }
+                if (now >= nextPass)
+                {
+                    Pass(now);
+                    nextPass = now + _forwarder.Ticks(s_passInterval);
+                }
+            }
+        }
+        catch (Exception e) when (_stop.IsCancellationRequested && e is ObjectDisposedException or IOException)
+        {
+            // Shutting down: the socket went away under a receive.
+        }
+        catch (Exception e)
+        {
+            RouterLog.DataPlaneThreadFailed(_log, e, "kernel path");
+            throw;
+        }
+    }
+
+    /// <summary>One pass: what to pin (and what to withdraw at once) from the forwarder's plan and
+    /// MACs, applied by the keeper; the filter told of new senders.</summary>
+    internal void Pass(long now)
+    {
+        var wanted = new List<KernelFdbKeeper.Want>();
+        var withdrawn = new HashSet<IPAddress>();
+        var carried = new Dictionary<PeerName, IPAddress>();
+        long probeWindow = _forwarder.Ticks(Forwarder.HealthTimeout);
+        var current = new HashSet<DataPeer>();
+        foreach (DataPeer peer in _forwarder.Plan.Neighbours)
+        {
+            if (peer.Path != NeighbourPath.Kernel)
+            {
+                continue;
+            }
+            current.Add(peer);
+            IPAddress host = peer.EndPoint.Address;
+            wanted.Add(new KernelFdbKeeper.Want(BridgeMac.Of(peer.Name), host, Pinned: false)); // where our probes go
+            if (Carries(peer))
+            {
+                carried[peer.Name] = host;
+            }
+            else if (now - _firstSeen.GetValueOrDefault(peer, now) >= probeWindow)
+            {
+                withdrawn.Add(host); // judged bad, not merely new: its pods' frames go by the router now
+            }
+            _firstSeen.TryAdd(peer, now);
+        }
+        foreach (DataPeer gone in _firstSeen.Keys.Where(p => !current.Contains(p)).ToArray())
+        {
+            _firstSeen.Remove(gone);
+        }
+        foreach ((ulong mac, PeerName origin) in _forwarder.Macs.Snapshot())
+        {
+            if (carried.TryGetValue(origin, out IPAddress? host))
+            {
+                wanted.Add(new KernelFdbKeeper.Want(mac, host, Pinned: true));
+            }
+        }
+        long failedBefore = _keeper.Failed;
+        try
+        {
+            _keeper.Apply(wanted, withdrawn, now);
+            HashSet<IPAddress> admitted = [.. _keeper.Destinations];
+            if (_admitSenders is not null && !admitted.SetEquals(_admitted))
+            {
+                _admitSenders(admitted);
+                _admitted = admitted;
+            }
+            _passFailing = false;
+        }
+        catch (Exception e) when (e is LinuxError or Weave.Linux.Nftables.NftablesException)
+        {
+            if (!_passFailing)
+            {
+                RouterLog.FastDpPassFailed(_log, e.Message);
+                _passFailing = true;
+            }
+        }
+        if (_keeper.Failed > failedBefore && _failuresLogged == 0)
+        {
+            RouterLog.FastDpEntriesRefused(_log, _keeper.Failed - failedBefore, _keeper.LastFailure ?? "");
+            _failuresLogged = _keeper.Failed;
+        }
+        _report = new KernelPathReport(carried.Count, _keeper.Pinned, _keeper.Added, _keeper.Deleted, _keeper.Failed);
+    }
+
+    public void Dispose()
+    {
+        _stop.Cancel();
+        _thread?.Join();
+        _stop.Dispose();
+    }
+}
+
+/// <summary>The kernel path in <c>weave report</c>: neighbours whose pods it carries now, MACs
+/// pinned to it, and the forwarding-entry changes made and refused since the start.</summary>
+public sealed record KernelPathReport(int Peers, int PinnedMacs, long EntriesAdded, long EntriesDeleted, long EntriesRefused);
