@@ -12,8 +12,8 @@ public sealed partial class MeshNode
         {
             IMeshConnection c = link.Connection;
             rows.Add(link.DataPathHealthy
-                ? new ConnectionRow(c.Outbound, c.RemoteAddress, ConnectionStates.Established, c.Remote.Display) { Encrypted = c.Encrypted }
-                : new ConnectionRow(c.Outbound, c.RemoteAddress, ConnectionStates.Pending, $"{c.Remote.Display}, {link.DataPathReason}") { Encrypted = c.Encrypted });
+                ? new ConnectionRow(c.Outbound, c.RemoteAddress, ConnectionStates.Established, c.Remote.Display) { Encrypted = c.Encrypted, Peer = c.Remote.Name }
+                : new ConnectionRow(c.Outbound, c.RemoteAddress, ConnectionStates.Pending, $"{c.Remote.Display}, {link.DataPathReason}") { Encrypted = c.Encrypted, Peer = c.Remote.Name });
         }
         foreach (Target target in _targets.Values.OrderBy(t => t.Key, StringComparer.Ordinal))
         {

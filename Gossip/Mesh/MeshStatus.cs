@@ -5,6 +5,16 @@ public sealed record ConnectionRow(bool Outbound, string Address, string State, 
 {
     /// <summary>A connection whose data is sealed (a password, and not both ends trusting each other: <c>encrypted</c>).</summary>
     public bool Encrypted { get; init; }
+
+    /// <summary>The peer of a connection (not of a target being tried).</summary>
+    public PeerName? Peer { get; init; }
+
+    /// <summary>How the data goes straight to the peer (<c>fastdp</c>, <c>vxlan</c>, <c>sleeve</c>),
+    /// as the data plane says; null when it was not asked or does not know the peer.</summary>
+    public string? Overlay { get; init; }
+
+    /// <summary>Why the data does not take the fast path, when this router runs one; else null.</summary>
+    public string? NotFastReason { get; init; }
 }
 
 /// <summary>A connection of a peer in <c>weave status peers</c>, seen from that peer.</summary>

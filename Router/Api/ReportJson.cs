@@ -165,6 +165,16 @@ public static class ReportJson
             json.WriteNumber(name, value);
         }
         json.WriteEndObject();
+        if (dataPlane.Kernel is { } kernel)
+        {
+            json.WriteStartObject("FastDP");
+            json.WriteNumber("Peers", kernel.Peers);
+            json.WriteNumber("PinnedMACs", kernel.PinnedMacs);
+            json.WriteNumber("EntriesAdded", kernel.EntriesAdded);
+            json.WriteNumber("EntriesDeleted", kernel.EntriesDeleted);
+            json.WriteNumber("EntriesRefused", kernel.EntriesRefused);
+            json.WriteEndObject();
+        }
         json.WriteEndObject();
     }
 

@@ -73,12 +73,11 @@ public static class RouterMetrics
     /// <summary>
     /// Every state and both encryption values, zeros included, so a series does not vanish when
     /// its last connection goes; each with Weave's <c>type</c> label: how our data goes straight to
-    /// that peer. A connected peer (<c>established</c>, or <c>pending</c> while its UDP path is
-    /// checked) gets <c>vxlan</c> when the data is plain (VXLAN on the data port, our userspace
-    /// counterpart of Weave's fastdp, whose packets were VXLAN too) and <c>sleeve</c> when it is
-    /// sealed (a password, and not both ends trusting each other: there is no sealed VXLAN). So
-    /// here <c>type</c> follows <c>encryption</c>; it is exported for Weave's dashboards and
-    /// alerts, which group by it. A peer not connected has no data path: <c>none</c>.
+    /// that peer, its overlay in <c>weave status connections</c>. A connected peer
+    /// (<c>established</c>, or <c>pending</c> while its UDP path is checked) gets <c>fastdp</c>
+    /// while the kernels carry its pods' frames, <c>vxlan</c> when our routers exchange VXLAN, and
+    /// <c>sleeve</c> otherwise (always when the data is sealed: there is no sealed VXLAN). Weave's
+    /// dashboards and alerts group by it. A peer not connected has no data path: <c>none</c>.
     /// </summary>
     private static MetricFamily Connections(MeshStatus mesh)
     {
@@ -86,15 +85,20 @@ public static class RouterMetrics
         foreach (string state in s_connectionStates)
         {
             bool connected = state is ConnectionStates.Established or ConnectionStates.Pending;
-            foreach (bool encrypted in (bool[])[false, true])
+            (string Type, bool Encrypted)[] series = connected
+                ? [("fastdp", false), ("vxlan", false), ("sleeve", false), ("sleeve", true)]
+                : [("none", false), ("none", true)];
+            foreach ((string type, bool encrypted) in series)
             {
-                int count = mesh.Connections.Count(c => c.State == state && c.Encrypted == encrypted);
-                string type = !connected ? "none" : encrypted ? "sleeve" : "vxlan";
+                int count = mesh.Connections.Count(c => c.State == state && c.Encrypted == encrypted && (!connected || TypeOf(c) == type));
                 samples.Add(new MetricSample([("state", state), ("type", type), ("encryption", encrypted ? "yes" : "no")], count));
             }
         }
         return new MetricFamily("weave_connections", "Number of peer-to-peer connections.", "gauge", samples);
     }
+
+    /// <summary>A connection's overlay; without the data plane's word, what its sealing implies.</summary>
+    private static string TypeOf(ConnectionRow row) => row.Overlay ?? (row.Encrypted ? "sleeve" : "vxlan");
 
     /// <summary>
     /// Per cluster, labelled by name (ours too, so a dashboard sums the mesh): its routers in our

@@ -119,9 +119,10 @@ public static class StatusText
     /// <summary>
     /// <c>weave status connections</c>: direction, address padded to 21, state padded to 11, then
     /// the info; with a password, established rows start their info with <c>encrypted</c> or
-    /// <c>unencrypted</c> padded to 11, as Weave's did; established rows end with Weave's forwarder
+    /// <c>unencrypted</c> padded to 11, as Weave's did, then the overlay padded to 6 (<c>fastdp</c>,
+    /// <c>vxlan</c>, <c>sleeve</c>), as Weave's did; established rows end with Weave's forwarder
     /// attribute <c>mtu=N</c> when <paramref name="mtu"/> is known (every connection's frames are
-    /// held to the one overlay MTU).
+    /// held to the one overlay MTU), and, on a fast-path router, with why a row is not on it.
     /// </summary>
     public static string Connections(MeshStatus status, int? mtu = null, bool encryption = false)
     {
@@ -129,10 +130,17 @@ public static class StatusText
         var text = new StringBuilder();
         foreach (ConnectionRow row in status.Connections)
         {
-            string attributes = mtu is int value && row.State == ConnectionStates.Established ? $" mtu={value}" : "";
-            string info = encryption && row.State == ConnectionStates.Established
-                ? $"{(row.Encrypted ? "encrypted" : "unencrypted"),-11} {row.Info}"
-                : row.Info;
+            bool established = row.State == ConnectionStates.Established;
+            string attributes = mtu is int value && established ? $" mtu={value}" : "";
+            if (established && row.NotFastReason is { } reason)
+            {
+                attributes += $" (not fastdp: {reason})";
+            }
+            string info = established && row.Overlay is { } overlay ? $"{overlay,-6} {row.Info}" : row.Info;
+            if (encryption && established)
+            {
+                info = $"{(row.Encrypted ? "encrypted" : "unencrypted"),-11} {info}";
+            }
             text.Append($"{Direction(row.Outbound)} {row.Address,-21} {row.State,-11} {info}{attributes}".TrimEnd()).Append('\n');
         }
         return text.ToString();

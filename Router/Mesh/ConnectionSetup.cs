@@ -22,14 +22,17 @@ public sealed class ConnectionSetup
     private readonly ControlSecurity? _security;
     private readonly SubnetTrust _trust;
     private readonly bool _takesChunks;
+    private readonly bool _fastDp;
 
     /// <param name="security">The password and ciphers of a router with <c>--password</c>; null without one.</param>
     /// <param name="trust"><c>--trusted-subnets</c>; none when null.</param>
     /// <param name="takesChunks">Our data plane puts chunked super-frames together (<see cref="PeerIntro.TakesChunks"/>).</param>
+    /// <param name="fastDp">The kernel holds our data port (<see cref="PeerIntro.FastDp"/>).</param>
     public ConnectionSetup(PeerIdentity self, int dataPort, TimeProvider time, Random random, ControlSecurity? security = null,
-        SubnetTrust? trust = null, bool takesChunks = false)
+        SubnetTrust? trust = null, bool takesChunks = false, bool fastDp = false)
     {
         _takesChunks = takesChunks;
+        _fastDp = fastDp;
         _self = self;
         _dataPort = dataPort;
         _time = time;
@@ -55,6 +58,7 @@ public sealed class ConnectionSetup
         var intro = new PeerIntro(_self.Name, _self.NickName, _self.Uid, connectionId, _dataPort, Software) {
             Trusted = trusted,
             TakesChunks = _takesChunks,
+            FastDp = _fastDp,
             Cluster = _self.Cluster,
         };
         try

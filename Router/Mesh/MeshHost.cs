@@ -39,6 +39,7 @@ public sealed partial class MeshHost : IMeshTransport, IMeshControl, IAsyncDispo
     private readonly TimeProvider _time;
     private readonly ILogger _log;
     private readonly MeshNode _node;
+    private readonly int _dataPort;
     // Unbounded as a channel, bounded by what feeds it: a connection's frames by its receive
     // budget (TcpMeshConnection.ReceiveBudgetBytes), handshakes by the accept limits, API calls by
     // the HTTP server's. A bound here would have to drop or block the loop's own work instead.
@@ -67,7 +68,8 @@ public sealed partial class MeshHost : IMeshTransport, IMeshControl, IAsyncDispo
         _log = log;
         _logThrottle = new LogThrottle(time, TimeSpan.FromMinutes(1));
         _memoryReturn = new MemoryReturn(time);
-        _setup = new ConnectionSetup(self, dataPort, time, random, security, trust, dataPlane.TakesChunks);
+        _setup = new ConnectionSetup(self, dataPort, time, random, security, trust, dataPlane.TakesChunks, dataPlane.UsesKernelPath);
+        _dataPort = dataPort;
         _node = new MeshNode(self, options, this, time, random);
         _peerClusters = options.PeerClusters;
         _node.DataRoutesChanged += routes =>
@@ -117,7 +119,21 @@ public sealed partial class MeshHost : IMeshTransport, IMeshControl, IAsyncDispo
         _loops.Add(Task.Run(() => AcceptLoopAsync(_stop.Token)));
     }
 
-    public Task<MeshStatus> StatusAsync(CancellationToken ct) => Ask(_node.Status, ct);
+    public Task<MeshStatus> StatusAsync(CancellationToken ct) => Ask(() => WithOverlays(_node.Status()), ct);
+
+    /// <summary>The node's status with each connection's overlay, which only the data plane knows.</summary>
+    private MeshStatus WithOverlays(MeshStatus status) => status with
+    {
+        Connections = [.. status.Connections.Select(row =>
+        {
+            if (row.Peer is not { } name || !_dataPeers.TryGetValue(name, out var current))
+            {
+                return row;
+            }
+            (string overlay, string? reason) = _dataPlane.OverlayOf(current.Peer);
+            return row with { Overlay = overlay, NotFastReason = reason };
+        })],
+    };
 
     public Task ConnectAsync(IReadOnlyList<PeerAddress> peers, bool replace, CancellationToken ct) =>
         Ask(() => { _node.Connect(peers, replace); return true; }, ct);
@@ -229,7 +245,11 @@ public sealed partial class MeshHost : IMeshTransport, IMeshControl, IAsyncDispo
         DataSealing? sealing = connection.DataKeys is { } keys ? DataSealing.FromKeys(keys, _time, _dataPlane.SealingCounters) : null;
         // Its display name is logged by the data plane: escaped once here, as network text.
         var peer = new DataPeer(name, LogText.Escape(connection.Remote.Display), new IPEndPoint(address, connection.Intro.DataPort),
-            new IPEndPoint(address, connection.Intro.DataPort - 1), sealing) { TakesChunks = connection.Intro.TakesChunks };
+            new IPEndPoint(address, connection.Intro.DataPort - 1), sealing, PathTo(connection.Intro, address))
+        {
+            TakesChunks = connection.Intro.TakesChunks,
+            ConnectionUid = connection.ConnectionUid,
+        };
         _dataPeers[name] = (connection, peer);
         _dataPlane.AddPeer(peer);
         _memoryReturn.OnConnectionChange();
@@ -259,6 +279,27 @@ public sealed partial class MeshHost : IMeshTransport, IMeshControl, IAsyncDispo
         _ = connection.Completion.ContinueWith(
             t => Post(() => OnClosed(connection, t.Result)),
             CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
+
+    /// <summary>
+    /// How direct frames to a peer travel in clear: between two fast-path routers on the same data
+    /// port over IPv4, by the kernels; between two userspace ones, by their VXLAN sockets; between
+    /// one of each, by sleeve (the fast-path router cannot send from the port the other's VXLAN
+    /// receiver hears, and that receiver would not answer probes). docs/dataplane.md.
+    /// </summary>
+    private NeighbourPath PathTo(PeerIntro intro, IPAddress address)
+    {
+        if (_dataPlane.UsesKernelPath != intro.FastDp)
+        {
+            return NeighbourPath.Sleeve;
+        }
+        if (!intro.FastDp)
+        {
+            return NeighbourPath.Vxlan;
+        }
+        return intro.DataPort == _dataPort && address.AddressFamily == AddressFamily.InterNetwork && !address.IsIPv4MappedToIPv6
+            ? NeighbourPath.Kernel
+            : NeighbourPath.Sleeve;
     }
 
     private void OnClosed(TcpMeshConnection connection, string reason)

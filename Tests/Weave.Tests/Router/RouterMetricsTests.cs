@@ -24,6 +24,8 @@ public sealed class RouterMetricsTests
         [
             new ConnectionRow(true, "10.0.0.2:6783", ConnectionStates.Established, "peer") { Encrypted = true },
             new ConnectionRow(false, "10.0.0.3:40000", ConnectionStates.Established, "peer"),
+            new ConnectionRow(false, "10.0.0.5:40001", ConnectionStates.Established, "peer") { Overlay = "fastdp" },
+            new ConnectionRow(false, "10.0.0.6:40002", ConnectionStates.Pending, "peer") { Overlay = "sleeve" },
             new ConnectionRow(true, "10.0.0.4:6783", ConnectionStates.Failed, "refused"),
         ],
         [new PeerRow("a", []), new PeerRow("b", []), new PeerRow("c", [])], []) { ConnectionTerminations = 7 };
@@ -67,6 +69,9 @@ public sealed class RouterMetricsTests
         Assert.Contains("weave_connections{state=\"established\",type=\"sleeve\",encryption=\"yes\"} 1\n", text, StringComparison.Ordinal);
         Assert.Contains("weave_connections{state=\"failed\",type=\"none\",encryption=\"no\"} 1\n", text, StringComparison.Ordinal);
         Assert.Contains("weave_connections{state=\"pending\",type=\"vxlan\",encryption=\"no\"} 0\n", text, StringComparison.Ordinal);
+        Assert.Contains("weave_connections{state=\"established\",type=\"fastdp\",encryption=\"no\"} 1\n", text, StringComparison.Ordinal);
+        Assert.Contains("weave_connections{state=\"pending\",type=\"sleeve\",encryption=\"no\"} 1\n", text, StringComparison.Ordinal);
+        Assert.Contains("weave_connections{state=\"established\",type=\"sleeve\",encryption=\"no\"} 0\n", text, StringComparison.Ordinal);
         Assert.Contains("weave_connections{state=\"pending\",type=\"sleeve\",encryption=\"yes\"} 0\n", text, StringComparison.Ordinal);
         Assert.Contains("weave_peers 3\n", text, StringComparison.Ordinal);
         Assert.Contains("# TYPE weave_connection_terminations_total counter\nweave_connection_terminations_total 7\n", text, StringComparison.Ordinal);

@@ -223,6 +223,28 @@ public sealed class StatusTextEncryptionTests
     }
 
     [Fact]
+    public void Connections_WithOverlays_EstablishedRowsSayItPaddedTo6_AndWhyNotFastdp()
+    {
+        var status = new MeshStatus(s_local,
+            [
+                new ConnectionRow(true, "10.0.0.2:6783", ConnectionStates.Established, "00:00:00:00:00:02(b)") { Overlay = "fastdp" },
+                new ConnectionRow(false, "10.0.0.3:41000", ConnectionStates.Established, "00:00:00:00:00:03(c)")
+                {
+                    Overlay = "sleeve", NotFastReason = "it runs without the fast path, or on another data port",
+                },
+                new ConnectionRow(true, "10.0.0.4:6783", ConnectionStates.Established, "00:00:00:00:00:04(d)") { Overlay = "vxlan", Encrypted = true },
+                new ConnectionRow(true, "10.0.0.5:6783", ConnectionStates.Pending, "00:00:00:00:00:05(e), waiting") { Overlay = "sleeve" },
+            ], [], []);
+        Assert.Equal(
+            "-> 10.0.0.2:6783         established fastdp 00:00:00:00:00:02(b) mtu=1444\n" +
+            "<- 10.0.0.3:41000        established sleeve 00:00:00:00:00:03(c) mtu=1444 (not fastdp: it runs without the fast path, or on another data port)\n" +
+            "-> 10.0.0.4:6783         established vxlan  00:00:00:00:00:04(d) mtu=1444\n" +
+            "-> 10.0.0.5:6783         pending     00:00:00:00:00:05(e), waiting\n",
+            StatusText.Connections(status, mtu: 1444));
+        Assert.StartsWith("-> 10.0.0.2:6783         established unencrypted fastdp 00:00:00:00:00:02(b)", StatusText.Connections(status, encryption: true), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Connections_WithPassword_MarkEstablishedRowsEncryptedOrNot()
     {
         var status = new MeshStatus(s_local,
