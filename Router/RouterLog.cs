@@ -125,4 +125,22 @@ internal static partial class RouterLog
 
     [LoggerMessage(2073, LogLevel.Warning, "Routes to peered clusters: {Error}; trying again in {Seconds} s")]
     public static partial void PeeredRoutesFailed(ILogger log, string error, int seconds);
+
+    [LoggerMessage(2080, LogLevel.Information, "Fast path on: the kernel's {Device} carries VXLAN on UDP {Port} (VNI {Vni}); the router reads the sleeve")]
+    public static partial void FastDpOn(ILogger log, string device, int port, int vni);
+
+    [LoggerMessage(2081, LogLevel.Warning, "Fast path unavailable, using the router's own VXLAN: {Reason}")]
+    public static partial void FastDpUnavailable(ILogger log, string reason);
+
+    [LoggerMessage(2082, LogLevel.Information, "Fast path off: {Reason}")]
+    public static partial void FastDpOff(ILogger log, string reason);
+
+    [LoggerMessage(2083, LogLevel.Warning, "Fast path: the kernel refused {Count} forwarding-entry changes; trying again (last: {Error})")]
+    public static partial void FastDpEntriesRefused(ILogger log, long count, string error);
+
+    [LoggerMessage(2084, LogLevel.Warning, "Fast path: cannot read the forwarding entries or update the VXLAN port's filter: {Error}")]
+    public static partial void FastDpPassFailed(ILogger log, string error);
+
+    [LoggerMessage(2085, LogLevel.Warning, "Fast path: the kernel's VXLAN port admits datagrams from any host ({Reason}); install nft to admit only peers")]
+    public static partial void FastDpUnfiltered(ILogger log, string reason);
 }

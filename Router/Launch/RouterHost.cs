@@ -17,6 +17,7 @@ using Weave.Router.DataPlane;
 using Weave.Router.DataPlane.Linux;
 using Weave.Router.Kubernetes;
 using Weave.Router.Mesh;
+using Weave.Router.Netfilter;
 
 namespace Weave.Router.Launch;
 
@@ -25,7 +26,7 @@ namespace Weave.Router.Launch;
 /// start leaves nothing behind), sets up the bridge and TAP, starts the data plane, the mesh and
 /// the API, and takes it all down again in reverse order when asked to stop.
 /// </summary>
-public sealed class RouterHost
+public sealed partial class RouterHost
 {
     private RouterOptions _options;
     private readonly ILoggerFactory _logs;
@@ -36,6 +37,7 @@ public sealed class RouterHost
     private volatile bool _ready;
     private volatile bool _stopRequested;
     private volatile Forwarder? _forwarder;
+    private volatile KernelPathRun? _kernelRun;
 
     public RouterHost(RouterOptions options, ILoggerFactory logs, TimeProvider time, Random random)
     {
@@ -66,8 +68,17 @@ public sealed class RouterHost
         await using KubernetesMode? kube = _options.Kubernetes ? KubernetesMode.Create(_options, _logs, _time, _random) : null;
         var self = new PeerIdentity(_options.Name, _options.NickName, NextUid()) { Cluster = _options.Cluster };
 
+        bool kernelPath = WantsKernelPath(log, out VxlanPortFilter? dataPortFilter);
+        if (!kernelPath)
+        {
+            RemoveKernelPathLeftovers(log);
+        }
         using Socket listener = Claim("TCP", _options.Port, () => MeshHost.Listen(new IPEndPoint(_options.Host, _options.Port)));
-        using UdpBatchSocket udp = Claim("UDP", _options.DataPort, () => UdpBatchSocket.OpenForOverlay(new IPEndPoint(_options.Host, _options.DataPort)));
+        // With the fast path the data port goes to the kernel's device; claimed all the same unless
+        // the device of an earlier run holds it, which proves no other router does.
+        using var dataPort = new DataPortSocket(kernelPath && KernelPathSetup.DeviceUp(_options.DataPort)
+            ? DataPortSocket.OpenIdle()
+            : Claim("UDP", _options.DataPort, () => UdpBatchSocket.OpenForOverlay(new IPEndPoint(_options.Host, _options.DataPort))));
         using UdpBatchSocket sleeve = Claim("UDP", _options.Port, () => UdpBatchSocket.OpenForOverlay(new IPEndPoint(_options.Host, _options.Port)));
         int mtu = ChooseMtu(log); // after the ports: a router that cannot start says only why
         using HardenedPassword? password = HardenPassword(log);
@@ -76,7 +87,7 @@ public sealed class RouterHost
         RouterInfo info = InfoFor(mtu);
         var bridgeAddresses = new NetlinkBridgeAddresses(_options.Bridge);
         ApiServer api = await ServeAsync("the HTTP API", _options.HttpEndPoint, () =>
-            ApiServer.StartAsync(_options.HttpEndPoint, info, () => _ready, meshControl, meshControl, bridgeAddresses, RequestStop, () => _forwarder?.Report(), stop)).ConfigureAwait(false);
+            ApiServer.StartAsync(_options.HttpEndPoint, info, () => _ready, meshControl, meshControl, bridgeAddresses, RequestStop, CurrentDataPlane, stop)).ConfigureAwait(false);
         MetricsServer? metrics = null;
         StatusServer? statusServer = null;
         try
@@ -84,12 +95,12 @@ public sealed class RouterHost
             if (_options.MetricsEndPoint is { } metricsEndPoint)
             {
                 metrics = await ServeAsync("metrics", metricsEndPoint, () =>
-                    MetricsServer.StartAsync(metricsEndPoint, info, () => _ready, meshControl, meshControl, () => _forwarder?.Report(), stop)).ConfigureAwait(false);
+                    MetricsServer.StartAsync(metricsEndPoint, info, () => _ready, meshControl, meshControl, CurrentDataPlane, stop)).ConfigureAwait(false);
             }
             if (_options.StatusEndPoint is { } statusEndPoint)
             {
                 statusServer = await ServeAsync("status", statusEndPoint, () =>
-                    StatusServer.StartAsync(statusEndPoint, info, () => _ready, meshControl, meshControl, () => _forwarder?.Report(), stop)).ConfigureAwait(false);
+                    StatusServer.StartAsync(statusEndPoint, info, () => _ready, meshControl, meshControl, CurrentDataPlane, stop)).ConfigureAwait(false);
             }
             if (kube is not null)
             {
@@ -114,14 +125,19 @@ public sealed class RouterHost
             try
             {
                 TapDevice tap = bridge.Tap;
+                using KernelPathStart? kernelStart = kernelPath ? StartKernelPath(bridge, dataPort, dataPortFilter, log) : null;
+                UdpBatchSocket udp = dataPort.Socket;
                 using var readiness = new LinuxDataReadiness(tap, udp, sleeve); // disposed after the forwarder
                 using var forwarder = new Forwarder(self.Name, tap, udp, sleeve, _options.Vni, _time, log)
                 {
                     Mtu = mtu,
                     SealingCounters = _dataCrypto,
                     Readiness = readiness,
+                    ProbePort = kernelStart?.ProbesOut,
                 };
                 forwarder.Start();
+                using KernelPathRun? kernelRun = kernelStart is null ? null : KernelPathRun.Start(kernelStart, bridge, forwarder, dataPortFilter, _time, log);
+                _kernelRun = kernelRun;
                 _forwarder = forwarder;
                 await using var mesh = new MeshHost(self, _options.DataPort, MeshOptionsFor(_options), listener, forwarder, _time, _random, log, security,
                     new SubnetTrust(_options.TrustedSubnets));
@@ -133,7 +149,7 @@ public sealed class RouterHost
                 meshControl.Mesh = mesh;
                 _ready = started = true;
                 RouterLog.Ready(log, self.Name.ToString(), self.NickName, (IPEndPoint)listener.LocalEndPoint!,
-                    udp.LocalEndPoint.ToIPEndPoint(), _options.Vni, _options.Bridge, bridge.Tap.Name, mtu, _options.HttpEndPoint);
+                    new IPEndPoint(_options.Host, _options.DataPort), _options.Vni, _options.Bridge, bridge.Tap.Name, mtu, _options.HttpEndPoint);
                 kube?.Start(mesh, bridgeAddresses.Add);
                 Task keepBridge = BridgeAddressKeeper.RunAsync(mesh, bridgeAddresses, _options.IpamRange, _time, log, stop);
                 Task keepRoutes = Task.Run(() => peeredRoutes.RunAsync(stop), CancellationToken.None);
@@ -150,6 +166,7 @@ public sealed class RouterHost
                 _ready = false;
                 meshControl.Mesh = null;
                 _forwarder = null;
+                _kernelRun = null;
             }
             catch when (!started)
             {
@@ -214,6 +231,10 @@ public sealed class RouterHost
     }
 
     /// <summary>How the start-up line says which clusters we peer with.</summary>
+    /// <summary>The data plane for the report and metrics, with the fast path's figures; null while not running.</summary>
+    private DataPlaneReport? CurrentDataPlane() =>
+        _forwarder?.Report() is { } report ? report with { Kernel = _kernelRun?.Path.Report } : null;
+
     private static string Peering(IReadOnlySet<string>? peerClusters) => peerClusters switch
     {
         null => "any cluster whose range does not overlap ours",

@@ -63,6 +63,21 @@ public sealed class VxlanPortFilter
         }
     }
 
+    /// <summary>Writes the table whole, admitting <paramref name="peers"/> from the start: a router
+    /// restarting gives the hosts its device still sends to, so that their datagrams are never
+    /// refused in between.</summary>
+    /// <exception cref="ArgumentException">An address is not IPv4.</exception>
+    /// <exception cref="NftablesException">nft refused the script or could not run.</exception>
+    public void Install(IReadOnlyCollection<IPAddress> peers)
+    {
+        IPAddress[] wanted = Normalize(peers);
+        lock (_gate)
+        {
+            _nft.Apply(Render(_port, wanted));
+            _peers = wanted;
+        }
+    }
+
     /// <summary>Makes <paramref name="peers"/> the only addresses admitted to the data port, in one transaction.</summary>
     /// <exception cref="ArgumentException">An address is not IPv4 (the table is <c>ip</c>; IPv6 peers do not use the fast path).</exception>
     /// <exception cref="NftablesException">nft refused the script (the table is not installed) or could not run.</exception>
@@ -108,6 +123,10 @@ public sealed class VxlanPortFilter
         s.Append("}\n");
         return s.ToString();
     }
+
+    /// <summary>Removes this filter's table if there (the fast path could not start); returns what was removed.</summary>
+    /// <exception cref="NftablesException">nft refused or could not run.</exception>
+    public IReadOnlyList<string> RemoveTable() => Remove(_nft);
 
     /// <summary>Removes table <c>ip weave-fastdp</c> if there; returns what was removed.</summary>
     /// <exception cref="NftablesException">nft refused or could not run.</exception>

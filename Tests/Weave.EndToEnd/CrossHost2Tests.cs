@@ -53,21 +53,24 @@ public sealed partial class CrossHost2Tests(ITestOutputHelper output)
         Assert.Matches(new Regex(@"Peers:\s*\d+"), status1.Stdout);
         Assert.Matches(new Regex(@"Connections:\s*1\s*\(1 established\)"), status1.Stdout);
 
-        // host2 dialled host1: an outgoing, established connection to host1's underlay address and port.
+        // host2 dialled host1: an outgoing, established connection to host1's underlay address and
+        // port, its pods' frames carried by the kernels (the overlay, as Weave printed it).
         CommandResult connections2 = overlay.Host2.RunWeave("status", "connections");
         Assert.True(connections2.Succeeded, connections2.ToString());
-        Assert.Matches(new Regex($@"->\s*{Regex.Escape(overlay.Host1.UnderlayAddress.ToString())}:6783\s+established\s+{Regex.Escape(overlay.Host1.PeerName)}\(host1\)"), connections2.Stdout);
+        Assert.Matches(new Regex($@"->\s*{Regex.Escape(overlay.Host1.UnderlayAddress.ToString())}:6783\s+established\s+fastdp\s+{Regex.Escape(overlay.Host1.PeerName)}\(host1\)"), connections2.Stdout);
 
         CommandResult connections1 = overlay.Host1.RunWeave("status", "connections");
         Assert.True(connections1.Succeeded, connections1.ToString());
-        Assert.Matches(new Regex($@"{Regex.Escape(overlay.Host2.UnderlayAddress.ToString())}:\d+\s+established\s+{Regex.Escape(overlay.Host2.PeerName)}\(host2\)"), connections1.Stdout);
+        Assert.Matches(new Regex($@"{Regex.Escape(overlay.Host2.UnderlayAddress.ToString())}:\d+\s+established\s+fastdp\s+{Regex.Escape(overlay.Host2.PeerName)}\(host2\)"), connections1.Stdout);
     }
 
+    // The two stop tests run host2 without the fast path, so the pair goes by the routers alone:
+    // with it, the kernels carry pinned pods' frames on through a stop (FastDp2Tests).
     [RootFact]
     public void StopDialingRouter_StopsTraffic_RestartRestoresIt()
     {
         RootFactAttribute.Require();
-        using var overlay = TwoHostOverlay.Start(output.WriteLine);
+        using var overlay = TwoHostOverlay.Start(output.WriteLine, NetLab.DefaultUnderlayMtu, "--no-fastdp");
         overlay.AssertPodsReachEachOther();
 
         AssertStopsCleanly(overlay, overlay.Host2, overlay.Router2);
@@ -81,7 +84,7 @@ public sealed partial class CrossHost2Tests(ITestOutputHelper output)
     public void StopDialledRouter_RestartRestoresTraffic_ByRedial()
     {
         RootFactAttribute.Require();
-        using var overlay = TwoHostOverlay.Start(output.WriteLine);
+        using var overlay = TwoHostOverlay.Start(output.WriteLine, NetLab.DefaultUnderlayMtu, "--no-fastdp");
         overlay.AssertPodsReachEachOther();
 
         AssertStopsCleanly(overlay, overlay.Host1, overlay.Router1);

@@ -72,8 +72,12 @@ public sealed class DataPlane3Tests(ITestOutputHelper output)
         UnderlayFilter.UnblockUdp(host1);
         Assert.True(Eventually.True(() => overlay.ConnectionState(0, 2) == "established" && overlay.ConnectionState(2, 0) == "established", ThreeHostOverlay.Within),
             $"host1 and host3 did not show their connection established again after UDP was unblocked.\n{overlay.Diagnostics()}");
-        Assert.True(Eventually.True(() => overlay.Route(0, 2)?.Encapsulation == "vxlan", ThreeHostOverlay.Within),
+        // Direct again, and on the fast path: the kernels carry the pods' frames, the routers' own go by sleeve.
+        Assert.True(Eventually.True(() => NameOnly(overlay.Route(0, 2)) == ("sleeve", host3.PeerName), ThreeHostOverlay.Within),
             $"host1 still does not send to host3 directly: {overlay.Route(0, 2)}.\n{overlay.Diagnostics()}");
+        Assert.True(Eventually.True(() => WeaveCli.RunOk(host1, "status", "connections").Split('\n')
+                .Any(l => l.Contains($"({host3.Name})", StringComparison.Ordinal) && l.Contains(" established fastdp ", StringComparison.Ordinal)), ThreeHostOverlay.Within),
+            $"host1 does not show host3 on the fast path again.\n{overlay.Diagnostics()}");
         overlay.AssertReaches(pod1, pod3);
         overlay.AssertReaches(pod3, pod1);
     }

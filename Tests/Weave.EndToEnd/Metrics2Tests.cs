@@ -19,7 +19,7 @@ public sealed class Metrics2Tests(ITestOutputHelper output)
 
         RouterApi.Reply reply = metrics.Get("/metrics");
         DateTime until = DateTime.UtcNow + TwoHostOverlay.Within;
-        while (!reply.Body.Contains("weave_connections{state=\"established\",type=\"vxlan\",encryption=\"no\"} 1\n", StringComparison.Ordinal) && DateTime.UtcNow < until)
+        while (!reply.Body.Contains("weave_connections{state=\"established\",type=\"fastdp\",encryption=\"no\"} 1\n", StringComparison.Ordinal) && DateTime.UtcNow < until)
         {
             Thread.Sleep(200);
             reply = metrics.Get("/metrics");
@@ -28,7 +28,7 @@ public sealed class Metrics2Tests(ITestOutputHelper output)
         Assert.True(reply.Status == 200, reply.ToString());
         Assert.Equal("text/plain; version=0.0.4; charset=utf-8", reply.ContentType);
         Assert.Contains("# TYPE weave_connections gauge\n", reply.Body, StringComparison.Ordinal);
-        Assert.Contains("weave_connections{state=\"established\",type=\"vxlan\",encryption=\"no\"} 1\n", reply.Body, StringComparison.Ordinal);
+        Assert.Contains("weave_connections{state=\"established\",type=\"fastdp\",encryption=\"no\"} 1\n", reply.Body, StringComparison.Ordinal);
         Assert.Contains("weave_peers 2\n", reply.Body, StringComparison.Ordinal);
         Assert.True(Value(reply.Body, "weave_dataplane_frames_from_bridge_total") > 0, reply.Body);
         Assert.Contains("weave_max_ips 1048576\n", reply.Body, StringComparison.Ordinal); // the default range, 10.32.0.0/12

@@ -50,7 +50,7 @@ public sealed class Mtu2Tests(ITestOutputHelper output)
     public void JumboPods_OnA1500Underlay_GetFragNeededFromTheRouter_WhileUnfragmentablePacketsStillCross()
     {
         RootFactAttribute.Require();
-        using var overlay = TwoHostOverlay.Start(output.WriteLine);
+        using var overlay = TwoHostOverlay.Start(output.WriteLine, NetLab.DefaultUnderlayMtu, "--no-fastdp"); // the routers carry everything
         (LabPod jumbo1, LabPod jumbo2) = AddJumboPods(overlay);
 
         // Without DF, a 3028-byte packet goes over the overlay whole: the outer UDP datagram is
@@ -73,7 +73,7 @@ public sealed class Mtu2Tests(ITestOutputHelper output)
     public async Task JumboPods_OnA1500Underlay_TcpTransferCompletes_ThroughPathMtuDiscovery()
     {
         RootFactAttribute.Require();
-        using var overlay = TwoHostOverlay.Start(output.WriteLine);
+        using var overlay = TwoHostOverlay.Start(output.WriteLine, NetLab.DefaultUnderlayMtu, "--no-fastdp"); // the routers carry everything
         (LabPod jumbo1, LabPod jumbo2) = AddJumboPods(overlay);
         Assert.DoesNotContain("mtu 1444", jumbo2.Exec("ip", "route", "get", jumbo1.Address.ToString()).Stdout, StringComparison.Ordinal);
         byte[] data = RandomNumberGenerator.GetBytes(TransferBytes);
@@ -84,6 +84,30 @@ public sealed class Mtu2Tests(ITestOutputHelper output)
         Assert.Equal(TransferBytes, received);
         Assert.Equal(Convert.ToHexString(SHA256.HashData(data)), hash);
         Assert.Contains("mtu 1444", jumbo2.Exec("ip", "route", "get", jumbo1.Address.ToString()).Stdout, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// On the fast path the kernels carry the jumbo pods' frames once their MACs are pinned: the
+    /// VXLAN device answers a too-big packet with DF for the underlay's path MTU (1500 − 50, its
+    /// own overhead), so the transfer completes through path MTU discovery there too.
+    /// </summary>
+    [RootFact]
+    public async Task JumboPods_OnTheKernelPath_TcpTransferCompletes_ThroughTheKernelsFragNeeded()
+    {
+        RootFactAttribute.Require();
+        using var overlay = TwoHostOverlay.Start(output.WriteLine);
+        (LabPod jumbo1, LabPod jumbo2) = AddJumboPods(overlay);
+        string mac1 = jumbo1.Exec("cat", "/sys/class/net/eth0/address").EnsureSuccess().Stdout.Trim();
+        Assert.True(Eventually.True(() => overlay.Host2.Exec("bridge", "fdb", "show").Stdout.Contains($"{mac1} dev vxlan-6784 ", StringComparison.Ordinal),
+            TimeSpan.FromSeconds(10)), $"host2 did not pin jumbo1's {mac1}:\n{overlay.Host2.Exec("bridge", "fdb", "show")}");
+
+        CommandResult df = PingDf(jumbo2, jumbo1, dataBytes: 2000);
+        Assert.Contains("Frag needed and DF set (mtu = 1450)", df.Stdout, StringComparison.Ordinal);
+        byte[] data = RandomNumberGenerator.GetBytes(TransferBytes);
+        (long received, string hash) = await PodTransfer.TcpAsync(jumbo1, jumbo2, data, TransferPort, s_transferTimeout);
+
+        Assert.Equal(TransferBytes, received);
+        Assert.Equal(Convert.ToHexString(SHA256.HashData(data)), hash);
     }
 
     [RootFact]

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using Weave.Lab;
 using Xunit;
 using Xunit.Abstractions;
@@ -12,9 +13,10 @@ namespace Weave.EndToEnd;
 /// each other's underlay address (a /32 each), host3 trusts host1 but host1 does not trust host3
 /// (one-sided trust). The same ping (with a pattern) and the same TCP transfer (with a marker) go
 /// from host1's pod to host2's and to host3's; host1's underlay capture shows them in clear as
-/// VXLAN on UDP 6784 towards host2 and shows neither towards host3 (sealed sleeve on 6783, no
-/// VXLAN). Status says <c>unencrypted</c> for host1–host2 and <c>encrypted</c> for host1–host3 on
-/// both ends; the overlay MTU stays the sealed one (1500 − 80).
+/// VXLAN on UDP 6784 towards host2 (the kernels' fast path: status says <c>fastdp</c>) and shows
+/// neither towards host3 (sealed sleeve on 6783, no VXLAN). Status says <c>unencrypted</c> for
+/// host1–host2 and <c>encrypted</c> for host1–host3 on both ends; the overlay MTU stays the sealed
+/// one (1500 − 80).
 /// </summary>
 public sealed class TrustedSubnets3Tests(ITestOutputHelper output)
 {
@@ -59,7 +61,11 @@ public sealed class TrustedSubnets3Tests(ITestOutputHelper output)
             Assert.Equal(Convert.ToHexString(SHA256.HashData(data)), hash);
         }
 
-        Assert.Equal(("vxlan", host2), Route(host1, host2, lab));
+        // The kernels carry the trusted pair's pods (fast path); the routers' own frames go by sleeve.
+        string connections = WeaveCli.RunOk(host1, "status", "connections");
+        Assert.Matches(new Regex($@"{Regex.Escape(address2)}:\d+\s+established\s+unencrypted\s+fastdp\s"), connections);
+        Assert.Matches(new Regex($@"{Regex.Escape(address3)}:\d+\s+established\s+encrypted\s+sleeve\s"), connections);
+        Assert.Equal(("sleeve", host2), Route(host1, host2, lab));
         Assert.Equal(("sleeve", host3), Route(host1, host3, lab));
         Assert.Equal(1420, host1.BridgeMtu()); // the sealed overlay MTU: a route may cross an untrusted hop later
         Assert.Contains($" TrustedSubnets: {address2}/32", WeaveCli.RunOk(host1, "status"), StringComparison.Ordinal);

@@ -15,8 +15,11 @@ internal sealed class TwoHostOverlay : IDisposable
     /// <summary>How long routers get to create the bridge, connect, or reconnect.</summary>
     public static readonly TimeSpan Within = TimeSpan.FromSeconds(30);
 
-    private TwoHostOverlay(NetLab lab)
+    private readonly string[] _router2Args;
+
+    private TwoHostOverlay(NetLab lab, string[] router2Args)
     {
+        _router2Args = router2Args;
         Lab = lab;
         Host1 = lab.Hosts[0];
         Host2 = lab.Hosts[1];
@@ -37,10 +40,10 @@ internal sealed class TwoHostOverlay : IDisposable
     public LabPod Pod2 { get; private set; } = null!;
 
     /// <summary>Builds the lab (its underlay links of <paramref name="underlayMtu"/>), launches both
-    /// routers, waits for their bridges, then attaches the pods.</summary>
-    public static TwoHostOverlay Start(Action<string> log, int underlayMtu = NetLab.DefaultUnderlayMtu)
+    /// routers (host2's with <paramref name="router2Args"/> too), waits for their bridges, then attaches the pods.</summary>
+    public static TwoHostOverlay Start(Action<string> log, int underlayMtu = NetLab.DefaultUnderlayMtu, params string[] router2Args)
     {
-        var overlay = new TwoHostOverlay(NetLab.Create(2, log, underlayMtu));
+        var overlay = new TwoHostOverlay(NetLab.Create(2, log, underlayMtu), router2Args);
         try
         {
             overlay.Router1 = overlay.StartRouter1();
@@ -60,7 +63,7 @@ internal sealed class TwoHostOverlay : IDisposable
 
     public LabProcess StartRouter1() => Host1.StartRouter("--host", Host1.UnderlayAddress.ToString());
 
-    public LabProcess StartRouter2() => Host2.StartRouter(Host1.UnderlayAddress.ToString());
+    public LabProcess StartRouter2() => Host2.StartRouter([Host1.UnderlayAddress.ToString(), .. _router2Args]);
 
     /// <summary>Fails unless each pod gets a ping reply from the other within <see cref="Within"/>.</summary>
     public void AssertPodsReachEachOther()

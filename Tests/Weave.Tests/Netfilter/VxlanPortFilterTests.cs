@@ -31,6 +31,16 @@ public sealed class VxlanPortFilterTests
     }
 
     [Fact]
+    public void Install_WithPeers_AdmitsThemFromTheStart_AndKeepsThemForTheNextInstall()
+    {
+        var filter = new VxlanPortFilter(_nft, 6784);
+        filter.Install([IPAddress.Parse("10.0.0.2"), IPAddress.Parse("10.0.0.1")]);
+        filter.Install();
+        Assert.Equal([Table("\t\telements = { 10.0.0.1, 10.0.0.2 }\n"), Table("\t\telements = { 10.0.0.1, 10.0.0.2 }\n")], _nft.Applied);
+        Assert.Throws<ArgumentException>(() => filter.Install([IPAddress.IPv6Loopback]));
+    }
+
+    [Fact]
     public void Install_Twice_GivesTheSameScript()
     {
         var filter = new VxlanPortFilter(_nft, 6784);
