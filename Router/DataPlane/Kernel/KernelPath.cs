@@ -17,9 +17,13 @@ namespace Weave.Router.DataPlane.Kernel;
 /// </summary>
 public sealed class KernelPath : IDisposable
 {
-    /// <summary>How long entries outlive the reason for them, unless the path was judged bad:
-    /// longer than a router takes to restart and reconnect.</summary>
-    public static readonly TimeSpan Grace = TimeSpan.FromSeconds(15);
+    /// <summary>
+    /// How long entries outlive the reason for them, unless the path was judged bad or the peer
+    /// became reachable through another: longer than Kubernetes takes to replace a router's pod
+    /// (a minute or two with kubelet 1.20), so that its pods' frames flow on meanwhile. A peer
+    /// gone for good leaves only entries for MACs nobody uses, that long.
+    /// </summary>
+    public static readonly TimeSpan Grace = TimeSpan.FromMinutes(10);
 
     private static readonly TimeSpan s_passInterval = TimeSpan.FromSeconds(1);
     private const int ReceiveTimeoutMilliseconds = 100;
@@ -32,6 +36,7 @@ public sealed class KernelPath : IDisposable
     private readonly ILogger _log;
     private readonly CancellationTokenSource _stop = new();
     private readonly Dictionary<DataPeer, long> _firstSeen = []; // connections, for their first verdict
+    private readonly Dictionary<IPAddress, PeerName> _hosts = [];  // kernel-path peers seen, by host
     private HashSet<IPAddress> _admitted = [];
     private long _failuresLogged;
     private bool _passFailing;
@@ -122,6 +127,7 @@ public sealed class KernelPath : IDisposable
             }
             current.Add(peer);
             IPAddress host = peer.EndPoint.Address;
+            _hosts[host] = peer.Name;
             wanted.Add(new KernelFdbKeeper.Want(BridgeMac.Of(peer.Name), host, Pinned: false)); // where our probes go
             if (Carries(peer))
             {
@@ -136,6 +142,15 @@ public sealed class KernelPath : IDisposable
         foreach (DataPeer gone in _firstSeen.Keys.Where(p => !current.Contains(p)).ToArray())
         {
             _firstSeen.Remove(gone);
+        }
+        foreach ((IPAddress host, PeerName name) in _hosts)
+        {
+            // Its connection gone, but the peer reached through another: that way works, the
+            // kernel's straight one may not (a restart is no reason for a relay to appear).
+            if (!carried.ContainsKey(name) && !current.Any(p => p.Name == name) && _forwarder.Plan.TryGetRoute(name, out _))
+            {
+                withdrawn.Add(host);
+            }
         }
         foreach ((ulong mac, PeerName origin) in _forwarder.Macs.Snapshot())
         {

@@ -99,4 +99,38 @@ public sealed class KernelPathTests : IDisposable
         _path.Pass(_time.GetTimestamp());
         Assert.Equal([PodOfNode1], _fdb.Pins);
     }
+
+    [Fact]
+    public void ConnectionClosed_PinsKept_UntilAnotherPeerRelaysToIt()
+    {
+        using var mesh = new DataPlaneMesh(3, [(0, 1), (1, 2), (0, 2)], _time, kernelPath: true);
+        Forwarder forwarder = mesh.Nodes[0].Forwarder;
+        var fdb = new ModelForwardingDatabase(Vxlan, 3);
+        var keeper = new KernelFdbKeeper(fdb, Vxlan, 3, 4, forwarder.Ticks(KernelPath.Grace));
+        using var path = new KernelPath(forwarder, new RecordingFramePort(), keeper, null, _time, NullLogger.Instance);
+        for (int i = 0; i < 10; i++)
+        {
+            mesh.Heartbeats(_time.GetTimestamp());
+            _time.Advance(TimeSpan.FromMilliseconds(100));
+        }
+        const ulong podOfNode2 = 0x02_00_00_00_02_01;
+        mesh.FromBridge(2, Frames.Ethernet(MacAddress48.Max, podOfNode2));
+        path.Pass(_time.GetTimestamp());
+        Assert.Equal([podOfNode2], fdb.Pins);
+
+        forwarder.RemovePeer(mesh.Nodes[2].Name); // node 2's router went away: no other way to it yet
+        path.Pass(_time.GetTimestamp());
+        Assert.Equal([podOfNode2], fdb.Pins);
+
+        var topology = new Weave.Tests.Gossip.Routing.TopologyBuilder();
+        for (int i = 0; i < 3; i++)
+        {
+            topology.Peer(i);
+        }
+        topology.Link(0, 1).Link(1, 2);
+        forwarder.SetRoutes(Weave.Gossip.Routing.RouteTable.Compute(forwarder.Self, topology.Build(), establishedAndSymmetric: true));
+        Assert.True(forwarder.Plan.TryGetRoute(mesh.Nodes[2].Name, out _)); // now through node 1
+        path.Pass(_time.GetTimestamp());
+        Assert.Empty(fdb.Pins);
+    }
 }
