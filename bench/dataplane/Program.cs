@@ -16,6 +16,10 @@ using Weave.Lab;
 //      and a pod `kpodN` (10.200.0.N/24) whose veth hangs on that bridge. Torn down afterwards.
 //   2. the router: `out/weave launch` on both hosts (host2 targeting host1), pods `podN` at
 //      10.32.0.N/12 on the bridge `weave` the router creates (addresses set by the lab, no CNI).
+//      With its default, the kernel fast path: the kernels' VXLAN devices carry the pods' frames
+//      once the routers pinned their MACs (docs/dataplane.md).
+//   2a. the router again with `--no-fastdp` (the routers and pods of 2 removed first, pods `upodN`):
+//      every frame through the routers' userspace data path, as before the fast path.
 //   2b. socat, issue 5's naive userspace forwarder and the yardstick of its ping goal: one
 //      `socat TUN,tun-type=tap UDP-DATAGRAM` per host (TAP `sct-tap` on a bridge `sct-br`, UDP 6790
 //      to the other host) and a pod `spodN` (10.201.0.N/24); ping only. Skipped when socat is not
@@ -126,6 +130,7 @@ Console.WriteLine($"iperf3 TCP pod2 → pod1: 1 and {streams} streams, {runs} ×
 Setup? kernel = null;
 PingStats? socatPing = null;
 Setup? router = null;
+Setup? userspace = null;
 Setup? sealedRouter = null;
 Setup? nullCipher = null;
 string runName;
@@ -175,13 +180,20 @@ using (NetLab lab = NetLab.Create(2))
         }
 
         // 2. The router.
-        Console.WriteLine("\n== router (out/weave launch on both hosts, host2 targeting host1)");
+        Console.WriteLine("\n== router, fast path (out/weave launch on both hosts, host2 targeting host1)");
         (LabProcess[] routers, LabPod pod1, LabPod pod2) = StartRouters(host1, host2, "pod", []);
-        router = Measure("router", pod1, pod2, routers);
+        WaitForPins(pod1, pod2, routers);
+        router = Measure("router, fast path", pod1, pod2, routers);
         CheckRunning(routers);
+        RemoveRouters(routers, pod1, pod2);
+
+        Console.WriteLine("\n== router, userspace (--no-fastdp on both hosts; the fast-path routers, pods and bridges removed)");
+        (LabProcess[] userRouters, LabPod upod1, LabPod upod2) = StartRouters(host1, host2, "upod", ["--no-fastdp"]);
+        userspace = Measure("router, userspace", upod1, upod2, userRouters);
+        CheckRunning(userRouters);
         if (encrypted)
         {
-            RemoveRouters(routers, pod1, pod2);
+            RemoveRouters(userRouters, upod1, upod2);
             Console.WriteLine("\n== router, encrypted (--password on both hosts; the plaintext routers, pods and bridges removed)");
             (LabProcess[] sealedRouters, LabPod epod1, LabPod epod2) = StartRouters(host1, host2, "epod", ["--password", "bench-data-plane"]);
             sealedRouter = Measure("router, encrypted", epod1, epod2, sealedRouters);
@@ -209,10 +221,10 @@ if (kernel is not null && router is not null)
     string pingNote = $"{pings} pings every {pingInterval.ToString(CultureInfo.InvariantCulture)} s";
     var table = new StringBuilder();
     Setup? sealedOrNull = sealedRouter;
-    table.Append(sealedOrNull is null
-        ? "| pod → pod, 2 hosts | kernel VXLAN | router | router ÷ kernel |\n|---|---:|---:|---:|\n"
-        : "| pod → pod, 2 hosts | kernel VXLAN | router | router ÷ kernel | router, encrypted | encrypted ÷ kernel |\n|---|---:|---:|---:|---:|---:|\n");
-    void Line(string label, Func<Setup, double> value, string format) => Row(table, label, value(kernel), value(router), sealedOrNull is null ? null : value(sealedOrNull), format);
+    table.Append("| pod → pod, 2 hosts | kernel VXLAN | router, fast path | fast path ÷ kernel | router, userspace | userspace ÷ kernel |")
+        .Append(sealedOrNull is null ? "\n|---|---:|---:|---:|---:|---:|\n" : " router, encrypted | encrypted ÷ kernel |\n|---|---:|---:|---:|---:|---:|---:|---:|\n");
+    void Line(string label, Func<Setup, double> value, string format) =>
+        Row(table, label, value(kernel), value(router), userspace is null ? null : value(userspace), sealedOrNull is null ? null : value(sealedOrNull), format);
     Line($"TCP 1 stream (Gbit/s, median of {runs} × {seconds} s)", s => Median(s.Single), "0.00");
     Line($"TCP {streams} streams (Gbit/s, median of {runs} × {seconds} s)", s => Median(s.Multi), "0.00");
     Line("CPU per gigabit, 1 stream (core-seconds, whole machine, median)", s => Median(s.SingleCpuPerGigabit), "0.000");
@@ -220,10 +232,10 @@ if (kernel is not null && router is not null)
     Line($"ping RTT avg (ms, {pingNote})", s => s.Ping.Avg, "0.000");
     Line("ping RTT p50 (ms)", s => s.Ping.P50, "0.000");
     Line("ping RTT p99 (ms)", s => s.Ping.P99, "0.000");
-    if (socatPing is not null)
+    if (socatPing is not null && userspace is not null)
     {
         table.Append(CultureInfo.InvariantCulture,
-            $"\nrouter ping ÷ socat TAP↔UDP forwarder's in the same run (issue 5's goal: ≤ 1): p50 {router.Ping.P50:0.000} / {socatPing.P50:0.000} ms = {router.Ping.P50 / socatPing.P50:0.00}, avg {router.Ping.Avg:0.000} / {socatPing.Avg:0.000} ms = {router.Ping.Avg / socatPing.Avg:0.00}, p99 {router.Ping.P99:0.000} / {socatPing.P99:0.000} ms\n");
+            $"\nuserspace router ping ÷ socat TAP↔UDP forwarder's in the same run (issue 5's goal: ≤ 1): p50 {userspace.Ping.P50:0.000} / {socatPing.P50:0.000} ms = {userspace.Ping.P50 / socatPing.P50:0.00}, avg {userspace.Ping.Avg:0.000} / {socatPing.Avg:0.000} ms = {userspace.Ping.Avg / socatPing.Avg:0.00}, p99 {userspace.Ping.P99:0.000} / {socatPing.P99:0.000} ms\n");
     }
     if (sealedOrNull is not null)
     {
@@ -240,7 +252,7 @@ if (kernel is not null && router is not null)
     }
 
     var details = new StringBuilder();
-    foreach (Setup setup in new[] { kernel, router, sealedRouter, nullCipher }.OfType<Setup>())
+    foreach (Setup setup in new[] { kernel, router, userspace, sealedRouter, nullCipher }.OfType<Setup>())
     {
         details.Append(CultureInfo.InvariantCulture, $"- {setup.Name}: 1 stream {Runs(setup.Single)} Gbit/s (retransmits {string.Join(" / ", setup.SingleRetransmits)}); ");
         details.Append(CultureInfo.InvariantCulture, $"{streams} streams {Runs(setup.Multi)} Gbit/s (retransmits {string.Join(" / ", setup.MultiRetransmits)}); ");
@@ -428,6 +440,34 @@ static void CheckRunning(LabProcess[] routers)
 }
 
 // The routers stopped, their pods' veths and the bridges they made removed, for the next setup.
+// The fast path carries a pod's frames once the other host's router pinned its MAC, which it does
+// within a second of seeing the pod's first frames: measured from then, as a steady state.
+static void WaitForPins(LabPod pod1, LabPod pod2, LabProcess[] routers)
+{
+    foreach ((LabPod from, LabPod to) in new[] { (pod1, pod2), (pod2, pod1) })
+    {
+        if (!from.WaitForPing(to.Address, TimeSpan.FromSeconds(30)))
+        {
+            throw new InvalidOperationException($"{from.Name} got no ping reply from {to.Name}\n{string.Join("\n", routers.Select(r => r.Output))}");
+        }
+    }
+    var waited = Stopwatch.StartNew();
+    foreach ((LabPod pod, LabPod other) in new[] { (pod1, pod2), (pod2, pod1) })
+    {
+        string mac = other.Exec("cat", "/sys/class/net/eth0/address").EnsureSuccess().Stdout.Trim();
+        while (!pod.Host.Exec("bridge", "fdb", "show", "dev", "vxlan-6784").Stdout.Split('\n')
+            .Any(line => line.StartsWith(mac + " ", StringComparison.Ordinal) && line.Contains(" master ", StringComparison.Ordinal)))
+        {
+            if (waited.Elapsed > TimeSpan.FromSeconds(15))
+            {
+                throw new InvalidOperationException($"{pod.Host.Name} did not pin {other.Name}'s {mac} to vxlan-6784 within 15 s\n{string.Join("\n", routers.Select(r => r.Output))}");
+            }
+            Thread.Sleep(100);
+        }
+    }
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"fast path: both pods' MACs pinned after {waited.Elapsed.TotalSeconds:0.0} s"));
+}
+
 static void RemoveRouters(LabProcess[] routers, LabPod pod1, LabPod pod2)
 {
     foreach (LabProcess process in routers)
@@ -465,12 +505,15 @@ static (LabProcess[] Routers, LabPod Pod1, LabPod Pod2) StartRouters(LabHost hos
     return (routers, pod1, pod2);
 }
 
-static void Row(StringBuilder table, string label, double kernel, double router, double? sealedRouter, string format)
+static void Row(StringBuilder table, string label, double kernel, double router, double? userspace, double? sealedRouter, string format)
 {
-    table.Append(CultureInfo.InvariantCulture, $"| {label} | {kernel.ToString(format, CultureInfo.InvariantCulture)} | {router.ToString(format, CultureInfo.InvariantCulture)} | {(router / kernel).ToString("0.00", CultureInfo.InvariantCulture)} |");
-    if (sealedRouter is double value)
+    table.Append(CultureInfo.InvariantCulture, $"| {label} | {kernel.ToString(format, CultureInfo.InvariantCulture)} |");
+    foreach (double? value in new[] { router, userspace, sealedRouter })
     {
-        table.Append(CultureInfo.InvariantCulture, $" {value.ToString(format, CultureInfo.InvariantCulture)} | {(value / kernel).ToString("0.00", CultureInfo.InvariantCulture)} |");
+        if (value is double v)
+        {
+            table.Append(CultureInfo.InvariantCulture, $" {v.ToString(format, CultureInfo.InvariantCulture)} | {(v / kernel).ToString("0.00", CultureInfo.InvariantCulture)} |");
+        }
     }
     table.Append('\n');
 }
