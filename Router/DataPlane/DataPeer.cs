@@ -29,6 +29,7 @@ public sealed class DataPeer
         SleeveAddress = UdpEndpoint.FromIPEndPoint(SleeveEndPoint);
         Sealing = sealing;
         Path = sealing is null ? path : NeighbourPath.Sleeve;
+        BridgeMac = Path == NeighbourPath.Kernel ? DataPlane.BridgeMac.Of(name) : 0;
         Health = new PathHealth(requireVxlan: Path != NeighbourPath.Sleeve);
     }
 
@@ -38,6 +39,9 @@ public sealed class DataPeer
     public bool Seals => Sealing is not null;
 
     public NeighbourPath Path { get; }
+
+    /// <summary>Its bridge's MAC, where our probes go, on the <see cref="NeighbourPath.Kernel"/> path; else 0.</summary>
+    public ulong BridgeMac { get; }
 
     /// <summary>The connection's shared id (both intros' ids combined), which our probes to it
     /// carry and its probes to us must: a pod on either bridge cannot know it, so cannot fake a

@@ -113,7 +113,7 @@ public sealed partial class Forwarder
             return 0;
         }
         byte[] frame = peer.Health.ProbeFrame;
-        ProbeFrame.Write(frame, BridgeMac.Of(peer.Name), _bridgeMac, _self, peer.Name, flags, peer.ConnectionUid);
+        ProbeFrame.Write(frame, peer.BridgeMac, _bridgeMac, _self, peer.Name, flags, peer.ConnectionUid);
         try
         {
             port.Send(frame);
@@ -131,7 +131,7 @@ public sealed partial class Forwarder
     /// them): it must be a probe from a neighbour on the kernel path, for us, with that
     /// connection's uid. Returns false, counted, otherwise: a pod can send our bridge anything.
     /// </summary>
-    public bool ReceiveProbe(ReadOnlySpan<byte> frame, long now)
+    internal bool ReceiveProbe(ReadOnlySpan<byte> frame, long now)
     {
         if (ProbeFrame.TryRead(frame, out ReadOnlySpan<byte> body, out ulong uid) &&
             HeartbeatBody.TryRead(body, out PeerName from, out _, out _) &&

@@ -122,10 +122,12 @@ public sealed partial class RouterHost
                 RouterLog.BridgeCreated(log, _options.Bridge, mtu);
             }
             bool started = false;
+            KernelPathStart? kernelStart = null;
             try
             {
                 TapDevice tap = bridge.Tap;
-                using KernelPathStart? kernelStart = kernelPath ? StartKernelPath(bridge, dataPort, dataPortFilter, log) : null;
+                kernelStart = kernelPath ? StartKernelPath(bridge, dataPort, dataPortFilter, log) : null;
+                using KernelPathStart? kernelSockets = kernelStart;
                 UdpBatchSocket udp = dataPort.Socket;
                 using var readiness = new LinuxDataReadiness(tap, udp, sleeve); // disposed after the forwarder
                 using var forwarder = new Forwarder(self.Name, tap, udp, sleeve, _options.Vni, _time, log)
@@ -170,7 +172,12 @@ public sealed partial class RouterHost
             }
             catch when (!started)
             {
-                // A start that fails leaves no bridge of ours behind.
+                // A start that fails leaves no bridge of ours behind, nor a fast path it made.
+                if (kernelStart is { Device.Created: true })
+                {
+                    kernelStart.Device.Remove();
+                    RemoveFilter(dataPortFilter);
+                }
                 bridge.RemoveCreatedBridge();
                 throw;
             }
@@ -230,10 +237,11 @@ public sealed partial class RouterHost
         return hardened;
     }
 
-    /// <summary>How the start-up line says which clusters we peer with.</summary>
     /// <summary>The data plane for the report and metrics, with the fast path's figures; null while not running.</summary>
     private DataPlaneReport? CurrentDataPlane() =>
         _forwarder?.Report() is { } report ? report with { Kernel = _kernelRun?.Path.Report } : null;
+
+    /// <summary>How the start-up line says which clusters we peer with.</summary>
 
     private static string Peering(IReadOnlySet<string>? peerClusters) => peerClusters switch
     {

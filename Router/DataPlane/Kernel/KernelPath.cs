@@ -6,7 +6,7 @@ using Weave.Linux;
 namespace Weave.Router.DataPlane.Kernel;
 
 /// <summary>
-/// The kernel fast path's own thread (docs/dataplane.md, "The kernel path"): it reads the probes
+/// The kernel fast path's own thread (docs/dataplane.md, "The kernel fast path"): it reads the probes
 /// that peers' kernels deliver to our bridge and hands them to the <see cref="Forwarder"/>, whose
 /// path health judges them with the sleeve's heartbeats; and once a second it makes the forwarding
 /// entries match the forwarder's view (<see cref="KernelFdbKeeper"/>): every MAC the router learned
@@ -38,7 +38,7 @@ public sealed class KernelPath : IDisposable
     private readonly Dictionary<DataPeer, long> _firstSeen = []; // connections, for their first verdict
     private readonly Dictionary<IPAddress, PeerName> _hosts = [];  // kernel-path peers seen, by host
     private HashSet<IPAddress> _admitted = [];
-    private long _failuresLogged;
+    private bool _refusalsLogged;
     private bool _passFailing;
     private Thread? _thread;
     private volatile KernelPathReport _report = new(0, 0, 0, 0, 0);
@@ -128,7 +128,7 @@ public sealed class KernelPath : IDisposable
             current.Add(peer);
             IPAddress host = peer.EndPoint.Address;
             _hosts[host] = peer.Name;
-            wanted.Add(new KernelFdbKeeper.Want(BridgeMac.Of(peer.Name), host, Pinned: false)); // where our probes go
+            wanted.Add(new KernelFdbKeeper.Want(peer.BridgeMac, host, Pinned: false)); // where our probes go
             if (Carries(peer))
             {
                 carried[peer.Name] = host;
@@ -179,10 +179,10 @@ public sealed class KernelPath : IDisposable
                 _passFailing = true;
             }
         }
-        if (_keeper.Failed > failedBefore && _failuresLogged == 0)
+        if (_keeper.Failed > failedBefore && !_refusalsLogged)
         {
             RouterLog.FastDpEntriesRefused(_log, _keeper.Failed - failedBefore, _keeper.LastFailure ?? "");
-            _failuresLogged = _keeper.Failed;
+            _refusalsLogged = true; // once: the report counts the rest
         }
         _report = new KernelPathReport(carried.Count, _keeper.Pinned, _keeper.Added, _keeper.Deleted, _keeper.Failed);
     }
