@@ -112,6 +112,16 @@ internal sealed class DataPlaneMesh : IDisposable
         Pump();
     }
 
+    /// <summary>Heartbeat rounds every 100 ms of <paramref name="time"/> for <paramref name="duration"/>.</summary>
+    public void RunHeartbeats(Microsoft.Extensions.Time.Testing.FakeTimeProvider time, TimeSpan duration)
+    {
+        for (TimeSpan t = TimeSpan.Zero; t < duration; t += TimeSpan.FromMilliseconds(100))
+        {
+            Heartbeats(time.GetTimestamp());
+            time.Advance(TimeSpan.FromMilliseconds(100));
+        }
+    }
+
     /// <summary>The frames each node wrote to its bridge since the last call.</summary>
     public List<byte[]>[] TakeWritten() =>
         [.. Nodes.Select(n =>

@@ -31,14 +31,7 @@ public sealed class ForwarderKernelPathTests : IDisposable
 
     public void Dispose() => _mesh.Dispose();
 
-    private void Run(TimeSpan duration)
-    {
-        for (TimeSpan t = TimeSpan.Zero; t < duration; t += TimeSpan.FromMilliseconds(100))
-        {
-            _mesh.Heartbeats(_time.GetTimestamp());
-            _time.Advance(TimeSpan.FromMilliseconds(100));
-        }
-    }
+    private void Run(TimeSpan duration) => _mesh.RunHeartbeats(_time, duration);
 
     private bool? LastVerdict(int node) => _reports.LastOrDefault(r => r.Node == node) is { Reason: not null } last ? last.Healthy : null;
 

@@ -39,14 +39,7 @@ public sealed class KernelPathTests : IDisposable
         _mesh.Dispose();
     }
 
-    private void Run(TimeSpan duration)
-    {
-        for (TimeSpan t = TimeSpan.Zero; t < duration; t += TimeSpan.FromMilliseconds(100))
-        {
-            _mesh.Heartbeats(_time.GetTimestamp());
-            _time.Advance(TimeSpan.FromMilliseconds(100));
-        }
-    }
+    private void Run(TimeSpan duration) => _mesh.RunHeartbeats(_time, duration);
 
     private IPAddress Host1 => _mesh.Nodes[1].VxlanEndPoint.Address;
 
@@ -108,11 +101,7 @@ public sealed class KernelPathTests : IDisposable
         var fdb = new ModelForwardingDatabase(Vxlan, 3);
         var keeper = new KernelFdbKeeper(fdb, Vxlan, 3, 4, forwarder.Ticks(KernelPath.Grace));
         using var path = new KernelPath(forwarder, new RecordingFramePort(), keeper, null, _time, NullLogger.Instance);
-        for (int i = 0; i < 10; i++)
-        {
-            mesh.Heartbeats(_time.GetTimestamp());
-            _time.Advance(TimeSpan.FromMilliseconds(100));
-        }
+        mesh.RunHeartbeats(_time, TimeSpan.FromSeconds(1));
         const ulong podOfNode2 = 0x02_00_00_00_02_01;
         mesh.FromBridge(2, Frames.Ethernet(MacAddress48.Max, podOfNode2));
         path.Pass(_time.GetTimestamp());
