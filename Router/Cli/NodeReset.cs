@@ -133,9 +133,6 @@ public static class NodeReset
         return removed;
     }
 
-    /// <summary>What the fast path's kernel VXLAN device is called: this and the data port (<c>vxlan-6784</c>), as Weave's was.</summary>
-    public const string FastPathDevicePrefix = "vxlan-";
-
     /// <summary>
     /// A kernel VXLAN device named as the router names the fast path's: <c>vxlan-</c> and a port
     /// number. Reset takes no port (the router may have run with another <c>--port</c>), so the
@@ -145,8 +142,8 @@ public static class NodeReset
     public static bool IsFastPathDevice(LinkInfo link)
     {
         ArgumentNullException.ThrowIfNull(link);
-        return link.Kind == "vxlan" && link.Name.StartsWith(FastPathDevicePrefix, StringComparison.Ordinal) &&
-            int.TryParse(link.Name.AsSpan(FastPathDevicePrefix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out int port) &&
+        return link.Kind == "vxlan" && link.Name.StartsWith(Launch.KernelPathSetup.DevicePrefix, StringComparison.Ordinal) &&
+            int.TryParse(link.Name.AsSpan(Launch.KernelPathSetup.DevicePrefix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out int port) &&
             port is >= 1 and <= 65535;
     }
 

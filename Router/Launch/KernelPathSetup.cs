@@ -37,7 +37,10 @@ public sealed class KernelPathSetup
     public bool Created { get; }
 
     /// <summary>Weave's name for the fast path's VXLAN port (its vport was <c>vxlan-6784</c>).</summary>
-    public static string DeviceName(int dataPort) => $"vxlan-{dataPort}";
+    public static string DeviceName(int dataPort) => DevicePrefix + dataPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>What the device's name starts with, the data port following (<c>weave reset</c> looks for it).</summary>
+    public const string DevicePrefix = "vxlan-";
 
     /// <summary>Whether a device of ours from an earlier run holds the data port now (so the router
     /// cannot claim the port, and need not).</summary>
